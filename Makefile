@@ -1,0 +1,68 @@
+# omniflow: `make run` starts the server, `make test` runs every test. Both install what is
+# missing (Debian packages) first. See README.md.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+HOST ?= 127.0.0.1
+PORT ?= 7071
+DATA_DIR ?= ./data
+
+.PHONY: all deps build run test test-asan test-tsan fuzz soak bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh build
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@echo "omniflow: http://$(HOST):$(PORT)  (data in $(DATA_DIR); Ctrl-C stops)"
+	$(BUILD_DIR)/omniflow serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+
+test: build
+	@bash scripts/install-deps.sh test
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps
+	@bash scripts/install-deps.sh test
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOMNIFLOW_SANITIZE=address,undefined
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# The concurrency tests under ThreadSanitizer.
+TSAN_TESTS ?= Concurrent|Writer|IdGenerator|Sigterm|CrashSafety|Idle
+test-tsan: deps
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOMNIFLOW_SANITIZE=thread
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --output-on-failure -j 1 --timeout 600 -R '$(TSAN_TESTS)'
+
+# Each libFuzzer target for FUZZ_SECONDS, starting from its committed seed corpus.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS = save_body query token http_request
+fuzz: deps
+	@command -v clang++ >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev >/dev/null)
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DOMNIFLOW_FUZZ=ON -DOMNIFLOW_BUILD_TESTS=OFF
+	cmake --build build-fuzz -j $(JOBS)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t && cp -n fuzz/corpus/$$t/* build-fuzz/corpus/$$t/ ; \
+	  echo "fuzzing $$t for $(FUZZ_SECONDS)s"; \
+	  build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/crash-$$t- build-fuzz/corpus/$$t 2>build-fuzz/fuzz_$$t.log \
+	    || { tail -50 build-fuzz/fuzz_$$t.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::peak_rss" build-fuzz/fuzz_$$t.log; \
+	done
+
+# The crash-safety test for many kill cycles (1000 by default).
+SOAK_CYCLES ?= 1000
+soak: build
+	cd $(BUILD_DIR) && OMNIFLOW_KILL_CYCLES=$(SOAK_CYCLES) ./omniflow_e2e_tests --gtest_filter='CrashSafety.*'
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz

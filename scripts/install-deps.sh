@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages omniflow needs to build, test and benchmark, and only those
+# that are missing. Safe to run again: with everything present it does nothing.
+set -euo pipefail
+
+build=(g++ cmake ninja-build ccache pkg-config
+       libboost1.74-dev libsimdjson-dev libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev
+       libcli11-dev libcurl4-openssl-dev libgtest-dev sqlite3)
+extra=()
+case "${1:-build}" in
+  build) ;;
+  test) extra=(python3) ;;
+  bench) extra=(wrk nginx-light postgresql postgresql-contrib valgrind hyperfine) ;;
+  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+esac
+
+missing=()
+for pkg in "${build[@]}" "${extra[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

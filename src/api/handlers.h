@@ -1,0 +1,26 @@
+// The API's functions, one file each. Every handler is thin: it parses and validates the
+// request, calls the store or writer, and builds the response; it never sees SQL or sockets.
+#pragma once
+
+#include "api/context.h"
+#include "http/request.h"
+
+namespace omniflow::api {
+
+// POST /api/save_interaction: validates, stamps and queues one interaction; answers 201 once
+// its transaction is durable.
+void SaveInteraction(const ApiContext& context, const http::Request& request,
+                     http::Respond respond);
+
+// GET /api/get_interaction_history?limit=&offset=&thread_id=&cursor=
+void GetInteractionHistory(const ApiContext& context, const http::Request& request,
+                           http::Respond respond);
+
+// GET /api/interactions/{interaction_id}: the caller's own interaction, else 404.
+void GetInteraction(const ApiContext& context, const http::Request& request,
+                    http::Respond respond);
+
+// GET /healthz: 200 while the store is writable; needs no credentials.
+void Healthz(const ApiContext& context, const http::Request& request, http::Respond respond);
+
+}  // namespace omniflow::api

@@ -1,0 +1,70 @@
+// Who is calling: function keys (Azure Functions style), HS256 bearer tokens, or the open
+// development mode. Authenticate() turns the credentials of one request into the user it acts
+// for, or a 401/403 Status. Keys and signatures are compared in constant time.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace omniflow {
+
+struct AuthOptions {
+  // Function keys by function name ("save_interaction" -> key). A function with a key needs it
+  // in header x-functions-key or query parameter `code`.
+  std::map<std::string, std::string> function_keys;
+  // Admin key (OMNIFLOW_ADMIN_KEY): accepted as the key of every function, and for cross-user views.
+  std::optional<std::string> admin_key;
+  // HS256 secret for bearer tokens (OMNIFLOW_JWT_SECRET); none disables tokens.
+  std::optional<std::string> jwt_secret;
+
+  // True when no user function is guarded (no function key and no JWT secret): the open
+  // development mode. An admin key alone guards only the cross-user views.
+  bool Open() const { return function_keys.empty() && !jwt_secret; }
+
+  // Reads FUNCTION_CODE_<NAME> for each known function, OMNIFLOW_ADMIN_KEY and
+  // OMNIFLOW_JWT_SECRET from the environment. FUNCTION_CODE_GET_HISTORY is the seed's name for
+  // get_interaction_history's key.
+  static AuthOptions FromEnvironment();
+};
+
+// What one request presents; the HTTP layer fills it in.
+struct Credentials {
+  std::optional<std::string_view> function_key;   // x-functions-key header, or ?code=
+  std::optional<std::string_view> authorization;  // the raw Authorization header
+  std::optional<std::string_view> user_id_header; // X-User-Id
+};
+
+struct Identity {
+  std::string user_id;
+  enum class Kind { kOpen, kFunctionKey, kAdminKey, kToken } kind = Kind::kOpen;
+  bool admin() const { return kind == Kind::kAdminKey; }
+};
+
+class Authenticator {
+ public:
+  // `now_seconds` is injectable for token expiry tests; null means the real clock.
+  explicit Authenticator(AuthOptions options, long (*now_seconds)() = nullptr);
+
+  // The user this request acts for, for function `function`.
+  // - A valid function key (or the admin key): the user named by X-User-Id (400 if missing/invalid).
+  // - Else a bearer token, when a secret is set: the token's `sub`; a differing X-User-Id is 403.
+  // - Else, when the function has a key or a secret is set: 401.
+  // - Else (open for this function): the user named by X-User-Id.
+  // A presented but invalid key or token is 401, never a fallback to the open mode.
+  Result<Identity> Authenticate(std::string_view function, const Credentials& credentials) const;
+
+  const AuthOptions& options() const { return options_; }
+
+ private:
+  AuthOptions options_;
+  long (*now_seconds_)();
+};
+
+// Constant-time equality of two secrets (length leaks, content does not).
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace omniflow

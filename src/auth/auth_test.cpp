@@ -1,0 +1,388 @@
+#include "auth/auth.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "auth/jwt.h"
+
+namespace omniflow {
+namespace {
+
+constexpr char kSaveKey[] = "save-key-0123456789";
+constexpr char kAdminKey[] = "admin-key-abcdefghij";
+constexpr char kSecret[] = "jwt-secret-for-tests-0123456789abcdef";
+constexpr long kNow = 1'700'000'000;
+
+long FixedNow() { return kNow; }
+
+std::string Token(const std::string& sub, long exp = kNow + 3600, const char* secret = kSecret) {
+  return SignHs256("{\"sub\":\"" + sub + "\",\"exp\":" + std::to_string(exp) + "}", secret);
+}
+
+Credentials Creds(std::optional<std::string_view> key,
+                  std::optional<std::string_view> authorization,
+                  std::optional<std::string_view> user) {
+  Credentials c;
+  c.function_key = key;
+  c.authorization = authorization;
+  c.user_id_header = user;
+  return c;
+}
+
+Credentials User(std::string_view user) { return Creds(std::nullopt, std::nullopt, user); }
+Credentials Key(std::string_view key, std::optional<std::string_view> user) {
+  return Creds(key, std::nullopt, user);
+}
+Credentials Auth(std::string_view authorization, std::optional<std::string_view> user) {
+  return Creds(std::nullopt, authorization, user);
+}
+
+// save_interaction keyed, an admin key and a JWT secret: the production shape.
+Authenticator Secured() {
+  AuthOptions o;
+  o.function_keys["save_interaction"] = kSaveKey;
+  o.admin_key = kAdminKey;
+  o.jwt_secret = kSecret;
+  return Authenticator(std::move(o), &FixedNow);
+}
+
+void ExpectCode(const Result<Identity>& r, Status::Code code, const std::string& what) {
+  ASSERT_FALSE(r.ok()) << what << ": accepted as " << r->user_id;
+  EXPECT_EQ(r.status().code(), code) << what << ": " << r.status().message();
+}
+
+TEST(Auth, OpenModeTrustsValidUserIdHeader) {
+  Authenticator auth(AuthOptions{}, &FixedNow);
+  ASSERT_TRUE(auth.options().Open());
+  Result<Identity> r = auth.Authenticate("save_interaction", User("test_user_123"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->user_id, "test_user_123");
+  EXPECT_EQ(r->kind, Identity::Kind::kOpen);
+  EXPECT_FALSE(r->admin());
+}
+
+TEST(Auth, OpenModeRequiresAValidUserId) {
+  Authenticator auth(AuthOptions{}, &FixedNow);
+  Result<Identity> missing = auth.Authenticate("save_interaction", Credentials{});
+  ExpectCode(missing, Status::Code::kInvalidArgument, "missing");
+  EXPECT_NE(missing.status().message().find("X-User-Id header is required"), std::string::npos);
+  for (std::string bad :
+       {std::string("../etc"), std::string(".hidden"), std::string(129, 'a'), std::string("a b"),
+        std::string(""), std::string("a/b"), std::string("caf\xc3\xa9")}) {
+    Result<Identity> r = auth.Authenticate("save_interaction", User(bad));
+    ExpectCode(r, Status::Code::kInvalidArgument, bad);
+    EXPECT_NE(r.status().message().find("not starting with '.'"), std::string::npos)
+        << r.status().message();
+  }
+  EXPECT_TRUE(auth.Authenticate("save_interaction", User(std::string(128, 'a'))).ok());
+  EXPECT_TRUE(auth.Authenticate("save_interaction", User("a.b-c@d+e_F9")).ok());
+}
+
+TEST(Auth, FunctionKeyActsForXUserId) {
+  Authenticator auth = Secured();
+  Result<Identity> r = auth.Authenticate("save_interaction", Key(kSaveKey, "u1"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->user_id, "u1");
+  EXPECT_EQ(r->kind, Identity::Kind::kFunctionKey);
+  EXPECT_FALSE(r->admin());
+}
+
+TEST(Auth, FunctionKeyHolderMustNameAValidUser) {
+  Authenticator auth = Secured();
+  Result<Identity> r = auth.Authenticate("save_interaction", Key(kSaveKey, std::nullopt));
+  ExpectCode(r, Status::Code::kInvalidArgument, "no X-User-Id");
+  EXPECT_NE(r.status().message().find("X-User-Id header is required"), std::string::npos);
+  ExpectCode(auth.Authenticate("save_interaction", Key(kSaveKey, "../etc")),
+             Status::Code::kInvalidArgument, "../etc");
+}
+
+TEST(Auth, WrongFunctionKeyIs401AndNeverFallsBack) {
+  Authenticator auth = Secured();
+  for (std::string_view wrong :
+       {std::string_view("wrong"), std::string_view(""), std::string_view("save-key-012345678"),
+        std::string_view("save-key-01234567890")}) {
+    Result<Identity> r = auth.Authenticate("save_interaction", Key(wrong, "u1"));
+    ExpectCode(r, Status::Code::kUnauthenticated, std::string(wrong));
+    EXPECT_EQ(r.status().message(), "invalid function key");
+  }
+  // A wrong key next to a valid token is still refused: a presented key is decisive.
+  std::string bearer = "Bearer " + Token("alice");
+  ExpectCode(auth.Authenticate("save_interaction", Creds("wrong", bearer, std::nullopt)),
+             Status::Code::kUnauthenticated, "wrong key with token");
+}
+
+TEST(Auth, EachFunctionHasItsOwnKey) {
+  AuthOptions o;
+  o.function_keys["save_interaction"] = kSaveKey;
+  o.function_keys["get_interaction_history"] = "history-key";
+  Authenticator auth(std::move(o), &FixedNow);
+  ExpectCode(auth.Authenticate("get_interaction_history", Key(kSaveKey, "u1")),
+             Status::Code::kUnauthenticated, "save key on history");
+  EXPECT_TRUE(auth.Authenticate("get_interaction_history", Key("history-key", "u1")).ok());
+  // A function without a key, and no secret: open, but a presented key must still be valid.
+  EXPECT_TRUE(auth.Authenticate("get_interaction", User("u1")).ok());
+  ExpectCode(auth.Authenticate("get_interaction", Key(kSaveKey, "u1")),
+             Status::Code::kUnauthenticated, "other function's key on an open function");
+}
+
+TEST(Auth, KeyInOpenModeIsRefused) {
+  Authenticator auth(AuthOptions{}, &FixedNow);
+  ExpectCode(auth.Authenticate("save_interaction", Key("anything", "u1")),
+             Status::Code::kUnauthenticated, "key with nothing configured");
+}
+
+TEST(Auth, AdminKeyIsEveryFunctionsKey) {
+  Authenticator auth = Secured();
+  for (std::string_view function : {"save_interaction", "get_interaction_history", "stats"}) {
+    Result<Identity> r = auth.Authenticate(function, Key(kAdminKey, "u1"));
+    ASSERT_TRUE(r.ok()) << function << ": " << r.status().message();
+    EXPECT_EQ(r->user_id, "u1");
+    EXPECT_EQ(r->kind, Identity::Kind::kAdminKey);
+    EXPECT_TRUE(r->admin());
+  }
+  // Admin views are cross-user: no X-User-Id is allowed, and gives no user.
+  Result<Identity> r = auth.Authenticate("users", Key(kAdminKey, std::nullopt));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->user_id, "");
+  EXPECT_TRUE(r->admin());
+  // But a given X-User-Id must be valid.
+  ExpectCode(auth.Authenticate("users", Key(kAdminKey, ".hidden")), Status::Code::kInvalidArgument,
+             "admin with .hidden");
+}
+
+TEST(Auth, AdminKeyAloneLeavesUserFunctionsOpen) {
+  AuthOptions o;
+  o.admin_key = kAdminKey;
+  Authenticator auth(std::move(o), &FixedNow);
+  EXPECT_TRUE(auth.Authenticate("save_interaction", User("u1")).ok());
+  EXPECT_TRUE(auth.Authenticate("save_interaction", Key(kAdminKey, "u1"))->admin());
+  ExpectCode(auth.Authenticate("save_interaction", Key("wrong", "u1")),
+             Status::Code::kUnauthenticated, "wrong key");
+}
+
+TEST(Auth, KeyedFunctionWithoutCredentialsIs401) {
+  AuthOptions o;
+  o.function_keys["save_interaction"] = kSaveKey;
+  Authenticator keyed(std::move(o), &FixedNow);
+  Result<Identity> r = keyed.Authenticate("save_interaction", User("u1"));
+  ExpectCode(r, Status::Code::kUnauthenticated, "keyed, no credentials");
+  EXPECT_NE(r.status().message().find("missing credentials"), std::string::npos);
+  ExpectCode(keyed.Authenticate("save_interaction", Credentials{}), Status::Code::kUnauthenticated,
+             "keyed, nothing at all");
+
+  // A secret closes every function, keyed or not.
+  AuthOptions s;
+  s.jwt_secret = kSecret;
+  Authenticator secret_only(std::move(s), &FixedNow);
+  ExpectCode(secret_only.Authenticate("get_interaction", User("u1")),
+             Status::Code::kUnauthenticated, "secret, no credentials");
+}
+
+TEST(Auth, BearerTokenActsAsItsSubject) {
+  Authenticator auth = Secured();
+  for (std::string scheme : {"Bearer ", "bearer ", "BEARER ", "Bearer   "}) {
+    Result<Identity> r =
+        auth.Authenticate("save_interaction", Auth(scheme + Token("alice"), std::nullopt));
+    ASSERT_TRUE(r.ok()) << scheme << ": " << r.status().message();
+    EXPECT_EQ(r->user_id, "alice");
+    EXPECT_EQ(r->kind, Identity::Kind::kToken);
+    EXPECT_FALSE(r->admin());
+  }
+  std::string bearer = "Bearer " + Token("alice");
+  Result<Identity> same = auth.Authenticate("save_interaction", Auth(bearer, "alice"));
+  ASSERT_TRUE(same.ok()) << same.status().message();
+  EXPECT_EQ(same->user_id, "alice");
+}
+
+TEST(Auth, TokenWithOtherXUserIdIs403) {
+  Authenticator auth = Secured();
+  std::string bearer = "Bearer " + Token("alice");
+  for (std::string_view other : {"bob", "Alice", "../etc", ""}) {
+    Result<Identity> r = auth.Authenticate("save_interaction", Auth(bearer, other));
+    ExpectCode(r, Status::Code::kPermissionDenied, std::string(other));
+    EXPECT_EQ(r.status().message(), "X-User-Id does not match the token's subject");
+  }
+}
+
+TEST(Auth, BadTokensAre401) {
+  Authenticator auth = Secured();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"expired", "Bearer " + Token("alice", kNow)},
+      {"wrong secret", "Bearer " + Token("alice", kNow + 60, "another-secret")},
+      {"sub not a valid user id", "Bearer " + Token("../etc")},
+      {"garbage", "Bearer not.a.token"},
+      {"no token", "Bearer"},
+      {"empty token", "Bearer   "},
+      {"two tokens", "Bearer " + Token("alice") + " " + Token("alice")},
+      {"basic", "Basic YTpi"},
+      {"token without scheme", Token("alice")},
+      {"empty header", ""},
+  };
+  for (const auto& [name, authorization] : cases) {
+    Result<Identity> r = auth.Authenticate("save_interaction", Auth(authorization, "alice"));
+    ExpectCode(r, Status::Code::kUnauthenticated, name);
+    EXPECT_EQ(r.status().message().find(kSecret), std::string::npos);
+  }
+}
+
+TEST(Auth, TokenWithoutSecretIs401) {
+  AuthOptions o;
+  o.function_keys["save_interaction"] = kSaveKey;
+  Authenticator auth(std::move(o), &FixedNow);
+  Result<Identity> r =
+      auth.Authenticate("save_interaction", Auth("Bearer " + Token("alice"), std::nullopt));
+  ExpectCode(r, Status::Code::kUnauthenticated, "no secret");
+  EXPECT_EQ(r.status().message(), "bearer tokens are not enabled: set OMNIFLOW_JWT_SECRET");
+  // Even in the open mode a presented token is not ignored.
+  Authenticator open(AuthOptions{}, &FixedNow);
+  ExpectCode(open.Authenticate("save_interaction", Auth("Bearer " + Token("alice"), "alice")),
+             Status::Code::kUnauthenticated, "token in open mode");
+}
+
+TEST(Auth, UsesTheInjectedClock) {
+  AuthOptions o;
+  o.jwt_secret = kSecret;
+  Authenticator auth(std::move(o), &FixedNow);
+  std::string bearer = "Bearer " + Token("alice", kNow + 1);
+  EXPECT_TRUE(auth.Authenticate("save_interaction", Auth(bearer, std::nullopt)).ok());
+  // The real clock is far past kNow, so the same token is expired there.
+  AuthOptions real;
+  real.jwt_secret = kSecret;
+  Authenticator real_clock(std::move(real));
+  Result<Identity> r = real_clock.Authenticate("save_interaction", Auth(bearer, std::nullopt));
+  ExpectCode(r, Status::Code::kUnauthenticated, "real clock");
+  EXPECT_EQ(r.status().message(), "token expired");
+}
+
+TEST(Auth, EmptyConfiguredSecretsFailClosed) {
+  AuthOptions o;
+  o.function_keys["save_interaction"] = "";
+  o.admin_key = "";
+  o.jwt_secret = "";
+  Authenticator auth(std::move(o), &FixedNow);
+  ExpectCode(auth.Authenticate("save_interaction", Key("", "u1")), Status::Code::kUnauthenticated,
+             "empty key");
+  ExpectCode(auth.Authenticate("save_interaction", User("u1")), Status::Code::kUnauthenticated,
+             "no credentials");
+  ExpectCode(auth.Authenticate("save_interaction",
+                               Auth("Bearer " + Token("alice", kNow + 60, ""), std::nullopt)),
+             Status::Code::kUnauthenticated, "token signed with the empty secret");
+}
+
+// Every variable FromEnvironment reads, cleared around each test so the host's environment
+// cannot leak in or out.
+class AuthEnvironment : public ::testing::Test {
+ protected:
+  void SetUp() override { ClearAll(); }
+  void TearDown() override { ClearAll(); }
+
+  static void ClearAll() {
+    for (const char* name : kVariables) unsetenv(name);
+  }
+
+  static constexpr const char* kVariables[] = {
+      "FUNCTION_CODE_SAVE_INTERACTION",
+      "FUNCTION_CODE_GET_HISTORY",
+      "FUNCTION_CODE_GET_INTERACTION_HISTORY",
+      "FUNCTION_CODE_GET_INTERACTION",
+      "FUNCTION_CODE_TOOL_CALL_HANDLER",
+      "FUNCTION_CODE_PROXY_ROUTER",
+      "FUNCTION_CODE_GET_DATA",
+      "FUNCTION_CODE_ADD_NEW_DATA",
+      "FUNCTION_CODE_UPDATE_DATA",
+      "FUNCTION_CODE_DELETE_DATA",
+      "FUNCTION_CODE_LIST_DATA",
+      "FUNCTION_CODE_STATS",
+      "FUNCTION_CODE_USERS",
+      "FUNCTION_CODE_THREADS",
+      "FUNCTION_CODE_SEARCH",
+      "FUNCTION_CODE_FEEDBACK",
+      "OMNIFLOW_ADMIN_KEY",
+      "OMNIFLOW_JWT_SECRET",
+  };
+};
+
+TEST_F(AuthEnvironment, NothingSetIsOpen) {
+  AuthOptions o = AuthOptions::FromEnvironment();
+  EXPECT_TRUE(o.Open());
+  EXPECT_TRUE(o.function_keys.empty());
+  EXPECT_FALSE(o.admin_key);
+  EXPECT_FALSE(o.jwt_secret);
+}
+
+TEST_F(AuthEnvironment, MapsVariablesToFunctions) {
+  setenv("FUNCTION_CODE_SAVE_INTERACTION", "k-save", 1);
+  setenv("FUNCTION_CODE_GET_HISTORY", "k-history", 1);
+  setenv("FUNCTION_CODE_GET_INTERACTION", "k-get", 1);
+  setenv("FUNCTION_CODE_TOOL_CALL_HANDLER", "k-tool", 1);
+  setenv("FUNCTION_CODE_FEEDBACK", "k-feedback", 1);
+  setenv("FUNCTION_CODE_NOT_A_FUNCTION", "ignored", 1);
+  setenv("OMNIFLOW_ADMIN_KEY", "k-admin", 1);
+  setenv("OMNIFLOW_JWT_SECRET", "s3cret", 1);
+  AuthOptions o = AuthOptions::FromEnvironment();
+  unsetenv("FUNCTION_CODE_NOT_A_FUNCTION");
+  const std::map<std::string, std::string> expected = {
+      {"save_interaction", "k-save"}, {"get_interaction_history", "k-history"},
+      {"get_interaction", "k-get"},   {"tool_call_handler", "k-tool"},
+      {"feedback", "k-feedback"},
+  };
+  EXPECT_EQ(o.function_keys, expected);
+  EXPECT_EQ(o.admin_key, "k-admin");
+  EXPECT_EQ(o.jwt_secret, "s3cret");
+  EXPECT_FALSE(o.Open());
+}
+
+TEST_F(AuthEnvironment, EveryKnownFunctionHasAVariable) {
+  for (const char* name : kVariables) setenv(name, name, 1);
+  AuthOptions o = AuthOptions::FromEnvironment();
+  for (const char* function :
+       {"save_interaction", "get_interaction_history", "get_interaction", "tool_call_handler",
+        "proxy_router", "get_data", "add_new_data", "update_data", "delete_data", "list_data",
+        "stats", "users", "threads", "search", "feedback"}) {
+    ASSERT_EQ(o.function_keys.count(function), 1u) << function;
+  }
+  EXPECT_EQ(o.function_keys.size(), 15u);
+  EXPECT_EQ(o.function_keys["stats"], "FUNCTION_CODE_STATS");
+}
+
+TEST_F(AuthEnvironment, FullHistoryNameWinsOverTheSeeds) {
+  setenv("FUNCTION_CODE_GET_HISTORY", "seed", 1);
+  setenv("FUNCTION_CODE_GET_INTERACTION_HISTORY", "full", 1);
+  EXPECT_EQ(AuthOptions::FromEnvironment().function_keys["get_interaction_history"], "full");
+  setenv("FUNCTION_CODE_GET_INTERACTION_HISTORY", "", 1);
+  EXPECT_EQ(AuthOptions::FromEnvironment().function_keys["get_interaction_history"], "seed");
+}
+
+TEST_F(AuthEnvironment, EmptyValuesCountAsUnset) {
+  setenv("FUNCTION_CODE_SAVE_INTERACTION", "", 1);
+  setenv("FUNCTION_CODE_GET_HISTORY", "", 1);
+  setenv("OMNIFLOW_ADMIN_KEY", "", 1);
+  setenv("OMNIFLOW_JWT_SECRET", "", 1);
+  AuthOptions o = AuthOptions::FromEnvironment();
+  EXPECT_TRUE(o.Open());
+}
+
+TEST_F(AuthEnvironment, AdminKeyAloneLeavesUserFunctionsOpen) {
+  setenv("OMNIFLOW_ADMIN_KEY", "k-admin", 1);
+  AuthOptions o = AuthOptions::FromEnvironment();
+  EXPECT_TRUE(o.Open());  // so the server still warns and refuses non-loopback binds
+}
+
+TEST(ConstantTimeEquals, ComparesContentAndLength) {
+  EXPECT_TRUE(ConstantTimeEquals("", ""));
+  EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));
+  EXPECT_TRUE(ConstantTimeEquals(std::string(1000, 'k'), std::string(1000, 'k')));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secreT"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secret "));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secre"));
+  EXPECT_FALSE(ConstantTimeEquals("", "x"));
+  EXPECT_FALSE(ConstantTimeEquals(std::string("a\0b", 3), std::string("a\0c", 3)));
+  EXPECT_TRUE(ConstantTimeEquals(std::string("a\0b", 3), std::string("a\0b", 3)));
+  EXPECT_FALSE(ConstantTimeEquals(std::string("a\0b", 3), "a"));
+}
+
+}  // namespace
+}  // namespace omniflow

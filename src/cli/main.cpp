@@ -1,0 +1,197 @@
+// omniflow's command line: wiring only. `serve` runs the HTTP server, `import` bulk-loads
+// interactions, `token` mints a user token for development. Options also come from OMNIFLOW_*.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "api/context.h"
+#include "auth/auth.h"
+#include "auth/jwt.h"
+#include "cli/import.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/validate.h"
+#include "http/server.h"
+#include "store/interaction_store.h"
+#include "store/writer.h"
+
+namespace omniflow {
+namespace {
+
+bool IsLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "localhost" ||
+         host.rfind("127.", 0) == 0;
+}
+
+// Raises the soft limit on open files to the hard limit, so that thousands of connections fit.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+int Serve(http::ServerOptions server_options, StoreOptions store_options, bool insecure) {
+  RaiseFileLimit();
+  AuthOptions auth_options = AuthOptions::FromEnvironment();
+  if (auth_options.Open()) {
+    if (!IsLoopback(server_options.host) && !insecure) {
+      std::cerr << "omniflow: refusing to listen on " << server_options.host
+                << " with no authentication configured.\n"
+                << "Set function keys (FUNCTION_CODE_SAVE_INTERACTION, FUNCTION_CODE_GET_HISTORY),"
+                   " OMNIFLOW_JWT_SECRET or OMNIFLOW_ADMIN_KEY, or pass --insecure to serve "
+                   "without authentication.\n";
+      return 2;
+    }
+    spdlog::warn(
+        "event=open_mode msg=\"no function keys or JWT secret configured: any caller may act as "
+        "any X-User-Id; for local development only\"");
+  }
+  if (server_options.host == "localhost") server_options.host = "127.0.0.1";
+
+  Result<std::unique_ptr<InteractionStore>> store = InteractionStore::Open(store_options);
+  if (!store.ok()) {
+    std::cerr << "omniflow: cannot open the store: " << store.status().message() << "\n";
+    return 1;
+  }
+  Writer writer(store->get(), WriterOptions{});
+  IdGenerator ids(Clock::Real());
+  Authenticator auth(std::move(auth_options));
+  api::ApiContext context{store->get(), &writer, &ids, &auth};
+  http::Router router;
+  api::RegisterRoutes(&context, &router);
+
+  http::Server server(server_options, &router);
+  if (Status s = server.Listen(); !s.ok()) {
+    std::cerr << "omniflow: " << s.message() << "\n";
+    return 1;
+  }
+  spdlog::info("event=listening url=http://{}:{} store=\"{}\" threads={}", server_options.host,
+               server.port(), (*store)->Describe(), server_options.threads);
+  std::printf("omniflow listening on http://%s:%u\n", server_options.host.c_str(),
+              static_cast<unsigned>(server.port()));
+  std::fflush(stdout);
+  server.Run([] { spdlog::info("event=stopping msg=\"draining in-flight requests\""); });
+  writer.Stop();
+  spdlog::info("event=stopped committed={} failed={} rejected={}", writer.committed(),
+               writer.failed(), writer.rejected());
+  return 0;
+}
+
+int RunImport(const std::string& path, StoreOptions store_options, size_t batch) {
+  Result<std::unique_ptr<InteractionStore>> store = InteractionStore::Open(store_options);
+  if (!store.ok()) {
+    std::cerr << "omniflow: cannot open the store: " << store.status().message() << "\n";
+    return 1;
+  }
+  ImportOptions options;
+  options.batch_size = batch;
+  options.progress = [](uint64_t imported, uint64_t skipped) {
+    if (imported % 100000 < 5000) {
+      std::cerr << "imported " << imported << " interactions (" << skipped << " skipped)\n";
+    }
+  };
+  options.on_skip = [](const std::string& source, uint64_t line, const Status& why) {
+    std::cerr << source << ":" << line << ": skipped: " << why.message() << "\n";
+  };
+  Result<ImportStats> stats = Import(path, store->get(), Clock::Real(), options);
+  if (!stats.ok()) {
+    std::cerr << "omniflow: import stopped: " << stats.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "imported " << stats->imported << " interactions, skipped " << stats->skipped
+            << "\n";
+  return stats->skipped > 0 ? 3 : 0;
+}
+
+int RunToken(const std::string& sub, int64_t ttl) {
+  if (!IsValidUserId(sub)) {
+    std::cerr << "omniflow: --sub must be " << kUserIdRule << "\n";
+    return 2;
+  }
+  const char* secret = std::getenv("OMNIFLOW_JWT_SECRET");
+  if (!secret || !*secret) {
+    std::cerr << "omniflow: set OMNIFLOW_JWT_SECRET to the server's secret first\n";
+    return 2;
+  }
+  int64_t exp = Clock::Real()->NowMicros() / 1000000 + ttl;
+  std::string payload = "{\"sub\":\"" + sub + "\",\"exp\":" + std::to_string(exp) + "}";
+  std::cout << SignHs256(payload, secret) << "\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace omniflow
+
+int main(int argc, char** argv) {
+  using namespace omniflow;
+  CLI::App app{"omniflow: a durable, per-user log of AI assistant interactions"};
+  app.set_version_flag("--version", std::string("omniflow ") + OMNIFLOW_VERSION);
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "debug, info, warn, error or off")
+      ->envname("OMNIFLOW_LOG_LEVEL");
+
+  http::ServerOptions server_options;
+  StoreOptions store_options;
+  bool insecure = false;
+  auto* serve = app.add_subcommand("serve", "Run the HTTP server");
+  serve->add_option("--host", server_options.host, "Address to listen on")
+      ->envname("OMNIFLOW_HOST")->capture_default_str();
+  serve->add_option("--port", server_options.port, "Port (0 picks a free one)")
+      ->envname("OMNIFLOW_PORT")->capture_default_str();
+  serve->add_option("--data-dir", store_options.data_dir, "Directory of the embedded store")
+      ->envname("OMNIFLOW_DATA_DIR")->capture_default_str();
+  serve->add_option("--store", store_options.url,
+                    "Store URL (default: SQLite in --data-dir; postgresql://... for PostgreSQL)")
+      ->envname("OMNIFLOW_STORE");
+  serve->add_option("--threads", server_options.threads, "I/O threads (0: one per core)")
+      ->envname("OMNIFLOW_THREADS")->check(CLI::Range(0, 256))->capture_default_str();
+  serve->add_option("--max-body", server_options.max_body, "Largest request body in bytes")
+      ->envname("OMNIFLOW_MAX_BODY")->check(CLI::Range(1024, 64 << 20))->capture_default_str();
+  int read_timeout_s = static_cast<int>(server_options.read_timeout.count());
+  serve->add_option("--read-timeout", read_timeout_s,
+                    "Seconds a connection may take to send one request (idle keep-alive included)")
+      ->envname("OMNIFLOW_READ_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
+  serve->add_option("--max-connections", server_options.max_connections,
+                    "Open connections at most; further ones are closed at once")
+      ->envname("OMNIFLOW_MAX_CONNECTIONS")->check(CLI::Range(1, 1000000))->capture_default_str();
+  serve->add_flag("--insecure", insecure,
+                  "Allow listening on a non-loopback address with no authentication")
+      ->envname("OMNIFLOW_INSECURE");
+
+  std::string import_path;
+  size_t import_batch = 5000;
+  auto* import = app.add_subcommand(
+      "import", "Bulk-load interactions from JSON Lines or a legacy users/ blob directory");
+  import->add_option("path", import_path, "File (.jsonl), - for stdin, or legacy directory")
+      ->required();
+  import->add_option("--data-dir", store_options.data_dir, "Directory of the embedded store")
+      ->envname("OMNIFLOW_DATA_DIR")->capture_default_str();
+  import->add_option("--store", store_options.url, "Store URL")->envname("OMNIFLOW_STORE");
+  import->add_option("--batch", import_batch, "Interactions per transaction")
+      ->check(CLI::Range(1, 100000))->capture_default_str();
+
+  std::string token_sub;
+  int64_t token_ttl = 3600;
+  auto* token = app.add_subcommand("token", "Print an HS256 user token signed with OMNIFLOW_JWT_SECRET");
+  token->add_option("--sub", token_sub, "The user id the token stands for")->required();
+  token->add_option("--ttl", token_ttl, "Seconds until it expires")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  if (!InitLogging(log_level)) {
+    std::cerr << "omniflow: unknown --log-level " << log_level << "\n";
+    return 2;
+  }
+  server_options.read_timeout = std::chrono::seconds(read_timeout_s);
+  if (*serve) return Serve(server_options, store_options, insecure);
+  if (*import) return RunImport(import_path, store_options, import_batch);
+  if (*token) return RunToken(token_sub, token_ttl);
+  return 2;
+}

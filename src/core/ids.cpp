@@ -1,0 +1,116 @@
+#include "core/ids.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace omniflow {
+
+namespace {
+class RealClock final : public Clock {
+ public:
+  int64_t NowMicros() override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+struct Parts {
+  int year, month, day, hour, minute, second, micros;
+};
+
+Parts Split(int64_t ts_us) {
+  int64_t secs = ts_us / 1000000;
+  int64_t micros = ts_us % 1000000;
+  if (micros < 0) {
+    micros += 1000000;
+    secs -= 1;
+  }
+  time_t t = static_cast<time_t>(secs);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  return {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+          tm.tm_min,         tm.tm_sec,     static_cast<int>(micros)};
+}
+}  // namespace
+
+Clock* Clock::Real() {
+  static RealClock clock;
+  return &clock;
+}
+
+Stamp IdGenerator::Next() {
+  int64_t now = clock_->NowMicros();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (now <= last_us_) now = last_us_ + 1;
+    last_us_ = now;
+  }
+  return Stamp{now, FormatInteractionId(now), FormatTimestamp(now)};
+}
+
+std::string FormatTimestamp(int64_t ts_us) {
+  Parts p = Split(ts_us);
+  char buf[40];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", p.year, p.month,
+                        p.day, p.hour, p.minute, p.second, p.micros);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+std::string FormatInteractionId(int64_t ts_us) {
+  Parts p = Split(ts_us);
+  char buf[40];
+  int n = std::snprintf(buf, sizeof buf, "INT_%04d%02d%02d_%02d%02d%02d_%06d", p.year, p.month,
+                        p.day, p.hour, p.minute, p.second, p.micros);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+bool ParseTimestamp(std::string_view s, int64_t* ts_us) {
+  // YYYY-MM-DDTHH:MM:SS
+  auto digits = [&](size_t pos, size_t len, int* out) {
+    if (pos + len > s.size()) return false;
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+  };
+  int y, mo, d, h, mi, se;
+  if (s.size() < 20) return false;
+  if (!digits(0, 4, &y) || s[4] != '-' || !digits(5, 2, &mo) || s[7] != '-' ||
+      !digits(8, 2, &d) || (s[10] != 'T' && s[10] != ' ') || !digits(11, 2, &h) ||
+      s[13] != ':' || !digits(14, 2, &mi) || s[16] != ':' || !digits(17, 2, &se)) {
+    return false;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return false;
+  size_t pos = 19;
+  int64_t micros = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int n = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (n < 6) micros = micros * 10 + (s[pos] - '0');
+      ++n;
+      ++pos;
+    }
+    if (n == 0) return false;
+    for (; n < 6; ++n) micros *= 10;
+  }
+  std::string_view zone = s.substr(pos);
+  if (zone != "Z" && zone != "+00:00") return false;
+  struct tm tm = {};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = se;
+  time_t t = timegm(&tm);
+  *ts_us = static_cast<int64_t>(t) * 1000000 + micros;
+  return true;
+}
+
+}  // namespace omniflow

@@ -1,0 +1,79 @@
+#include "core/ids.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace omniflow {
+namespace {
+
+class FixedClock : public Clock {
+ public:
+  explicit FixedClock(int64_t us) : us_(us) {}
+  int64_t NowMicros() override { return us_; }
+  int64_t us_;
+};
+
+TEST(Ids, FormatsTimestampAndIdFromTheSameMicrosecond) {
+  // 2025-12-11T13:05:30.123456Z
+  int64_t ts = 1765458330123456;
+  EXPECT_EQ(FormatTimestamp(ts), "2025-12-11T13:05:30.123456Z");
+  EXPECT_EQ(FormatInteractionId(ts), "INT_20251211_130530_123456");
+}
+
+TEST(Ids, ParseTimestampRoundTrips) {
+  int64_t ts = 0;
+  ASSERT_TRUE(ParseTimestamp("2025-12-11T13:05:30.123456Z", &ts));
+  EXPECT_EQ(ts, 1765458330123456);
+  ASSERT_TRUE(ParseTimestamp("2025-12-11T13:05:30Z", &ts));
+  EXPECT_EQ(ts, 1765458330000000);
+  ASSERT_TRUE(ParseTimestamp("2025-12-11T13:05:30.5+00:00", &ts));
+  EXPECT_EQ(ts, 1765458330500000);
+}
+
+TEST(Ids, ParseTimestampRejectsMalformed) {
+  int64_t ts = 0;
+  for (const char* bad : {"", "2025-12-11", "2025-13-11T13:05:30Z", "2025-12-11T13:05:30",
+                          "2025-12-11T13:05:30.Z", "2025-12-11T13:05:30+02:00", "x025-12-11T13:05:30Z"}) {
+    EXPECT_FALSE(ParseTimestamp(bad, &ts)) << bad;
+  }
+}
+
+TEST(IdGenerator, SameMicrosecondStillGivesUniqueIncreasingIds) {
+  FixedClock clock(1765458330123456);
+  IdGenerator ids(&clock);
+  Stamp a = ids.Next(), b = ids.Next(), c = ids.Next();
+  EXPECT_LT(a.ts_us, b.ts_us);
+  EXPECT_LT(b.ts_us, c.ts_us);
+  EXPECT_LT(a.interaction_id, b.interaction_id);
+  EXPECT_LT(b.interaction_id, c.interaction_id);
+}
+
+TEST(IdGenerator, ClockGoingBackwardsNeverRepeatsAnId) {
+  FixedClock clock(2000000);
+  IdGenerator ids(&clock);
+  Stamp a = ids.Next();
+  clock.us_ = 1000000;
+  Stamp b = ids.Next();
+  EXPECT_GT(b.ts_us, a.ts_us);
+}
+
+TEST(IdGenerator, ConcurrentCallersGetDistinctIds) {
+  IdGenerator ids(Clock::Real());
+  std::vector<std::vector<std::string>> got(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5000; ++i) got[t].push_back(ids.Next().interaction_id);
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> all;
+  for (auto& v : got) all.insert(v.begin(), v.end());
+  EXPECT_EQ(all.size(), 20000u);
+}
+
+}  // namespace
+}  // namespace omniflow

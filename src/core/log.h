@@ -1,0 +1,17 @@
+// Logging setup and the masking rule for anything user-identifying that reaches a log line.
+// Logs go to stderr as logfmt lines (key=value). Keys, tokens and message text are never logged.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace omniflow {
+
+// "test_user_123" -> "te***23"; ids of 4 characters or fewer -> "***"; empty -> "-".
+std::string MaskUserId(std::string_view user_id);
+
+// Configures the default spdlog logger: stderr, level from `level` ("debug", "info", "warn",
+// "error", "off"); false for an unknown level name.
+bool InitLogging(std::string_view level);
+
+}  // namespace omniflow

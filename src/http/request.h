@@ -1,0 +1,42 @@
+// The HTTP request and response as handlers see them, free of Boost.Beast so that handlers and
+// their tests compile fast and never touch sockets. A Request's views stay valid until its
+// Respond callback has been called.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace omniflow::http {
+
+struct Request {
+  std::string_view method;  // "GET", "POST", ...
+  std::string_view target;  // path and query as received
+  std::string_view path;    // target before '?'
+  std::string_view query;   // target after '?', without it
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+  std::string_view body;
+
+  // The first header named `name` (case-insensitive).
+  std::optional<std::string_view> Header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. Retry-After
+  std::string log_user;  // the acting user, masked when logged
+  bool close = false;    // close the connection after this response
+};
+
+// Completes a request. Call exactly once, from any thread.
+using Respond = std::function<void(Response)>;
+using Handler = std::function<void(const Request&, Respond)>;
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+}  // namespace omniflow::http

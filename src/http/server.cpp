@@ -1,0 +1,373 @@
+// Boost 1.74 with g++ 12 in C++20 needs <utility> before Asio's headers.
+#include <utility>
+
+#include "http/server.h"
+
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/log.h"
+
+namespace omniflow::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::string_view SV(beast::string_view s) { return {s.data(), s.size()}; }
+
+// Keeps log lines one line long and free of control characters from hostile paths.
+std::string SanitizeForLog(std::string_view text) {
+  std::string out;
+  size_t n = std::min<size_t>(text.size(), 200);
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    out.push_back(c < 0x21 || c >= 0x7f || c == '"' || c == '\\' ? '?' : static_cast<char>(c));
+  }
+  return out;
+}
+
+class Session;
+
+// State every session sees.
+struct Shared {
+  const Router* router = nullptr;
+  ServerOptions options;
+  std::atomic<size_t> connections{0};
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // GUARDED_BY(mu)
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Shared* shared) : stream_(std::move(socket)), shared_(shared) {
+    shared_->connections.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Session() {
+    {
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      shared_->sessions.erase(this);
+    }
+    shared_->connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  void Start() {
+    {
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      shared_->sessions.emplace(this, weak_from_this());
+    }
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::ReadHeader, shared_from_this()));
+  }
+
+  // On a graceful stop: an idle connection closes now; a busy one after its response.
+  void CloseIfIdle() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) self->stream_.socket().close();
+    });
+  }
+
+ private:
+  void ReadHeader() {
+    busy_ = false;
+    if (shared_->stopping.load()) return Close();
+    parser_.emplace();
+    parser_->body_limit(shared_->options.max_body);
+    parser_->header_limit(static_cast<uint32_t>(shared_->options.max_header));
+    stream_.expires_after(shared_->options.read_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, size_t) {
+    if (ec) return OnReadError(ec);
+    busy_ = true;
+    start_ = std::chrono::steady_clock::now();
+    auto& msg = parser_->get();
+    if (msg.version() != 11 && msg.version() != 10) {
+      return Fail(400, "unsupported HTTP version: use HTTP/1.1");
+    }
+    if (auto length = parser_->content_length(); length && *length > shared_->options.max_body) {
+      return Fail(413, "request body is larger than the limit of " +
+                           std::to_string(shared_->options.max_body) + " bytes");
+    }
+    auto expect = msg.find(bhttp::field::expect);
+    if (expect != msg.end() && beast::iequals(expect->value(), "100-continue")) {
+      continue_.emplace(bhttp::status::continue_, 11);
+      return bhttp::async_write(stream_, *continue_,
+                                beast::bind_front_handler(&Session::OnContinue,
+                                                          shared_from_this()));
+    }
+    ReadBody();
+  }
+
+  void OnContinue(beast::error_code ec, size_t) {
+    if (ec) return Close();
+    ReadBody();
+  }
+
+  void ReadBody() {
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+        ec == net::error::eof || ec == net::error::bad_descriptor) {
+      return Close();
+    }
+    if (ec == bhttp::error::body_limit) {
+      return Fail(413, "request body is larger than the limit of " +
+                           std::to_string(shared_->options.max_body) + " bytes");
+    }
+    if (ec == bhttp::error::header_limit) {
+      return Fail(431, "request headers are larger than the limit of " +
+                           std::to_string(shared_->options.max_header) + " bytes");
+    }
+    if (ec.category() == beast::error_code(bhttp::error::end_of_stream).category()) {
+      return Fail(400, "malformed HTTP request");
+    }
+    Close();
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    if (ec) return OnReadError(ec);
+    auto& msg = parser_->get();
+    request_.method = SV(msg.method_string());
+    request_.target = SV(msg.target());
+    size_t q = request_.target.find('?');
+    request_.path = request_.target.substr(0, q);
+    request_.query = q == std::string_view::npos ? std::string_view() : request_.target.substr(q + 1);
+    request_.headers.clear();
+    for (const auto& field : msg) request_.headers.emplace_back(SV(field.name_string()), SV(field.value()));
+    request_.body = msg.body();
+    keep_alive_ = msg.keep_alive();
+
+    stream_.expires_never();  // the handler may wait for the writer; no read is pending
+    shared_->router->Dispatch(request_, [self = shared_from_this()](Response response) {
+      net::dispatch(self->stream_.get_executor(),
+                    [self, response = std::move(response)]() mutable {
+                      self->Write(std::move(response));
+                    });
+    });
+  }
+
+  // Answers a request that could not be read whole, then closes.
+  void Fail(int status, std::string message) {
+    keep_alive_ = false;
+    linger_ = true;
+    if (start_ == std::chrono::steady_clock::time_point()) start_ = std::chrono::steady_clock::now();
+    request_.method = parser_ ? SV(parser_->get().method_string()) : std::string_view();
+    request_.path = parser_ ? SV(parser_->get().target()) : std::string_view();
+    request_.path = request_.path.substr(0, request_.path.find('?'));
+    Response r = ErrorResponse(status, message);
+    r.close = true;
+    Write(std::move(r));
+  }
+
+  void Write(Response r) {
+    response_.emplace();
+    response_->version(11);
+    response_->result(static_cast<unsigned>(r.status));
+    response_->set(bhttp::field::server, "omniflow");
+    response_->set(bhttp::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers) response_->set(name, value);
+    response_->keep_alive(keep_alive_ && !r.close && !shared_->stopping.load());
+    response_->body() = std::move(r.body);
+    response_->prepare_payload();
+    Log(r);
+    stream_.expires_after(shared_->options.read_timeout);
+    bhttp::async_write(stream_, *response_,
+                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(),
+                                                 response_->need_eof()));
+  }
+
+  void Log(const Response& r) {
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start_)
+                      .count();
+    spdlog::info("method={} path=\"{}\" status={} dur_ms={:.3f} user={}",
+                 SanitizeForLog(request_.method), SanitizeForLog(request_.path), r.status,
+                 static_cast<double>(micros) / 1000.0, MaskUserId(r.log_user));
+    start_ = {};
+  }
+
+  void OnWrite(bool close, beast::error_code ec, size_t) {
+    response_.reset();
+    if (ec) return Close();
+    if (close) return linger_ ? Linger() : Close();
+    ReadHeader();
+  }
+
+  // After refusing a request whose body was not read, reads and drops what the client is still
+  // sending (bounded in time and bytes) so that closing does not reset the connection before
+  // the client has read the error.
+  void Linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(2));
+    drain_ = std::make_unique<std::array<char, 16384>>();
+    DrainSome();
+  }
+
+  void DrainSome() {
+    stream_.async_read_some(net::buffer(*drain_), [self = shared_from_this()](
+                                                      beast::error_code ec, size_t n) {
+      self->drained_ += n;
+      if (ec || self->drained_ > kMaxDrain) return self->Close();
+      self->DrainSome();
+    });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  Shared* shared_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response<bhttp::empty_body>> continue_;
+  std::optional<bhttp::response<bhttp::string_body>> response_;
+  Request request_;
+  bool keep_alive_ = false;
+  bool busy_ = false;
+  bool linger_ = false;
+  static constexpr size_t kMaxDrain = 8 << 20;
+  size_t drained_ = 0;
+  std::unique_ptr<std::array<char, 16384>> drain_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(ServerOptions options, const Router* router)
+      : ioc(options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
+        acceptor(net::make_strand(ioc)),
+        signals(ioc, SIGINT, SIGTERM),
+        drain_timer(ioc) {
+    shared.router = router;
+    shared.options = std::move(options);
+    if (shared.options.threads <= 0)
+      shared.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+
+  void Accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+        // Out of descriptors or similar: log, back off briefly, keep accepting.
+        spdlog::warn("event=accept_failed error=\"{}\"", ec.message());
+      } else if (shared.connections.load() >= shared.options.max_connections) {
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<Session>(std::move(socket), &shared)->Start();
+      }
+      Accept();
+    });
+  }
+
+  void BeginStop() {
+    if (shared.stopping.exchange(true)) return;
+    if (on_stop) on_stop();
+    net::post(acceptor.get_executor(), [this] {
+      beast::error_code ec;
+      acceptor.close(ec);
+    });
+    {
+      std::lock_guard<std::mutex> lock(shared.mu);
+      for (auto& [ptr, weak] : shared.sessions) {
+        if (auto session = weak.lock()) session->CloseIfIdle();
+      }
+    }
+    drain_deadline = std::chrono::steady_clock::now() + shared.options.drain_timeout;
+    WaitDrained();
+  }
+
+  void WaitDrained() {
+    if (shared.connections.load() == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
+      ioc.stop();
+      return;
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(20));
+    drain_timer.async_wait([this](beast::error_code) { WaitDrained(); });
+  }
+
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  net::steady_timer drain_timer;
+  std::chrono::steady_clock::time_point drain_deadline;
+  Shared shared;
+  std::function<void()> on_stop;
+};
+
+Server::Server(ServerOptions options, const Router* router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+
+Server::~Server() = default;
+
+Status Server::Listen() {
+  beast::error_code ec;
+  auto address = net::ip::make_address(impl_->shared.options.host, ec);
+  if (ec) return Status::InvalidArgument("not an IP address: " + impl_->shared.options.host);
+  tcp::endpoint endpoint(address, impl_->shared.options.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::Unavailable("cannot listen on " + impl_->shared.options.host + ":" +
+                               std::to_string(impl_->shared.options.port) + ": " + ec.message());
+  }
+  return Status::Ok();
+}
+
+uint16_t Server::port() const {
+  beast::error_code ec;
+  auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+void Server::Run(std::function<void()> on_stop) {
+  impl_->on_stop = std::move(on_stop);
+  impl_->signals.async_wait([this](beast::error_code ec, int) {
+    if (!ec) impl_->BeginStop();
+  });
+  impl_->Accept();
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl_->shared.options.threads; ++i) {
+    threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::Stop() {
+  net::post(impl_->ioc, [this] { impl_->BeginStop(); });
+}
+
+}  // namespace omniflow::http

@@ -1,0 +1,109 @@
+#include "store/sqlite/sqlite_db.h"
+
+namespace omniflow::sqlite {
+
+Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
+  std::string msg(what);
+  msg += ": ";
+  msg += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+      return Status::Unavailable(msg + " (disk full)");
+    case SQLITE_IOERR:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+    case SQLITE_NOMEM:
+      return Status::Unavailable(msg);
+    default:
+      return Status::Internal(msg);
+  }
+}
+
+Stmt& Stmt::operator=(Stmt&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    stmt_ = other.stmt_;
+    other.stmt_ = nullptr;
+  }
+  return *this;
+}
+
+Stmt::~Stmt() { sqlite3_finalize(stmt_); }
+
+void Stmt::Bind(int index, std::string_view text) {
+  // A default-constructed view has no data pointer; SQLite would bind that as NULL.
+  const char* data = text.data() ? text.data() : "";
+  sqlite3_bind_text(stmt_, index, data, static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+void Stmt::Bind(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+
+void Stmt::BindNull(int index) { sqlite3_bind_null(stmt_, index); }
+
+Result<bool> Stmt::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return ErrorStatus(sqlite3_db_handle(stmt_), rc, "statement failed");
+}
+
+Status Stmt::Run() {
+  while (true) {
+    Result<bool> row = Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();
+  }
+}
+
+void Stmt::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::string_view Stmt::Text(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  int n = sqlite3_column_bytes(stmt_, column);
+  return text ? std::string_view(reinterpret_cast<const char*>(text), static_cast<size_t>(n))
+              : std::string_view();
+}
+
+int64_t Stmt::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+bool Stmt::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+Db::~Db() { sqlite3_close_v2(db_); }
+
+Result<Db> Db::Open(const std::string& path, int flags, int busy_ms) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = ErrorStatus(db, rc, "cannot open " + path);
+    sqlite3_close_v2(db);
+    return s;
+  }
+  sqlite3_busy_timeout(db, busy_ms);
+  sqlite3_extended_result_codes(db, 1);
+  return Db(db);
+}
+
+Status Db::Exec(std::string_view sql) {
+  std::string text(sql);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  sqlite3_free(error);
+  if (rc != SQLITE_OK) return ErrorStatus(db_, rc, "exec failed");
+  return Status::Ok();
+}
+
+Result<Stmt> Db::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return ErrorStatus(db_, rc, "prepare failed");
+  return Stmt(stmt);
+}
+
+}  // namespace omniflow::sqlite

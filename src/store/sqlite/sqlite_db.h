@@ -1,0 +1,69 @@
+// A thin RAII wrapper over SQLite's C API: a Db owns a connection, a Stmt owns a prepared
+// statement. Errors come back as Status: conditions an operator can fix (disk full, I/O error,
+// read-only, busy) are Unavailable, everything else Internal. Not thread-safe: one thread per Db.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace omniflow::sqlite {
+
+// The Status for SQLite result code `rc` on `db`, with `what` saying what was being done.
+Status ErrorStatus(sqlite3* db, int rc, std::string_view what);
+
+class Stmt {
+ public:
+  Stmt() = default;
+  explicit Stmt(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  Stmt(Stmt&& other) noexcept : stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Stmt& operator=(Stmt&& other) noexcept;
+  ~Stmt();
+
+  // Binds (1-based). Text is not copied: it must outlive the next Step/Reset.
+  void Bind(int index, std::string_view text);
+  void Bind(int index, int64_t value);
+  void BindNull(int index);
+
+  // Steps once: true with a row, false when done; an error Status otherwise.
+  Result<bool> Step();
+  // Runs to completion ignoring rows.
+  Status Run();
+  void Reset();
+
+  std::string_view Text(int column) const;
+  int64_t Int(int column) const;
+  bool IsNull(int column) const;
+
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Db {
+ public:
+  Db() = default;
+  Db(Db&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Db& operator=(Db&&) = delete;
+  ~Db();
+
+  // Opens `path` with `flags` (SQLITE_OPEN_*); busy_timeout is set to `busy_ms`.
+  static Result<Db> Open(const std::string& path, int flags, int busy_ms = 5000);
+
+  Status Exec(std::string_view sql);
+  Result<Stmt> Prepare(std::string_view sql);
+
+  sqlite3* get() const { return db_; }
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace omniflow::sqlite

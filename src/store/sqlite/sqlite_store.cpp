@@ -1,0 +1,378 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <utility>
+
+#include "core/ids.h"
+
+namespace omniflow {
+
+namespace {
+
+// Each migration runs once, in its own transaction, recorded in schema_migrations.
+constexpr const char* kMigrations[] = {
+    // 1: interactions, newest-first indexes, kept counts ('' thread = the user's total).
+    R"sql(
+    CREATE TABLE interactions(
+      seq INTEGER PRIMARY KEY,
+      user_id TEXT NOT NULL,
+      ts_us INTEGER NOT NULL,
+      interaction_id TEXT NOT NULL,
+      thread_id TEXT,
+      tool_calls INTEGER NOT NULL DEFAULT 0,
+      tool_failures INTEGER NOT NULL DEFAULT 0,
+      body TEXT NOT NULL);
+    CREATE UNIQUE INDEX interactions_by_user_time ON interactions(user_id, ts_us, interaction_id);
+    CREATE INDEX interactions_by_user_thread_time
+      ON interactions(user_id, thread_id, ts_us, interaction_id) WHERE thread_id IS NOT NULL;
+    CREATE TABLE interaction_counts(
+      user_id TEXT NOT NULL,
+      thread_id TEXT NOT NULL,
+      n INTEGER NOT NULL,
+      PRIMARY KEY(user_id, thread_id)) WITHOUT ROWID;
+    )sql",
+};
+
+// History statements: [thread filter][cursor]. Offset pages select row ids through the covering
+// index first, so skipped rows never load their bodies.
+constexpr const char* kHistorySql[2][2] = {
+    {R"sql(SELECT i.body, i.ts_us, i.interaction_id FROM interactions i
+           JOIN (SELECT seq FROM interactions WHERE user_id = ?1
+                 ORDER BY ts_us DESC, interaction_id DESC LIMIT ?2 OFFSET ?3) p ON i.seq = p.seq
+           ORDER BY i.ts_us DESC, i.interaction_id DESC)sql",
+     R"sql(SELECT body, ts_us, interaction_id FROM interactions
+           WHERE user_id = ?1 AND (ts_us, interaction_id) < (?4, ?5)
+           ORDER BY ts_us DESC, interaction_id DESC LIMIT ?2)sql"},
+    {R"sql(SELECT i.body, i.ts_us, i.interaction_id FROM interactions i
+           JOIN (SELECT seq FROM interactions WHERE user_id = ?1 AND thread_id = ?6
+                 ORDER BY ts_us DESC, interaction_id DESC LIMIT ?2 OFFSET ?3) p ON i.seq = p.seq
+           ORDER BY i.ts_us DESC, i.interaction_id DESC)sql",
+     R"sql(SELECT body, ts_us, interaction_id FROM interactions
+           WHERE user_id = ?1 AND thread_id = ?6 AND (ts_us, interaction_id) < (?4, ?5)
+           ORDER BY ts_us DESC, interaction_id DESC LIMIT ?2)sql"},
+};
+
+// The timestamp encoded in an interaction id (INT_YYYYMMDD_HHMMSS_ffffff[_N]); false if malformed.
+bool TimestampOfId(std::string_view id, int64_t* ts_us) {
+  if (id.size() < 26 || id.substr(0, 4) != "INT_" || id[12] != '_' || id[19] != '_') return false;
+  if (id.size() > 26 && id[26] != '_') return false;
+  std::string iso;
+  iso.reserve(27);
+  iso.append(id.substr(4, 4)).append("-").append(id.substr(8, 2)).append("-");
+  iso.append(id.substr(10, 2)).append("T").append(id.substr(13, 2)).append(":");
+  iso.append(id.substr(15, 2)).append(":").append(id.substr(17, 2)).append(".");
+  iso.append(id.substr(20, 6)).append("Z");
+  return ParseTimestamp(iso, ts_us);
+}
+
+}  // namespace
+
+struct SqliteStore::Reader {
+  sqlite::Db db;
+  sqlite::Stmt history[2][2];
+  sqlite::Stmt count;
+  sqlite::Stmt get;
+};
+
+// Returns its reader to the pool when it goes out of scope.
+class SqliteStore::ReaderLease {
+ public:
+  ReaderLease(SqliteStore* store, std::unique_ptr<Reader> reader)
+      : store_(store), reader_(std::move(reader)) {}
+  ReaderLease(ReaderLease&&) = default;
+  ~ReaderLease() {
+    if (reader_) store_->Release(std::move(reader_));
+  }
+  Reader* operator->() { return reader_.get(); }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<Reader> reader_;
+};
+
+Status MigrateSqlite(sqlite::Db& db) {
+  Status s = db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations("
+      "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  if (!s.ok()) return s;
+  const int64_t count = static_cast<int64_t>(std::size(kMigrations));
+  for (int64_t version = 1; version <= count; ++version) {
+    s = db.Exec("BEGIN IMMEDIATE");
+    if (!s.ok()) return s;
+    Result<sqlite::Stmt> seen = db.Prepare("SELECT 1 FROM schema_migrations WHERE version = ?1");
+    if (!seen.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return seen.status();
+    }
+    seen->Bind(1, version);
+    Result<bool> applied = seen->Step();
+    if (applied.ok() && !*applied) {
+      s = db.Exec(kMigrations[version - 1]);
+      if (s.ok()) {
+        Result<sqlite::Stmt> record = db.Prepare(
+            "INSERT INTO schema_migrations(version, applied_at) "
+            "VALUES(?1, strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
+        s = record.ok() ? (record->Bind(1, version), record->Run()) : record.status();
+      }
+    } else if (!applied.ok()) {
+      s = applied.status();
+    }
+    seen = sqlite::Stmt();
+    if (!s.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return Status(s.code() == Status::Code::kUnavailable
+                        ? Status::Unavailable("migration " + std::to_string(version) + ": " + s.message())
+                        : Status::Internal("migration " + std::to_string(version) + ": " + s.message()));
+    }
+    s = db.Exec("COMMIT");
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return Status::Unavailable("cannot create data dir " + options.data_dir + ": " + ec.message());
+  }
+  std::string path = (std::filesystem::path(options.data_dir) / "omniflow.db").string();
+  Result<sqlite::Db> db =
+      sqlite::Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!db.ok()) return db.status();
+  // page_size only takes effect before the first table is created.
+  Status s = db->Exec("PRAGMA page_size=" + std::to_string(options.sqlite_page_size));
+  if (s.ok()) s = db->Exec("PRAGMA journal_mode=WAL");
+  if (s.ok()) s = db->Exec("PRAGMA synchronous=FULL");
+  if (s.ok()) s = MigrateSqlite(*db);
+  if (!s.ok()) return s;
+  std::unique_ptr<SqliteStore> store(
+      new SqliteStore(options.data_dir, std::move(path), std::move(*db)));
+  s = store->PrepareWriter();
+  if (!s.ok()) return s;
+  for (int i = 0; i < options.read_connections; ++i) {
+    Result<std::unique_ptr<Reader>> reader = store->NewReader();
+    if (!reader.ok()) return reader.status();
+    store->pool_.push_back(std::move(*reader));
+  }
+  return store;
+}
+
+SqliteStore::SqliteStore(std::string dir, std::string path, sqlite::Db writer)
+    : dir_(std::move(dir)), path_(std::move(path)), writer_(std::move(writer)) {}
+
+SqliteStore::~SqliteStore() {
+  // Fold the WAL back into the database so the next start opens a compact file quickly.
+  (void)writer_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+Status SqliteStore::PrepareWriter() {
+  struct {
+    sqlite::Stmt* stmt;
+    const char* sql;
+  } statements[] = {
+      {&begin_, "BEGIN IMMEDIATE"},
+      {&commit_, "COMMIT"},
+      {&rollback_, "ROLLBACK"},
+      {&insert_,
+       "INSERT INTO interactions(user_id, ts_us, interaction_id, thread_id, tool_calls, "
+       "tool_failures, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+      {&count_,
+       "INSERT INTO interaction_counts(user_id, thread_id, n) VALUES(?1, ?2, ?3) "
+       "ON CONFLICT(user_id, thread_id) DO UPDATE SET n = n + excluded.n"},
+  };
+  for (auto& [stmt, sql] : statements) {
+    Result<sqlite::Stmt> prepared = writer_.Prepare(sql);
+    if (!prepared.ok()) return prepared.status();
+    *stmt = std::move(*prepared);
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
+  Result<sqlite::Db> db = sqlite::Db::Open(path_, SQLITE_OPEN_READONLY);
+  if (!db.ok()) return db.status();
+  auto reader = std::make_unique<Reader>(Reader{std::move(*db), {}, {}, {}});
+  for (int thread = 0; thread < 2; ++thread) {
+    for (int cursor = 0; cursor < 2; ++cursor) {
+      Result<sqlite::Stmt> stmt = reader->db.Prepare(kHistorySql[thread][cursor]);
+      if (!stmt.ok()) return stmt.status();
+      reader->history[thread][cursor] = std::move(*stmt);
+    }
+  }
+  Result<sqlite::Stmt> count =
+      reader->db.Prepare("SELECT n FROM interaction_counts WHERE user_id = ?1 AND thread_id = ?2");
+  if (!count.ok()) return count.status();
+  reader->count = std::move(*count);
+  Result<sqlite::Stmt> get = reader->db.Prepare(
+      "SELECT body FROM interactions WHERE user_id = ?1 AND ts_us = ?2 AND interaction_id = ?3");
+  if (!get.ok()) return get.status();
+  reader->get = std::move(*get);
+  return reader;
+}
+
+Result<SqliteStore::ReaderLease> SqliteStore::Acquire() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!pool_.empty()) {
+      std::unique_ptr<Reader> reader = std::move(pool_.back());
+      pool_.pop_back();
+      return ReaderLease(this, std::move(reader));
+    }
+  }
+  Result<std::unique_ptr<Reader>> reader = NewReader();
+  if (!reader.ok()) return reader.status();
+  return ReaderLease(this, std::move(*reader));
+}
+
+void SqliteStore::Release(std::unique_ptr<Reader> reader) {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  pool_.push_back(std::move(reader));
+}
+
+Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
+  if (batch.empty()) return Status::Ok();
+  auto fail = [this](Status s) {
+    rollback_.Reset();
+    if (!sqlite3_get_autocommit(writer_.get())) (void)rollback_.Run();
+    rollback_.Reset();
+    last_append_ok_ = false;
+    return s;
+  };
+  begin_.Reset();
+  Status s = begin_.Run();
+  if (!s.ok()) return fail(s);
+  std::map<std::pair<std::string_view, std::string_view>, int64_t> counts;
+  for (const InteractionRecord& r : batch) {
+    insert_.Reset();
+    insert_.Bind(1, r.user_id);
+    insert_.Bind(2, r.ts_us);
+    insert_.Bind(3, r.interaction_id);
+    if (r.thread_id) {
+      insert_.Bind(4, *r.thread_id);
+    } else {
+      insert_.BindNull(4);
+    }
+    insert_.Bind(5, static_cast<int64_t>(r.tool_call_count));
+    insert_.Bind(6, static_cast<int64_t>(r.tool_failure_count));
+    insert_.Bind(7, r.json);
+    s = insert_.Run();
+    if (!s.ok()) return fail(s);
+    ++counts[{r.user_id, std::string_view()}];
+    if (r.thread_id) ++counts[{r.user_id, *r.thread_id}];
+  }
+  for (const auto& [key, n] : counts) {
+    count_.Reset();
+    count_.Bind(1, key.first);
+    count_.Bind(2, key.second);
+    count_.Bind(3, n);
+    s = count_.Run();
+    if (!s.ok()) return fail(s);
+  }
+  insert_.Reset();
+  count_.Reset();
+  commit_.Reset();
+  s = commit_.Run();
+  commit_.Reset();
+  if (!s.ok()) return fail(s);
+  last_append_ok_ = true;
+  return Status::Ok();
+}
+
+Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
+  Result<ReaderLease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  ReaderLease& reader = *lease;
+  const bool by_thread = query.thread_id.has_value();
+  const bool by_cursor = query.after.has_value();
+
+  HistoryPage page;
+  sqlite::Stmt& count = reader->count;
+  count.Reset();
+  count.Bind(1, query.user_id);
+  count.Bind(2, by_thread ? std::string_view(*query.thread_id) : std::string_view());
+  Result<bool> row = count.Step();
+  if (!row.ok()) return row.status();
+  page.total = *row ? count.Int(0) : 0;
+  count.Reset();
+  if (page.total == 0) return page;
+
+  sqlite::Stmt& stmt = reader->history[by_thread][by_cursor];
+  stmt.Reset();
+  stmt.Bind(1, query.user_id);
+  // A cursor page fetches one extra row to learn whether more follow.
+  stmt.Bind(2, static_cast<int64_t>(query.limit) + (by_cursor ? 1 : 0));
+  if (by_cursor) {
+    stmt.Bind(4, query.after->ts_us);
+    stmt.Bind(5, query.after->interaction_id);
+  } else {
+    stmt.Bind(3, query.offset);
+  }
+  if (by_thread) stmt.Bind(6, *query.thread_id);
+  HistoryCursor last;
+  page.items.reserve(static_cast<size_t>(query.limit));
+  while (true) {
+    row = stmt.Step();
+    if (!row.ok()) {
+      stmt.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    if (page.items.size() == static_cast<size_t>(query.limit)) {
+      page.has_more = true;  // the extra row of a cursor page
+      break;
+    }
+    page.items.emplace_back(stmt.Text(0));
+    last.ts_us = stmt.Int(1);
+    last.interaction_id = std::string(stmt.Text(2));
+  }
+  stmt.Reset();
+  if (!by_cursor) {
+    page.has_more = query.offset + static_cast<int64_t>(page.items.size()) < page.total;
+  }
+  if (page.has_more && !page.items.empty()) page.next = std::move(last);
+  return page;
+}
+
+Result<std::string> SqliteStore::Get(const std::string& user_id,
+                                     const std::string& interaction_id) {
+  int64_t ts_us = 0;
+  if (!TimestampOfId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
+  Result<ReaderLease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  sqlite::Stmt& get = (*lease)->get;
+  get.Reset();
+  get.Bind(1, user_id);
+  get.Bind(2, ts_us);
+  get.Bind(3, interaction_id);
+  Result<bool> row = get.Step();
+  if (!row.ok()) {
+    get.Reset();
+    return row.status();
+  }
+  if (!*row) {
+    get.Reset();
+    return Status::NotFound("no such interaction");
+  }
+  std::string body(get.Text(0));
+  get.Reset();
+  return body;
+}
+
+Status SqliteStore::CheckWritable() {
+  struct statvfs fs {};
+  if (::statvfs(dir_.c_str(), &fs) != 0) return Status::Unavailable("cannot stat the data dir");
+  const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free_bytes < (1u << 20)) return Status::Unavailable("the data dir's disk is full");
+  if (::access(dir_.c_str(), W_OK) != 0) return Status::Unavailable("the data dir is read-only");
+  if (!last_append_ok_.load()) {
+    return Status::Unavailable("the last write failed; it is retried with the next save");
+  }
+  return Status::Ok();
+}
+
+}  // namespace omniflow

@@ -1,0 +1,55 @@
+// SqliteStore: the embedded default InteractionStore. One SQLite file in WAL mode with
+// synchronous=FULL; appends come from one writer connection in one transaction per batch, reads
+// from a pool of connections. Counts per user and per thread are kept in the same transaction
+// so that `total` is O(1).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/interaction_store.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace omniflow {
+
+class SqliteStore final : public InteractionStore {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> Open(const StoreOptions& options);
+  ~SqliteStore() override;
+
+  Status Append(std::span<const InteractionRecord> batch) override;
+  Result<HistoryPage> History(const HistoryQuery& query) override;
+  Result<std::string> Get(const std::string& user_id, const std::string& interaction_id) override;
+  Status CheckWritable() override;
+  std::string Describe() const override { return "sqlite:" + path_; }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Reader;
+  class ReaderLease;
+
+  SqliteStore(std::string dir, std::string path, sqlite::Db writer);
+  Status PrepareWriter();
+  Result<std::unique_ptr<Reader>> NewReader();
+  Result<ReaderLease> Acquire();
+  void Release(std::unique_ptr<Reader> reader);
+
+  const std::string dir_;
+  const std::string path_;
+  // Writer side. REQUIRES: used only by Append's caller (one at a time).
+  sqlite::Db writer_;
+  sqlite::Stmt begin_, commit_, rollback_, insert_, count_;
+  std::atomic<bool> last_append_ok_{true};
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Reader>> pool_;  // GUARDED_BY(pool_mu_)
+};
+
+// The migrations of the interaction store, in order; exposed for tests.
+Status MigrateSqlite(sqlite::Db& db);
+
+}  // namespace omniflow

@@ -1,0 +1,70 @@
+// The group-commit writer: one thread that takes every queued interaction, appends them to the
+// store in one transaction, and only then reports each one done. Throughput is bounded by the
+// batch rate, not by one fsync per request. The queue is bounded: when it is full, Submit
+// refuses at once (the caller answers 503 with Retry-After) instead of growing memory.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/interaction.h"
+#include "core/status.h"
+#include "store/interaction_store.h"
+
+namespace omniflow {
+
+struct WriterOptions {
+  // Interactions waiting to be written before Submit refuses with Unavailable.
+  size_t max_queue = 8192;
+  // Most interactions committed in one transaction.
+  size_t max_batch = 1024;
+};
+
+class Writer {
+ public:
+  // Called on the writer thread once the interaction's transaction is durable (ok) or failed.
+  using Done = std::function<void(const Status&)>;
+
+  Writer(InteractionStore* store, WriterOptions options);
+  ~Writer();  // Stops after draining the queue.
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Queues `record`; `done` runs later on the writer thread. Returns Unavailable (and never
+  // calls `done`) when the queue is full or the writer is stopping. Thread-safe.
+  Status Submit(InteractionRecord record, Done done);
+
+  // Writes everything queued, then stops the thread. Idempotent.
+  void Stop();
+
+  // Counters for /metrics and tests.
+  uint64_t committed() const;
+  uint64_t failed() const;
+  uint64_t rejected() const;
+  size_t queued() const;
+
+ private:
+  struct Item {
+    InteractionRecord record;
+    Done done;
+  };
+  void Run();
+
+  InteractionStore* store_;
+  WriterOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;   // GUARDED_BY(mu_)
+  bool stopping_ = false;    // GUARDED_BY(mu_)
+  uint64_t committed_ = 0;   // GUARDED_BY(mu_)
+  uint64_t failed_ = 0;      // GUARDED_BY(mu_)
+  uint64_t rejected_ = 0;    // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace omniflow

@@ -1,0 +1,121 @@
+#include "store/writer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <thread>
+
+namespace omniflow {
+namespace {
+
+// A store whose Append can be held, to fill the writer's queue on purpose.
+class GateStore final : public InteractionStore {
+ public:
+  Status Append(std::span<const InteractionRecord> batch) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    entered_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return open_; });
+    rows_ += batch.size();
+    ++batches_;
+    return fail_ ? Status::Unavailable("disk full") : Status::Ok();
+  }
+  Result<HistoryPage> History(const HistoryQuery&) override { return HistoryPage(); }
+  Result<std::string> Get(const std::string&, const std::string&) override {
+    return Status::NotFound("");
+  }
+  Status CheckWritable() override { return Status::Ok(); }
+  std::string Describe() const override { return "gate"; }
+
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  void WaitEntered() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return entered_; });
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true, entered_ = false, fail_ = false;
+  size_t rows_ = 0, batches_ = 0;
+};
+
+InteractionRecord Rec(int i) {
+  InteractionRecord r;
+  r.user_id = "u";
+  r.ts_us = i;
+  r.interaction_id = "INT_" + std::to_string(i);
+  return r;
+}
+
+TEST(Writer, ConcurrentSubmittersAllCommittedInFewBatches) {
+  GateStore store;
+  std::atomic<int> ok{0};
+  {
+    Writer writer(&store, WriterOptions{});
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 500; ++i) {
+          std::promise<Status> done;
+          auto future = done.get_future();
+          ASSERT_TRUE(writer.Submit(Rec(t * 1000 + i), [&done](const Status& s) { done.set_value(s); }).ok());
+          if (future.get().ok()) ++ok;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(writer.committed(), 4000u);
+  }
+  EXPECT_EQ(ok.load(), 4000);
+  EXPECT_EQ(store.rows_, 4000u);
+  EXPECT_LT(store.batches_, 4000u);  // group commit: several saves share a transaction
+}
+
+TEST(Writer, FullQueueRefusesAtOnceAndRecovers) {
+  GateStore store;
+  store.open_ = false;
+  WriterOptions options;
+  options.max_queue = 4;
+  options.max_batch = 1;
+  Writer writer(&store, options);
+  std::atomic<int> done{0};
+  ASSERT_TRUE(writer.Submit(Rec(0), [&](const Status&) { ++done; }).ok());
+  store.WaitEntered();  // the writer holds item 0 inside Append
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(writer.Submit(Rec(i), [&](const Status&) { ++done; }).ok());
+  Status refused = writer.Submit(Rec(5), [&](const Status&) { ++done; });
+  EXPECT_EQ(refused.code(), Status::Code::kUnavailable);
+  EXPECT_EQ(writer.rejected(), 1u);
+  store.Open();
+  writer.Stop();
+  EXPECT_EQ(done.load(), 5);
+  EXPECT_EQ(writer.committed(), 5u);
+}
+
+TEST(Writer, FailedBatchReportsFailureToEveryItem) {
+  GateStore store;
+  store.fail_ = true;
+  Writer writer(&store, WriterOptions{});
+  std::promise<Status> done;
+  ASSERT_TRUE(writer.Submit(Rec(1), [&](const Status& s) { done.set_value(s); }).ok());
+  EXPECT_EQ(done.get_future().get().code(), Status::Code::kUnavailable);
+  writer.Stop();
+  EXPECT_EQ(writer.failed(), 1u);
+}
+
+TEST(Writer, StopDrainsTheQueueAndRefusesAfter) {
+  GateStore store;
+  Writer writer(&store, WriterOptions{});
+  std::atomic<int> done{0};
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(writer.Submit(Rec(i), [&](const Status& s) { done += s.ok(); }).ok());
+  writer.Stop();
+  EXPECT_EQ(done.load(), 100);
+  EXPECT_FALSE(writer.Submit(Rec(1000), nullptr).ok());
+}
+
+}  // namespace
+}  // namespace omniflow

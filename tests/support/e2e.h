@@ -1,0 +1,63 @@
+// Shared helpers for end-to-end tests: a running server with a client, and request builders.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "support/http_client.h"
+#include "support/server_process.h"
+
+namespace omniflow::testing {
+
+// Starts a server (failing the test if it cannot) and a client bound to it.
+struct RunningServer {
+  explicit RunningServer(ServerConfig config = {})
+      : server(std::make_unique<ServerProcess>(std::move(config))) {
+    std::string error;
+    started = server->Start(&error);
+    EXPECT_TRUE(started) << error;
+    if (started) client = std::make_unique<HttpClient>(server->port());
+  }
+  // Restarts on the same data dir.
+  void Restart() {
+    client.reset();
+    EXPECT_EQ(server->Stop(), 0);
+    std::string error;
+    started = server->Start(&error);
+    ASSERT_TRUE(started) << error;
+    client = std::make_unique<HttpClient>(server->port());
+  }
+  std::unique_ptr<ServerProcess> server;
+  std::unique_ptr<HttpClient> client;
+  bool started = false;
+};
+
+inline std::string SaveBody(const std::string& message, const std::string& thread = "") {
+  std::string body = "{\"user_message\":\"" + message + "\",\"assistant_response\":\"re: " +
+                     message + "\"";
+  if (!thread.empty()) body += ",\"thread_id\":\"" + thread + "\"";
+  return body + "}";
+}
+
+inline Headers As(const std::string& user) { return {{"X-User-Id", user}}; }
+
+// The integer at `key`, or -1 when it is missing or not an integer.
+inline int64_t IntAt(simdjson::dom::element e, const char* key) {
+  int64_t v = -1;
+  if (e[key].get(v) != simdjson::SUCCESS) return -1;
+  return v;
+}
+
+// The elements of the array at `key` (empty when it is not an array).
+inline std::vector<simdjson::dom::element> Items(simdjson::dom::element e,
+                                                 const char* key = "interactions") {
+  std::vector<simdjson::dom::element> out;
+  simdjson::dom::array array;
+  if (e[key].get(array) != simdjson::SUCCESS) return out;
+  for (simdjson::dom::element item : array) out.push_back(item);
+  return out;
+}
+
+}  // namespace omniflow::testing

@@ -1,0 +1,170 @@
+#include "support/server_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace omniflow::testing {
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "omniflow-test-XXXXXX").string();
+  char* made = ::mkdtemp(tmpl.data());
+  path_ = made ? std::string(made) : std::string();
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+}
+
+ServerProcess::ServerProcess(ServerConfig config) : config_(std::move(config)) {
+  data_dir_ = config_.data_dir.empty() ? temp_.path() + "/data" : config_.data_dir;
+  log_path_ = temp_.path() + "/server.log";
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Kill();
+}
+
+namespace {
+std::vector<char*> Argv(std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return argv;
+}
+
+// Clears variables that would change the server's configuration, then applies `env`.
+void ApplyEnvironment(const std::vector<std::pair<std::string, std::string>>& env) {
+  for (const char* name : {"OMNIFLOW_JWT_SECRET", "OMNIFLOW_ADMIN_KEY", "OMNIFLOW_STORE",
+                           "OMNIFLOW_PORT", "OMNIFLOW_HOST", "OMNIFLOW_DATA_DIR",
+                           "FUNCTION_CODE_SAVE_INTERACTION", "FUNCTION_CODE_GET_HISTORY",
+                           "OMNIFLOW_LLM_BASE_URL", "OMNIFLOW_LLM_API_KEY", "OMNIFLOW_LLM_MODEL"}) {
+    ::unsetenv(name);
+  }
+  for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+}
+}  // namespace
+
+bool ServerProcess::Start(std::string* error) {
+  int out[2];
+  if (::pipe(out) != 0) return false;
+  std::vector<std::string> args = {OMNIFLOW_BINARY, "serve",     "--host",   config_.host,
+                                   "--port",        "0",         "--data-dir", data_dir_};
+  args.insert(args.end(), config_.args.begin(), config_.args.end());
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ApplyEnvironment(config_.env);
+    ::dup2(out[1], STDOUT_FILENO);
+    int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(log, STDERR_FILENO);
+    ::close(out[0]);
+    auto argv = Argv(args);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  ::close(out[1]);
+  // Wait for "omniflow listening on http://host:port".
+  std::string line;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  char c;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{out[0], POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    ssize_t n = ::read(out[0], &c, 1);
+    if (n <= 0) break;
+    if (c == '\n') {
+      size_t colon = line.rfind(':');
+      if (line.find("listening on") != std::string::npos && colon != std::string::npos) {
+        port_ = static_cast<uint16_t>(std::atoi(line.c_str() + colon + 1));
+        break;
+      }
+      line.clear();
+    } else {
+      line.push_back(c);
+    }
+  }
+  ::close(out[0]);
+  if (port_ == 0) {
+    if (error) *error = "server did not start; log:\n" + Log();
+    Kill();
+    return false;
+  }
+  return true;
+}
+
+int ServerProcess::Stop(int timeout_ms) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      port_ = 0;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      return 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Kill();
+  return -1;
+}
+
+void ServerProcess::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  port_ = 0;
+}
+
+std::string ServerProcess::Log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int ServerProcess::RunCommand(const std::vector<std::string>& args_in,
+                              const std::vector<std::pair<std::string, std::string>>& env,
+                              std::string* output) {
+  int out[2];
+  if (::pipe(out) != 0) return -1;
+  std::vector<std::string> args = {OMNIFLOW_BINARY};
+  args.insert(args.end(), args_in.begin(), args_in.end());
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ApplyEnvironment(env);
+    ::dup2(out[1], STDOUT_FILENO);
+    ::dup2(out[1], STDERR_FILENO);
+    ::close(out[0]);
+    auto argv = Argv(args);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  ::close(out[1]);
+  char buf[4096];
+  ssize_t n;
+  std::string collected;
+  while ((n = ::read(out[0], buf, sizeof buf)) > 0) collected.append(buf, static_cast<size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (output) *output = collected;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace omniflow::testing
