@@ -37,7 +37,8 @@ void RaiseFileLimit() {
   }
 }
 
-int Serve(http::ServerOptions server_options, StoreOptions store_options, bool insecure) {
+int Serve(http::ServerOptions server_options, StoreOptions store_options,
+          WriterOptions writer_options, bool insecure) {
   RaiseFileLimit();
   AuthOptions auth_options = AuthOptions::FromEnvironment();
   if (auth_options.Open()) {
@@ -60,7 +61,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options, bool i
     std::cerr << "omniflow: cannot open the store: " << store.status().message() << "\n";
     return 1;
   }
-  Writer writer(store->get(), WriterOptions{});
+  Writer writer(store->get(), writer_options);
   IdGenerator ids(Clock::Real());
   Authenticator auth(std::move(auth_options));
   api::ApiContext context{store->get(), &writer, &ids, &auth};
@@ -140,6 +141,7 @@ int main(int argc, char** argv) {
 
   http::ServerOptions server_options;
   StoreOptions store_options;
+  WriterOptions writer_options;
   bool insecure = false;
   auto* serve = app.add_subcommand("serve", "Run the HTTP server");
   serve->add_option("--host", server_options.host, "Address to listen on")
@@ -162,6 +164,9 @@ int main(int argc, char** argv) {
   serve->add_option("--max-connections", server_options.max_connections,
                     "Open connections at most; further ones are closed at once")
       ->envname("OMNIFLOW_MAX_CONNECTIONS")->check(CLI::Range(1, 1000000))->capture_default_str();
+  serve->add_option("--max-queue", writer_options.max_queue,
+                    "Saves waiting for the writer before new ones get 503 with Retry-After")
+      ->envname("OMNIFLOW_MAX_QUEUE")->check(CLI::Range(1, 1000000))->capture_default_str();
   serve->add_flag("--insecure", insecure,
                   "Allow listening on a non-loopback address with no authentication")
       ->envname("OMNIFLOW_INSECURE");
@@ -190,7 +195,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   server_options.read_timeout = std::chrono::seconds(read_timeout_s);
-  if (*serve) return Serve(server_options, store_options, insecure);
+  if (*serve) return Serve(server_options, store_options, writer_options, insecure);
   if (*import) return RunImport(import_path, store_options, import_batch);
   if (*token) return RunToken(token_sub, token_ttl);
   return 2;

@@ -43,6 +43,7 @@ class ServerProcess {
   // SIGKILL and reap.
   void Kill();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   uint16_t port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }

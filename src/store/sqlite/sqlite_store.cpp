@@ -367,7 +367,7 @@ Status SqliteStore::CheckWritable() {
   struct statvfs fs {};
   if (::statvfs(dir_.c_str(), &fs) != 0) return Status::Unavailable("cannot stat the data dir");
   const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-  if (free_bytes < (1u << 20)) return Status::Unavailable("the data dir's disk is full");
+  if (free_bytes < (256u << 10)) return Status::Unavailable("the data dir's disk is full");
   if (::access(dir_.c_str(), W_OK) != 0) return Status::Unavailable("the data dir is read-only");
   if (!last_append_ok_.load()) {
     return Status::Unavailable("the last write failed; it is retried with the next save");

@@ -1,0 +1,145 @@
+// Full disk and overload: saves get 503 with Retry-After and a clear error, nothing acknowledged
+// is lost, reads keep working, memory stays bounded, and the server recovers by itself.
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "support/e2e.h"
+
+namespace omniflow::testing {
+namespace {
+
+// A tmpfs of `size` mounted on a fresh directory; unmounted on destruction.
+class SmallDisk {
+ public:
+  explicit SmallDisk(const std::string& size) {
+    path_ = dir_.path() + "/disk";
+    std::filesystem::create_directories(path_);
+    mounted_ = ::mount("omniflow-test", path_.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+  }
+  bool Resize(const std::string& size) {
+    return ::mount("omniflow-test", path_.c_str(), "tmpfs", MS_REMOUNT, ("size=" + size).c_str()) == 0;
+  }
+  bool mounted() const { return mounted_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  TempDir dir_;
+  std::string path_;
+  bool mounted_ = false;
+};
+
+long RssKb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+TEST(FullDisk, SavesGet503ReadsWorkNothingLostAndItRecovers) {
+  SmallDisk disk("2m");
+  if (!disk.mounted()) GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";
+  ServerConfig config;
+  config.data_dir = disk.path() + "/data";
+  RunningServer s(config);
+  ASSERT_TRUE(s.started);
+  std::vector<std::string> acked;
+  HttpResponse refused;
+  const std::string filler(900, 'x');
+  for (int i = 0; i < 20000; ++i) {
+    HttpResponse r = s.client->Post("/api/save_interaction", SaveBody(filler + std::to_string(i)), As("disk_user"));
+    if (r.status == 201) {
+      acked.push_back(std::string(r.Json()["interaction_id"].get_string().value()));
+      continue;
+    }
+    refused = r;
+    break;
+  }
+  ASSERT_EQ(refused.status, 503) << "the disk never filled: " << acked.size() << " saves";
+  EXPECT_EQ(refused.Header("retry-after"), "1");
+  EXPECT_NE(refused.body.find("not saved"), std::string::npos) << refused.body;
+  ASSERT_GT(acked.size(), 10u);
+  // Reads keep working and hold everything acknowledged.
+  HttpResponse history = s.client->Get("/api/get_interaction_history?limit=1", As("disk_user"));
+  ASSERT_EQ(history.status, 200);
+  EXPECT_EQ(IntAt(history.Json(), "total"), static_cast<int64_t>(acked.size()));
+  EXPECT_EQ(s.client->Get("/api/interactions/" + acked.back(), As("disk_user")).status, 200);
+  EXPECT_EQ(s.client->Get("/healthz").status, 503);
+
+  // Space returns: the server recovers by itself.
+  ASSERT_TRUE(disk.Resize("64m"));
+  int status = 0;
+  for (int attempt = 0; attempt < 50 && status != 201; ++attempt) {
+    status = s.client->Post("/api/save_interaction", SaveBody("after"), As("disk_user")).status;
+    if (status != 201) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status, 201);
+  EXPECT_EQ(s.client->Get("/healthz").status, 200);
+  for (const std::string& id : acked) {
+    ASSERT_EQ(s.client->Get("/api/interactions/" + id, As("disk_user")).status, 200) << id;
+  }
+  EXPECT_EQ(s.server->Stop(), 0);
+}
+
+TEST(Overload, ShedsWith503RetryAfterStaysBoundedAndRecovers) {
+  ServerConfig config;
+  config.args = {"--max-queue", "4"};
+  RunningServer s(config);
+  std::atomic<bool> go{true};
+  std::atomic<int> ok{0}, shed{0}, other{0};
+  std::atomic<bool> retry_after_seen{false};
+  std::mutex mu;
+  std::vector<std::string> acked;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 48; ++t) {
+    clients.emplace_back([&, t] {
+      HttpClient client(s.server->port());
+      while (go) {
+        HttpResponse r = client.Post("/api/save_interaction", SaveBody("load"), As("load_" + std::to_string(t % 4)));
+        if (r.status == 201) {
+          ++ok;
+          std::lock_guard<std::mutex> lock(mu);
+          acked.push_back(std::string(r.Json()["interaction_id"].get_string().value()) + "|" + std::to_string(t % 4));
+        } else if (r.status == 503) {
+          ++shed;
+          if (r.Header("retry-after") == "1") retry_after_seen = true;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  long peak_kb = 0;
+  for (int i = 0; i < 30; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    peak_kb = std::max(peak_kb, RssKb(s.server->pid()));
+  }
+  go = false;
+  for (auto& c : clients) c.join();
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_GT(shed.load(), 0) << "48 clients never filled a queue of 4";
+  EXPECT_TRUE(retry_after_seen.load());
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_LT(peak_kb, 128 * 1024) << "server RSS grew past 128 MB under overload";
+  // Load gone: a save goes straight through, and every acknowledged one is stored.
+  EXPECT_EQ(s.client->Post("/api/save_interaction", SaveBody("calm"), As("load_0")).status, 201);
+  int64_t total = 0;
+  for (int u = 0; u < 4; ++u) {
+    total += IntAt(s.client->Get("/api/get_interaction_history?limit=1", As("load_" + std::to_string(u))).Json(), "total");
+  }
+  EXPECT_EQ(total, static_cast<int64_t>(acked.size()) + 1);
+  std::printf("overload: %d saved, %d shed with 503, peak RSS %ld KiB\n", ok.load(), shed.load(), peak_kb);
+}
+
+}  // namespace
+}  // namespace omniflow::testing
