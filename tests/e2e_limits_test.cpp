@@ -37,6 +37,14 @@ class SmallDisk {
   bool mounted_ = false;
 };
 
+// AddressSanitizer's shadow memory and 256 MB quarantine inflate RSS; the 128 MB bound is for
+// the real build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long kRssLimitKb = 1024 * 1024;
+#else
+constexpr long kRssLimitKb = 128 * 1024;
+#endif
+
 long RssKb(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -130,7 +138,7 @@ TEST(Overload, ShedsWith503RetryAfterStaysBoundedAndRecovers) {
   EXPECT_GT(shed.load(), 0) << "48 clients never filled a queue of 4";
   EXPECT_TRUE(retry_after_seen.load());
   EXPECT_EQ(other.load(), 0);
-  EXPECT_LT(peak_kb, 128 * 1024) << "server RSS grew past 128 MB under overload";
+  EXPECT_LT(peak_kb, kRssLimitKb) << "server RSS grew past the bound under overload";
   // Load gone: a save goes straight through, and every acknowledged one is stored.
   EXPECT_EQ(s.client->Post("/api/save_interaction", SaveBody("calm"), As("load_0")).status, 201);
   int64_t total = 0;
