@@ -35,6 +35,17 @@ constexpr const char* kMigrations[] = {
       n INTEGER NOT NULL,
       PRIMARY KEY(user_id, thread_id)) WITHOUT ROWID;
     )sql",
+    // 2: the per-user JSON documents of the data tools (tasks.json, notes.json, ...).
+    R"sql(
+    CREATE TABLE data_entries(
+      user_id TEXT NOT NULL,
+      blob TEXT NOT NULL,
+      entry_id TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      body TEXT NOT NULL,
+      PRIMARY KEY(user_id, blob, entry_id)) WITHOUT ROWID;
+    CREATE INDEX data_entries_in_order ON data_entries(user_id, blob, seq);
+    )sql",
 };
 
 // History statements: [thread filter][cursor]. Offset pages select row ids through the covering

@@ -1,0 +1,106 @@
+#include "agent/agent.h"
+
+#include <simdjson.h>
+
+#include "agent/tools.h"
+#include "core/json.h"
+
+namespace omniflow::agent {
+
+namespace {
+
+// The thread's earlier turns as chat messages, oldest first, within the bounds.
+std::vector<std::string> HistoryMessages(InteractionStore* store, const AgentOptions& options,
+                                         const std::string& user, const std::string& thread_id) {
+  std::vector<std::string> turns;
+  HistoryQuery query;
+  query.user_id = user;
+  query.thread_id = thread_id;
+  query.limit = options.max_history_turns;
+  Result<HistoryPage> page = store->History(query);
+  if (!page.ok()) return turns;
+  simdjson::dom::parser parser;
+  size_t chars = 0;
+  for (const std::string& item : page->items) {  // newest first
+    simdjson::dom::element doc;
+    std::string_view user_text, assistant_text;
+    if (parser.parse(item).get(doc) || doc["user_message"].get(user_text) ||
+        doc["assistant_response"].get(assistant_text)) {
+      continue;
+    }
+    chars += user_text.size() + assistant_text.size();
+    if (chars > options.max_history_chars) break;
+    turns.push_back("{\"role\":\"assistant\",\"content\":" + JsonString(assistant_text) + "}");
+    turns.push_back("{\"role\":\"user\",\"content\":" + JsonString(user_text) + "}");
+  }
+  return std::vector<std::string>(turns.rbegin(), turns.rend());
+}
+
+std::string BuildRequest(const AgentOptions& options, const std::vector<std::string>& messages) {
+  std::string request = "{";
+  if (!options.model.empty()) request += "\"model\":" + JsonString(options.model) + ",";
+  request += "\"messages\":[";
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (i) request.push_back(',');
+    request.append(messages[i]);
+  }
+  request += "],\"tools\":" + ToolDefinitions() + ",\"tool_choice\":\"auto\"}";
+  return request;
+}
+
+// Arguments as stored in the log: the parsed object when they parse to one, else the text.
+std::string CanonicalArguments(const std::string& text) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(text).get(doc) == simdjson::SUCCESS && doc.is_object()) {
+    std::string out;
+    AppendJson(&out, doc);
+    return out;
+  }
+  return JsonString(text);
+}
+
+}  // namespace
+
+AgentOutcome RunMessage(ChatProvider* provider, InteractionStore* store, DataStore* data,
+                        const AgentOptions& options, const std::string& user,
+                        const std::string& thread_id, const std::string& message) {
+  AgentOutcome out;
+  std::vector<std::string> messages;
+  messages.push_back("{\"role\":\"system\",\"content\":" + JsonString(options.system_prompt) + "}");
+  for (std::string& turn : HistoryMessages(store, options, user, thread_id)) {
+    messages.push_back(std::move(turn));
+  }
+  messages.push_back("{\"role\":\"user\",\"content\":" + JsonString(message) + "}");
+
+  for (int round = 0; round < options.max_tool_rounds; ++round) {
+    Result<ChatResult> answer = provider->Complete(BuildRequest(options, messages));
+    ++out.rounds;
+    if (!answer.ok()) {
+      out.status = answer.status();
+      return out;
+    }
+    out.model = answer->model;
+    out.prompt_tokens += answer->prompt_tokens;
+    out.completion_tokens += answer->completion_tokens;
+    out.total_tokens += answer->total_tokens;
+    messages.push_back(answer->message_json);
+    if (answer->tool_calls.empty()) {
+      out.response = std::move(answer->content);
+      return out;
+    }
+    for (const ToolCallRequest& call : answer->tool_calls) {
+      ToolOutcome result = RunTool(data, user, call.name, call.arguments);
+      out.tool_calls.push_back(
+          ToolCallRecord{call.name, CanonicalArguments(call.arguments), result.result, result.ok});
+      messages.push_back("{\"role\":\"tool\",\"tool_call_id\":" + JsonString(call.id) +
+                         ",\"content\":" + JsonString(result.result) + "}");
+    }
+  }
+  out.round_cap_reached = true;
+  out.response = "I could not finish this request within " +
+                 std::to_string(options.max_tool_rounds) + " tool rounds.";
+  return out;
+}
+
+}  // namespace omniflow::agent

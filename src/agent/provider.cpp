@@ -1,0 +1,153 @@
+#include "agent/provider.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "agent/http_fetch.h"
+#include "core/json.h"
+
+namespace omniflow::agent {
+
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+class OpenAiProvider final : public ChatProvider {
+ public:
+  explicit OpenAiProvider(ProviderOptions options) : options_(std::move(options)) {
+    url_ = options_.base_url;
+    while (!url_.empty() && url_.back() == '/') url_.pop_back();
+    url_ += "/chat/completions";
+    if (!options_.api_version.empty()) url_ += "?api-version=" + options_.api_version;
+  }
+
+  Result<ChatResult> Complete(const std::string& request_json) override {
+    long backoff_ms = 250;
+    for (int attempt = 0;; ++attempt) {
+      FetchReply a = Send(request_json);
+      if (a.curl == CURLE_OPERATION_TIMEDOUT) {
+        return Status::GatewayTimeout("the LLM provider did not answer within " +
+                                      std::to_string(options_.timeout_ms) + " ms");
+      }
+      bool retryable = a.curl != CURLE_OK || a.status == 429 || a.status >= 500;
+      if (!retryable) {
+        if (a.status >= 200 && a.status < 300) return ParseCompletion(a.body);
+        return Status::BadGateway("the LLM provider refused the request (HTTP " +
+                                  std::to_string(a.status) + ")" + ProviderMessage(a.body));
+      }
+      if (attempt >= options_.max_retries) {
+        if (a.curl != CURLE_OK) {
+          return Status::BadGateway(std::string("cannot reach the LLM provider: ") +
+                                    curl_easy_strerror(a.curl));
+        }
+        return Status::BadGateway("the LLM provider failed (HTTP " + std::to_string(a.status) +
+                                  ") after " + std::to_string(attempt + 1) + " attempts");
+      }
+      long wait = a.retry_after_s >= 0 ? a.retry_after_s * 1000 : backoff_ms;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(wait, options_.max_backoff_ms)));
+      backoff_ms *= 2;
+    }
+  }
+
+ private:
+  // The provider's own error message, if it sent one (never our request or key).
+  static std::string ProviderMessage(const std::string& body) {
+    simdjson::dom::parser parser;
+    std::string_view message;
+    simdjson::dom::element root;
+    if (parser.parse(body).get(root) || root["error"]["message"].get(message)) return "";
+    return ": " + std::string(message.substr(0, 300));
+  }
+
+  FetchReply Send(const std::string& request_json) {
+    FetchRequest request;
+    request.url = url_;
+    request.body = request_json;
+    request.timeout_ms = options_.timeout_ms;
+    request.headers.push_back("Content-Type: application/json");
+    if (!options_.api_key.empty()) {
+      request.headers.push_back(options_.api_version.empty()
+                                    ? "Authorization: Bearer " + options_.api_key
+                                    : "api-key: " + options_.api_key);
+    }
+    return Fetch(request);
+  }
+
+  ProviderOptions options_;
+  std::string url_;
+};
+
+}  // namespace
+
+ProviderOptions ProviderOptions::FromEnvironment() {
+  ProviderOptions o;
+  o.base_url = Env("OMNIFLOW_LLM_BASE_URL");
+  o.api_key = Env("OMNIFLOW_LLM_API_KEY");
+  o.model = Env("OMNIFLOW_LLM_MODEL");
+  o.api_version = Env("OMNIFLOW_LLM_API_VERSION");
+  if (long t = std::atol(Env("OMNIFLOW_LLM_TIMEOUT_MS").c_str()); t > 0) o.timeout_ms = t;
+  return o;
+}
+
+std::unique_ptr<ChatProvider> NewOpenAiProvider(ProviderOptions options) {
+  return std::make_unique<OpenAiProvider>(std::move(options));
+}
+
+Result<ChatResult> ParseCompletion(std::string_view body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
+    return Status::BadGateway("the LLM provider's answer is not valid JSON");
+  }
+  simdjson::dom::element message;
+  if (root["choices"].at(0)["message"].get(message) != simdjson::SUCCESS || !message.is_object()) {
+    return Status::BadGateway("the LLM provider's answer has no choices[0].message");
+  }
+  ChatResult result;
+  std::string_view text;
+  if (message["content"].get(text) == simdjson::SUCCESS) result.content = std::string(text);
+  std::string_view model;
+  if (root["model"].get(model) == simdjson::SUCCESS) result.model = std::string(model);
+  simdjson::dom::element usage;
+  if (root["usage"].get(usage) == simdjson::SUCCESS) {
+    int64_t v;
+    if (usage["prompt_tokens"].get(v) == simdjson::SUCCESS) result.prompt_tokens = v;
+    if (usage["completion_tokens"].get(v) == simdjson::SUCCESS) result.completion_tokens = v;
+    if (usage["total_tokens"].get(v) == simdjson::SUCCESS) result.total_tokens = v;
+  }
+  simdjson::dom::array calls;
+  std::string tool_calls_json = "[";
+  if (message["tool_calls"].get(calls) == simdjson::SUCCESS) {
+    for (simdjson::dom::element call : calls) {
+      ToolCallRequest t;
+      std::string_view id, name, arguments;
+      if (call["id"].get(id) || call["function"]["name"].get(name)) {
+        return Status::BadGateway("the LLM provider sent a tool call without id or function name");
+      }
+      if (call["function"]["arguments"].get(arguments) != simdjson::SUCCESS) arguments = "{}";
+      t.id = std::string(id);
+      t.name = std::string(name);
+      t.arguments = std::string(arguments);
+      if (tool_calls_json.size() > 1) tool_calls_json.push_back(',');
+      tool_calls_json += "{\"id\":" + JsonString(t.id) + ",\"type\":\"function\",\"function\":{\"name\":" +
+                         JsonString(t.name) + ",\"arguments\":" + JsonString(t.arguments) + "}}";
+      result.tool_calls.push_back(std::move(t));
+    }
+  }
+  tool_calls_json.push_back(']');
+  result.message_json = "{\"role\":\"assistant\",\"content\":" +
+                        (result.content.empty() && !result.tool_calls.empty() ? std::string("null")
+                                                                               : JsonString(result.content));
+  if (!result.tool_calls.empty()) result.message_json += ",\"tool_calls\":" + tool_calls_json;
+  result.message_json.push_back('}');
+  return result;
+}
+
+}  // namespace omniflow::agent

@@ -1,0 +1,116 @@
+#include "agent/spool.h"
+
+#include <fcntl.h>
+#include <simdjson.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "core/json.h"
+
+namespace omniflow::agent {
+
+Spool::Spool(std::string dir) : dir_(std::move(dir)), path_(dir_ + "/interactions.jsonl") {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+}
+
+Spool::~Spool() {
+  {
+    std::lock_guard<std::mutex> lock(loop_mu_);
+    stopping_ = true;
+  }
+  loop_cv_.notify_all();
+  if (loop_.joinable()) loop_.join();
+}
+
+Status Spool::Append(const InteractionRecord& r) {
+  std::string line = "{\"user_id\":\"" + r.user_id + "\",\"ts_us\":" + std::to_string(r.ts_us) +
+                     ",\"interaction_id\":\"" + r.interaction_id + "\",\"thread_id\":" +
+                     (r.thread_id ? JsonString(*r.thread_id) : std::string("null")) +
+                     ",\"tool_calls\":" + std::to_string(r.tool_call_count) +
+                     ",\"tool_failures\":" + std::to_string(r.tool_failure_count) +
+                     ",\"body\":" + r.json + "}\n";
+  std::lock_guard<std::mutex> lock(mu_);
+  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Unavailable("cannot open the spool file " + path_);
+  size_t written = 0;
+  while (written < line.size()) {
+    ssize_t n = ::write(fd, line.data() + written, line.size() - written);
+    if (n <= 0) {
+      ::close(fd);
+      return Status::Unavailable("cannot write the spool file " + path_);
+    }
+    written += static_cast<size_t>(n);
+  }
+  int synced = ::fsync(fd);
+  ::close(fd);
+  if (synced != 0) return Status::Unavailable("cannot sync the spool file " + path_);
+  ++spooled_;
+  return Status::Ok();
+}
+
+bool Spool::empty() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  struct stat st {};
+  return ::stat(path_.c_str(), &st) != 0 || st.st_size == 0;
+}
+
+Result<size_t> Spool::Replay(InteractionStore* store) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::ifstream in(path_);
+  if (!in) return size_t{0};
+  std::vector<InteractionRecord> pending;
+  simdjson::dom::parser parser;
+  std::string line;
+  while (std::getline(in, line)) {
+    simdjson::dom::element doc;
+    if (parser.parse(line).get(doc) != simdjson::SUCCESS) continue;  // torn last line
+    InteractionRecord r;
+    std::string_view user, id, thread;
+    int64_t ts = 0, calls = 0, failures = 0;
+    simdjson::dom::element body;
+    if (doc["user_id"].get(user) || doc["interaction_id"].get(id) || doc["ts_us"].get(ts) ||
+        doc["body"].get(body)) {
+      continue;
+    }
+    r.user_id = std::string(user);
+    r.interaction_id = std::string(id);
+    r.ts_us = ts;
+    if (doc["thread_id"].get(thread) == simdjson::SUCCESS) r.thread_id = std::string(thread);
+    if (doc["tool_calls"].get(calls) == simdjson::SUCCESS) r.tool_call_count = static_cast<int>(calls);
+    if (doc["tool_failures"].get(failures) == simdjson::SUCCESS) r.tool_failure_count = static_cast<int>(failures);
+    AppendJson(&r.json, body);
+    // Already stored (the process died after the commit, before emptying the spool): skip.
+    if (store->Get(r.user_id, r.interaction_id).ok()) continue;
+    pending.push_back(std::move(r));
+  }
+  in.close();
+  if (!pending.empty()) {
+    if (Status s = store->Append(pending); !s.ok()) return s;
+  }
+  int fd = ::open(path_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  replayed_ += pending.size();
+  return pending.size();
+}
+
+void Spool::StartReplayLoop(InteractionStore* store, std::chrono::milliseconds period) {
+  loop_ = std::thread([this, store, period] {
+    std::unique_lock<std::mutex> lock(loop_mu_);
+    while (!loop_cv_.wait_for(lock, period, [this] { return stopping_; })) {
+      lock.unlock();
+      if (!empty()) (void)Replay(store);
+      lock.lock();
+    }
+  });
+}
+
+}  // namespace omniflow::agent

@@ -1,0 +1,201 @@
+// SqliteDataStore: the DataStore on the same SQLite file as the interactions (table
+// data_entries, created by the interaction store's migration 2), through its own connection.
+// Data operations are few and small, so one connection behind a mutex serves them all.
+#include <openssl/rand.h>
+
+#include <filesystem>
+#include <mutex>
+
+#include "store/data_store.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace omniflow {
+
+bool IsValidBlobName(std::string_view name) {
+  constexpr std::string_view kSuffix = ".json";
+  if (name.size() <= kSuffix.size() || name.size() > 64 + kSuffix.size()) return false;
+  if (name.substr(name.size() - kSuffix.size()) != kSuffix) return false;
+  for (char c : name.substr(0, name.size() - kSuffix.size())) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+namespace {
+
+std::string NewEntryId() {
+  unsigned char bytes[6];
+  RAND_bytes(bytes, sizeof bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "E";
+  for (unsigned char b : bytes) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 15]);
+  }
+  return id;
+}
+
+class SqliteDataStore final : public DataStore {
+ public:
+  explicit SqliteDataStore(sqlite::Db db) : db_(std::move(db)) {}
+
+  Result<Added> Add(const std::string& user, const std::string& blob,
+                    std::string_view entry) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction txn(db_);
+    if (!txn.status.ok()) return txn.status;
+    Added added;
+    added.entry_id = NewEntryId();
+    // {"entry_id":"E...", <fields of entry>}
+    std::string body = "{\"entry_id\":\"" + added.entry_id + "\"";
+    if (entry.size() > 2) body.append(",").append(entry.substr(1));
+    else body.append("}");
+    Result<sqlite::Stmt> insert = db_.Prepare(
+        "INSERT INTO data_entries(user_id, blob, entry_id, seq, body) VALUES(?1, ?2, ?3, "
+        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM data_entries WHERE user_id = ?1 AND blob = ?2), ?4)");
+    if (!insert.ok()) return insert.status();
+    insert->Bind(1, user);
+    insert->Bind(2, blob);
+    insert->Bind(3, added.entry_id);
+    insert->Bind(4, body);
+    if (Status s = insert->Run(); !s.ok()) return s;
+    Result<int64_t> count = Count(user, blob);
+    if (!count.ok()) return count.status();
+    added.entry_count = *count;
+    if (Status s = txn.Commit(); !s.ok()) return s;
+    return added;
+  }
+
+  Result<std::vector<std::string>> Get(const std::string& user, const std::string& blob) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Result<sqlite::Stmt> select = db_.Prepare(
+        "SELECT body FROM data_entries WHERE user_id = ?1 AND blob = ?2 ORDER BY seq");
+    if (!select.ok()) return select.status();
+    select->Bind(1, user);
+    select->Bind(2, blob);
+    std::vector<std::string> entries;
+    while (true) {
+      Result<bool> row = select->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      entries.emplace_back(select->Text(0));
+    }
+    return entries;
+  }
+
+  Result<std::string> GetEntry(const std::string& user, const std::string& blob,
+                               const std::string& entry_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Result<sqlite::Stmt> select = db_.Prepare(
+        "SELECT body FROM data_entries WHERE user_id = ?1 AND blob = ?2 AND entry_id = ?3");
+    if (!select.ok()) return select.status();
+    select->Bind(1, user);
+    select->Bind(2, blob);
+    select->Bind(3, entry_id);
+    Result<bool> row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("no entry " + entry_id + " in " + blob);
+    return std::string(select->Text(0));
+  }
+
+  Status Replace(const std::string& user, const std::string& blob, const std::string& entry_id,
+                 std::string_view merged) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Result<sqlite::Stmt> update = db_.Prepare(
+        "UPDATE data_entries SET body = ?4 WHERE user_id = ?1 AND blob = ?2 AND entry_id = ?3");
+    if (!update.ok()) return update.status();
+    update->Bind(1, user);
+    update->Bind(2, blob);
+    update->Bind(3, entry_id);
+    update->Bind(4, merged);
+    if (Status s = update->Run(); !s.ok()) return s;
+    if (sqlite3_changes(db_.get()) == 0) return Status::NotFound("no entry " + entry_id + " in " + blob);
+    return Status::Ok();
+  }
+
+  Result<int64_t> Delete(const std::string& user, const std::string& blob,
+                         const std::string& entry_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction txn(db_);
+    if (!txn.status.ok()) return txn.status;
+    Result<sqlite::Stmt> del = db_.Prepare(
+        "DELETE FROM data_entries WHERE user_id = ?1 AND blob = ?2 AND entry_id = ?3");
+    if (!del.ok()) return del.status();
+    del->Bind(1, user);
+    del->Bind(2, blob);
+    del->Bind(3, entry_id);
+    if (Status s = del->Run(); !s.ok()) return s;
+    if (sqlite3_changes(db_.get()) == 0) return Status::NotFound("no entry " + entry_id + " in " + blob);
+    Result<int64_t> count = Count(user, blob);
+    if (!count.ok()) return count.status();
+    if (Status s = txn.Commit(); !s.ok()) return s;
+    return *count;
+  }
+
+  Result<std::vector<std::pair<std::string, int64_t>>> List(const std::string& user) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Result<sqlite::Stmt> select = db_.Prepare(
+        "SELECT blob, COUNT(*) FROM data_entries WHERE user_id = ?1 GROUP BY blob ORDER BY blob");
+    if (!select.ok()) return select.status();
+    select->Bind(1, user);
+    std::vector<std::pair<std::string, int64_t>> blobs;
+    while (true) {
+      Result<bool> row = select->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      blobs.emplace_back(std::string(select->Text(0)), select->Int(1));
+    }
+    return blobs;
+  }
+
+ private:
+  // BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
+  struct Transaction {
+    explicit Transaction(sqlite::Db& db) : db(db), status(db.Exec("BEGIN IMMEDIATE")) {}
+    ~Transaction() {
+      if (status.ok() && !committed) (void)db.Exec("ROLLBACK");
+    }
+    Status Commit() {
+      Status s = db.Exec("COMMIT");
+      committed = s.ok();
+      return s;
+    }
+    sqlite::Db& db;
+    Status status;
+    bool committed = false;
+  };
+
+  Result<int64_t> Count(const std::string& user, const std::string& blob) {
+    Result<sqlite::Stmt> count =
+        db_.Prepare("SELECT COUNT(*) FROM data_entries WHERE user_id = ?1 AND blob = ?2");
+    if (!count.ok()) return count.status();
+    count->Bind(1, user);
+    count->Bind(2, blob);
+    Result<bool> row = count->Step();
+    if (!row.ok()) return row.status();
+    return count->Int(0);
+  }
+
+  std::mutex mu_;
+  sqlite::Db db_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace
+
+Result<std::unique_ptr<DataStore>> DataStore::Open(const StoreOptions& options) {
+  if (!options.url.empty() && options.url.rfind("sqlite:", 0) != 0) {
+    return Status::InvalidArgument("the data store supports only SQLite in this build");
+  }
+  std::string dir = options.url.rfind("sqlite:", 0) == 0 && options.url.size() > 7
+                        ? options.url.substr(7)
+                        : options.data_dir;
+  std::string path = (std::filesystem::path(dir) / "omniflow.db").string();
+  Result<sqlite::Db> db = sqlite::Db::Open(path, SQLITE_OPEN_READWRITE);
+  if (!db.ok()) return db.status();
+  if (Status s = db->Exec("PRAGMA synchronous=FULL"); !s.ok()) return s;
+  return std::unique_ptr<DataStore>(new SqliteDataStore(std::move(*db)));
+}
+
+}  // namespace omniflow
