@@ -151,7 +151,9 @@ void ProxyRouter(const ApiContext& context, const http::Request& request, http::
     http::Response r;
     r.status = static_cast<int>(reply.status);
     r.body = std::move(reply.body);
-    if (!reply.content_type.empty()) r.content_type = reply.content_type;
+    bool printable = !reply.content_type.empty() && reply.content_type.size() < 256;
+    for (char ch : reply.content_type) printable = printable && ch >= 0x20 && ch != 0x7f;
+    if (printable) r.content_type = reply.content_type;
     if (reply.retry_after_s >= 0) r.headers.emplace_back("Retry-After", std::to_string(reply.retry_after_s));
     r.log_user = user;
     respond(std::move(r));
