@@ -79,6 +79,11 @@ void FakeLlm::SetFallback(FakeReply reply) {
   fallback_ = std::move(reply);
 }
 
+void FakeLlm::SetResponder(std::function<FakeReply(const std::string&)> responder) {
+  std::lock_guard<std::mutex> lock(mu_);
+  responder_ = std::move(responder);
+}
+
 std::string FakeLlm::base_url() const {
   return "http://127.0.0.1:" + std::to_string(port_) + "/v1";
 }
@@ -139,7 +144,7 @@ void FakeLlm::Serve(int fd) {
     headers_.push_back(data.substr(0, header_end));
     requests_.push_back(data.substr(header_end + 4, content_length));
     if (queue_.empty()) {
-      reply = fallback_;
+      reply = responder_ ? responder_(requests_.back()) : fallback_;
     } else {
       reply = std::move(queue_.front());
       queue_.pop_front();

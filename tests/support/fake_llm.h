@@ -50,6 +50,8 @@ class FakeLlm {
     Push({200, ToolCallsCompletion(calls), {}, 0});
   }
   void SetFallback(FakeReply reply);
+  // Answers from the request body when the queue is empty (instead of the fallback).
+  void SetResponder(std::function<FakeReply(const std::string& request_body)> responder);
 
   // http://127.0.0.1:<port>/v1
   std::string base_url() const;
@@ -69,6 +71,7 @@ class FakeLlm {
   mutable std::mutex mu_;
   std::deque<FakeReply> queue_;            // GUARDED_BY(mu_)
   FakeReply fallback_;                     // GUARDED_BY(mu_)
+  std::function<FakeReply(const std::string&)> responder_;  // GUARDED_BY(mu_)
   std::vector<std::string> requests_;      // GUARDED_BY(mu_)
   std::vector<std::string> headers_;       // GUARDED_BY(mu_)
   std::vector<std::thread> connections_;   // GUARDED_BY(mu_)
