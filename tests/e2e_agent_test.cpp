@@ -317,6 +317,25 @@ TEST(ToolCallHandler, ProviderUnreachableIs502) {
   EXPECT_EQ(s.client->Get("/healthz").status, 200);
 }
 
+TEST(ToolCallHandler, SpeaksAzureOpenAiWithApiKeyAndApiVersion) {
+  FakeLlm llm;
+  llm.PushText("from azure");
+  ServerConfig config;
+  config.env = {{"OMNIFLOW_LLM_BASE_URL", llm.base_url() + "/openai/deployments/my-gpt"},
+                {"OMNIFLOW_LLM_API_VERSION", "2024-10-21"},
+                {"OMNIFLOW_LLM_API_KEY", "azure-key-42"}};
+  RunningServer s(config);
+  HttpResponse r = s.client->Post("/api/tool_call_handler", Message("hi"), As("az"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(r.Json()["response"]), "from azure");
+  ASSERT_EQ(llm.request_headers().size(), 1u);
+  const std::string head = llm.request_headers()[0];
+  EXPECT_EQ(head.rfind("POST /v1/openai/deployments/my-gpt/chat/completions?api-version=2024-10-21 HTTP/1.1", 0), 0u) << head;
+  EXPECT_NE(head.find("api-key: azure-key-42"), std::string::npos) << head;
+  EXPECT_EQ(head.find("Authorization"), std::string::npos) << head;
+  EXPECT_EQ(llm.requests()[0].find("\"model\""), std::string::npos) << "the deployment names the model";
+}
+
 TEST(ToolCallHandler, ValidatesTheRequest) {
   FakeLlm llm;
   RunningServer s(WithProvider(llm));
