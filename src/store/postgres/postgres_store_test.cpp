@@ -5,49 +5,26 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
 #include <thread>
 
 #include "core/ids.h"
 #include "store/postgres/pg_migrations.h"
+#include "store/postgres/pg_test_db.h"
 
 namespace omniflow {
 namespace {
 
-std::string AdminUrl() {
-  const char* value = std::getenv("OMNIFLOW_TEST_STORE");
-  std::string url = value ? value : "";
-  if (url.rfind("file:", 0) == 0) {
-    std::ifstream in(url.substr(5));
-    std::getline(in, url);
-  }
-  return url;
-}
-
 class PostgresStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    admin_url_ = AdminUrl();
-    if (admin_url_.empty()) GTEST_SKIP() << "set OMNIFLOW_TEST_STORE (ctest's pg.* tests do)";
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    db_ = "u_" + std::to_string(::getpid()) + "_" + std::to_string(std::hash<std::string>()(info->name()) % 1000000);
-    auto admin = pg::Conn::Connect(admin_url_);
-    ASSERT_TRUE(admin.ok()) << admin.status().message();
-    (void)admin->Exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-    ASSERT_TRUE(admin->Exec("CREATE DATABASE " + db_ + " OWNER omniflow_app").ok());
-    size_t at = admin_url_.find('@');
-    size_t slash = admin_url_.find('/', at);
-    options_.url = "postgresql://omniflow_app@" + admin_url_.substr(at + 1, slash - at - 1) + "/" + db_;
+    if (!db_.configured()) GTEST_SKIP() << "set OMNIFLOW_TEST_STORE (ctest's pg.* tests do)";
+    ASSERT_TRUE(db_.error().empty()) << db_.error();
+    options_.url = db_.url();
     store_ = Open();
     ASSERT_NE(store_, nullptr);
   }
-  void TearDown() override {
-    store_.reset();
-    if (db_.empty()) return;
-    auto admin = pg::Conn::Connect(admin_url_);
-    if (admin.ok()) (void)admin->Exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-  }
+  void TearDown() override { store_.reset(); }
   std::unique_ptr<PostgresStore> Open() {
     auto store = PostgresStore::Open(options_);
     EXPECT_TRUE(store.ok()) << store.status().message();
@@ -82,7 +59,7 @@ class PostgresStoreTest : public ::testing::Test {
     return page.ok() ? *page : HistoryPage();
   }
 
-  std::string admin_url_, db_;
+  pg::TestDatabase db_{::testing::UnitTest::GetInstance()->current_test_info()->name()};
   StoreOptions options_;
   std::unique_ptr<PostgresStore> store_;
 };
