@@ -44,6 +44,11 @@ constexpr const char* kMigrations[] = {
       USING (user_id = current_setting('omniflow.user_id', true));
     CREATE POLICY counts_writer ON interaction_counts
       USING (current_setting('omniflow.writer', true) = 'on');
+    -- Id slots (core/ids.h): each running server leases one, renewing it while it lives.
+    CREATE TABLE id_slots(
+      slot integer PRIMARY KEY,
+      holder text NOT NULL,
+      expires_at timestamptz NOT NULL);
     )sql",
     // 2: the per-user JSON documents of the data tools (tasks.json, notes.json, ...). seq keeps
     // insertion order across servers without locking.
@@ -64,7 +69,9 @@ constexpr const char* kMigrations[] = {
 };
 
 Result<int> Version(Conn& conn) {
-  Result<Res> r = conn.Exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  Result<Res> r = conn.Exec(
+      "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 "
+      "ELSE (SELECT COALESCE(MAX(version), 0) FROM schema_migrations) END");
   if (!r.ok()) return r.status();
   return static_cast<int>(r->Int(0, 0));
 }
@@ -72,43 +79,44 @@ Result<int> Version(Conn& conn) {
 }  // namespace
 
 Result<MigrationReport> Migrate(Conn& conn) {
-  const std::string lock = "SELECT pg_advisory_lock(" + std::to_string(kLockSpace) + ", " +
-                           std::to_string(kMigrationLock) + ")";
-  const std::string unlock = "SELECT pg_advisory_unlock(" + std::to_string(kLockSpace) + ", " +
-                             std::to_string(kMigrationLock) + ")";
-  if (Result<Res> r = conn.Exec(lock); !r.ok()) return r.status();
-  auto finish = [&](Result<MigrationReport> result) {
-    (void)conn.Exec(unlock);
-    return result;
-  };
-  Result<Res> created = conn.Exec(
-      "SET client_min_messages = warning;"
-      "CREATE TABLE IF NOT EXISTS schema_migrations("
-      "version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());"
-      "RESET client_min_messages");
-  if (!created.ok()) return finish(created.status());
-  Result<int> version = Version(conn);
-  if (!version.ok()) return finish(version.status());
+  const std::string lock = "SELECT pg_advisory_xact_lock(" + std::to_string(kLockSpace) + ", " +
+                           std::to_string(kMigrationLock) + ");\n";
   MigrationReport report;
   const int count = static_cast<int>(std::size(kMigrations));
-  for (int v = *version + 1; v <= count; ++v) {
-    std::string script = "BEGIN;\n" + std::string(kMigrations[v - 1]) +
-                         "\nINSERT INTO schema_migrations(version) VALUES (" + std::to_string(v) +
-                         ");\nCOMMIT;";
-    Result<Res> applied = conn.Exec(script);
+  for (int v = 1; v <= count; ++v) {
+    // Under the lock, a migration another server applied meanwhile is skipped (the INSERT
+    // finds it done and the script stops there with nothing changed).
+    std::string script =
+        "BEGIN;\n" + lock +
+        "SET LOCAL client_min_messages = warning;\n"
+        "CREATE TABLE IF NOT EXISTS schema_migrations("
+        "version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());\n"
+        "SELECT 1 FROM schema_migrations WHERE version = " + std::to_string(v) + ";\n";
+    Result<Res> seen = conn.Exec(script);
+    if (!seen.ok()) {
+      if (PQtransactionStatus(conn.get()) != PQTRANS_IDLE) (void)conn.Exec("ROLLBACK");
+      return seen.status();
+    }
+    if (seen->rows() > 0) {
+      if (Result<Res> done = conn.Exec("COMMIT"); !done.ok()) return done.status();
+      continue;
+    }
+    Result<Res> applied = conn.Exec(std::string(kMigrations[v - 1]) +
+                                    "\nINSERT INTO schema_migrations(version) VALUES (" +
+                                    std::to_string(v) + ");\nCOMMIT;");
     if (!applied.ok()) {
       if (PQtransactionStatus(conn.get()) != PQTRANS_IDLE) (void)conn.Exec("ROLLBACK");
       Status s = applied.status();
-      return finish(Status(s.code() == Status::Code::kUnavailable
-                               ? Status::Unavailable("migration " + std::to_string(v) + ": " + s.message())
-                               : Status::Internal("migration " + std::to_string(v) + ": " + s.message())));
+      return Status(s.code() == Status::Code::kUnavailable
+                        ? Status::Unavailable("migration " + std::to_string(v) + ": " + s.message())
+                        : Status::Internal("migration " + std::to_string(v) + ": " + s.message()));
     }
     ++report.applied;
   }
-  version = Version(conn);
-  if (!version.ok()) return finish(version.status());
+  Result<int> version = Version(conn);
+  if (!version.ok()) return version.status();
   report.version = *version;
-  return finish(report);
+  return report;
 }
 
 }  // namespace omniflow::pg

@@ -171,6 +171,27 @@ TEST_F(PostgresStoreTest, ConcurrentOpensMigrateOnceAndLeaseDistinctIdSlots) {
   EXPECT_EQ(reopened->id_space().slot, freed);
 }
 
+TEST_F(PostgresStoreTest, AllSlotsHeldRefusesAnotherServerAndAnExpiredLeaseIsTakenOver) {
+  std::vector<std::unique_ptr<PostgresStore>> more;
+  for (int i = 1; i < PostgresStore::kIdSlots; ++i) {
+    more.push_back(Open());
+    ASSERT_NE(more.back(), nullptr);
+  }
+  auto refused = PostgresStore::Open(options_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kUnavailable);
+  EXPECT_NE(refused.status().message().find("id slots"), std::string::npos);
+  // A lease that ran out (a server that died without giving its slot back) is taken over.
+  auto conn = pg::Conn::Connect(options_.url);
+  ASSERT_TRUE(conn.ok());
+  const int stale = more.back()->id_space().slot;
+  ASSERT_TRUE(conn->Exec("UPDATE id_slots SET holder = 'dead', expires_at = now() - interval '1 s' "
+                         "WHERE slot = " + std::to_string(stale)).ok());
+  auto taker = PostgresStore::Open(options_);
+  ASSERT_TRUE(taker.ok()) << taker.status().message();
+  EXPECT_EQ((*taker)->id_space().slot, stale);
+}
+
 TEST_F(PostgresStoreTest, TwoWritersOnOneDatabaseKeepCountsExact) {
   auto second = Open();
   ASSERT_NE(second, nullptr);
