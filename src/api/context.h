@@ -5,6 +5,7 @@
 #include "auth/auth.h"
 #include "core/ids.h"
 #include "http/router.h"
+#include "store/analytics_store.h"
 #include "store/interaction_store.h"
 #include "store/writer.h"
 
@@ -15,6 +16,7 @@ struct ApiContext {
   Writer* writer = nullptr;
   IdGenerator* ids = nullptr;
   const Authenticator* auth = nullptr;
+  AnalyticsStore* analytics = nullptr;  // stats, search, feedback (issue 7)
 };
 
 // Registers every endpoint of the API on `router`. `context` must outlive the router.

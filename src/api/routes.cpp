@@ -1,4 +1,5 @@
 #include "api/context.h"
+#include "api/analytics_handlers.h"
 #include "api/handlers.h"
 
 namespace omniflow::api {
@@ -13,6 +14,17 @@ void RegisterRoutes(const ApiContext* context, http::Router* router) {
   router->Add("GET", "/api/get_interaction_history", bind(&GetInteractionHistory));
   router->Add("GET", "/api/interactions/", bind(&GetInteraction));
   router->Add("GET", "/healthz", bind(&Healthz));
+  // Analytics (issue 7) and the embedded dashboard.
+  router->Add("GET", "/api/stats", bind(&GetStats));
+  router->Add("GET", "/api/users", bind(&ListUsers));
+  router->Add("GET", "/api/threads", bind(&ListThreads));
+  router->Add("GET", "/api/threads/", bind(&GetThread));
+  router->Add("GET", "/api/search", bind(&Search));
+  router->Add("POST", "/api/interactions/", bind(&SetFeedback));
+  router->Add("GET", "/", bind(&WebAsset));
+  router->Add("GET", "/index.html", bind(&WebAsset));
+  router->Add("GET", "/favicon.svg", bind(&WebAsset));
+  router->Add("GET", "/assets/", bind(&WebAsset));
 }
 
 }  // namespace omniflow::api
