@@ -17,6 +17,11 @@ Result<Viewer> AuthenticateViewer(const ApiContext& context, std::string_view fu
       !options.admin_key) {
     return Viewer{true, std::string(credentials.user_id_header.value_or(""))};
   }
+  if (!credentials.function_key && !credentials.authorization && !credentials.user_id_header &&
+      options.admin_key) {
+    return Status::Unauthenticated(
+        "missing credentials: send the admin key as x-functions-key, or your own credentials");
+  }
   Result<Identity> identity = context.auth->Authenticate(function, credentials);
   if (!identity.ok()) return identity.status();
   if (identity->admin()) return Viewer{true, identity->user_id};

@@ -1,6 +1,6 @@
 // Interactions: a filterable, searchable table, newest first, paged by cursor.
 import { api, type Interaction, type SearchPage } from "./api";
-import { clear, fmtTime, h, link } from "./dom";
+import { clear, fmtTime, h, icon, link } from "./dom";
 
 const FILTERS = ["q", "user_id", "thread_id", "tool", "status", "feedback", "from", "to"] as const;
 
@@ -8,7 +8,7 @@ function feedbackBadge(i: Interaction): HTMLElement | string {
   if (!i.feedback) return "";
   const s = i.feedback.score;
   return h("span", { class: "badge " + (s >= 0.5 ? "pos" : s < 0 ? "neg" : "neu") },
-    s >= 0.5 ? "👍" : s < 0 ? "👎" : "•", ` ${s}`);
+    s >= 0.5 ? icon("up") : s < 0 ? icon("down") : "•", ` ${s}`);
 }
 
 function row(i: Interaction): HTMLElement {
@@ -42,7 +42,7 @@ export async function renderInteractions(root: HTMLElement, params: URLSearchPar
     input("user_id", "user"), input("thread_id", "thread"), input("tool", "tool"),
     select("status", [["", "any status"], ["failed", "failed tools"], ["success", "no failures"]]),
     select("feedback", [["", "any feedback"], ["with", "rated"], ["without", "not rated"],
-                        ["positive", "👍 positive"], ["negative", "👎 negative"]]),
+                        ["positive", "positive"], ["negative", "negative"]]),
     input("from", "from (2025-12-01)"), input("to", "to"),
     h("button", { type: "submit", class: "primary" }, "Apply"));
   form.addEventListener("submit", (e) => {

@@ -2,7 +2,7 @@
 // #/user/u) over the analytics API. Credentials are entered once per browser session.
 import "./style.css";
 import { ApiError, loadCredentials, saveCredentials } from "./api";
-import { clear, h } from "./dom";
+import { clear, h, icon } from "./dom";
 import { renderInteractions } from "./interactions";
 import { renderOverview } from "./overview";
 import { renderThread } from "./thread";
@@ -56,7 +56,7 @@ function header(): HTMLElement {
       const d = credentialsDialog();
       document.body.append(d);
       d.showModal();
-    } }, "🔑 Credentials"));
+    } }, icon("key"), " Credentials"));
 }
 
 async function route(): Promise<void> {

@@ -1,5 +1,5 @@
 // Overview: volume over time, tools and their failure rates, feedback, busiest users and threads.
-import { api, type Stats } from "./api";
+import { api, type SearchPage, type Stats } from "./api";
 import { volumeChart } from "./charts";
 import { fmtNum, h, link, pct } from "./dom";
 import { rangeParams, rangePicker } from "./range";
@@ -16,8 +16,8 @@ export function kpis(s: Stats): HTMLElement {
     card("Threads", fmtNum(t.threads)),
     card("Tool calls", fmtNum(t.tool_calls), `${fmtNum(t.tool_failures)} failed`),
     card("Tool failure rate", pct(t.tool_failure_rate), "", t.tool_failure_rate > 0.1 ? "bad" : "good"),
-    card("Feedback", fb.count ? `${pct(fb.positive / fb.count)} 👍` : "—",
-         fb.count ? `${fmtNum(fb.count)} rated · ${fmtNum(fb.negative)} 👎` : "no ratings yet"));
+    card("Positive feedback", fb.count ? pct(fb.positive / fb.count) : "—",
+         fb.count ? `${fmtNum(fb.count)} rated · ${fmtNum(fb.negative)} negative` : "no ratings yet"));
 }
 
 export function toolsPanel(s: Stats, userId?: string): HTMLElement {
@@ -38,7 +38,7 @@ export function toolsPanel(s: Stats, userId?: string): HTMLElement {
                `${pct(t.failure_rate)} (${fmtNum(t.failures)})`)))))));
 }
 
-function feedbackPanel(s: Stats): HTMLElement {
+function feedbackPanel(s: Stats, negative: SearchPage): HTMLElement {
   const f = s.feedback;
   const total = Math.max(1, f.count);
   const seg = (n: number, cls: string, label: string) =>
@@ -53,7 +53,12 @@ function feedbackPanel(s: Stats): HTMLElement {
         h("li", {}, h("span", { class: "dot neu" }), `${fmtNum(f.neutral)} neutral`),
         h("li", {}, h("span", { class: "dot neg" }), link("#/interactions?feedback=negative",
           `${fmtNum(f.negative)} negative`))),
-      h("p", { class: "muted" }, `Average score ${f.average.toFixed(2)} over ${fmtNum(f.count)} rated interactions.`)));
+      h("p", { class: "muted" }, `Average score ${f.average.toFixed(2)} over ${fmtNum(f.count)} rated interactions.`),
+      negative.interactions.length ? h("div", {}, h("h3", {}, "Latest negative feedback"),
+        h("ul", { class: "neg-list" }, negative.interactions.map((i) => h("li", {},
+          i.thread_id ? link(`#/thread/${encodeURIComponent(i.user_id)}/${encodeURIComponent(i.thread_id)}`,
+                             i.user_message, "clip") : h("span", { class: "clip" }, i.user_message),
+          i.feedback?.comment ? h("span", { class: "muted small" }, ` “${i.feedback.comment}”`) : null)))) : null));
 }
 
 export function requestsPanel(s: Stats): HTMLElement {
@@ -66,14 +71,17 @@ export function requestsPanel(s: Stats): HTMLElement {
 
 export async function renderOverview(root: HTMLElement, params: URLSearchParams): Promise<void> {
   const range = params.get("range") ?? "30d";
-  const stats = await api<Stats>("/api/stats", { ...rangeParams(range), top: "8" });
+  const [stats, negative] = await Promise.all([
+    api<Stats>("/api/stats", { ...rangeParams(range), top: "8" }),
+    api<SearchPage>("/api/search", { ...rangeParams(range), feedback: "negative", limit: "4" }),
+  ]);
   const chart = h("div", { class: "chart" });
   const hourly = range === "24h" || range === "7d";
   root.append(
     h("div", { class: "page-head" }, h("h1", {}, "Overview"), rangePicker(range, "#/")),
     kpis(stats),
     h("section", { class: "panel wide" }, h("h2", {}, "Volume"), chart),
-    h("div", { class: "grid" }, toolsPanel(stats), feedbackPanel(stats)),
+    h("div", { class: "grid" }, toolsPanel(stats), feedbackPanel(stats, negative)),
     h("div", { class: "grid" },
       h("section", { class: "panel" }, h("h2", {}, "Busiest users"),
         h("table", {}, h("tbody", {}, stats.top_users.map((u) => h("tr", {},

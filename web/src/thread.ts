@@ -1,7 +1,7 @@
 // Thread view: the conversation as chat bubbles, tool calls expandable with formatted JSON,
 // failures highlighted, and feedback buttons on every answer.
 import { api, setFeedback, type Conversation, type Interaction, type ToolCall } from "./api";
-import { clear, fmtTime, h, link } from "./dom";
+import { clear, fmtTime, h, icon, link } from "./dom";
 
 function pretty(value: unknown): string {
   if (typeof value === "string") {
@@ -25,7 +25,7 @@ function feedbackBar(i: Interaction): HTMLElement {
   const render = () => {
     clear(bar);
     const score = i.feedback?.score;
-    const button = (value: number, label: string, title: string) =>
+    const button = (value: number, label: Node, title: string) =>
       h("button", { type: "button", title, "aria-label": title, "aria-pressed": String(score === value),
                     class: "fb" + (score === value ? " on" : ""),
                     onclick: async () => {
@@ -37,7 +37,7 @@ function feedbackBar(i: Interaction): HTMLElement {
                         bar.append(h("span", { class: "error small" }, String((e as Error).message)));
                       }
                     } }, label);
-    bar.append(button(1, "👍", "Good answer"), button(-1, "👎", "Bad answer"));
+    bar.append(button(1, icon("up"), "Good answer"), button(-1, icon("down"), "Bad answer"));
     if (i.feedback) {
       bar.append(h("span", { class: "muted small fb-note" },
         `rated ${i.feedback.score}` + (i.feedback.comment ? ` · “${i.feedback.comment}”` : "")));
@@ -52,7 +52,7 @@ export function turn(i: Interaction): HTMLElement {
   return h("article", { class: "turn" + (failed ? " has-failure" : ""), id: i.interaction_id },
     h("div", { class: "bubble user" }, h("div", { class: "text" }, i.user_message),
       h("div", { class: "meta" }, fmtTime(i.timestamp))),
-    i.tool_calls.length ? h("div", { class: "tools" }, i.tool_calls.map(toolCall)) : null,
+    i.tool_calls.length ? h("div", { class: "turn-tools" }, i.tool_calls.map(toolCall)) : null,
     h("div", { class: "bubble assistant" }, h("div", { class: "text" }, i.assistant_response),
       h("div", { class: "meta" }, i.interaction_id), feedbackBar(i)));
 }

@@ -371,8 +371,8 @@ Result<ConversationPage> SqliteAnalyticsStore::GetConversation(const Conversatio
   sqlite::Db& db = lease->db();
   ConversationPage page;
   Query q;
-  q.sql = "SELECT n FROM threads WHERE user_id = " + q.Param(query.user_id) +
-          " AND thread_id = " + q.Param(query.thread_id);
+  q.sql = "SELECT n FROM threads WHERE user_id = ?1 AND thread_id = ?2";
+  q.params = {query.user_id, query.thread_id};
   Result<int64_t> total = Scalar(db, q);
   if (!total.ok()) return total.status();
   if (*total == 0) return Status::NotFound("no such thread for this user");

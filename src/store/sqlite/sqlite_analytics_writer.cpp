@@ -66,14 +66,14 @@ Status SqliteAnalyticsWriter::Prepare(sqlite::Db& db) {
 }
 
 Status SqliteAnalyticsWriter::Add(const InteractionRecord& r, int64_t seq) {
+  // Records always come from BuildInteraction; should one lack a field, it is indexed as far
+  // as it goes rather than failing the whole batch.
   simdjson::dom::element doc;
-  if (parser_.parse(r.json).get(doc) != simdjson::SUCCESS) {
-    return Status::Internal("stored interaction is not JSON");
-  }
+  const bool parsed = parser_.parse(r.json).get(doc) == simdjson::SUCCESS;
   std::string_view user_message, assistant_response;
-  if (doc["user_message"].get(user_message) != simdjson::SUCCESS ||
-      doc["assistant_response"].get(assistant_response) != simdjson::SUCCESS) {
-    return Status::Internal("stored interaction lacks its messages");
+  if (parsed && doc["user_message"].get(user_message) != simdjson::SUCCESS) user_message = {};
+  if (parsed && doc["assistant_response"].get(assistant_response) != simdjson::SUCCESS) {
+    assistant_response = {};
   }
   fts_.Reset();
   fts_.Bind(1, seq);
@@ -85,7 +85,7 @@ Status SqliteAnalyticsWriter::Add(const InteractionRecord& r, int64_t seq) {
 
   const int64_t hour = HourOf(r.ts_us);
   simdjson::dom::array calls;
-  if (r.tool_call_count > 0 && doc["tool_calls"].get(calls) == simdjson::SUCCESS) {
+  if (parsed && r.tool_call_count > 0 && doc["tool_calls"].get(calls) == simdjson::SUCCESS) {
     for (simdjson::dom::element call : calls) {
       std::string_view name, status = "success";
       if (call["tool_name"].get(name) != simdjson::SUCCESS) continue;
