@@ -1,6 +1,7 @@
 // The analytics part of the SQLite schema (migration 3): a trigram full-text index over user
 // messages and assistant responses, and aggregates kept by the writer in the same transaction
-// as each insert (per hour, per tool, per thread, per user), plus feedback. Existing rows are
+// as each insert (per hour, per tool; first and last activity of each user and thread), plus
+// feedback. Existing rows are
 // back-filled when the migration runs.
 #pragma once
 
@@ -10,9 +11,11 @@ inline constexpr char kAnalyticsMigrationSql[] = R"sql(
 CREATE INDEX interactions_by_time ON interactions(ts_us, interaction_id);
 CREATE INDEX interactions_failed_by_time ON interactions(ts_us, interaction_id)
   WHERE tool_failures > 0;
--- Contentless: the text lives in interactions.body; the index alone costs ~the text size.
+-- Contentless (the text lives in interactions.body), rowids only (detail=none, no column
+-- sizes): the smallest and cheapest trigram index. A search ANDs the trigrams of each term to
+-- find candidates, then checks the substring on the candidates' text.
 CREATE VIRTUAL TABLE interactions_fts USING fts5(
-  user_message, assistant_response, content='', tokenize='trigram');
+  user_message, assistant_response, content='', tokenize='trigram', detail=none, columnsize=0);
 -- One row per (interaction, tool name); failed = any call of that tool failed.
 CREATE TABLE interaction_tools(
   seq INTEGER NOT NULL,
@@ -37,23 +40,19 @@ CREATE TABLE stats_tools_hourly(
   calls INTEGER NOT NULL,
   failures INTEGER NOT NULL,
   PRIMARY KEY(user_id, hour_us, tool_name)) WITHOUT ROWID;
-CREATE TABLE threads(
-  user_id TEXT NOT NULL,
-  thread_id TEXT NOT NULL,
-  n INTEGER NOT NULL,
-  first_us INTEGER NOT NULL,
-  last_us INTEGER NOT NULL,
-  first_seq INTEGER NOT NULL,
-  last_seq INTEGER NOT NULL,
-  PRIMARY KEY(user_id, thread_id)) WITHOUT ROWID;
-CREATE INDEX threads_by_last ON threads(last_us);
-CREATE INDEX threads_by_user_last ON threads(user_id, last_us);
-CREATE TABLE users(
-  user_id TEXT PRIMARY KEY,
-  n INTEGER NOT NULL,
-  first_us INTEGER NOT NULL,
-  last_us INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX users_by_last ON users(last_us);
+-- Users and threads: the kept counts of migration 1 ('' thread = the user's total) learn when
+-- they began and ended, so that a save touches no further table for them.
+ALTER TABLE interaction_counts ADD COLUMN first_us INTEGER;
+ALTER TABLE interaction_counts ADD COLUMN last_us INTEGER;
+ALTER TABLE interaction_counts ADD COLUMN first_seq INTEGER;
+ALTER TABLE interaction_counts ADD COLUMN last_seq INTEGER;
+CREATE INDEX interaction_counts_threads_by_last ON interaction_counts(last_us)
+  WHERE thread_id <> '';
+CREATE VIEW threads AS
+  SELECT user_id, thread_id, n, first_us, last_us, first_seq, last_seq
+  FROM interaction_counts WHERE thread_id <> '';
+CREATE VIEW users AS
+  SELECT user_id, n, first_us, last_us FROM interaction_counts WHERE thread_id = '';
 CREATE TABLE feedback(
   user_id TEXT NOT NULL,
   interaction_id TEXT NOT NULL,
@@ -87,16 +86,16 @@ INSERT INTO stats_tools_hourly(user_id, hour_us, tool_name, calls, failures)
 INSERT INTO stats_tools_hourly(user_id, hour_us, tool_name, calls, failures)
   SELECT '', hour_us, tool_name, sum(calls), sum(failures)
   FROM stats_tools_hourly GROUP BY 2, 3;
-INSERT INTO threads(user_id, thread_id, n, first_us, last_us, first_seq, last_seq)
-  SELECT user_id, thread_id, count(*), min(ts_us), max(ts_us), 0, 0
-  FROM interactions WHERE thread_id IS NOT NULL GROUP BY 1, 2;
-UPDATE threads SET
-  first_seq = (SELECT seq FROM interactions i WHERE i.user_id = threads.user_id
-               AND i.thread_id = threads.thread_id ORDER BY ts_us, interaction_id LIMIT 1),
-  last_seq = (SELECT seq FROM interactions i WHERE i.user_id = threads.user_id
-              AND i.thread_id = threads.thread_id ORDER BY ts_us DESC, interaction_id DESC LIMIT 1);
-INSERT INTO users(user_id, n, first_us, last_us)
-  SELECT user_id, count(*), min(ts_us), max(ts_us) FROM interactions GROUP BY 1;
+UPDATE interaction_counts SET
+  first_seq = (SELECT seq FROM interactions i WHERE i.user_id = interaction_counts.user_id
+               AND (interaction_counts.thread_id = '' OR i.thread_id = interaction_counts.thread_id)
+               ORDER BY ts_us, interaction_id LIMIT 1),
+  last_seq = (SELECT seq FROM interactions i WHERE i.user_id = interaction_counts.user_id
+              AND (interaction_counts.thread_id = '' OR i.thread_id = interaction_counts.thread_id)
+              ORDER BY ts_us DESC, interaction_id DESC LIMIT 1);
+UPDATE interaction_counts SET
+  first_us = (SELECT ts_us FROM interactions WHERE seq = first_seq),
+  last_us = (SELECT ts_us FROM interactions WHERE seq = last_seq);
 )sql";
 
 }  // namespace omniflow

@@ -121,14 +121,25 @@ void TimeRange(const AnalyticsScope& scope, const std::string& column, Query* q,
   if (scope.to_us) *where += " AND " + column + " < " + q->Param(*scope.to_us);
 }
 
-// An FTS5 phrase for `term`: the term in double quotes, inner quotes doubled.
-std::string Phrase(std::string_view term) {
-  std::string out = "\"";
-  for (char c : term) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
+// The FTS5 query for `term` (at least 3 code points): each of its trigrams as a quoted
+// one-token string, ANDed. The index holds no positions (detail=none), so this finds rows that
+// contain every trigram; the caller checks the substring itself.
+std::string TrigramQuery(std::string_view term) {
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < term.size(); ++i) {
+    if ((static_cast<unsigned char>(term[i]) & 0xC0) != 0x80) starts.push_back(i);
   }
-  out.push_back('"');
+  starts.push_back(term.size());
+  std::string out;
+  for (size_t i = 0; i + 3 < starts.size(); ++i) {
+    if (!out.empty()) out.push_back(' ');
+    out.push_back('"');
+    for (char c : term.substr(starts[i], starts[i + 3] - starts[i])) {
+      if (c == '"') out.push_back('"');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
   return out;
 }
 
@@ -410,19 +421,21 @@ Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
   std::string from = " FROM interactions i";
   std::string where = " WHERE 1";
   if (!indexed.empty()) {
-    // Drive the query from the full-text matches (CROSS JOIN fixes the join order), then keep
-    // the newest `limit` of them.
+    // Drive the query from the full-text candidates (CROSS JOIN fixes the join order), then
+    // keep the newest `limit` of those that really contain every term.
     std::string match;
-    for (const std::string& term : indexed) match += (match.empty() ? "" : " ") + Phrase(term);
+    for (const std::string& term : indexed) match += (match.empty() ? "" : " ") + TrigramQuery(term);
     from = " FROM interactions_fts CROSS JOIN interactions i";
     where += " AND interactions_fts MATCH " + q.Param(match) + " AND i.seq = interactions_fts.rowid";
   }
-  for (const std::string& term : scanned) {
-    // Too short for trigrams: a substring test on the rows the other filters leave.
-    std::string p = q.Param(term);
-    where += " AND (instr(lower(json_extract(i.body, '$.user_message')), lower(" + p +
-             ")) > 0 OR instr(lower(json_extract(i.body, '$.assistant_response')), lower(" + p +
-             ")) > 0)";
+  for (const std::vector<std::string>* terms : {&indexed, &scanned}) {
+    for (const std::string& term : *terms) {
+      // The substring test (ASCII case-insensitive) on the rows the other filters leave.
+      std::string p = q.Param(term);
+      where += " AND (instr(lower(json_extract(i.body, '$.user_message')), lower(" + p +
+               ")) > 0 OR instr(lower(json_extract(i.body, '$.assistant_response')), lower(" + p +
+               ")) > 0)";
+    }
   }
   if (query.scope.user_id) where += " AND i.user_id = " + q.Param(*query.scope.user_id);
   if (query.thread_id) where += " AND i.thread_id = " + q.Param(*query.thread_id);

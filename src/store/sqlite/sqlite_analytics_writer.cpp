@@ -42,20 +42,13 @@ Status SqliteAnalyticsWriter::Prepare(sqlite::Db& db) {
        "INSERT INTO stats_tools_hourly(user_id, hour_us, tool_name, calls, failures) "
        "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, hour_us, tool_name) DO UPDATE SET "
        "calls = calls + excluded.calls, failures = failures + excluded.failures"},
-      {&thread_,
-       "INSERT INTO threads(user_id, thread_id, n, first_us, last_us, first_seq, last_seq) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(user_id, thread_id) DO UPDATE SET "
-       "n = n + excluded.n, "
-       "first_seq = CASE WHEN excluded.first_us < first_us THEN excluded.first_seq "
-       "ELSE first_seq END, "
-       "first_us = min(first_us, excluded.first_us), "
-       "last_seq = CASE WHEN excluded.last_us >= last_us THEN excluded.last_seq "
-       "ELSE last_seq END, "
-       "last_us = max(last_us, excluded.last_us)"},
-      {&user_,
-       "INSERT INTO users(user_id, n, first_us, last_us) VALUES(?1, ?2, ?3, ?4) "
-       "ON CONFLICT(user_id) DO UPDATE SET n = n + excluded.n, "
-       "first_us = min(first_us, excluded.first_us), last_us = max(last_us, excluded.last_us)"},
+      {&span_,
+       "UPDATE interaction_counts SET "
+       "first_seq = CASE WHEN first_us IS NULL OR ?3 < first_us THEN ?4 ELSE first_seq END, "
+       "first_us = CASE WHEN first_us IS NULL OR ?3 < first_us THEN ?3 ELSE first_us END, "
+       "last_seq = CASE WHEN last_us IS NULL OR ?5 >= last_us THEN ?6 ELSE last_seq END, "
+       "last_us = CASE WHEN last_us IS NULL OR ?5 >= last_us THEN ?5 ELSE last_us END "
+       "WHERE user_id = ?1 AND thread_id = ?2"},
   };
   for (auto& [stmt, sql] : statements) {
     Result<sqlite::Stmt> prepared = db.Prepare(sql);
@@ -113,10 +106,10 @@ Status SqliteAnalyticsWriter::Add(const InteractionRecord& r, int64_t seq) {
     v.tool_failures += r.tool_failure_count;
   }
   if (r.thread_id) {
-    auto [it, fresh] = threads_acc_.try_emplace({r.user_id, *r.thread_id});
+    auto [it, fresh] = spans_acc_.try_emplace({r.user_id, *r.thread_id});
     Widen(&it->second, r.ts_us, seq, fresh);
   }
-  auto [it, fresh] = users_acc_.try_emplace(r.user_id);
+  auto [it, fresh] = spans_acc_.try_emplace({r.user_id, std::string()});
   Widen(&it->second, r.ts_us, seq, fresh);
   return Status::Ok();
 }
@@ -146,29 +139,17 @@ Status SqliteAnalyticsWriter::Flush() {
     tools_hourly_.Reset();
   }
   if (s.ok()) {
-    for (const auto& [key, t] : threads_acc_) {
-      thread_.Reset();
-      thread_.Bind(1, key.first);
-      thread_.Bind(2, key.second);
-      thread_.Bind(3, t.n);
-      thread_.Bind(4, t.first_us);
-      thread_.Bind(5, t.last_us);
-      thread_.Bind(6, t.first_seq);
-      thread_.Bind(7, t.last_seq);
-      if (s = thread_.Run(); !s.ok()) break;
+    for (const auto& [key, t] : spans_acc_) {
+      span_.Reset();
+      span_.Bind(1, key.first);
+      span_.Bind(2, key.second);
+      span_.Bind(3, t.first_us);
+      span_.Bind(4, t.first_seq);
+      span_.Bind(5, t.last_us);
+      span_.Bind(6, t.last_seq);
+      if (s = span_.Run(); !s.ok()) break;
     }
-    thread_.Reset();
-  }
-  if (s.ok()) {
-    for (const auto& [user, u] : users_acc_) {
-      user_.Reset();
-      user_.Bind(1, user);
-      user_.Bind(2, u.n);
-      user_.Bind(3, u.first_us);
-      user_.Bind(4, u.last_us);
-      if (s = user_.Run(); !s.ok()) break;
-    }
-    user_.Reset();
+    span_.Reset();
   }
   Discard();
   return s;
@@ -177,8 +158,7 @@ Status SqliteAnalyticsWriter::Flush() {
 void SqliteAnalyticsWriter::Discard() {
   hourly_acc_.clear();
   tools_acc_.clear();
-  threads_acc_.clear();
-  users_acc_.clear();
+  spans_acc_.clear();
 }
 
 }  // namespace omniflow

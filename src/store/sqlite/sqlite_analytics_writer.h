@@ -24,7 +24,8 @@ class SqliteAnalyticsWriter {
 
   // Indexes `record`, stored as row `seq`, and adds it to the batch's aggregates.
   Status Add(const InteractionRecord& record, int64_t seq);
-  // Writes the batch's aggregates and forgets them. Call before COMMIT.
+  // Writes the batch's aggregates and forgets them. Call before COMMIT, after the batch's
+  // interaction_counts rows exist (SqliteStore::Append writes them first).
   Status Flush();
   // Forgets the batch's aggregates (after a rollback).
   void Discard();
@@ -41,11 +42,11 @@ class SqliteAnalyticsWriter {
   };
 
   simdjson::dom::parser parser_;
-  sqlite::Stmt fts_, tool_, hourly_, tools_hourly_, thread_, user_;
+  sqlite::Stmt fts_, tool_, hourly_, tools_hourly_, span_;
   std::map<std::pair<std::string, int64_t>, Volume> hourly_acc_;  // (user or '', hour)
   std::map<std::tuple<std::string, int64_t, std::string>, Calls> tools_acc_;
-  std::map<std::pair<std::string, std::string>, Span> threads_acc_;
-  std::map<std::string, Span> users_acc_;
+  // (user, thread or '' for the user as a whole): first and last interaction in the batch.
+  std::map<std::pair<std::string, std::string>, Span> spans_acc_;
 };
 
 }  // namespace omniflow
