@@ -36,7 +36,7 @@ test-asan: deps
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
 
 # The concurrency tests under ThreadSanitizer.
-TSAN_TESTS ?= Concurrent|Writer|IdGenerator|Sigterm|CrashSafety|Idle
+TSAN_TESTS ?= Concurrent|Writer|IdGenerator|Sigterm|CrashSafety|Idle|ToolCallHandler|Spool|ProxyRouter
 test-tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOMNIFLOW_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS)
@@ -45,7 +45,7 @@ test-tsan: deps
 
 # Each libFuzzer target for FUZZ_SECONDS, starting from its committed seed corpus.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS = save_body query token http_request
+FUZZ_TARGETS = save_body query token http_request completion
 fuzz: deps
 	@command -v clang++ >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev >/dev/null)
 	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DOMNIFLOW_FUZZ=ON -DOMNIFLOW_BUILD_TESTS=OFF
