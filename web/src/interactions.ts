@@ -19,8 +19,9 @@ function row(i: Interaction): HTMLElement {
     h("td", { class: "nowrap muted" }, fmtTime(i.timestamp)),
     h("td", {}, link(`#/user/${encodeURIComponent(i.user_id)}`, i.user_id, "user-link")),
     h("td", { class: "msg" },
-      threadHref ? link(threadHref, i.user_message, "message-link") : h("span", {}, i.user_message),
-      h("div", { class: "muted small clip" }, i.assistant_response)),
+      h("div", { dir: "auto" }, threadHref ? link(threadHref, i.user_message, "message-link")
+                                        : h("span", {}, i.user_message)),
+      h("div", { class: "muted small clip", dir: "auto" }, i.assistant_response)),
     h("td", {}, i.tool_calls.map((t) =>
       h("span", { class: "chip" + (t.status !== "success" ? " bad" : "") }, t.tool_name))),
     h("td", {}, feedbackBadge(i)));

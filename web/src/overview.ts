@@ -65,7 +65,7 @@ export function requestsPanel(s: Stats): HTMLElement {
   return h("section", { class: "panel" }, h("h2", {}, "Top requests"),
     h("p", { class: "muted small" }, `From the latest ${fmtNum(s.requests_sampled)} interactions.`),
     h("ol", { class: "requests" }, s.top_requests.map((r) =>
-      h("li", {}, link(`#/interactions?q=${encodeURIComponent(r.text.slice(0, 60))}`, r.text),
+      h("li", {}, h("span", { dir: "auto" }, link(`#/interactions?q=${encodeURIComponent(r.text.slice(0, 60))}`, r.text)),
         h("span", { class: "count" }, fmtNum(r.count))))));
 }
 

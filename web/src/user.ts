@@ -24,7 +24,7 @@ export async function renderUser(root: HTMLElement, user: string): Promise<void>
         h("tbody", {}, threads.threads.map((t) => h("tr", {},
           h("td", {}, link(`#/thread/${encodeURIComponent(t.user_id)}/${encodeURIComponent(t.thread_id)}`,
                            t.thread_id, "thread-link")),
-          h("td", { class: "msg clip" }, t.first_message),
+          h("td", { class: "msg clip", dir: "auto" }, t.first_message),
           h("td", { class: "num" }, fmtNum(t.interactions)),
           h("td", { class: "nowrap muted" }, fmtTime(t.last_timestamp))))))));
   if (stats.per_day.length) volumeChart(chart, stats.per_day, false);

@@ -462,7 +462,18 @@ Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
     case FeedbackFilter::kPositive: where += " AND f.score >= 0.5"; break;
     case FeedbackFilter::kNegative: where += " AND f.score < 0"; break;
   }
-  q.sql = std::string("SELECT ") + kViewColumns + from + kFeedbackJoin + where +
+  std::string join = kFeedbackJoin;
+  const bool rated_only = query.feedback == FeedbackFilter::kWith ||
+                          query.feedback == FeedbackFilter::kPositive ||
+                          query.feedback == FeedbackFilter::kNegative;
+  if (rated_only && indexed.empty()) {
+    // Rated interactions are few: start from the feedback rows.
+    from = " FROM feedback f CROSS JOIN interactions i";
+    join = " AND i.user_id = f.user_id AND i.ts_us = f.ts_us AND i.interaction_id = f.interaction_id";
+    where += join;
+    join.clear();
+  }
+  q.sql = std::string("SELECT ") + kViewColumns + from + join + where +
           " ORDER BY i.ts_us DESC, i.interaction_id DESC LIMIT " +
           q.Param(int64_t{query.limit} + 1);
   SearchPage page;
