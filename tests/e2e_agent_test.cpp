@@ -455,6 +455,7 @@ TEST(ToolCallHandler, LoggingFailureNeverFailsTheAnswerAndTheSpoolIsReplayed) {
   for (const std::string& id : answered) EXPECT_NE(spooled.find(id), std::string::npos) << id;
   EXPECT_NE(s.server->Log().find("event=interaction_spooled"), std::string::npos);
 
+
   // Space returns: the replay loop moves them into the store by itself.
   std::filesystem::remove(disk.path() + "/filler");
   std::filesystem::remove(disk.path() + "/filler-tail");
@@ -463,6 +464,10 @@ TEST(ToolCallHandler, LoggingFailureNeverFailsTheAnswerAndTheSpoolIsReplayed) {
     EXPECT_EQ(s.client->Get("/api/interactions/" + id, As("fay")).status, 200) << id;
   }
   EXPECT_EQ(IntAt(history.Json(), "total"), 3) << "replayed exactly once";
+  HttpResponse health = s.client->Get("/healthz");
+  ASSERT_EQ(health.status, 200) << health.body;
+  EXPECT_EQ(IntAt(health.Json()["assistant_log"], "spooled"), 3) << health.body;
+  EXPECT_EQ(IntAt(health.Json()["assistant_log"], "lost"), 0) << health.body;
   for (int i = 0; i < 100 && !SpoolContents(spool.path()).empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
