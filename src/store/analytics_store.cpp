@@ -1,5 +1,7 @@
 #include "store/analytics_store.h"
 
+#include "store/postgres/pg_conn.h"
+#include "store/postgres/postgres_analytics_store.h"
 #include "store/sqlite/sqlite_analytics_store.h"
 
 namespace omniflow {
@@ -13,7 +15,13 @@ Result<std::unique_ptr<AnalyticsStore>> AnalyticsStore::Open(const StoreOptions&
     if (!store.ok()) return store.status();
     return std::unique_ptr<AnalyticsStore>(std::move(*store));
   }
-  return Status::InvalidArgument("analytics are not available for this store URL yet");
+  if (pg::IsPostgresUrl(url)) {
+    Result<std::unique_ptr<PostgresAnalyticsStore>> store = PostgresAnalyticsStore::Open(options);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<AnalyticsStore>(std::move(*store));
+  }
+  return Status::InvalidArgument(
+      "unknown store URL: use sqlite:<data dir> (the default) or postgresql://user:pass@host:port/db");
 }
 
 }  // namespace omniflow

@@ -66,6 +66,54 @@ constexpr const char* kMigrations[] = {
     CREATE POLICY data_of_user ON data_entries
       USING (user_id = current_setting('omniflow.user_id', true));
     )sql",
+    // 3: analytics (store/analytics_store.h). Aggregates are computed at query time from these
+    // indexes; the kept counts learn each user's and thread's first and last interaction; a
+    // pg_trgm index serves substring search in any script; feedback. Analytics over every user
+    // (the admin's view) set omniflow.admin, which permits reading, never writing.
+    R"sql(
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    ALTER TABLE interaction_counts
+      ADD COLUMN first_us bigint, ADD COLUMN first_id text COLLATE "C",
+      ADD COLUMN last_us bigint, ADD COLUMN last_id text COLLATE "C";
+    CREATE INDEX interaction_counts_threads_by_last ON interaction_counts(last_us)
+      WHERE thread_id <> '';
+    CREATE INDEX interactions_by_time ON interactions(ts_us, interaction_id);
+    CREATE INDEX interactions_text_trgm ON interactions USING gin ((
+      lower(COALESCE((body::jsonb) ->> 'user_message', '') COLLATE "C") || E'
+' ||
+      lower(COALESCE((body::jsonb) ->> 'assistant_response', '') COLLATE "C")) gin_trgm_ops);
+    CREATE TABLE feedback(
+      user_id text COLLATE "C" NOT NULL,
+      interaction_id text COLLATE "C" NOT NULL,
+      ts_us bigint NOT NULL,
+      score double precision NOT NULL,
+      comment text NOT NULL,
+      updated_us bigint NOT NULL,
+      PRIMARY KEY (user_id, interaction_id));
+    CREATE INDEX feedback_by_time ON feedback(ts_us);
+    ALTER TABLE feedback ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE feedback FORCE ROW LEVEL SECURITY;
+    CREATE POLICY feedback_of_user ON feedback
+      USING (user_id = current_setting('omniflow.user_id', true));
+    CREATE POLICY feedback_admin_reads ON feedback FOR SELECT
+      USING (current_setting('omniflow.admin', true) = 'on');
+    CREATE POLICY interactions_admin_reads ON interactions FOR SELECT
+      USING (current_setting('omniflow.admin', true) = 'on');
+    CREATE POLICY counts_admin_reads ON interaction_counts FOR SELECT
+      USING (current_setting('omniflow.admin', true) = 'on');
+    -- Back-fill the spans of rows stored before this migration.
+    SELECT set_config('omniflow.admin', 'on', true), set_config('omniflow.writer', 'on', true);
+    UPDATE interaction_counts c SET first_us = f.ts_us, first_id = f.interaction_id,
+                                    last_us = l.ts_us, last_id = l.interaction_id
+    FROM interaction_counts k
+    CROSS JOIN LATERAL (SELECT ts_us, interaction_id FROM interactions i
+                        WHERE i.user_id = k.user_id AND (k.thread_id = '' OR i.thread_id = k.thread_id)
+                        ORDER BY ts_us, interaction_id LIMIT 1) f
+    CROSS JOIN LATERAL (SELECT ts_us, interaction_id FROM interactions i
+                        WHERE i.user_id = k.user_id AND (k.thread_id = '' OR i.thread_id = k.thread_id)
+                        ORDER BY ts_us DESC, interaction_id DESC LIMIT 1) l
+    WHERE c.user_id = k.user_id AND c.thread_id = k.thread_id;
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include "core/ids.h"
@@ -21,10 +22,21 @@ constexpr const char* kInsert =
     "tool_failures, body) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], "
     "$4::text[], $5::integer[], $6::integer[], $7::text[])";
 // Keys arrive sorted, so concurrent writers lock count rows in the same order (no deadlock).
+// With each count, the first and last interaction (by ts_us, interaction_id) of the user and of
+// the thread, for the analytics' users and threads.
 constexpr const char* kCount =
-    "INSERT INTO interaction_counts(user_id, thread_id, n) "
-    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) "
-    "ON CONFLICT (user_id, thread_id) DO UPDATE SET n = interaction_counts.n + excluded.n";
+    "INSERT INTO interaction_counts AS c(user_id, thread_id, n, first_us, first_id, last_us, last_id) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], "
+    "$6::bigint[], $7::text[]) "
+    "ON CONFLICT (user_id, thread_id) DO UPDATE SET n = c.n + excluded.n, "
+    "first_us = CASE WHEN c.first_us IS NULL OR (excluded.first_us, excluded.first_id) < "
+    "  (c.first_us, c.first_id) THEN excluded.first_us ELSE c.first_us END, "
+    "first_id = CASE WHEN c.first_us IS NULL OR (excluded.first_us, excluded.first_id) < "
+    "  (c.first_us, c.first_id) THEN excluded.first_id ELSE c.first_id END, "
+    "last_us = CASE WHEN c.last_us IS NULL OR (excluded.last_us, excluded.last_id) > "
+    "  (c.last_us, c.last_id) THEN excluded.last_us ELSE c.last_us END, "
+    "last_id = CASE WHEN c.last_us IS NULL OR (excluded.last_us, excluded.last_id) > "
+    "  (c.last_us, c.last_id) THEN excluded.last_id ELSE c.last_id END";
 
 constexpr const char* kTotal =
     "SELECT n FROM interaction_counts WHERE user_id = $1 AND thread_id = $2";
@@ -185,7 +197,18 @@ Status PostgresStore::Append(std::span<const InteractionRecord> batch) {
 
 Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch) {
   pg::ArrayLiteral users, times, ids, threads, calls, failures, bodies;
-  std::map<std::pair<std::string_view, std::string_view>, int64_t> counts;
+  struct Span {
+    int64_t n = 0;
+    const InteractionRecord* first = nullptr;
+    const InteractionRecord* last = nullptr;
+  };
+  auto widen = [](Span& span, const InteractionRecord& r) {
+    ++span.n;
+    auto key = [](const InteractionRecord* x) { return std::tie(x->ts_us, x->interaction_id); };
+    if (!span.first || key(&r) < key(span.first)) span.first = &r;
+    if (!span.last || key(&r) > key(span.last)) span.last = &r;
+  };
+  std::map<std::pair<std::string_view, std::string_view>, Span> counts;
   for (const InteractionRecord& r : batch) {
     users.Add(r.user_id);
     times.Add(r.ts_us);
@@ -198,14 +221,18 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch) {
     calls.Add(static_cast<int64_t>(r.tool_call_count));
     failures.Add(static_cast<int64_t>(r.tool_failure_count));
     bodies.Add(r.json);
-    ++counts[{r.user_id, std::string_view()}];
-    if (r.thread_id) ++counts[{r.user_id, *r.thread_id}];
+    widen(counts[{r.user_id, std::string_view()}], r);
+    if (r.thread_id) widen(counts[{r.user_id, *r.thread_id}], r);
   }
-  pg::ArrayLiteral count_users, count_threads, count_n;
-  for (const auto& [key, n] : counts) {
+  pg::ArrayLiteral count_users, count_threads, count_n, first_us, first_id, last_us, last_id;
+  for (const auto& [key, span] : counts) {
     count_users.Add(key.first);
     count_threads.Add(key.second);
-    count_n.Add(n);
+    count_n.Add(span.n);
+    first_us.Add(span.first->ts_us);
+    first_id.Add(span.first->interaction_id);
+    last_us.Add(span.last->ts_us);
+    last_id.Add(span.last->interaction_id);
   }
   pg::Query queries[3] = {
       {kSetWriter, {}},
@@ -214,7 +241,8 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch) {
         std::move(threads).Take(), std::move(calls).Take(), std::move(failures).Take(),
         std::move(bodies).Take()}},
       {kCount, {std::move(count_users).Take(), std::move(count_threads).Take(),
-                std::move(count_n).Take()}},
+                std::move(count_n).Take(), std::move(first_us).Take(), std::move(first_id).Take(),
+                std::move(last_us).Take(), std::move(last_id).Take()}},
   };
   Result<std::vector<pg::Res>> done = writer_.Transaction(queries);
   return done.ok() ? Status::Ok() : done.status();
