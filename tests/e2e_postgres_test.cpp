@@ -1,6 +1,7 @@
 // End-to-end, PostgreSQL only (ctest's pg.* pass; skipped when OMNIFLOW_TEST_STORE is unset):
 // several server processes on one database behave as one service, and row-level security hides
-// every other user's rows from the application role whatever the query.
+// every other user's rows from the application role whatever the query. Also, on both backends:
+// content PostgreSQL's jsonb cannot hold (\u0000) breaks neither saves nor analytics.
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -142,6 +143,29 @@ TEST_F(PostgresScaleOut, ApplicationRoleWithAnotherUsersSettingSeesNothingOfIt) 
   auto hers = conn->Transaction(as_alice);
   ASSERT_TRUE(hers.ok());
   EXPECT_EQ((*hers)[1].Int(0, 0), 1);
+}
+
+// Regression: on PostgreSQL, an index over body::jsonb made every save with \u0000 in it fail
+// (jsonb cannot hold NUL), and with it the whole group-commit batch.
+TEST(AnalyticsContent, NulInContentIsSavedCountedAndSearchable) {
+  RunningServer s;
+  ASSERT_TRUE(s.started);
+  const std::string body =
+      R"({"user_message":"findme nul\u0000 inside","assistant_response":"ok \\u0000 literal",)"
+      R"("thread_id":"nul_thread","tool_calls":[{"tool_name":"t\u0000x","arguments":{"a":"\u0000"},"status":"failed"}]})";
+  HttpResponse saved = s.client->Post("/api/save_interaction", body, As("nul_user"));
+  ASSERT_EQ(saved.status, 201) << saved.body;
+  ASSERT_EQ(s.client->Post("/api/save_interaction", SaveBody("plain findme"), As("nul_user")).status, 201);
+
+  HttpResponse stats = s.client->Get("/api/stats?user_id=nul_user");
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  EXPECT_EQ(IntAt(stats.Json()["totals"].value(), "interactions"), 2) << stats.body;
+  HttpResponse found = s.client->Get("/api/search?q=findme&user_id=nul_user");
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(Items(found.Json()).size(), 2u) << found.body;
+  HttpResponse threads = s.client->Get("/api/threads?user_id=nul_user");
+  ASSERT_EQ(threads.status, 200) << threads.body;
+  EXPECT_NE(threads.body.find("nul_thread"), std::string::npos) << threads.body;
 }
 
 }  // namespace

@@ -72,16 +72,38 @@ constexpr const char* kMigrations[] = {
     // (the admin's view) set omniflow.admin, which permits reading, never writing.
     R"sql(
     CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    -- The stored body as jsonb, for analytics. jsonb cannot hold \u0000 (text cannot hold
+    -- NUL), so such bodies are read with U+FFFD in its place; a body jsonb refuses otherwise
+    -- reads as {}. Never fails, so that no save and no report can fail on hostile content.
+    CREATE FUNCTION omniflow_doc(body text) RETURNS jsonb
+      LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $f$
+    BEGIN
+      RETURN body::jsonb;
+    EXCEPTION WHEN others THEN
+      BEGIN
+        RETURN replace(body, '\u0000', '\ufffd')::jsonb;
+      EXCEPTION WHEN others THEN
+        RETURN '{}'::jsonb;
+      END;
+    END $f$;
+    -- What search matches: the user's message and the assistant's response, ASCII lower-cased
+    -- (as SQLite's lower()), one per line.
+    CREATE FUNCTION omniflow_search_text(body text) RETURNS text
+      LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $f$
+    DECLARE
+      doc jsonb := omniflow_doc(body);
+    BEGIN
+      RETURN lower(COALESCE(doc ->> 'user_message', '') COLLATE "C") || E'\n' ||
+             lower(COALESCE(doc ->> 'assistant_response', '') COLLATE "C");
+    END $f$;
     ALTER TABLE interaction_counts
       ADD COLUMN first_us bigint, ADD COLUMN first_id text COLLATE "C",
       ADD COLUMN last_us bigint, ADD COLUMN last_id text COLLATE "C";
     CREATE INDEX interaction_counts_threads_by_last ON interaction_counts(last_us)
       WHERE thread_id <> '';
     CREATE INDEX interactions_by_time ON interactions(ts_us, interaction_id);
-    CREATE INDEX interactions_text_trgm ON interactions USING gin ((
-      lower(COALESCE((body::jsonb) ->> 'user_message', '') COLLATE "C") || E'
-' ||
-      lower(COALESCE((body::jsonb) ->> 'assistant_response', '') COLLATE "C")) gin_trgm_ops);
+    CREATE INDEX interactions_text_trgm ON interactions
+      USING gin (omniflow_search_text(body) gin_trgm_ops);
     CREATE TABLE feedback(
       user_id text COLLATE "C" NOT NULL,
       interaction_id text COLLATE "C" NOT NULL,

@@ -25,9 +25,7 @@ int64_t FloorTo(int64_t t, int64_t unit) { return t - ((t % unit) + unit) % unit
 // The hour of ts_us, as SQL.
 constexpr char kHour[] = "(i.ts_us - ((i.ts_us % 3600000000) + 3600000000) % 3600000000)";
 // The searchable text of an interaction: the expression of index interactions_text_trgm.
-constexpr char kSearchText[] =
-    "(lower(COALESCE((i.body::jsonb) ->> 'user_message', '') COLLATE \"C\") || E'\\n' || "
-    "lower(COALESCE((i.body::jsonb) ->> 'assistant_response', '') COLLATE \"C\"))";
+constexpr char kSearchText[] = "omniflow_search_text(i.body)";
 constexpr char kViewColumns[] =
     "i.body, i.ts_us, i.interaction_id, f.score, f.comment, f.updated_us";
 constexpr char kFeedbackJoin[] =
@@ -165,7 +163,7 @@ Result<Stats> PostgresAnalyticsStore::GetStats(const StatsQuery& query) {
     b.q.sql = "SELECT t ->> 'tool_name' AS name, count(*) AS c, "
               "count(*) FILTER (WHERE COALESCE(t ->> 'status', 'success') <> 'success') "
               "FROM interactions i CROSS JOIN LATERAL "
-              "jsonb_array_elements((i.body::jsonb) -> 'tool_calls') t" + where +
+              "jsonb_array_elements(omniflow_doc(i.body) -> 'tool_calls') t" + where +
               " AND i.tool_calls > 0 GROUP BY name ORDER BY c DESC, name LIMIT " + std::to_string(top);
     queries.push_back(std::move(b.q));
   }
@@ -175,7 +173,7 @@ Result<Stats> PostgresAnalyticsStore::GetStats(const StatsQuery& query) {
     std::string where = " WHERE true";
     if (scope.user_id) where += " AND i.user_id = " + b.Param(*scope.user_id);
     where += TimeRange(scope, "i.ts_us", &b);
-    b.q.sql = "SELECT (i.body::jsonb) ->> 'user_message' FROM interactions i" + where +
+    b.q.sql = "SELECT omniflow_doc(i.body) ->> 'user_message' FROM interactions i" + where +
               " ORDER BY i.ts_us DESC LIMIT " + std::to_string(kRequestSample);
     queries.push_back(std::move(b.q));
   }
@@ -273,7 +271,7 @@ Result<ThreadsPage> PostgresAnalyticsStore::ListThreads(const ThreadsQuery& quer
   if (query.user_id) where += " AND t.user_id = " + b.Param(*query.user_id);
   pg::Query count{"SELECT count(*) FROM interaction_counts t" + where, b.q.params};
   b.q.sql = "SELECT t.user_id, t.thread_id, t.n, t.first_us, t.last_us, "
-            "(a.body::jsonb) ->> 'user_message', (z.body::jsonb) ->> 'user_message' "
+            "omniflow_doc(a.body) ->> 'user_message', omniflow_doc(z.body) ->> 'user_message' "
             "FROM interaction_counts t "
             "LEFT JOIN interactions a ON a.user_id = t.user_id AND a.ts_us = t.first_us "
             "AND a.interaction_id = t.first_id "
@@ -348,7 +346,7 @@ Result<SearchPage> PostgresAnalyticsStore::Search(const SearchQuery& query) {
     where += " AND (i.ts_us, i.interaction_id) < (" + b.Param(query.after->ts_us) + ", " +
              b.Param(query.after->interaction_id) + ")";
   }
-  const std::string calls = "jsonb_array_elements((i.body::jsonb) -> 'tool_calls') t";
+  const std::string calls = "jsonb_array_elements(omniflow_doc(i.body) -> 'tool_calls') t";
   const std::string failed = "COALESCE(t ->> 'status', 'success') <> 'success'";
   if (query.tool) {
     std::string tool = b.Param(*query.tool);
