@@ -67,11 +67,11 @@ constexpr const char* kMigrations[] = {
       USING (user_id = current_setting('omniflow.user_id', true));
     )sql",
     // 3: analytics (store/analytics_store.h). Aggregates are computed at query time from these
-    // indexes; the kept counts learn each user's and thread's first and last interaction; a
-    // pg_trgm index serves substring search in any script; feedback. Analytics over every user
-    // (the admin's view) set omniflow.admin, which permits reading, never writing.
+    // indexes; the kept counts learn each user's and thread's first and last interaction;
+    // search matches omniflow_search_text(body) (no trigram index: see docs/scaling.md);
+    // feedback. Analytics over every user (the admin's view) set
+    // omniflow.admin, which permits reading, never writing.
     R"sql(
-    CREATE EXTENSION IF NOT EXISTS pg_trgm;
     -- The stored body as jsonb, for analytics. jsonb cannot hold \u0000 (text cannot hold
     -- NUL), so such bodies are read with U+FFFD in its place; a body jsonb refuses otherwise
     -- reads as {}. Never fails, so that no save and no report can fail on hostile content.
@@ -102,8 +102,6 @@ constexpr const char* kMigrations[] = {
     CREATE INDEX interaction_counts_threads_by_last ON interaction_counts(last_us)
       WHERE thread_id <> '';
     CREATE INDEX interactions_by_time ON interactions(ts_us, interaction_id);
-    CREATE INDEX interactions_text_trgm ON interactions
-      USING gin (omniflow_search_text(body) gin_trgm_ops);
     CREATE TABLE feedback(
       user_id text COLLATE "C" NOT NULL,
       interaction_id text COLLATE "C" NOT NULL,

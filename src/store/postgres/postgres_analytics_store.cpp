@@ -24,7 +24,9 @@ int64_t FloorTo(int64_t t, int64_t unit) { return t - ((t % unit) + unit) % unit
 
 // The hour of ts_us, as SQL.
 constexpr char kHour[] = "(i.ts_us - ((i.ts_us % 3600000000) + 3600000000) % 3600000000)";
-// The searchable text of an interaction: the expression of index interactions_text_trgm.
+// The searchable text of an interaction. A pg_trgm index over it would be of no use: under
+// row-level security the planner may not drive an index with LIKE (not leakproof), and it
+// cost 60% of ingest throughput when measured (docs/scaling.md).
 constexpr char kSearchText[] = "omniflow_search_text(i.body)";
 constexpr char kViewColumns[] =
     "i.body, i.ts_us, i.interaction_id, f.score, f.comment, f.updated_us";
@@ -333,9 +335,8 @@ Result<SearchPage> PostgresAnalyticsStore::Search(const SearchQuery& query) {
   if (query.q.size() > 512) return Status::InvalidArgument("q is longer than 512 bytes");
   Builder b;
   std::string where = " WHERE true";
-  // Each term, ASCII case-insensitive, in the message or the response. Terms of 3 or more
-  // characters narrow the rows through the trigram index; the LIKE itself is the exact check
-  // (terms hold no newline, so none can match across the two fields).
+  // Each term, ASCII case-insensitive, in the message or the response (terms hold no newline,
+  // so none can match across the two fields).
   for (const std::string& term : SearchTerms(query.q)) {
     where += std::string(" AND ") + kSearchText + " LIKE " + b.Param(Contains(AsciiLower(term)));
   }

@@ -1,8 +1,8 @@
 // PostgresAnalyticsStore: the AnalyticsStore over the PostgreSQL database PostgresStore writes
 // (migration 3). Aggregates are computed at query time from the indexes (per user through the
 // primary key, over everyone through interactions_by_time); users and threads come from the
-// kept counts with their first and last interaction; search uses the pg_trgm index, then checks
-// each term as a substring. Every query runs in a transaction that sets the user for row-level
+// kept counts with their first and last interaction; search matches each term as a substring
+// of omniflow_search_text(body), reading the user's rows (all rows for the admin's view). Every query runs in a transaction that sets the user for row-level
 // security, or omniflow.admin (read-only) when the scope has no user, which only the API layer
 // allows (admin key, open mode).
 #pragma once
