@@ -1,25 +1,11 @@
 #include "store/postgres/postgres_data_store.h"
 
-#include <openssl/rand.h>
-
+#include "core/ids.h"
 #include "store/postgres/pg_migrations.h"
 
 namespace omniflow {
 
 namespace {
-
-// "E" and 12 hex digits, as the SQLite data store makes them.
-std::string NewEntryId() {
-  unsigned char bytes[6];
-  RAND_bytes(bytes, sizeof bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "E";
-  for (unsigned char b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
-  return id;
-}
 
 constexpr const char* kCount = "SELECT COUNT(*) FROM data_entries WHERE user_id = $1 AND blob = $2";
 
@@ -48,7 +34,7 @@ Result<std::vector<pg::Res>> PostgresDataStore::AsUser(const std::string& user,
 Result<DataStore::Added> PostgresDataStore::Add(const std::string& user, const std::string& blob,
                                                 std::string_view entry) {
   Added added;
-  added.entry_id = NewEntryId();
+  added.entry_id = RandomId("E", 6);  // as the SQLite data store makes them
   // {"entry_id":"E...", <fields of entry>}
   std::string body = "{\"entry_id\":\"" + added.entry_id + "\"";
   if (entry.size() > 2) {

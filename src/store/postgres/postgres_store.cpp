@@ -1,7 +1,5 @@
 #include "store/postgres/postgres_store.h"
 
-#include <openssl/rand.h>
-
 #include <map>
 #include <tuple>
 #include <utility>
@@ -76,17 +74,6 @@ constexpr const char* kRenewSlot =
     "WHERE slot = $1 AND holder = $2";
 constexpr const char* kReleaseSlot = "DELETE FROM id_slots WHERE slot = $1 AND holder = $2";
 
-std::string NewHolderToken() {
-  unsigned char bytes[12];
-  RAND_bytes(bytes, sizeof bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string token;
-  for (unsigned char b : bytes) {
-    token.push_back(kHex[b >> 4]);
-    token.push_back(kHex[b & 15]);
-  }
-  return token;
-}
 
 }  // namespace
 
@@ -98,7 +85,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const StoreOptions& o
 
   Result<pg::Conn> lease = pg::Conn::Connect(options.url);
   if (!lease.ok()) return lease.status();
-  std::string holder = NewHolderToken();
+  std::string holder = RandomId("", 12);
   const std::string term = std::to_string(kLeaseTerm.count());
   int slot = -1;
   for (int attempt = 0; attempt < 5 && slot < 0; ++attempt) {
