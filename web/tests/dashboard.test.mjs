@@ -102,6 +102,13 @@ try {
   // 3. Interactions: filter by tool and failed status.
   await page.getByRole("link", { name: "Interactions", exact: true }).click();
   await page.locator("table.interactions tbody tr").first().waitFor();
+  // Cursor paging: "Load more" appends the next 50, newest first, no repeats.
+  check(await page.locator("table.interactions tbody tr").count() === 50, "the first page holds 50 rows");
+  await page.getByRole("button", { name: "Load more" }).click();
+  await page.waitForFunction(() => document.querySelectorAll("table.interactions tbody tr").length === 100);
+  const ids = await page.locator("table.interactions tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.id));
+  check(new Set(ids).size === 100 && ids.every((id, i) => i === 0 || ids[i - 1] > id),
+        "Load more appends the next 50, newest first, without repeats");
   await page.locator("form.filters input[name=tool]").fill("get_weather");
   await page.locator("form.filters select[name=status]").selectOption("failed");
   await page.getByRole("button", { name: "Apply" }).click();
@@ -111,6 +118,7 @@ try {
     rows.map((r) => [...r.querySelectorAll(".chip.bad")].map((c) => c.textContent)));
   check(chips.length > 0 && chips.every((c) => c.includes("get_weather")),
         `tool+status filter: ${chips.length} rows, each with a failed get_weather call`);
+  check(await page.getByRole("button", { name: "Load more" }).isHidden(), "no Load more button at the end of results");
   await shot(page, join(shotDir, "02-filter-failed-weather.png"));
 
   // 4. Search in English and in Japanese.
