@@ -33,6 +33,8 @@ export function toolsPanel(s: Stats, userId?: string): HTMLElement {
           h("div", { class: "bar", style: `width:${(100 * t.calls) / max}%` }),
           h("span", {}, fmtNum(t.calls))),
         h("td", { class: t.failure_rate > 0.1 ? "rate bad" : "rate" },
+          h("span", { class: "fail-track" },
+            h("span", { class: "fail-bar", style: `width:${Math.min(100, t.failure_rate * 100)}%` })),
           link(`#/interactions?tool=${encodeURIComponent(t.tool_name)}&status=failed` +
                (userId ? `&user_id=${encodeURIComponent(userId)}` : ""),
                `${pct(t.failure_rate)} (${fmtNum(t.failures)})`)))))));
