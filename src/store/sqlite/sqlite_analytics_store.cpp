@@ -125,6 +125,15 @@ void TimeRange(const AnalyticsScope& scope, const std::string& column, Query* q,
   if (scope.to_us) *where += " AND " + column + " < " + q->Param(*scope.to_us);
 }
 
+// True when canonical JSON holds `text` byte for byte (no quote, backslash or control
+// character, which it escapes).
+bool StoredVerbatim(std::string_view text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
 // The FTS5 query for `term` (at least 3 code points): each of its trigrams as a quoted
 // one-token string, ANDed. The index holds no positions (detail=none), so this finds rows that
 // contain every trigram; the caller checks the substring itself.
@@ -454,6 +463,11 @@ Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
     std::string where;
     for (const std::string& term : terms) {
       std::string p = q->Param(term);
+      // A term that JSON stores unescaped is first looked for in the raw row, which is much
+      // cheaper than extracting the two fields.
+      if (StoredVerbatim(term)) {
+        where += " AND instr(lower(i.body), lower(" + p + ")) > 0";
+      }
       where += " AND (instr(lower(json_extract(i.body, '$.user_message')), lower(" + p +
                ")) > 0 OR instr(lower(json_extract(i.body, '$.assistant_response')), lower(" + p +
                ")) > 0)";

@@ -123,6 +123,10 @@ TEST_F(SqliteAnalyticsTest, SearchFindsSubstringsInEveryScriptAndShortTerms) {
   q.q = "задачи";
   q.scope.user_id = "ann";  // another user's rows never match
   EXPECT_TRUE(SearchIds(q).empty());
+  std::string quoted = Save("carol", kT0 + 5, R"({"user_message":"He said \"hello\" twice","assistant_response":"ok"})");
+  q.q = "\"hello\"";  // JSON escapes the quotes in the stored row; the search still finds them
+  q.scope.user_id.reset();
+  EXPECT_EQ(SearchIds(q), std::vector<std::string>{quoted});
   q.q = "\"quoted\" OR NEAR(";  // FTS syntax is searched literally
   q.scope.user_id.reset();
   EXPECT_TRUE(SearchIds(q).empty());
