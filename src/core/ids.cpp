@@ -1,5 +1,7 @@
 #include "core/ids.h"
 
+#include <openssl/rand.h>
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -111,6 +113,18 @@ bool ParseTimestamp(std::string_view s, int64_t* ts_us) {
   time_t t = timegm(&tm);
   *ts_us = static_cast<int64_t>(t) * 1000000 + micros;
   return true;
+}
+
+std::string RandomId(std::string_view prefix, size_t bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string random(bytes, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(random.data()), static_cast<int>(bytes));
+  std::string id(prefix);
+  for (unsigned char b : random) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 15]);
+  }
+  return id;
 }
 
 }  // namespace omniflow
