@@ -11,6 +11,9 @@ namespace omniflow::api {
 
 Result<Viewer> AuthenticateViewer(const ApiContext& context, std::string_view function,
                                   const http::Request& request, const QueryParams& query) {
+  if (context.analytics == nullptr) {
+    return Status::Unavailable("analytics are not available with this store");
+  }
   Credentials credentials = CredentialsOf(request, query.Get("code"));
   const AuthOptions& options = context.auth->options();
   if (!credentials.function_key && !credentials.authorization && options.Open() &&

@@ -114,7 +114,8 @@ Result<int64_t> GenerateDemoData(const DemoOptions& options, InteractionStore* s
     const int u = pick_user(rng);
     if (turns_left[u]-- <= 0) {
       ++thread_of[u];
-      turns_left[u] = static_cast<int>(rng() % 6);
+      // Most conversations are short; one in five runs long.
+      turns_left[u] = static_cast<int>(rng() % 5 == 0 ? 5 + rng() % 25 : rng() % 5);
     }
     const Topic& topic = kTopics[rng() % std::size(kTopics)];
     const bool failed = topic.tool && rng() % 100 < 12;

@@ -104,11 +104,17 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   const IdSpace id_space = (*store)->id_space();
   IdGenerator ids(Clock::Real(), id_space.slot, id_space.slots);
   Authenticator auth(std::move(auth_options));
+  // Analytics (stats, search, feedback, the dashboard's data) where the store supports them; a
+  // backend without them still serves everything else, and the analytics API answers 503.
   Result<std::unique_ptr<AnalyticsStore>> analytics = AnalyticsStore::Open(store_options);
   if (!analytics.ok()) {
-    std::cerr << "omniflow: cannot open the analytics store: " << analytics.status().message()
-              << "\n";
-    return 1;
+    if (analytics.status().code() != Status::Code::kInvalidArgument) {
+      std::cerr << "omniflow: cannot open the analytics store: " << analytics.status().message()
+                << "\n";
+      return 1;
+    }
+    spdlog::warn("event=analytics_unavailable msg=\"{}\"", analytics.status().message());
+    analytics = std::unique_ptr<AnalyticsStore>();
   }
   agent::ProviderOptions provider_options = agent::ProviderOptions::FromEnvironment();
   std::unique_ptr<agent::ChatProvider> provider;

@@ -44,7 +44,8 @@ export async function renderInteractions(root: HTMLElement, params: URLSearchPar
     select("status", [["", "any status"], ["failed", "failed tools"], ["success", "no failures"]]),
     select("feedback", [["", "any feedback"], ["with", "rated"], ["without", "not rated"],
                         ["positive", "positive"], ["negative", "negative"]]),
-    input("from", "from (2025-12-01)"), input("to", "to"),
+    h("label", { class: "date" }, "from", input("from", "from", "date")),
+    h("label", { class: "date" }, "to", input("to", "to", "date")),
     h("button", { type: "submit", class: "primary" }, "Apply"));
   form.addEventListener("submit", (e) => {
     e.preventDefault();

@@ -22,6 +22,7 @@ export function kpis(s: Stats): HTMLElement {
 
 export function toolsPanel(s: Stats, userId?: string): HTMLElement {
   const max = Math.max(1, ...s.top_tools.map((t) => t.calls));
+  const maxRate = Math.max(0.0001, ...s.top_tools.map((t) => t.failure_rate));
   return h("section", { class: "panel" }, h("h2", {}, "Tools"),
     s.top_tools.length === 0 ? h("p", { class: "muted" }, "No tool calls in this range.") :
     h("table", { class: "tools" },
@@ -33,6 +34,8 @@ export function toolsPanel(s: Stats, userId?: string): HTMLElement {
           h("div", { class: "bar", style: `width:${(100 * t.calls) / max}%` }),
           h("span", {}, fmtNum(t.calls))),
         h("td", { class: t.failure_rate > 0.1 ? "rate bad" : "rate" },
+          h("span", { class: "fail-track" },
+            h("span", { class: "fail-bar", style: `width:${(100 * t.failure_rate) / maxRate}%` })),
           link(`#/interactions?tool=${encodeURIComponent(t.tool_name)}&status=failed` +
                (userId ? `&user_id=${encodeURIComponent(userId)}` : ""),
                `${pct(t.failure_rate)} (${fmtNum(t.failures)})`)))))));

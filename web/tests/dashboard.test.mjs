@@ -1,7 +1,8 @@
 // Browser tests of the embedded dashboard: Debian's headless chromium driven by playwright-core.
 // Seeds a fresh store with `omniflow demo-data`, starts `omniflow serve` on a free port with an
 // admin key, then uses the dashboard as a person would and checks what the page shows against
-// the API. Screenshots go to SCREENSHOT_DIR.
+// the API. Screenshots go to SCREENSHOT_DIR. The page's Content-Security-Policy forbids eval, so
+// waits use locators and URLs, never page.waitForFunction.
 //
 // usage: node dashboard.test.mjs <omniflow binary> <screenshot dir>
 import { spawn, spawnSync } from "node:child_process";
@@ -102,15 +103,23 @@ try {
   // 3. Interactions: filter by tool and failed status.
   await page.getByRole("link", { name: "Interactions", exact: true }).click();
   await page.locator("table.interactions tbody tr").first().waitFor();
+  // Cursor paging: "Load more" appends the next 50, newest first, no repeats.
+  check(await page.locator("table.interactions tbody tr").count() === 50, "the first page holds 50 rows");
+  await page.getByRole("button", { name: "Load more" }).click();
+  await page.locator("table.interactions tbody tr").nth(99).waitFor();
+  const ids = await page.locator("table.interactions tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.id));
+  check(new Set(ids).size === 100 && ids.every((id, i) => i === 0 || ids[i - 1] > id),
+        "Load more appends the next 50, newest first, without repeats");
   await page.locator("form.filters input[name=tool]").fill("get_weather");
   await page.locator("form.filters select[name=status]").selectOption("failed");
   await page.getByRole("button", { name: "Apply" }).click();
-  await page.waitForFunction(() => location.hash.includes("status=failed"));
+  await page.waitForURL(/status=failed/);
   await page.locator("table.interactions tbody tr").first().waitFor();
   const chips = await page.locator("table.interactions tbody tr").evaluateAll((rows) =>
     rows.map((r) => [...r.querySelectorAll(".chip.bad")].map((c) => c.textContent)));
   check(chips.length > 0 && chips.every((c) => c.includes("get_weather")),
         `tool+status filter: ${chips.length} rows, each with a failed get_weather call`);
+  check(await page.getByRole("button", { name: "Load more" }).isHidden(), "no Load more button at the end of results");
   await shot(page, join(shotDir, "02-filter-failed-weather.png"));
 
   // 4. Search in English and in Japanese.
@@ -118,7 +127,7 @@ try {
     await page.goto(base + "/#/interactions");
     await page.locator("form.filters input[name=q]").fill(q);
     await page.getByRole("button", { name: "Apply" }).click();
-    await page.waitForFunction((q) => decodeURIComponent(location.hash).includes(q), q);
+    await page.waitForURL((url) => decodeURIComponent(url.hash).includes(q));
     await page.locator("#result-status").filter({ hasText: /shown|No interactions/ }).waitFor();
     return page.locator("table.interactions tbody tr").evaluateAll((rows) =>
       rows.map((r) => r.querySelector(".msg")?.textContent ?? ""));

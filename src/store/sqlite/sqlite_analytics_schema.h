@@ -32,7 +32,13 @@ CREATE TABLE stats_hourly(
   tool_calls INTEGER NOT NULL,
   tool_failures INTEGER NOT NULL,
   PRIMARY KEY(user_id, hour_us)) WITHOUT ROWID;
-CREATE INDEX stats_hourly_users ON stats_hourly(hour_us, user_id) WHERE user_id <> '';
+-- Per UTC day, per user, keyed by day first: today's rows sit together at the end of the tree,
+-- and "users active in a range" reads just the range.
+CREATE TABLE stats_daily_users(
+  day_us INTEGER NOT NULL,
+  user_id TEXT NOT NULL,
+  interactions INTEGER NOT NULL,
+  PRIMARY KEY(day_us, user_id)) WITHOUT ROWID;
 CREATE TABLE stats_tools_hourly(
   user_id TEXT NOT NULL,
   hour_us INTEGER NOT NULL,
@@ -79,6 +85,8 @@ INSERT INTO stats_hourly(user_id, hour_us, interactions, tool_calls, tool_failur
 INSERT INTO stats_hourly(user_id, hour_us, interactions, tool_calls, tool_failures)
   SELECT '', ts_us - ts_us % 3600000000, count(*), sum(tool_calls), sum(tool_failures)
   FROM interactions GROUP BY 2;
+INSERT INTO stats_daily_users(day_us, user_id, interactions)
+  SELECT ts_us - ts_us % 86400000000, user_id, count(*) FROM interactions GROUP BY 1, 2;
 INSERT INTO stats_tools_hourly(user_id, hour_us, tool_name, calls, failures)
   SELECT i.user_id, i.ts_us - i.ts_us % 3600000000, json_extract(t.value, '$.tool_name'),
          count(*), sum(coalesce(json_extract(t.value, '$.status'), 'success') <> 'success')
@@ -88,11 +96,17 @@ INSERT INTO stats_tools_hourly(user_id, hour_us, tool_name, calls, failures)
   FROM stats_tools_hourly GROUP BY 2, 3;
 UPDATE interaction_counts SET
   first_seq = (SELECT seq FROM interactions i WHERE i.user_id = interaction_counts.user_id
-               AND (interaction_counts.thread_id = '' OR i.thread_id = interaction_counts.thread_id)
                ORDER BY ts_us, interaction_id LIMIT 1),
   last_seq = (SELECT seq FROM interactions i WHERE i.user_id = interaction_counts.user_id
-              AND (interaction_counts.thread_id = '' OR i.thread_id = interaction_counts.thread_id)
-              ORDER BY ts_us DESC, interaction_id DESC LIMIT 1);
+              ORDER BY ts_us DESC, interaction_id DESC LIMIT 1)
+  WHERE thread_id = '';
+UPDATE interaction_counts SET
+  first_seq = (SELECT seq FROM interactions i WHERE i.user_id = interaction_counts.user_id
+               AND i.thread_id = interaction_counts.thread_id ORDER BY ts_us, interaction_id LIMIT 1),
+  last_seq = (SELECT seq FROM interactions i WHERE i.user_id = interaction_counts.user_id
+              AND i.thread_id = interaction_counts.thread_id
+              ORDER BY ts_us DESC, interaction_id DESC LIMIT 1)
+  WHERE thread_id <> '';
 UPDATE interaction_counts SET
   first_us = (SELECT ts_us FROM interactions WHERE seq = first_seq),
   last_us = (SELECT ts_us FROM interactions WHERE seq = last_seq);

@@ -23,6 +23,10 @@ constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 constexpr size_t kMaxHourBuckets = 31 * 24;
 // Recent interactions sampled for top_requests.
 constexpr int64_t kRequestSample = 5000;
+// Recently active threads among which top_threads are chosen.
+constexpr int64_t kThreadSample = 5000;
+// Newest rows a search examines by time before it turns to the full-text index.
+constexpr int64_t kRecentScan = 4000;
 // Characters of a thread's first/last message returned in listings.
 constexpr size_t kMessagePreviewChars = 160;
 
@@ -119,6 +123,15 @@ void TimeRange(const AnalyticsScope& scope, const std::string& column, Query* q,
     *where += " AND " + column + " >= " + q->Param(FloorTo(*scope.from_us, round_to));
   }
   if (scope.to_us) *where += " AND " + column + " < " + q->Param(*scope.to_us);
+}
+
+// True when canonical JSON holds `text` byte for byte (no quote, backslash or control
+// character, which it escapes).
+bool StoredVerbatim(std::string_view text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') return false;
+  }
+  return true;
 }
 
 // The FTS5 query for `term` (at least 3 code points): each of its trigrams as a quoted
@@ -236,9 +249,9 @@ Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
   // Active users and the busiest ones.
   {
     Query q;
-    q.sql = "SELECT user_id, sum(interactions) AS n FROM stats_hourly WHERE ";
-    q.sql += scope.user_id ? "user_id = " + q.Param(user) : std::string("user_id <> ''");
-    TimeRange(scope, "hour_us", &q, &q.sql, kHourUs);
+    q.sql = "SELECT user_id, sum(interactions) AS n FROM stats_daily_users WHERE 1";
+    if (scope.user_id) q.sql += " AND user_id = " + q.Param(user);
+    TimeRange(scope, "day_us", &q, &q.sql, kDayUs);
     q.sql += " GROUP BY user_id ORDER BY n DESC, user_id";
     Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
       ++stats.active_users;
@@ -259,8 +272,10 @@ Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
     Result<int64_t> n = Scalar(db, q);
     if (!n.ok()) return n.status();
     stats.threads = *n;
-    q.sql = "SELECT user_id, thread_id, n, first_us, last_us FROM threads" + where +
-            " ORDER BY n DESC, last_us DESC LIMIT " + std::to_string(top);
+    // The busiest among the latest kThreadSample threads active in range (a bounded sample).
+    q.sql = "SELECT * FROM (SELECT user_id, thread_id, n, first_us, last_us FROM threads" + where +
+            " ORDER BY last_us DESC LIMIT " + std::to_string(kThreadSample) +
+            ") ORDER BY n DESC, last_us DESC LIMIT " + std::to_string(top);
     Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
       stats.top_threads.push_back(ThreadActivity{std::string(st.Text(0)), std::string(st.Text(1)),
                                                  st.Int(2), st.Int(3), st.Int(4)});
@@ -355,12 +370,13 @@ Result<ThreadsPage> SqliteAnalyticsStore::ListThreads(const ThreadsQuery& query)
   Result<int64_t> total = Scalar(db, q);
   if (!total.ok()) return total.status();
   page.total = *total;
+  // The page is chosen first, so only its rows load their first and last messages.
   q.sql = "SELECT t.user_id, t.thread_id, t.n, t.first_us, t.last_us, "
           "json_extract(a.body, '$.user_message'), json_extract(b.body, '$.user_message') "
-          "FROM threads t LEFT JOIN interactions a ON a.seq = t.first_seq "
-          "LEFT JOIN interactions b ON b.seq = t.last_seq" + where +
-          " ORDER BY t.last_us DESC, t.thread_id LIMIT " + q.Param(int64_t{query.limit}) +
-          " OFFSET " + q.Param(query.offset);
+          "FROM (SELECT * FROM threads t" + where + " ORDER BY t.last_us DESC, t.thread_id LIMIT " +
+          q.Param(int64_t{query.limit}) + " OFFSET " + q.Param(query.offset) + ") t "
+          "LEFT JOIN interactions a ON a.seq = t.first_seq "
+          "LEFT JOIN interactions b ON b.seq = t.last_seq ORDER BY t.last_us DESC, t.thread_id";
   Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
     ThreadSummary t;
     t.user_id = std::string(st.Text(0));
@@ -409,81 +425,118 @@ Result<ConversationPage> SqliteAnalyticsStore::GetConversation(const Conversatio
 
 Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
   if (query.q.size() > 512) return Status::InvalidArgument("q is longer than 512 bytes");
-  std::vector<std::string> indexed, scanned;
-  for (std::string& term : SearchTerms(query.q)) {
-    (Utf8Length(term) >= kMinIndexedTermChars ? indexed : scanned).push_back(std::move(term));
+  std::vector<std::string> terms = SearchTerms(query.q);
+  std::vector<std::string> indexed;
+  for (const std::string& term : terms) {
+    if (Utf8Length(term) >= kMinIndexedTermChars) indexed.push_back(term);
   }
   Result<Lease> lease = Acquire();
   if (!lease.ok()) return lease.status();
   sqlite::Db& db = lease->db();
 
-  Query q;
-  std::string from = " FROM interactions i";
-  std::string where = " WHERE 1";
-  if (!indexed.empty()) {
-    // Drive the query from the full-text candidates (CROSS JOIN fixes the join order), then
-    // keep the newest `limit` of those that really contain every term.
-    std::string match;
-    for (const std::string& term : indexed) match += (match.empty() ? "" : " ") + TrigramQuery(term);
-    from = " FROM interactions_fts CROSS JOIN interactions i";
-    where += " AND interactions_fts MATCH " + q.Param(match) + " AND i.seq = interactions_fts.rowid";
-  }
-  for (const std::vector<std::string>* terms : {&indexed, &scanned}) {
-    for (const std::string& term : *terms) {
-      // The substring test (ASCII case-insensitive) on the rows the other filters leave.
-      std::string p = q.Param(term);
+  // The conditions on an interaction's own columns (user, thread, time, cursor, tools).
+  auto row_filters = [&](Query* q) {
+    std::string where;
+    if (query.scope.user_id) where += " AND i.user_id = " + q->Param(*query.scope.user_id);
+    if (query.thread_id) where += " AND i.thread_id = " + q->Param(*query.thread_id);
+    TimeRange(query.scope, "i.ts_us", q, &where);
+    if (query.after) {
+      std::string ts = q->Param(query.after->ts_us);
+      std::string id = q->Param(query.after->interaction_id);
+      where += " AND (i.ts_us, i.interaction_id) < (" + ts + ", " + id + ")";
+    }
+    if (query.tool) {
+      where += " AND EXISTS (SELECT 1 FROM interaction_tools t WHERE t.seq = i.seq AND "
+               "t.tool_name = " + q->Param(*query.tool);
+      if (query.status == ToolStatusFilter::kFailed) where += " AND t.failed = 1";
+      if (query.status == ToolStatusFilter::kSuccess) where += " AND t.failed = 0";
+      where += ")";
+    } else if (query.status == ToolStatusFilter::kFailed) {
+      where += " AND i.tool_failures > 0";
+    } else if (query.status == ToolStatusFilter::kSuccess) {
+      where += " AND i.tool_failures = 0";
+    }
+    return where;
+  };
+  // The substring test of every term (ASCII case-insensitive), and the feedback filter.
+  auto text_and_feedback = [&](Query* q) {
+    std::string where;
+    for (const std::string& term : terms) {
+      std::string p = q->Param(term);
+      // A term that JSON stores unescaped is first looked for in the raw row, which is much
+      // cheaper than extracting the two fields.
+      if (StoredVerbatim(term)) {
+        where += " AND instr(lower(i.body), lower(" + p + ")) > 0";
+      }
       where += " AND (instr(lower(json_extract(i.body, '$.user_message')), lower(" + p +
                ")) > 0 OR instr(lower(json_extract(i.body, '$.assistant_response')), lower(" + p +
                ")) > 0)";
     }
-  }
-  if (query.scope.user_id) where += " AND i.user_id = " + q.Param(*query.scope.user_id);
-  if (query.thread_id) where += " AND i.thread_id = " + q.Param(*query.thread_id);
-  TimeRange(query.scope, "i.ts_us", &q, &where);
-  if (query.after) {
-    where += " AND (i.ts_us, i.interaction_id) < (" + q.Param(query.after->ts_us) + ", " +
-             q.Param(query.after->interaction_id) + ")";
-  }
-  if (query.tool) {
-    where += " AND EXISTS (SELECT 1 FROM interaction_tools t WHERE t.seq = i.seq AND t.tool_name = " +
-             q.Param(*query.tool);
-    if (query.status == ToolStatusFilter::kFailed) where += " AND t.failed = 1";
-    if (query.status == ToolStatusFilter::kSuccess) where += " AND t.failed = 0";
-    where += ")";
-  } else if (query.status == ToolStatusFilter::kFailed) {
-    where += " AND i.tool_failures > 0";
-  } else if (query.status == ToolStatusFilter::kSuccess) {
-    where += " AND i.tool_failures = 0";
-  }
-  switch (query.feedback) {
-    case FeedbackFilter::kAny: break;
-    case FeedbackFilter::kWith: where += " AND f.score IS NOT NULL"; break;
-    case FeedbackFilter::kWithout: where += " AND f.score IS NULL"; break;
-    case FeedbackFilter::kPositive: where += " AND f.score >= 0.5"; break;
-    case FeedbackFilter::kNegative: where += " AND f.score < 0"; break;
-  }
-  std::string join = kFeedbackJoin;
-  const bool rated_only = query.feedback == FeedbackFilter::kWith ||
-                          query.feedback == FeedbackFilter::kPositive ||
-                          query.feedback == FeedbackFilter::kNegative;
-  if (rated_only && indexed.empty()) {
-    // Rated interactions are few: start from the feedback rows.
-    from = " FROM feedback f CROSS JOIN interactions i";
-    join = " AND i.user_id = f.user_id AND i.ts_us = f.ts_us AND i.interaction_id = f.interaction_id";
-    where += join;
-    join.clear();
-  }
-  q.sql = std::string("SELECT ") + kViewColumns + from + join + where +
-          " ORDER BY i.ts_us DESC, i.interaction_id DESC LIMIT " +
-          q.Param(int64_t{query.limit} + 1);
-  SearchPage page;
-  Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
-    if (static_cast<int>(page.items.size()) == query.limit) {
-      page.has_more = true;
-      return;
+    switch (query.feedback) {
+      case FeedbackFilter::kAny: break;
+      case FeedbackFilter::kWith: where += " AND f.score IS NOT NULL"; break;
+      case FeedbackFilter::kWithout: where += " AND f.score IS NULL"; break;
+      case FeedbackFilter::kPositive: where += " AND f.score >= 0.5"; break;
+      case FeedbackFilter::kNegative: where += " AND f.score < 0"; break;
     }
-    page.items.push_back(ViewOf(st));
-  });
+    return where;
+  };
+  const std::string order = " ORDER BY i.ts_us DESC, i.interaction_id DESC LIMIT ";
+  auto run = [&](const Query& q, SearchPage* page) {
+    return ForEach(db, q, [&](sqlite::Stmt& st) {
+      if (static_cast<int>(page->items.size()) == query.limit) {
+        page->has_more = true;
+        return;
+      }
+      page->items.push_back(ViewOf(st));
+    });
+  };
+
+  SearchPage page;
+  Status s;
+  bool done = false;
+  if (!terms.empty()) {
+    // Common terms are found fastest among the newest rows: look there first. Should the newest
+    // kRecentScan rows that pass the other filters hold a full page of matches, those are the
+    // newest matches of all.
+    Query q;
+    std::string inner = "SELECT * FROM interactions i WHERE 1" + row_filters(&q) + order +
+                        std::to_string(kRecentScan);
+    q.sql = std::string("SELECT ") + kViewColumns + " FROM (" + inner + ") i" + kFeedbackJoin +
+            " WHERE 1" + text_and_feedback(&q) + order + q.Param(int64_t{query.limit} + 1);
+    s = run(q, &page);
+    if (!s.ok()) return s;
+    done = page.has_more;
+    if (!done) page = SearchPage();
+  }
+  if (!done) {
+    Query q;
+    std::string from = " FROM interactions i";
+    std::string where = " WHERE 1";
+    std::string join = kFeedbackJoin;
+    if (!indexed.empty()) {
+      // Drive the query from the full-text candidates (CROSS JOIN fixes the join order).
+      std::string match;
+      for (const std::string& term : indexed) {
+        match += (match.empty() ? "" : " ") + TrigramQuery(term);
+      }
+      from = " FROM interactions_fts CROSS JOIN interactions i";
+      where += " AND interactions_fts MATCH " + q.Param(match) +
+               " AND i.seq = interactions_fts.rowid";
+    } else if (query.feedback == FeedbackFilter::kWith ||
+               query.feedback == FeedbackFilter::kPositive ||
+               query.feedback == FeedbackFilter::kNegative) {
+      // Rated interactions are few: start from the feedback rows.
+      from = " FROM feedback f CROSS JOIN interactions i";
+      where += " AND i.user_id = f.user_id AND i.ts_us = f.ts_us AND "
+               "i.interaction_id = f.interaction_id";
+      join.clear();
+    }
+    where += row_filters(&q) + text_and_feedback(&q);
+    q.sql = std::string("SELECT ") + kViewColumns + from + join + where + order +
+            q.Param(int64_t{query.limit} + 1);
+    s = run(q, &page);
+  }
   if (!s.ok()) {
     if (s.message().find("fts5") != std::string::npos) {
       return Status::InvalidArgument("q cannot be searched: " + s.message());

@@ -123,6 +123,10 @@ TEST_F(SqliteAnalyticsTest, SearchFindsSubstringsInEveryScriptAndShortTerms) {
   q.q = "задачи";
   q.scope.user_id = "ann";  // another user's rows never match
   EXPECT_TRUE(SearchIds(q).empty());
+  std::string quoted = Save("carol", kT0 + 5, R"({"user_message":"He said \"hello\" twice","assistant_response":"ok"})");
+  q.q = "\"hello\"";  // JSON escapes the quotes in the stored row; the search still finds them
+  q.scope.user_id.reset();
+  EXPECT_EQ(SearchIds(q), std::vector<std::string>{quoted});
   q.q = "\"quoted\" OR NEAR(";  // FTS syntax is searched literally
   q.scope.user_id.reset();
   EXPECT_TRUE(SearchIds(q).empty());
@@ -217,6 +221,46 @@ TEST_F(SqliteAnalyticsTest, ThreadsAndConversationOldestFirst) {
   auto users = analytics_->ListUsers(UsersQuery{});
   ASSERT_TRUE(users.ok());
   EXPECT_EQ(users->total, 2);
+}
+
+}  // namespace
+}  // namespace omniflow
+
+namespace omniflow {
+namespace {
+
+// A search first looks among the newest rows by time, then turns to the trigram index; results
+// must be the same either way, and paging must cross from one to the other without gaps.
+TEST_F(SqliteAnalyticsTest, SearchIsExactAcrossTheRecentScanAndTheIndex) {
+  std::vector<InteractionRecord> batch;
+  for (int i = 0; i < 4300; ++i) {
+    std::string body = i == 0      ? R"({"user_message":"the oldest needle","assistant_response":"x"})"
+                       : i % 1000 == 1 ? R"({"user_message":"a rare haystack","assistant_response":"x"})"
+                                       : R"({"user_message":"common words","assistant_response":"hay"})";
+    Result<SaveRequest> request = ParseSaveRequest(body);
+    ASSERT_TRUE(request.ok());
+    const int64_t ts = kT0 + i;
+    batch.push_back(BuildInteraction(Stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)}, "ann",
+                                     std::move(*request)));
+  }
+  ASSERT_TRUE(store_->Append(batch).ok());
+  SearchQuery q;
+  q.q = "needle";
+  EXPECT_EQ(SearchIds(q), std::vector<std::string>{batch[0].interaction_id});
+  q.q = "haystack";
+  EXPECT_EQ(SearchIds(q).size(), 5u);  // rows 1, 1001, ..., 4001
+  q.q = "hay";  // in every row: the first pages come from the recent scan, the last from the index
+  q.limit = 200;
+  std::vector<std::string> all;
+  for (int page = 0; page < 100; ++page) {
+    auto result = analytics_->Search(q);
+    ASSERT_TRUE(result.ok());
+    for (const auto& item : result->items) all.push_back(item.position.interaction_id);
+    if (!result->has_more) break;
+    q.after = result->next;
+  }
+  EXPECT_EQ(all.size(), 4299u);  // every row but the needle's
+  EXPECT_TRUE(std::is_sorted(all.rbegin(), all.rend()));
 }
 
 }  // namespace

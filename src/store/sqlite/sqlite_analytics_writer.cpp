@@ -9,8 +9,9 @@ namespace omniflow {
 namespace {
 
 constexpr int64_t kHourUs = 3'600'000'000;
+constexpr int64_t kDayUs = 24 * kHourUs;
 
-int64_t HourOf(int64_t ts_us) { return ts_us - ((ts_us % kHourUs) + kHourUs) % kHourUs; }
+int64_t FloorTo(int64_t t, int64_t unit) { return t - ((t % unit) + unit) % unit; }
 
 // Counts one more interaction at (ts_us, seq) into a span that may be `fresh` (empty).
 template <typename SpanT>
@@ -38,6 +39,10 @@ Status SqliteAnalyticsWriter::Prepare(sqlite::Db& db) {
        "interactions = interactions + excluded.interactions, "
        "tool_calls = tool_calls + excluded.tool_calls, "
        "tool_failures = tool_failures + excluded.tool_failures"},
+      {&daily_users_,
+       "INSERT INTO stats_daily_users(day_us, user_id, interactions) VALUES(?1, ?2, ?3) "
+       "ON CONFLICT(day_us, user_id) DO UPDATE SET "
+       "interactions = interactions + excluded.interactions"},
       {&tools_hourly_,
        "INSERT INTO stats_tools_hourly(user_id, hour_us, tool_name, calls, failures) "
        "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, hour_us, tool_name) DO UPDATE SET "
@@ -76,7 +81,8 @@ Status SqliteAnalyticsWriter::Add(const InteractionRecord& r, int64_t seq) {
   fts_.Reset();
   if (!s.ok()) return s;
 
-  const int64_t hour = HourOf(r.ts_us);
+  const int64_t hour = FloorTo(r.ts_us, kHourUs);
+  ++daily_users_acc_[{FloorTo(r.ts_us, kDayUs), r.user_id}];
   simdjson::dom::array calls;
   if (parsed && r.tool_call_count > 0 && doc["tool_calls"].get(calls) == simdjson::SUCCESS) {
     for (simdjson::dom::element call : calls) {
@@ -127,6 +133,16 @@ Status SqliteAnalyticsWriter::Flush() {
   }
   hourly_.Reset();
   if (s.ok()) {
+    for (const auto& [key, n] : daily_users_acc_) {
+      daily_users_.Reset();
+      daily_users_.Bind(1, key.first);
+      daily_users_.Bind(2, key.second);
+      daily_users_.Bind(3, n);
+      if (s = daily_users_.Run(); !s.ok()) break;
+    }
+    daily_users_.Reset();
+  }
+  if (s.ok()) {
     for (const auto& [key, c] : tools_acc_) {
       tools_hourly_.Reset();
       tools_hourly_.Bind(1, std::get<0>(key));
@@ -157,6 +173,7 @@ Status SqliteAnalyticsWriter::Flush() {
 
 void SqliteAnalyticsWriter::Discard() {
   hourly_acc_.clear();
+  daily_users_acc_.clear();
   tools_acc_.clear();
   spans_acc_.clear();
 }

@@ -42,8 +42,9 @@ class SqliteAnalyticsWriter {
   };
 
   simdjson::dom::parser parser_;
-  sqlite::Stmt fts_, tool_, hourly_, tools_hourly_, span_;
+  sqlite::Stmt fts_, tool_, hourly_, daily_users_, tools_hourly_, span_;
   std::map<std::pair<std::string, int64_t>, Volume> hourly_acc_;  // (user or '', hour)
+  std::map<std::pair<int64_t, std::string>, int64_t> daily_users_acc_;  // (day, user)
   std::map<std::tuple<std::string, int64_t, std::string>, Calls> tools_acc_;
   // (user, thread or '' for the user as a whole): first and last interaction in the batch.
   std::map<std::pair<std::string, std::string>, Span> spans_acc_;
