@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7071
 DATA_DIR ?= ./data
 
-.PHONY: all deps build run test test-asan test-tsan fuzz soak bench clean
+.PHONY: all deps build run demo test test-asan test-tsan fuzz soak bench clean
 
 all: build
 
@@ -20,8 +20,13 @@ build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: build
-	@echo "omniflow: http://$(HOST):$(PORT)  (data in $(DATA_DIR); Ctrl-C stops)"
+	@echo "omniflow: API and dashboard at http://$(HOST):$(PORT)/  (data in $(DATA_DIR); Ctrl-C stops)"
+	@[ -s $(DATA_DIR)/omniflow.db ] || echo "omniflow: the store is empty; 'make demo' fills it with demo data for the dashboard"
 	$(BUILD_DIR)/omniflow serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+
+# A realistic multilingual demo set for the dashboard (20,000 interactions), into DATA_DIR.
+demo: build
+	$(BUILD_DIR)/omniflow demo-data --data-dir $(DATA_DIR)
 
 test: build
 	@bash scripts/install-deps.sh test

@@ -414,6 +414,8 @@ TEST(DataFunctions, NeedTheirFunctionKeysWhenSet) {
   EXPECT_EQ(c.Get("/api/get_data?target_blob_name=t.json", As("u")).status, 401);
 }
 
+// SQLite only: the store's disk is a small tmpfs under the data dir, where a PostgreSQL store
+// does not live; ctest's PostgreSQL pass leaves it out (TEST_FILTER in CMakeLists.txt).
 TEST(ToolCallHandler, LoggingFailureNeverFailsTheAnswerAndTheSpoolIsReplayed) {
   SmallDisk disk("1m");
   if (!disk.mounted()) GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";

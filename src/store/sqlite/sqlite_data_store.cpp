@@ -7,6 +7,7 @@
 
 #include "core/ids.h"
 #include "store/data_store.h"
+#include "store/sqlite/sqlite_data_store.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace omniflow {
@@ -172,10 +173,8 @@ class SqliteDataStore final : public DataStore {
 
 }  // namespace
 
-Result<std::unique_ptr<DataStore>> DataStore::Open(const StoreOptions& options) {
-  if (!options.url.empty() && options.url.rfind("sqlite:", 0) != 0) {
-    return Status::InvalidArgument("the data store supports only SQLite in this build");
-  }
+// DataStore::Open (store/data_store.cpp) dispatches here for SQLite URLs.
+Result<std::unique_ptr<DataStore>> OpenSqliteDataStore(const StoreOptions& options) {
   std::string dir = options.url.rfind("sqlite:", 0) == 0 && options.url.size() > 7
                         ? options.url.substr(7)
                         : options.data_dir;

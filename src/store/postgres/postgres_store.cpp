@@ -1,0 +1,315 @@
+#include "store/postgres/postgres_store.h"
+
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "core/ids.h"
+#include "store/postgres/pg_migrations.h"
+
+namespace omniflow {
+
+namespace {
+
+constexpr const char* kSetUser = "SELECT set_config('omniflow.user_id', $1, true)";
+constexpr const char* kSetWriter = "SELECT set_config('omniflow.writer', 'on', true)";
+constexpr const char* kReadOnly = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+constexpr const char* kInsert =
+    "INSERT INTO interactions(user_id, ts_us, interaction_id, thread_id, tool_calls, "
+    "tool_failures, body) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], "
+    "$4::text[], $5::integer[], $6::integer[], $7::text[])";
+// Keys arrive sorted, so concurrent writers lock count rows in the same order (no deadlock).
+// With each count, the first and last interaction (by ts_us, interaction_id) of the user and of
+// the thread, for the analytics' users and threads.
+constexpr const char* kCount =
+    "INSERT INTO interaction_counts AS c(user_id, thread_id, n, first_us, first_id, last_us, last_id) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], "
+    "$6::bigint[], $7::text[]) "
+    "ON CONFLICT (user_id, thread_id) DO UPDATE SET n = c.n + excluded.n, "
+    "first_us = CASE WHEN c.first_us IS NULL OR (excluded.first_us, excluded.first_id) < "
+    "  (c.first_us, c.first_id) THEN excluded.first_us ELSE c.first_us END, "
+    "first_id = CASE WHEN c.first_us IS NULL OR (excluded.first_us, excluded.first_id) < "
+    "  (c.first_us, c.first_id) THEN excluded.first_id ELSE c.first_id END, "
+    "last_us = CASE WHEN c.last_us IS NULL OR (excluded.last_us, excluded.last_id) > "
+    "  (c.last_us, c.last_id) THEN excluded.last_us ELSE c.last_us END, "
+    "last_id = CASE WHEN c.last_us IS NULL OR (excluded.last_us, excluded.last_id) > "
+    "  (c.last_us, c.last_id) THEN excluded.last_id ELSE c.last_id END";
+
+constexpr const char* kTotal =
+    "SELECT n FROM interaction_counts WHERE user_id = $1 AND thread_id = $2";
+// [thread filter][cursor], as the SQLite store's. Offset pages pick keys through the index
+// first, so skipped rows never load their bodies.
+constexpr const char* kHistorySql[2][2] = {
+    {"SELECT i.body, i.ts_us, i.interaction_id FROM interactions i JOIN "
+     "(SELECT ts_us, interaction_id FROM interactions WHERE user_id = $1 "
+     " ORDER BY ts_us DESC, interaction_id DESC LIMIT $2 OFFSET $3) p "
+     "ON i.user_id = $1 AND i.ts_us = p.ts_us AND i.interaction_id = p.interaction_id "
+     "ORDER BY i.ts_us DESC, i.interaction_id DESC",
+     "SELECT body, ts_us, interaction_id FROM interactions "
+     "WHERE user_id = $1 AND (ts_us, interaction_id) < ($3, $4) "
+     "ORDER BY ts_us DESC, interaction_id DESC LIMIT $2"},
+    {"SELECT i.body, i.ts_us, i.interaction_id FROM interactions i JOIN "
+     "(SELECT ts_us, interaction_id FROM interactions WHERE user_id = $1 AND thread_id = $4 "
+     " ORDER BY ts_us DESC, interaction_id DESC LIMIT $2 OFFSET $3) p "
+     "ON i.user_id = $1 AND i.ts_us = p.ts_us AND i.interaction_id = p.interaction_id "
+     "ORDER BY i.ts_us DESC, i.interaction_id DESC",
+     "SELECT body, ts_us, interaction_id FROM interactions "
+     "WHERE user_id = $1 AND thread_id = $5 AND (ts_us, interaction_id) < ($3, $4) "
+     "ORDER BY ts_us DESC, interaction_id DESC LIMIT $2"},
+};
+
+// Takes the lowest slot that is free or whose lease ran out; no row when all are held. Two
+// servers racing for one slot serialise on its row: the loser's ON CONFLICT finds it held.
+constexpr const char* kClaimSlot =
+    "INSERT INTO id_slots(slot, holder, expires_at) "
+    "SELECT s, $1, now() + make_interval(secs => $3) FROM generate_series(0, $2 - 1) s "
+    "WHERE NOT EXISTS (SELECT 1 FROM id_slots x WHERE x.slot = s AND x.expires_at > now()) "
+    "ORDER BY s LIMIT 1 "
+    "ON CONFLICT (slot) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at "
+    "WHERE id_slots.expires_at <= now() "
+    "RETURNING slot";
+constexpr const char* kRenewSlot =
+    "UPDATE id_slots SET expires_at = now() + make_interval(secs => $3) "
+    "WHERE slot = $1 AND holder = $2";
+constexpr const char* kReleaseSlot = "DELETE FROM id_slots WHERE slot = $1 AND holder = $2";
+
+
+}  // namespace
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const StoreOptions& options) {
+  Result<pg::Conn> writer = pg::Conn::Connect(options.url);
+  if (!writer.ok()) return writer.status();
+  Result<MigrationReport> migrated = pg::Migrate(*writer);
+  if (!migrated.ok()) return migrated.status();
+
+  Result<pg::Conn> lease = pg::Conn::Connect(options.url);
+  if (!lease.ok()) return lease.status();
+  std::string holder = RandomId("", 12);
+  const std::string term = std::to_string(kLeaseTerm.count());
+  int slot = -1;
+  for (int attempt = 0; attempt < 5 && slot < 0; ++attempt) {
+    Result<pg::Res> got = lease->Exec(kClaimSlot, {holder, std::to_string(kIdSlots), term});
+    if (!got.ok()) return got.status();
+    if (got->rows() > 0) slot = static_cast<int>(got->Int(0, 0));
+  }
+  if (slot < 0) {
+    return Status::Unavailable("all " + std::to_string(kIdSlots) +
+                               " id slots of this database are held by running servers; stop one "
+                               "or give this server its own database");
+  }
+  return std::unique_ptr<PostgresStore>(
+      new PostgresStore(options.url, std::move(*writer), std::move(*lease), slot, std::move(holder),
+                        static_cast<size_t>(std::max(1, options.read_connections))));
+}
+
+PostgresStore::PostgresStore(std::string url, pg::Conn writer, pg::Conn lease, int slot,
+                             std::string holder, size_t keep)
+    : url_(std::move(url)),
+      writer_(std::move(writer)),
+      slot_(slot),
+      holder_(std::move(holder)),
+      lease_(std::move(lease)),
+      // Counted from after the claim returned, less a margin for clock rate differences.
+      lease_until_(SteadyClock::now() + kLeaseTerm - kRenewEvery),
+      readers_(url_, keep) {
+  renewer_ = std::thread([this] { RenewLoop(); });
+}
+
+PostgresStore::~PostgresStore() {
+  {
+    std::lock_guard<std::mutex> lock(lease_mu_);
+    stopping_ = true;
+  }
+  lease_cv_.notify_all();
+  if (renewer_.joinable()) renewer_.join();
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  if (!slot_lost_) (void)lease_.Exec(kReleaseSlot, {std::to_string(slot_), holder_});
+}
+
+void PostgresStore::RenewLoop() {
+  std::unique_lock<std::mutex> lock(lease_mu_);
+  while (!stopping_) {
+    lease_cv_.wait_for(lock, kRenewEvery, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    (void)RenewLease();
+    lock.lock();
+  }
+}
+
+Status PostgresStore::RenewLease() {
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  if (slot_lost_) {
+    return Status::Unavailable("this server's id slot was taken by another server; restart it");
+  }
+  const SteadyClock::time_point sent = SteadyClock::now();
+  Result<pg::Res> renewed =
+      lease_.Exec(kRenewSlot, {std::to_string(slot_), holder_, std::to_string(kLeaseTerm.count())});
+  if (!renewed.ok()) return renewed.status();
+  if (renewed->affected() != 1) {
+    // The lease ran out while this process could not renew it, and another server took the
+    // slot: ids made here could now collide with its ids, so this process saves no more.
+    slot_lost_ = true;
+    return Status::Unavailable("this server's id slot was taken by another server; restart it");
+  }
+  lease_until_ = sent + kLeaseTerm - kRenewEvery;
+  return Status::Ok();
+}
+
+Status PostgresStore::CheckLease() {
+  {
+    std::lock_guard<std::mutex> lock(lease_mu_);
+    if (!slot_lost_ && SteadyClock::now() < lease_until_) return Status::Ok();
+  }
+  return RenewLease();
+}
+
+Status PostgresStore::Append(std::span<const InteractionRecord> batch) {
+  if (batch.empty()) return Status::Ok();
+  // Ids made in a slot this process no longer holds must not be written.
+  Status s = CheckLease();
+  if (!s.ok()) {
+    last_append_ok_ = false;
+    return s;
+  }
+  // A deadlock or serialization failure is retried; other errors fail the batch.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    s = AppendOnce(batch);
+    if (s.ok() || s.message().find("SQLSTATE 40") == std::string::npos) break;
+  }
+  last_append_ok_ = s.ok();
+  return s;
+}
+
+Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch) {
+  pg::ArrayLiteral users, times, ids, threads, calls, failures, bodies;
+  struct Span {
+    int64_t n = 0;
+    const InteractionRecord* first = nullptr;
+    const InteractionRecord* last = nullptr;
+  };
+  auto widen = [](Span& span, const InteractionRecord& r) {
+    ++span.n;
+    auto key = [](const InteractionRecord* x) { return std::tie(x->ts_us, x->interaction_id); };
+    if (!span.first || key(&r) < key(span.first)) span.first = &r;
+    if (!span.last || key(&r) > key(span.last)) span.last = &r;
+  };
+  std::map<std::pair<std::string_view, std::string_view>, Span> counts;
+  for (const InteractionRecord& r : batch) {
+    users.Add(r.user_id);
+    times.Add(r.ts_us);
+    ids.Add(r.interaction_id);
+    if (r.thread_id) {
+      threads.Add(*r.thread_id);
+    } else {
+      threads.AddNull();
+    }
+    calls.Add(static_cast<int64_t>(r.tool_call_count));
+    failures.Add(static_cast<int64_t>(r.tool_failure_count));
+    bodies.Add(r.json);
+    widen(counts[{r.user_id, std::string_view()}], r);
+    if (r.thread_id) widen(counts[{r.user_id, *r.thread_id}], r);
+  }
+  pg::ArrayLiteral count_users, count_threads, count_n, first_us, first_id, last_us, last_id;
+  for (const auto& [key, span] : counts) {
+    count_users.Add(key.first);
+    count_threads.Add(key.second);
+    count_n.Add(span.n);
+    first_us.Add(span.first->ts_us);
+    first_id.Add(span.first->interaction_id);
+    last_us.Add(span.last->ts_us);
+    last_id.Add(span.last->interaction_id);
+  }
+  pg::Query queries[3] = {
+      {kSetWriter, {}},
+      {kInsert,
+       {std::move(users).Take(), std::move(times).Take(), std::move(ids).Take(),
+        std::move(threads).Take(), std::move(calls).Take(), std::move(failures).Take(),
+        std::move(bodies).Take()}},
+      {kCount, {std::move(count_users).Take(), std::move(count_threads).Take(),
+                std::move(count_n).Take(), std::move(first_us).Take(), std::move(first_id).Take(),
+                std::move(last_us).Take(), std::move(last_id).Take()}},
+  };
+  Result<std::vector<pg::Res>> done = writer_.Transaction(queries);
+  return done.ok() ? Status::Ok() : done.status();
+}
+
+Result<HistoryPage> PostgresStore::History(const HistoryQuery& query) {
+  const bool by_thread = query.thread_id.has_value();
+  const bool by_cursor = query.after.has_value();
+  std::vector<std::optional<std::string>> params = {
+      query.user_id,
+      // A cursor page fetches one extra row to learn whether more follow.
+      std::to_string(static_cast<int64_t>(query.limit) + (by_cursor ? 1 : 0))};
+  if (by_cursor) {
+    params.push_back(std::to_string(query.after->ts_us));
+    params.push_back(query.after->interaction_id);
+  } else {
+    params.push_back(std::to_string(query.offset));
+  }
+  if (by_thread) params.push_back(*query.thread_id);
+  pg::Query queries[3] = {
+      {kSetUser, {query.user_id}},
+      {kTotal, {query.user_id, by_thread ? *query.thread_id : std::string()}},
+      {kHistorySql[by_thread][by_cursor], std::move(params)},
+  };
+  Result<pg::Pool::Lease> conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  Result<std::vector<pg::Res>> done = (*conn)->Transaction(queries, kReadOnly);
+  if (!done.ok()) return done.status();
+  const pg::Res& total = (*done)[1];
+  const pg::Res& rows = (*done)[2];
+
+  HistoryPage page;
+  page.total = total.rows() > 0 ? total.Int(0, 0) : 0;
+  int n = rows.rows();
+  if (n > query.limit) {
+    page.has_more = true;  // the extra row of a cursor page
+    n = query.limit;
+  }
+  page.items.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) page.items.emplace_back(rows.Text(i, 0));
+  if (!by_cursor) {
+    page.has_more = query.offset + static_cast<int64_t>(page.items.size()) < page.total;
+  }
+  if (page.has_more && n > 0) {
+    page.next = HistoryCursor{rows.Int(n - 1, 1), std::string(rows.Text(n - 1, 2))};
+  }
+  return page;
+}
+
+Result<std::string> PostgresStore::Get(const std::string& user_id,
+                                       const std::string& interaction_id) {
+  int64_t ts_us = 0;
+  if (!TimestampOfInteractionId(interaction_id, &ts_us)) {
+    return Status::NotFound("no such interaction");
+  }
+  pg::Query queries[2] = {
+      {kSetUser, {user_id}},
+      {"SELECT body FROM interactions WHERE user_id = $1 AND ts_us = $2 AND interaction_id = $3",
+       {user_id, std::to_string(ts_us), interaction_id}},
+  };
+  Result<pg::Pool::Lease> conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  Result<std::vector<pg::Res>> done = (*conn)->Transaction(queries, kReadOnly);
+  if (!done.ok()) return done.status();
+  const pg::Res& row = (*done)[1];
+  if (row.rows() == 0) return Status::NotFound("no such interaction");
+  return std::string(row.Text(0, 0));
+}
+
+Status PostgresStore::CheckWritable() {
+  if (Status s = CheckLease(); !s.ok()) return s;
+  Result<pg::Pool::Lease> conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  Result<pg::Res> r = (*conn)->Exec("SELECT pg_is_in_recovery()");
+  if (!r.ok()) return r.status();
+  if (r->Text(0, 0) == "t") return Status::Unavailable("the database is a read-only standby");
+  if (!last_append_ok_.load()) {
+    return Status::Unavailable("the last write failed; it is retried with the next save");
+  }
+  return Status::Ok();
+}
+
+}  // namespace omniflow
