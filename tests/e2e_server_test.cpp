@@ -21,6 +21,22 @@ TEST(E2eServer, HelpAndVersion) {
   EXPECT_NE(ServerProcess::RunCommand({"serve", "--port", "notaport"}, {}, &out), 0);
 }
 
+// Regression: the writer kept each batch's callbacks, and with them the connections that had
+// saved, until the next batch; a graceful stop then waited out its whole drain timeout.
+TEST(E2eServer, StopAfterSavesClosesIdleConnectionsAtOnce) {
+  RunningServer s;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(s.client->Post("/api/save_interaction", SaveBody("then stop"), As("stopper")).status, 201);
+  }
+  HttpClient idle(s.server->port());  // a second, idle keep-alive connection
+  ASSERT_EQ(idle.Get("/healthz").status, 200);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(s.server->Stop(), 0);
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(s.server->Log().find("event=drain_timeout"), std::string::npos) << s.server->Log();
+  EXPECT_LT(took, std::chrono::seconds(9)) << "the stop waited for the 10 s drain timeout";
+}
+
 TEST(E2eServer, SigtermDrainsInFlightSavesAndExitsZero) {
   RunningServer s;
   constexpr int kThreads = 4;

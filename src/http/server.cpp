@@ -308,6 +308,9 @@ struct Server::Impl {
 
   void WaitDrained() {
     if (shared.connections.load() == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
+      if (shared.connections.load() != 0) {
+        spdlog::warn("event=drain_timeout open_connections={}", shared.connections.load());
+      }
       ioc.stop();
       return;
     }

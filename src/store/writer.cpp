@@ -61,6 +61,9 @@ void Writer::Run() {
     for (auto& item : items) {
       if (item.done) item.done(status);
     }
+    // Release the callbacks now: they hold what answered requests keep alive (a connection
+    // waiting for its next request among them), which a graceful stop waits for.
+    items.clear();
   }
 }
 
