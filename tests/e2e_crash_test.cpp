@@ -6,9 +6,11 @@
 #include <atomic>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "support/e2e.h"
+#include "support/fake_llm.h"
 
 namespace omniflow::testing {
 namespace {
@@ -40,10 +42,27 @@ struct Acked {
   std::string user, id, message;
 };
 
+// An entry written by a data tool during an acknowledged tool_call_handler answer.
+struct AckedEntry {
+  std::string user, entry_id;
+};
+
 TEST(CrashSafety, EveryAcknowledgedSaveSurvivesSigkill) {
   TempDir dir;
+  // tool_call_handler traffic too: each message makes the model add one entry, then answer.
+  FakeLlm llm;
+  llm.SetResponder([](const std::string& body) {
+    if (body.find("\"role\":\"tool\"") != std::string::npos) {
+      return FakeReply{200, TextCompletion("done"), {}, 0};
+    }
+    return FakeReply{200, ToolCallsCompletion({{"c1", "add_new_data",
+                                                R"({"target_blob_name":"crash.json","new_entry":{"n":1}})"}}),
+                     {}, 0};
+  });
   ServerConfig config;
   config.data_dir = dir.path() + "/data";
+  config.env = {{"OMNIFLOW_LLM_BASE_URL", llm.base_url()}, {"OMNIFLOW_LLM_MODEL", "m"}};
+  std::vector<AckedEntry> acked_entries;
   ServerProcess server(config);
   std::mt19937 rng(12345);
   std::vector<Acked> acked;
@@ -90,6 +109,16 @@ TEST(CrashSafety, EveryAcknowledgedSaveSurvivesSigkill) {
         }
       });
     }
+    writers.emplace_back([&] {
+      HttpClient client(port);
+      while (go) {
+        HttpResponse r = client.Post("/api/tool_call_handler", "{\"message\":\"add one\"}", As("crash_agent"));
+        if (r.status != 200) break;
+        std::string_view entry = r.Json()["tool_calls"].at(0)["result"]["entry_id"].get_string().value();
+        std::lock_guard<std::mutex> lock(mu);
+        acked_entries.push_back({"crash_agent", std::string(entry)});
+      }
+    });
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 250));
     server.Kill();
     go = false;
@@ -108,6 +137,17 @@ TEST(CrashSafety, EveryAcknowledgedSaveSurvivesSigkill) {
     ++per_user[a.user];
     ++checked;
   }
+  // Every entry a data tool wrote during an answered message is there.
+  {
+    HttpResponse r = client.Get("/api/get_data?target_blob_name=crash.json", As("crash_agent"));
+    ASSERT_EQ(r.status, 200);
+    std::set<std::string> stored;
+    for (auto e : Items(r.Json(), "entries")) stored.emplace(e["entry_id"].get_string().value());
+    for (const AckedEntry& e : acked_entries) {
+      ASSERT_TRUE(stored.count(e.entry_id)) << "lost data-tool entry " << e.entry_id;
+      ++checked;
+    }
+  }
   for (const auto& [user, n] : per_user) {
     HttpResponse r = client.Get("/api/get_interaction_history?limit=1", As(user));
     int64_t total = 0;
@@ -116,8 +156,10 @@ TEST(CrashSafety, EveryAcknowledgedSaveSurvivesSigkill) {
   }
   EXPECT_EQ(server.Stop(), 0);
   EXPECT_GT(acked.size(), static_cast<size_t>(cycles));
-  std::printf("kill cycles: %d, acknowledged writes: %zu, checks of acknowledged writes: %llu\n",
-              cycles, acked.size(), static_cast<unsigned long long>(checked));
+  EXPECT_GT(acked_entries.size(), 0u);
+  std::printf("kill cycles: %d, acknowledged saves: %zu, acknowledged data-tool entries: %zu, "
+              "checks of acknowledged writes: %llu\n",
+              cycles, acked.size(), acked_entries.size(), static_cast<unsigned long long>(checked));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "auth/jwt.h"
 #include "support/e2e.h"
+#include "support/fake_llm.h"
 
 namespace omniflow::testing {
 namespace {
@@ -35,7 +36,8 @@ class Isolation : public ::testing::TestWithParam<CredentialKind> {
   static ServerConfig Config() {
     ServerConfig config;
     config.env = {{"OMNIFLOW_JWT_SECRET", kSecret}, {"OMNIFLOW_ADMIN_KEY", "admin-key-isolation-0001"}};
-    for (const char* name : {"SAVE_INTERACTION", "GET_HISTORY", "GET_INTERACTION"}) {
+    for (const char* name : {"SAVE_INTERACTION", "GET_HISTORY", "GET_INTERACTION", "TOOL_CALL_HANDLER",
+                             "GET_DATA", "LIST_DATA", "ADD_NEW_DATA", "UPDATE_DATA", "DELETE_DATA"}) {
       config.env.emplace_back(std::string("FUNCTION_CODE_") + name, std::string("key-") + name);
     }
     return config;
@@ -82,6 +84,53 @@ TEST_P(Isolation, UserANeverSeesOrChangesUserB) {
   HttpResponse b = c.Get("/api/get_interaction_history", As("user_b", "GET_HISTORY"));
   EXPECT_EQ(IntAt(b.Json(), "total"), 1);
   EXPECT_NE(b.body.find(kMarker), std::string::npos);
+}
+
+// The data functions, tool_call_handler (whose tools act on the caller's data only) and the
+// router: B's document and entry stay invisible and unchangeable to A.
+TEST_P(Isolation, DataToolsAndRouterNeverCrossUsers) {
+  FakeLlm llm;
+  ServerConfig config = Config();
+  config.env.emplace_back("OMNIFLOW_LLM_BASE_URL", llm.base_url());
+  config.env.emplace_back("OMNIFLOW_LLM_MODEL", "m");
+  RunningServer s(config);
+  auto& c = *s.client;
+  HttpResponse added = c.Post("/api/add_new_data",
+      std::string(R"({"target_blob_name":"tasks.json","new_entry":{"title":")") + kMarker + "\"}}",
+      As("user_b", "ADD_NEW_DATA"));
+  ASSERT_EQ(added.status, 200) << added.body;
+  std::string entry(added.Json()["entry_id"].get_string().value());
+  std::string target = R"({"target_blob_name":"tasks.json","entry_id":")" + entry + "\"";
+
+  // Direct data functions.
+  HttpResponse got = c.Get("/api/get_data?target_blob_name=tasks.json", As("user_a", "GET_DATA"));
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.body.find(kMarker), std::string::npos);
+  EXPECT_EQ(c.Get("/api/list_data", As("user_a", "LIST_DATA")).body.find("tasks.json"), std::string::npos);
+  EXPECT_EQ(c.Post("/api/update_data", target + R"(,"updates":{"title":"pwned"}})", As("user_a", "UPDATE_DATA")).status, 404);
+  EXPECT_EQ(c.Post("/api/delete_data", target + "}", As("user_a", "DELETE_DATA")).status, 404);
+
+  // Through the model's tools: A's message makes the model read, change and delete B's entry.
+  llm.PushToolCalls({{"1", "get_data", R"({"target_blob_name":"tasks.json"})"},
+                     {"2", "update_data", target + R"(,"updates":{"title":"pwned"}})"},
+                     {"3", "delete_data", target + "}"}});
+  llm.PushText("ok");
+  HttpResponse answered = c.Post("/api/tool_call_handler", R"({"message":"read b"})", As("user_a", "TOOL_CALL_HANDLER"));
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  EXPECT_EQ(answered.body.find(kMarker), std::string::npos);
+  EXPECT_EQ(llm.requests().back().find(kMarker), std::string::npos) << "B's data reached the model";
+
+  // Through the router.
+  HttpResponse routed = c.Get("/api/proxy_router/get_data?target_blob_name=tasks.json", As("user_a", "GET_DATA"));
+  ASSERT_EQ(routed.status, 200) << routed.body;
+  EXPECT_EQ(routed.body.find(kMarker), std::string::npos);
+  EXPECT_EQ(c.Post("/api/proxy_router/delete_data", target + "}", As("user_a", "DELETE_DATA")).status, 404);
+
+  // B's entry is unchanged.
+  HttpResponse b = c.Get("/api/get_data?target_blob_name=tasks.json", As("user_b", "GET_DATA"));
+  EXPECT_EQ(IntAt(b.Json(), "entry_count"), 1);
+  EXPECT_NE(b.body.find(kMarker), std::string::npos);
+  EXPECT_EQ(b.body.find("pwned"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCredential, Isolation,

@@ -10,32 +10,10 @@
 #include <thread>
 
 #include "support/e2e.h"
+#include "support/small_disk.h"
 
 namespace omniflow::testing {
 namespace {
-
-// A tmpfs of `size` mounted on a fresh directory; unmounted on destruction.
-class SmallDisk {
- public:
-  explicit SmallDisk(const std::string& size) {
-    path_ = dir_.path() + "/disk";
-    std::filesystem::create_directories(path_);
-    mounted_ = ::mount("omniflow-test", path_.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
-  }
-  ~SmallDisk() {
-    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
-  }
-  bool Resize(const std::string& size) {
-    return ::mount("omniflow-test", path_.c_str(), "tmpfs", MS_REMOUNT, ("size=" + size).c_str()) == 0;
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& path() const { return path_; }
-
- private:
-  TempDir dir_;
-  std::string path_;
-  bool mounted_ = false;
-};
 
 // AddressSanitizer's shadow memory and 256 MB quarantine inflate RSS; the 128 MB bound is for
 // the real build.

@@ -54,15 +54,30 @@ Status Spool::Append(const InteractionRecord& r) {
   return Status::Ok();
 }
 
-bool Spool::empty() const {
-  std::lock_guard<std::mutex> lock(mu_);
+namespace {
+
+bool NonEmptyFile(const std::string& path) {
   struct stat st {};
-  return ::stat(path_.c_str(), &st) != 0 || st.st_size == 0;
+  return ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
 }
 
-Result<size_t> Spool::Replay(InteractionStore* store) {
+void SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+bool Spool::empty() const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::ifstream in(path_);
+  return !NonEmptyFile(path_) && !NonEmptyFile(replaying_path());
+}
+
+Result<size_t> Spool::ReplayFile(InteractionStore* store, const Commit& commit) {
+  std::ifstream in(replaying_path());
   if (!in) return size_t{0};
   std::vector<InteractionRecord> pending;
   simdjson::dom::parser parser;
@@ -83,31 +98,55 @@ Result<size_t> Spool::Replay(InteractionStore* store) {
     r.ts_us = ts;
     if (doc["thread_id"].get(thread) == simdjson::SUCCESS) r.thread_id = std::string(thread);
     if (doc["tool_calls"].get(calls) == simdjson::SUCCESS) r.tool_call_count = static_cast<int>(calls);
-    if (doc["tool_failures"].get(failures) == simdjson::SUCCESS) r.tool_failure_count = static_cast<int>(failures);
+    if (doc["tool_failures"].get(failures) == simdjson::SUCCESS) {
+      r.tool_failure_count = static_cast<int>(failures);
+    }
     AppendJson(&r.json, body);
-    // Already stored (the process died after the commit, before emptying the spool): skip.
+    // Already stored (a replay committed it but died before removing the file): skip.
     if (store->Get(r.user_id, r.interaction_id).ok()) continue;
     pending.push_back(std::move(r));
   }
   in.close();
+  size_t moved = pending.size();
   if (!pending.empty()) {
-    if (Status s = store->Append(pending); !s.ok()) return s;
+    if (Status s = commit(std::move(pending)); !s.ok()) return s;
   }
-  int fd = ::open(path_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-  replayed_ += pending.size();
-  return pending.size();
+  ::unlink(replaying_path().c_str());
+  SyncDir(dir_);
+  replayed_ += moved;
+  return moved;
 }
 
-void Spool::StartReplayLoop(InteractionStore* store, std::chrono::milliseconds period) {
-  loop_ = std::thread([this, store, period] {
+Result<size_t> Spool::Replay(InteractionStore* store, const Commit& commit) {
+  // One replay at a time; Append never waits for it: the spool file is renamed aside under the
+  // file lock, and new lines go to a fresh file while the renamed one is committed.
+  std::lock_guard<std::mutex> replay_lock(replay_mu_);
+  size_t total = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!NonEmptyFile(replaying_path())) {
+        if (!NonEmptyFile(path_)) return total;
+        if (::rename(path_.c_str(), replaying_path().c_str()) != 0) {
+          return Status::Unavailable("cannot rename the spool file " + path_);
+        }
+        SyncDir(dir_);
+      }
+    }
+    Result<size_t> moved = ReplayFile(store, commit);
+    if (!moved.ok()) return moved.status();
+    total += *moved;
+  }
+  return total;
+}
+
+void Spool::StartReplayLoop(InteractionStore* store, Commit commit,
+                            std::chrono::milliseconds period) {
+  loop_ = std::thread([this, store, commit = std::move(commit), period] {
     std::unique_lock<std::mutex> lock(loop_mu_);
     while (!loop_cv_.wait_for(lock, period, [this] { return stopping_; })) {
       lock.unlock();
-      if (!empty()) (void)Replay(store);
+      if (!empty()) (void)Replay(store, commit);
       lock.lock();
     }
   });

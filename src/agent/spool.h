@@ -1,13 +1,15 @@
 // The spool: an append-only file of interactions whose logging failed (store unavailable, queue
 // full). Each line is fsynced before Append returns; Replay moves them into the store and
-// empties the file only after they are durably committed, so nothing is lost. A background
+// removes them only after they are durably committed, so nothing is lost. A background
 // thread replays every few seconds while the spool is not empty. Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -19,25 +21,35 @@ namespace omniflow::agent {
 
 class Spool {
  public:
+  // Commits records durably (all or an error); main passes one that goes through the Writer,
+  // since the store takes one writer at a time.
+  using Commit = std::function<Status(std::vector<InteractionRecord>)>;
+
   // Spool file `<dir>/interactions.jsonl` (dir created if missing).
   explicit Spool(std::string dir);
   ~Spool();  // stops the replay thread
 
   Status Append(const InteractionRecord& record);
-  // Appends every spooled interaction not already in `store`; empties the spool on success.
-  // Returns how many were moved. A torn last line (crash mid-append) is dropped.
-  Result<size_t> Replay(InteractionStore* store);
+  // Commits every spooled interaction not already in `store` (read to skip those a previous
+  // replay committed before it could empty the file); empties the spool on success. Returns
+  // how many were moved. A torn last line (crash mid-append) was never acknowledged: dropped.
+  Result<size_t> Replay(InteractionStore* store, const Commit& commit);
   // Replays every `period` on a background thread while the spool is not empty.
-  void StartReplayLoop(InteractionStore* store, std::chrono::milliseconds period);
+  void StartReplayLoop(InteractionStore* store, Commit commit, std::chrono::milliseconds period);
 
   const std::string& path() const { return path_; }
+  // The file a replay is committing (renamed from path(); kept until committed).
+  std::string replaying_path() const { return dir_ + "/interactions.replaying.jsonl"; }
   uint64_t spooled() const { return spooled_; }
   uint64_t replayed() const { return replayed_; }
   bool empty() const;
 
  private:
+  Result<size_t> ReplayFile(InteractionStore* store, const Commit& commit);
+
   std::string dir_, path_;
-  mutable std::mutex mu_;  // serialises file access
+  mutable std::mutex mu_;  // serialises access to path_ (Append never waits for a replay)
+  std::mutex replay_mu_;   // one replay at a time
   std::atomic<uint64_t> spooled_{0}, replayed_{0};
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;

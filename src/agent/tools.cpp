@@ -159,13 +159,20 @@ ToolOutcome ListData(DataStore* store, const std::string& user) {
 }  // namespace
 
 const std::string& ToolDefinitions() {
-  static const std::string kTools = R"json([
+  // Written readable below, sent compact.
+  static const std::string kTools = [] {
+    static constexpr const char* kReadable = R"json([
 {"type":"function","function":{"name":"add_new_data","description":"Add an entry to one of the user's documents (tasks.json, notes.json, events.json, ...).","parameters":{"type":"object","properties":{"target_blob_name":{"type":"string","description":"Document name, e.g. tasks.json"},"new_entry":{"type":"object","description":"The entry to add"}},"required":["target_blob_name","new_entry"]}}},
 {"type":"function","function":{"name":"get_data","description":"Read all entries of one of the user's documents.","parameters":{"type":"object","properties":{"target_blob_name":{"type":"string"}},"required":["target_blob_name"]}}},
 {"type":"function","function":{"name":"update_data","description":"Change fields of one entry.","parameters":{"type":"object","properties":{"target_blob_name":{"type":"string"},"entry_id":{"type":"string"},"updates":{"type":"object"}},"required":["target_blob_name","entry_id","updates"]}}},
 {"type":"function","function":{"name":"delete_data","description":"Delete one entry.","parameters":{"type":"object","properties":{"target_blob_name":{"type":"string"},"entry_id":{"type":"string"}},"required":["target_blob_name","entry_id"]}}},
 {"type":"function","function":{"name":"list_data","description":"List the user's documents with their entry counts.","parameters":{"type":"object","properties":{}}}}
 ])json";
+    simdjson::dom::parser parser;
+    std::string compact;
+    AppendJson(&compact, parser.parse(std::string_view(kReadable)).value());
+    return compact;
+  }();
   return kTools;
 }
 

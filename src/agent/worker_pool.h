@@ -16,7 +16,10 @@ namespace omniflow::agent {
 class WorkerPool {
  public:
   WorkerPool(int threads, size_t max_queue);
-  ~WorkerPool();  // finishes queued work, then joins
+  ~WorkerPool();  // Stop()
+
+  // Finishes the queued work, then joins the threads; later Posts are refused. Idempotent.
+  void Stop();
 
   // Queues `job`; Unavailable when the queue is full or the pool is stopping. Thread-safe.
   Status Post(std::function<void()> job);

@@ -1,20 +1,48 @@
 // What every API handler needs, owned by main and shared read-only by the handlers: the store,
-// the group-commit writer, the id generator and the authenticator.
+// the group-commit writer, the id generator, the authenticator, the users' data documents, the
+// assistant (provider, worker threads, interaction logger) and the router for proxy_router.
 #pragma once
 
+#include <string>
+
+#include "agent/agent.h"
+#include "agent/interaction_logger.h"
+#include "agent/provider.h"
+#include "agent/worker_pool.h"
 #include "auth/auth.h"
 #include "core/ids.h"
 #include "http/router.h"
+#include "store/data_store.h"
 #include "store/interaction_store.h"
 #include "store/writer.h"
 
 namespace omniflow::api {
+
+// The assistant side: tool_call_handler runs on `workers`, never on the I/O threads.
+struct AssistantContext {
+  agent::ChatProvider* provider = nullptr;    // null: no provider configured (503)
+  agent::AgentOptions options;                // rounds, history bounds, model
+  agent::WorkerPool* workers = nullptr;       // blocking LLM and upstream calls
+  agent::InteractionLogger* logger = nullptr; // hands interactions to the writer, else the spool
+  std::string assistant_id;                   // metadata.assistant_id of logged interactions
+  bool log_interactions = true;               // false only to measure logging overhead
+};
+
+// proxy_router: in-process by default, or over HTTP to `upstream` ({upstream}/api/{function}).
+struct RouterContext {
+  const http::Router* router = nullptr;  // the in-process functions
+  std::string upstream;                  // OMNIFLOW_ROUTER_UPSTREAM; empty: in-process
+  long upstream_timeout_ms = 120000;
+};
 
 struct ApiContext {
   InteractionStore* store = nullptr;
   Writer* writer = nullptr;
   IdGenerator* ids = nullptr;
   const Authenticator* auth = nullptr;
+  DataStore* data = nullptr;
+  AssistantContext assistant;
+  RouterContext proxy;
 };
 
 // Registers every endpoint of the API on `router`. `context` must outlive the router.

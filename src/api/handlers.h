@@ -20,6 +20,23 @@ void GetInteractionHistory(const ApiContext& context, const http::Request& reque
 void GetInteraction(const ApiContext& context, const http::Request& request,
                     http::Respond respond);
 
+// POST /api/tool_call_handler {"message","user_id","thread_id"}: runs the message through the
+// LLM with the data tools on a worker thread, answers, and logs the interaction (spooled when
+// the store cannot take it).
+void ToolCallHandler(const ApiContext& context, const http::Request& request,
+                     http::Respond respond);
+
+// The data functions over the caller's documents (the tools' operations, for a UI).
+void GetData(const ApiContext& context, const http::Request& request, http::Respond respond);
+void ListData(const ApiContext& context, const http::Request& request, http::Respond respond);
+void AddNewData(const ApiContext& context, const http::Request& request, http::Respond respond);
+void UpdateData(const ApiContext& context, const http::Request& request, http::Respond respond);
+void DeleteData(const ApiContext& context, const http::Request& request, http::Respond respond);
+
+// /api/proxy_router/{function}: authenticates and forwards to the function, in-process or to
+// OMNIFLOW_ROUTER_UPSTREAM.
+void ProxyRouter(const ApiContext& context, const http::Request& request, http::Respond respond);
+
 // GET /healthz: 200 while the store is writable; needs no credentials.
 void Healthz(const ApiContext& context, const http::Request& request, http::Respond respond);
 

@@ -12,6 +12,16 @@ void RegisterRoutes(const ApiContext* context, http::Router* router) {
   router->Add("POST", "/api/save_interaction", bind(&SaveInteraction));
   router->Add("GET", "/api/get_interaction_history", bind(&GetInteractionHistory));
   router->Add("GET", "/api/interactions/", bind(&GetInteraction));
+  router->Add("POST", "/api/tool_call_handler", bind(&ToolCallHandler));
+  router->Add("GET", "/api/get_data", bind(&GetData));
+  router->Add("GET", "/api/list_data", bind(&ListData));
+  router->Add("POST", "/api/add_new_data", bind(&AddNewData));
+  router->Add("POST", "/api/update_data", bind(&UpdateData));
+  router->Add("POST", "/api/delete_data", bind(&DeleteData));
+  for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+    router->Add(method, "/api/proxy_router/", bind(&ProxyRouter));
+    router->Add(method, "/api/proxy_router", bind(&ProxyRouter));
+  }
   router->Add("GET", "/healthz", bind(&Healthz));
 }
 

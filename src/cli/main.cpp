@@ -9,6 +9,10 @@
 #include <cstdio>
 #include <iostream>
 
+#include "agent/interaction_logger.h"
+#include "agent/provider.h"
+#include "agent/spool.h"
+#include "agent/worker_pool.h"
 #include "api/context.h"
 #include "auth/auth.h"
 #include "auth/jwt.h"
@@ -17,6 +21,7 @@
 #include "core/log.h"
 #include "core/validate.h"
 #include "http/server.h"
+#include "store/data_store.h"
 #include "store/interaction_store.h"
 #include "store/writer.h"
 
@@ -37,8 +42,19 @@ void RaiseFileLimit() {
   }
 }
 
+// The assistant side's settings, from the command line and OMNIFLOW_* / OMNIFLOW_LLM_*.
+struct AssistantSettings {
+  std::string spool_dir;         // empty: <data-dir>/spool
+  int worker_threads = 16;       // concurrent LLM calls and upstream requests
+  size_t worker_queue = 1024;    // waiting beyond them before 503
+  int max_tool_rounds = 8;
+  std::string assistant_id;      // empty: derived from the model
+  std::string router_upstream;   // empty: proxy_router calls the functions in-process
+  bool log_interactions = true;
+};
+
 int Serve(http::ServerOptions server_options, StoreOptions store_options,
-          WriterOptions writer_options, bool insecure) {
+          WriterOptions writer_options, AssistantSettings assistant, bool insecure) {
   RaiseFileLimit();
   AuthOptions auth_options = AuthOptions::FromEnvironment();
   if (auth_options.Open()) {
@@ -61,11 +77,62 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
     std::cerr << "omniflow: cannot open the store: " << store.status().message() << "\n";
     return 1;
   }
+  Result<std::unique_ptr<DataStore>> data = DataStore::Open(store_options);
+  if (!data.ok()) {
+    std::cerr << "omniflow: cannot open the data store: " << data.status().message() << "\n";
+    return 1;
+  }
   Writer writer(store->get(), writer_options);
+  // Interactions spooled while the store could not take them go in before anything new.
+  agent::Spool spool(assistant.spool_dir.empty() ? store_options.data_dir + "/spool"
+                                                 : assistant.spool_dir);
+  agent::Spool::Commit commit = [&writer](std::vector<InteractionRecord> records) {
+    return agent::CommitThroughWriter(&writer, std::move(records));
+  };
+  if (!spool.empty()) {
+    Result<size_t> replayed = spool.Replay(store->get(), commit);
+    if (replayed.ok()) {
+      spdlog::info("event=spool_replayed count={}", *replayed);
+    } else {
+      spdlog::warn("event=spool_replay_failed error=\"{}\"", replayed.status().message());
+    }
+  }
+  spool.StartReplayLoop(store->get(), commit, std::chrono::seconds(1));
   IdGenerator ids(Clock::Real());
   Authenticator auth(std::move(auth_options));
-  api::ApiContext context{store->get(), &writer, &ids, &auth};
+  agent::ProviderOptions provider_options = agent::ProviderOptions::FromEnvironment();
+  std::unique_ptr<agent::ChatProvider> provider;
+  if (provider_options.Configured()) {
+    provider = agent::NewOpenAiProvider(provider_options);
+  } else {
+    spdlog::warn("event=no_llm_provider msg=\"tool_call_handler answers 503 until "
+                 "OMNIFLOW_LLM_BASE_URL and OMNIFLOW_LLM_MODEL are set\"");
+  }
+  agent::WorkerPool workers(assistant.worker_threads, assistant.worker_queue);
+  agent::InteractionLogger logger(&writer, &spool);
+
+  api::ApiContext context;
+  context.store = store->get();
+  context.writer = &writer;
+  context.ids = &ids;
+  context.auth = &auth;
+  context.data = data->get();
+  context.assistant.provider = provider.get();
+  context.assistant.options.max_tool_rounds = assistant.max_tool_rounds;
+  context.assistant.options.model = provider_options.model;
+  context.assistant.workers = &workers;
+  context.assistant.logger = &logger;
+  context.assistant.log_interactions = assistant.log_interactions;
+  context.assistant.assistant_id =
+      !assistant.assistant_id.empty() ? assistant.assistant_id
+      : provider_options.model.empty() ? std::string("omniflow-assistant")
+                                       : "omniflow-" + provider_options.model;
   http::Router router;
+  context.proxy.router = &router;
+  context.proxy.upstream = assistant.router_upstream;
+  while (!context.proxy.upstream.empty() && context.proxy.upstream.back() == '/') {
+    context.proxy.upstream.pop_back();
+  }
   api::RegisterRoutes(&context, &router);
 
   http::Server server(server_options, &router);
@@ -79,9 +146,11 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
               static_cast<unsigned>(server.port()));
   std::fflush(stdout);
   server.Run([] { spdlog::info("event=stopping msg=\"draining in-flight requests\""); });
+  workers.Stop();  // answers and logs what is in flight, through the writer
   writer.Stop();
-  spdlog::info("event=stopped committed={} failed={} rejected={}", writer.committed(),
-               writer.failed(), writer.rejected());
+  spdlog::info("event=stopped committed={} failed={} rejected={} spooled={} lost={}",
+               writer.committed(), writer.failed(), writer.rejected(), logger.spooled(),
+               logger.lost());
   return 0;
 }
 
@@ -167,6 +236,26 @@ int main(int argc, char** argv) {
   serve->add_option("--max-queue", writer_options.max_queue,
                     "Saves waiting for the writer before new ones get 503 with Retry-After")
       ->envname("OMNIFLOW_MAX_QUEUE")->check(CLI::Range(1, 1000000))->capture_default_str();
+  AssistantSettings assistant;
+  serve->add_option("--spool-dir", assistant.spool_dir,
+                    "Where interactions wait when the store cannot take them (default: <data-dir>/spool)")
+      ->envname("OMNIFLOW_SPOOL_DIR");
+  serve->add_option("--agent-threads", assistant.worker_threads,
+                    "Threads for LLM calls, data functions and upstream requests")
+      ->envname("OMNIFLOW_AGENT_THREADS")->check(CLI::Range(1, 1024))->capture_default_str();
+  serve->add_option("--max-tool-rounds", assistant.max_tool_rounds,
+                    "Model calls that may ask for tools, per message")
+      ->envname("OMNIFLOW_MAX_TOOL_ROUNDS")->check(CLI::Range(1, 64))->capture_default_str();
+  serve->add_option("--assistant-id", assistant.assistant_id,
+                    "metadata.assistant_id of logged interactions (default: from the model)")
+      ->envname("OMNIFLOW_ASSISTANT_ID");
+  serve->add_option("--router-upstream", assistant.router_upstream,
+                    "proxy_router forwards to {URL}/api/{function} instead of in-process")
+      ->envname("OMNIFLOW_ROUTER_UPSTREAM");
+  bool no_agent_log = false;
+  serve->add_flag("--no-agent-log", no_agent_log,
+                  "Do not log tool_call_handler interactions (only to measure logging overhead)")
+      ->envname("OMNIFLOW_NO_AGENT_LOG");
   serve->add_flag("--insecure", insecure,
                   "Allow listening on a non-loopback address with no authentication")
       ->envname("OMNIFLOW_INSECURE");
@@ -195,7 +284,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   server_options.read_timeout = std::chrono::seconds(read_timeout_s);
-  if (*serve) return Serve(server_options, store_options, writer_options, insecure);
+  assistant.log_interactions = !no_agent_log;
+  if (*serve) return Serve(server_options, store_options, writer_options, assistant, insecure);
   if (*import) return RunImport(import_path, store_options, import_batch);
   if (*token) return RunToken(token_sub, token_ttl);
   return 2;

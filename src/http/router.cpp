@@ -40,7 +40,7 @@ void Router::Add(std::string_view method, std::string path, Handler handler) {
 void Router::Dispatch(const Request& request, Respond respond) const {
   std::string allowed;
   for (const Route& route : routes_) {
-    bool match = route.prefix ? (request.path.size() > route.path.size() &&
+    bool match = route.prefix ? (request.path.size() >= route.path.size() &&
                                  request.path.substr(0, route.path.size()) == route.path)
                               : request.path == route.path;
     if (!match) continue;

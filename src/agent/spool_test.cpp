@@ -1,0 +1,95 @@
+#include "agent/spool.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "store/interaction_store.h"
+
+namespace omniflow::agent {
+namespace {
+
+class SpoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "omniflow-spool-XXXXXX").string();
+    dir_ = ::mkdtemp(tmpl.data());
+    StoreOptions options;
+    options.data_dir = dir_ + "/data";
+    std::filesystem::create_directories(options.data_dir);
+    auto store = InteractionStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    store_ = std::move(*store);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  static InteractionRecord Rec(int i) {
+    InteractionRecord r;
+    r.user_id = "spool_user";
+    r.ts_us = 1765458330000000 + i;
+    r.interaction_id = "INT_20251211_130530_00000" + std::to_string(i);
+    r.thread_id = "t";
+    r.json = "{\"interaction_id\":\"" + r.interaction_id + "\",\"n\":" + std::to_string(i) + "}";
+    return r;
+  }
+  Spool::Commit Direct() {
+    return [this](std::vector<InteractionRecord> records) { return store_->Append(records); };
+  }
+  std::string dir_;
+  std::unique_ptr<InteractionStore> store_;
+};
+
+TEST_F(SpoolTest, ReplayMovesEverythingOnceAndEmptiesTheSpool) {
+  Spool spool(dir_ + "/spool");
+  EXPECT_TRUE(spool.empty());
+  ASSERT_TRUE(spool.Append(Rec(1)).ok());
+  ASSERT_TRUE(spool.Append(Rec(2)).ok());
+  EXPECT_FALSE(spool.empty());
+  auto moved = spool.Replay(store_.get(), Direct());
+  ASSERT_TRUE(moved.ok()) << moved.status().message();
+  EXPECT_EQ(*moved, 2u);
+  EXPECT_TRUE(spool.empty());
+  auto got = store_->Get("spool_user", Rec(2).interaction_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, Rec(2).json);
+  EXPECT_EQ(*spool.Replay(store_.get(), Direct()), 0u);
+}
+
+TEST_F(SpoolTest, AFailedCommitKeepsEverythingForTheNextReplay) {
+  Spool spool(dir_ + "/spool");
+  ASSERT_TRUE(spool.Append(Rec(1)).ok());
+  auto failed = spool.Replay(store_.get(), [](std::vector<InteractionRecord>) {
+    return Status::Unavailable("disk full");
+  });
+  EXPECT_FALSE(failed.ok());
+  EXPECT_FALSE(spool.empty());
+  ASSERT_TRUE(spool.Append(Rec(2)).ok());  // appends go on while a replay is pending
+  auto moved = spool.Replay(store_.get(), Direct());
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(*moved, 2u);
+  EXPECT_TRUE(spool.empty());
+}
+
+TEST_F(SpoolTest, SkipsWhatIsAlreadyStoredAndATornLastLine) {
+  ASSERT_TRUE(store_->Append(std::vector<InteractionRecord>{Rec(1)}).ok());
+  Spool spool(dir_ + "/spool");
+  ASSERT_TRUE(spool.Append(Rec(1)).ok());
+  ASSERT_TRUE(spool.Append(Rec(2)).ok());
+  {
+    std::ofstream torn(spool.path(), std::ios::app);
+    torn << "{\"user_id\":\"spool_user\",\"ts_us\":17654";
+  }
+  auto moved = spool.Replay(store_.get(), Direct());
+  ASSERT_TRUE(moved.ok()) << moved.status().message();
+  EXPECT_EQ(*moved, 1u);
+  HistoryQuery q;
+  q.user_id = "spool_user";
+  EXPECT_EQ(store_->History(q)->total, 2);
+}
+
+}  // namespace
+}  // namespace omniflow::agent
