@@ -5,13 +5,14 @@ set -euo pipefail
 
 build=(g++ cmake ninja-build ccache pkg-config
        libboost1.74-dev libsimdjson-dev libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev
-       libcli11-dev libcurl4-openssl-dev libgtest-dev sqlite3)
+       libcli11-dev libcurl4-openssl-dev libgtest-dev sqlite3 libpq-dev)
 extra=()
 case "${1:-build}" in
   build) ;;
-  test) extra=(python3) ;;
+  test) extra=(python3 postgresql) ;;
+  postgres) extra=(python3 postgresql) ;;
   bench) extra=(wrk nginx-light postgresql postgresql-contrib valgrind hyperfine) ;;
-  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|test|postgres|bench]" >&2; exit 2 ;;
 esac
 
 missing=()

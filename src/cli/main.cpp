@@ -1,5 +1,6 @@
 // omniflow's command line: wiring only. `serve` runs the HTTP server, `import` bulk-loads
-// interactions, `token` mints a user token for development. Options also come from OMNIFLOW_*.
+// interactions, `migrate` brings the store's schema up to date, `token` mints a user token for
+// development. Options also come from OMNIFLOW_*.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -77,7 +78,21 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
     std::cerr << "omniflow: cannot open the store: " << store.status().message() << "\n";
     return 1;
   }
-  Result<std::unique_ptr<DataStore>> data = DataStore::Open(store_options);
+  // The data documents have no PostgreSQL implementation yet: with a PostgreSQL store they stay
+  // in the embedded SQLite database in --data-dir, created and migrated by opening it here.
+  StoreOptions data_options = store_options;
+  std::unique_ptr<InteractionStore> embedded;
+  if (store_options.url.rfind("postgres", 0) == 0) {
+    data_options.url.clear();
+    Result<std::unique_ptr<InteractionStore>> opened = InteractionStore::Open(data_options);
+    if (!opened.ok()) {
+      std::cerr << "omniflow: cannot open the data store: " << opened.status().message() << "\n";
+      return 1;
+    }
+    embedded = std::move(*opened);
+    spdlog::info("event=data_store_embedded dir=\"{}\"", data_options.data_dir);
+  }
+  Result<std::unique_ptr<DataStore>> data = DataStore::Open(data_options);
   if (!data.ok()) {
     std::cerr << "omniflow: cannot open the data store: " << data.status().message() << "\n";
     return 1;
@@ -98,7 +113,8 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
     }
   }
   spool.StartReplayLoop(store->get(), commit, std::chrono::seconds(1));
-  IdGenerator ids(Clock::Real());
+  const IdSpace id_space = (*store)->id_space();
+  IdGenerator ids(Clock::Real(), id_space.slot, id_space.slots);
   Authenticator auth(std::move(auth_options));
   agent::ProviderOptions provider_options = agent::ProviderOptions::FromEnvironment();
   std::unique_ptr<agent::ChatProvider> provider;
@@ -178,6 +194,17 @@ int RunImport(const std::string& path, StoreOptions store_options, size_t batch)
   std::cout << "imported " << stats->imported << " interactions, skipped " << stats->skipped
             << "\n";
   return stats->skipped > 0 ? 3 : 0;
+}
+
+int RunMigrate(const StoreOptions& store_options) {
+  Result<MigrationReport> report = InteractionStore::Migrate(store_options);
+  if (!report.ok()) {
+    std::cerr << "omniflow: migration failed: " << report.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "applied " << report->applied << " migration" << (report->applied == 1 ? "" : "s")
+            << "; schema version " << report->version << "\n";
+  return 0;
 }
 
 int RunToken(const std::string& sub, int64_t ttl) {
@@ -272,6 +299,14 @@ int main(int argc, char** argv) {
   import->add_option("--batch", import_batch, "Interactions per transaction")
       ->check(CLI::Range(1, 100000))->capture_default_str();
 
+  auto* migrate = app.add_subcommand(
+      "migrate", "Apply the store's pending schema migrations (servers also do this at start)");
+  migrate->add_option("--data-dir", store_options.data_dir, "Directory of the embedded store")
+      ->envname("OMNIFLOW_DATA_DIR")->capture_default_str();
+  migrate->add_option("--store", store_options.url,
+                      "Store URL (default: SQLite in --data-dir; postgresql://... for PostgreSQL)")
+      ->envname("OMNIFLOW_STORE");
+
   std::string token_sub;
   int64_t token_ttl = 3600;
   auto* token = app.add_subcommand("token", "Print an HS256 user token signed with OMNIFLOW_JWT_SECRET");
@@ -287,6 +322,7 @@ int main(int argc, char** argv) {
   assistant.log_interactions = !no_agent_log;
   if (*serve) return Serve(server_options, store_options, writer_options, assistant, insecure);
   if (*import) return RunImport(import_path, store_options, import_batch);
+  if (*migrate) return RunMigrate(store_options);
   if (*token) return RunToken(token_sub, token_ttl);
   return 2;
 }

@@ -45,6 +45,8 @@ Stamp IdGenerator::Next() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (now <= last_us_) now = last_us_ + 1;
+    // The next microsecond of this process's slot.
+    now += ((slot_ - now % slots_) % slots_ + slots_) % slots_;
     last_us_ = now;
   }
   return Stamp{now, FormatInteractionId(now), FormatTimestamp(now)};
@@ -111,6 +113,18 @@ bool ParseTimestamp(std::string_view s, int64_t* ts_us) {
   time_t t = timegm(&tm);
   *ts_us = static_cast<int64_t>(t) * 1000000 + micros;
   return true;
+}
+
+bool TimestampOfInteractionId(std::string_view id, int64_t* ts_us) {
+  if (id.size() < 26 || id.substr(0, 4) != "INT_" || id[12] != '_' || id[19] != '_') return false;
+  if (id.size() > 26 && id[26] != '_') return false;
+  std::string iso;
+  iso.reserve(27);
+  iso.append(id.substr(4, 4)).append("-").append(id.substr(8, 2)).append("-");
+  iso.append(id.substr(10, 2)).append("T").append(id.substr(13, 2)).append(":");
+  iso.append(id.substr(15, 2)).append(":").append(id.substr(17, 2)).append(".");
+  iso.append(id.substr(20, 6)).append("Z");
+  return ParseTimestamp(iso, ts_us);
 }
 
 }  // namespace omniflow

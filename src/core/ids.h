@@ -1,7 +1,9 @@
 // Server-assigned timestamps and interaction ids. The clock is injectable so tests can pin time.
 // IdGenerator hands out strictly increasing microsecond timestamps within one process, so ids
-// built from them are unique and sort by time; a store that sees a collision across processes
-// appends a suffix ("_2", "_3", ...).
+// built from them are unique and sort by time. Several processes on one database stay unique
+// by id slots: process `slot` of `slots` only hands out microseconds with ts % slots == slot
+// (the store leases the slot, see InteractionStore::id_space), so no two live processes can
+// ever produce the same id, and ids keep their plain form.
 #pragma once
 
 #include <cstdint>
@@ -28,11 +30,15 @@ struct Stamp {
 // Thread-safe.
 class IdGenerator {
  public:
-  explicit IdGenerator(Clock* clock) : clock_(clock) {}
+  // REQUIRES: 0 <= slot < slots.
+  explicit IdGenerator(Clock* clock, int slot = 0, int slots = 1)
+      : clock_(clock), slot_(slot), slots_(slots) {}
   Stamp Next();
 
  private:
   Clock* clock_;
+  const int64_t slot_;
+  const int64_t slots_;
   std::mutex mu_;
   int64_t last_us_ = 0;  // GUARDED_BY(mu_)
 };
@@ -42,5 +48,7 @@ std::string FormatTimestamp(int64_t ts_us);
 std::string FormatInteractionId(int64_t ts_us);
 // Parses "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" (also "+00:00"); false when malformed.
 bool ParseTimestamp(std::string_view text, int64_t* ts_us);
+// The timestamp encoded in an interaction id (INT_YYYYMMDD_HHMMSS_ffffff[_N]); false if malformed.
+bool TimestampOfInteractionId(std::string_view id, int64_t* ts_us);
 
 }  // namespace omniflow

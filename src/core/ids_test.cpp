@@ -75,5 +75,40 @@ TEST(IdGenerator, ConcurrentCallersGetDistinctIds) {
   EXPECT_EQ(all.size(), 20000u);
 }
 
+TEST(IdGenerator, SlotsNeverCollideAcrossProcessesOnTheSameClock) {
+  // Two "processes" (generators) with slots 3 and 7 of 16, same pinned clock.
+  FixedClock clock(1765458330123456);
+  IdGenerator a(&clock, 3, 16), b(&clock, 7, 16);
+  std::set<std::string> seen;
+  int64_t last_a = 0;
+  for (int i = 0; i < 1000; ++i) {
+    Stamp sa = a.Next(), sb = b.Next();
+    EXPECT_EQ(sa.ts_us % 16, 3);
+    EXPECT_EQ(sb.ts_us % 16, 7);
+    EXPECT_GT(sa.ts_us, last_a);
+    last_a = sa.ts_us;
+    EXPECT_TRUE(seen.insert(sa.interaction_id).second) << sa.interaction_id;
+    EXPECT_TRUE(seen.insert(sb.interaction_id).second) << sb.interaction_id;
+  }
+  // Within one slot the id stays within a slot's width of the clock.
+  FixedClock later(1765458331000000);
+  IdGenerator c(&later, 15, 16);
+  Stamp sc = c.Next();
+  EXPECT_GE(sc.ts_us, later.us_);
+  EXPECT_LT(sc.ts_us, later.us_ + 16);
+}
+
+TEST(Ids, TimestampOfInteractionIdAcceptsSuffixRejectsGarbage) {
+  int64_t ts = 0;
+  ASSERT_TRUE(TimestampOfInteractionId("INT_20251211_130530_123456", &ts));
+  EXPECT_EQ(ts, 1765458330123456);
+  ASSERT_TRUE(TimestampOfInteractionId("INT_20251211_130530_123456_2", &ts));
+  EXPECT_EQ(ts, 1765458330123456);
+  for (const char* bad : {"", "INT_", "INT_20251211_130530_12345", "INT_20251211-130530_123456",
+                          "INT_20251211_130530_123456x2", "XYZ_20251211_130530_123456"}) {
+    EXPECT_FALSE(TimestampOfInteractionId(bad, &ts)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace omniflow

@@ -1,6 +1,7 @@
 // An InteractionStore keeps interactions per user durably and serves them newest first
-// (ts_us DESC, interaction_id DESC). Implementations: SqliteStore (embedded default) and,
-// later, PostgresStore. Handlers never see SQL; the store never sees HTTP.
+// (ts_us DESC, interaction_id DESC). Implementations: SqliteStore (embedded default) and
+// PostgresStore (several servers on one database). Handlers never see SQL; the store never sees
+// HTTP.
 #pragma once
 
 #include <cstdint>
@@ -41,12 +42,29 @@ struct HistoryPage {
   std::optional<HistoryCursor> next;     // position of the last item, when has_more
 };
 
+// Which microseconds this process may use for new interaction ids (see core/ids.h): `slot` of
+// `slots`. A store shared by several processes leases each a distinct slot.
+struct IdSpace {
+  int slot = 0;
+  int slots = 1;
+};
+
+// What `omniflow migrate` did.
+struct MigrationReport {
+  int applied = 0;  // migrations applied by this call (0 when already up to date)
+  int version = 0;  // schema version afterwards
+};
+
 class InteractionStore {
  public:
   virtual ~InteractionStore() = default;
 
   // Opens (creating and migrating as needed) the store named by `options`.
   static Result<std::unique_ptr<InteractionStore>> Open(const StoreOptions& options);
+
+  // Applies the pending migrations of the store named by `options` and nothing else. Applying
+  // twice is a no-op. Safe while servers run (PostgreSQL serialises it with an advisory lock).
+  static Result<MigrationReport> Migrate(const StoreOptions& options);
 
   // Appends `batch` in one transaction, durably (on disk when this returns ok). All or nothing.
   // REQUIRES: one caller at a time (the group-commit writer, or an import).
@@ -65,6 +83,9 @@ class InteractionStore {
 
   // A short name for logs: "sqlite:/path/omniflow.db".
   virtual std::string Describe() const = 0;
+
+  // The id space of this process; the default is the whole space (one process per store).
+  virtual IdSpace id_space() const { return {}; }
 };
 
 }  // namespace omniflow

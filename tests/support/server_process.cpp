@@ -14,7 +14,85 @@
 #include <sstream>
 #include <thread>
 
+#include "store/postgres/pg_conn.h"
+
 namespace omniflow::testing {
+
+namespace {
+
+constexpr const char* kAppRole = "omniflow_app";
+
+// postgresql://user@host:port/db -> {scheme://, host:port}; the test cluster's URLs are simple.
+std::pair<std::string, std::string> SplitUrl(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t start = scheme + 3;
+  size_t at = url.find('@', start);
+  size_t slash = url.find('/', start);
+  size_t host = (at != std::string::npos && (slash == std::string::npos || at < slash)) ? at + 1 : start;
+  return {url.substr(0, start), url.substr(host, slash == std::string::npos ? std::string::npos : slash - host)};
+}
+
+std::string DatabaseFor(const std::string& data_dir) {
+  char name[32];
+  std::snprintf(name, sizeof name, "t_%016zx", std::hash<std::string>()(
+                                                  std::filesystem::absolute(data_dir).lexically_normal().string()));
+  return name;
+}
+
+bool HasArg(const std::vector<std::string>& args, const std::string& name) {
+  for (const auto& a : args) {
+    if (a == name || a.rfind(name + "=", 0) == 0) return true;
+  }
+  return false;
+}
+
+bool HasEnv(const std::vector<std::pair<std::string, std::string>>& env, const std::string& name) {
+  for (const auto& [k, v] : env) {
+    if (k == name) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string TestAdminUrl() {
+  const char* value = std::getenv("OMNIFLOW_TEST_STORE");
+  if (!value || !*value) return "";
+  std::string url = value;
+  if (url.rfind("file:", 0) == 0) {
+    std::ifstream in(url.substr(5));
+    std::getline(in, url);
+  }
+  return url;
+}
+
+bool TestingPostgres() { return !TestAdminUrl().empty(); }
+
+std::string TestStoreUrl(const std::string& data_dir) {
+  std::string admin = TestAdminUrl();
+  if (admin.empty()) return "";
+  std::string db = DatabaseFor(data_dir);
+  Result<pg::Conn> conn = pg::Conn::Connect(admin);
+  if (conn.ok()) {
+    Result<pg::Res> made = conn->Exec("CREATE DATABASE " + db + " OWNER " + kAppRole);
+    // Already there: another server or command on the same data dir made it.
+    if (!made.ok() && made.status().message().find("42P04") == std::string::npos) {
+      std::fprintf(stderr, "cannot create test database %s: %s\n", db.c_str(),
+                   made.status().message().c_str());
+    }
+  } else {
+    std::fprintf(stderr, "cannot reach the test PostgreSQL: %s\n", conn.status().message().c_str());
+  }
+  auto [scheme, host] = SplitUrl(admin);
+  return scheme + kAppRole + "@" + host + "/" + db;
+}
+
+void DropTestStore(const std::string& data_dir) {
+  std::string admin = TestAdminUrl();
+  if (admin.empty()) return;
+  Result<pg::Conn> conn = pg::Conn::Connect(admin);
+  if (conn.ok()) (void)conn->Exec("DROP DATABASE IF EXISTS " + DatabaseFor(data_dir) + " WITH (FORCE)");
+}
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "omniflow-test-XXXXXX").string();
@@ -34,6 +112,7 @@ ServerProcess::ServerProcess(ServerConfig config) : config_(std::move(config)) {
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) Kill();
+  if (config_.data_dir.empty()) DropTestStore(data_dir_);
 }
 
 namespace {
@@ -62,6 +141,9 @@ bool ServerProcess::Start(std::string* error) {
   std::vector<std::string> args = {OMNIFLOW_BINARY, "serve",     "--host",   config_.host,
                                    "--port",        "0",         "--data-dir", data_dir_};
   args.insert(args.end(), config_.args.begin(), config_.args.end());
+  if (TestingPostgres() && !HasArg(config_.args, "--store") && !HasEnv(config_.env, "OMNIFLOW_STORE")) {
+    args.insert(args.end(), {"--store", TestStoreUrl(data_dir_)});
+  }
   pid_ = ::fork();
   if (pid_ == 0) {
     ApplyEnvironment(config_.env);
@@ -145,6 +227,14 @@ int ServerProcess::RunCommand(const std::vector<std::string>& args_in,
   if (::pipe(out) != 0) return -1;
   std::vector<std::string> args = {OMNIFLOW_BINARY};
   args.insert(args.end(), args_in.begin(), args_in.end());
+  // A command on a data dir (import, migrate, serve) uses that data dir's database.
+  for (size_t i = 0; i + 1 < args_in.size(); ++i) {
+    if (args_in[i] == "--data-dir" && TestingPostgres() && !HasArg(args_in, "--store") &&
+        !HasEnv(env, "OMNIFLOW_STORE")) {
+      args.insert(args.end(), {"--store", TestStoreUrl(args_in[i + 1])});
+      break;
+    }
+  }
   pid_t pid = ::fork();
   if (pid == 0) {
     ApplyEnvironment(env);

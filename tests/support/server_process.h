@@ -1,5 +1,10 @@
 // Starts the real omniflow binary as a child process on an ephemeral port with a temporary data
 // dir, for end-to-end tests; stops it with SIGTERM (or SIGKILL) and reports how it exited.
+// Backend: with OMNIFLOW_TEST_STORE unset the servers use SQLite in their data dir. With it set
+// to a PostgreSQL superuser URL (or "file:PATH" of a file holding one, as the ctest fixture
+// does), every server and every command given a --data-dir gets `--store` of a database of its
+// own, one per data dir: servers sharing a data dir share a database, as they would share the
+// SQLite file. So every end-to-end test runs unchanged against both backends.
 #pragma once
 
 #include <sys/types.h>
@@ -30,6 +35,16 @@ struct ServerConfig {
   std::string data_dir;                                     // empty: a fresh temp dir
   std::string host = "127.0.0.1";
 };
+
+// True when the tests run against PostgreSQL (OMNIFLOW_TEST_STORE is set).
+bool TestingPostgres();
+// The superuser URL of the test PostgreSQL; empty when testing SQLite.
+std::string TestAdminUrl();
+// The store URL of `data_dir`'s database (created on first use, owned by the non-superuser
+// role omniflow_app); empty when testing SQLite.
+std::string TestStoreUrl(const std::string& data_dir);
+// Drops `data_dir`'s database, if any (no-op with SQLite).
+void DropTestStore(const std::string& data_dir);
 
 class ServerProcess {
  public:

@@ -1,0 +1,256 @@
+// PostgresStore against a real PostgreSQL: the test cluster of ctest's PostgreSQL pass
+// (OMNIFLOW_TEST_STORE, see scripts/test-postgres.sh). Each test gets a database of its own,
+// owned by the non-superuser role the servers use, so row-level security applies.
+#include "store/postgres/postgres_store.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "core/ids.h"
+#include "store/postgres/pg_migrations.h"
+
+namespace omniflow {
+namespace {
+
+std::string AdminUrl() {
+  const char* value = std::getenv("OMNIFLOW_TEST_STORE");
+  std::string url = value ? value : "";
+  if (url.rfind("file:", 0) == 0) {
+    std::ifstream in(url.substr(5));
+    std::getline(in, url);
+  }
+  return url;
+}
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    admin_url_ = AdminUrl();
+    if (admin_url_.empty()) GTEST_SKIP() << "set OMNIFLOW_TEST_STORE (ctest's pg.* tests do)";
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    db_ = "u_" + std::to_string(::getpid()) + "_" + std::to_string(std::hash<std::string>()(info->name()) % 1000000);
+    auto admin = pg::Conn::Connect(admin_url_);
+    ASSERT_TRUE(admin.ok()) << admin.status().message();
+    (void)admin->Exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
+    ASSERT_TRUE(admin->Exec("CREATE DATABASE " + db_ + " OWNER omniflow_app").ok());
+    size_t at = admin_url_.find('@');
+    size_t slash = admin_url_.find('/', at);
+    options_.url = "postgresql://omniflow_app@" + admin_url_.substr(at + 1, slash - at - 1) + "/" + db_;
+    store_ = Open();
+    ASSERT_NE(store_, nullptr);
+  }
+  void TearDown() override {
+    store_.reset();
+    if (db_.empty()) return;
+    auto admin = pg::Conn::Connect(admin_url_);
+    if (admin.ok()) (void)admin->Exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
+  }
+  std::unique_ptr<PostgresStore> Open() {
+    auto store = PostgresStore::Open(options_);
+    EXPECT_TRUE(store.ok()) << store.status().message();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  static InteractionRecord Rec(const std::string& user, int64_t ts, const std::string& suffix = "",
+                               std::optional<std::string> thread = std::nullopt) {
+    InteractionRecord r;
+    r.user_id = user;
+    r.ts_us = ts;
+    r.interaction_id = FormatInteractionId(ts) + suffix;
+    r.thread_id = thread;
+    r.json = "{\"interaction_id\":\"" + r.interaction_id + "\"}";
+    return r;
+  }
+  static std::vector<std::string> Ids(const HistoryPage& page) {
+    std::vector<std::string> ids;
+    for (const auto& item : page.items) ids.push_back(item.substr(19, item.size() - 21));
+    return ids;
+  }
+  HistoryPage Page(const std::string& user, int limit = 50, int64_t offset = 0,
+                   std::optional<std::string> thread = std::nullopt,
+                   std::optional<HistoryCursor> after = std::nullopt) {
+    HistoryQuery q;
+    q.user_id = user;
+    q.limit = limit;
+    q.offset = offset;
+    q.thread_id = thread;
+    q.after = after;
+    auto page = store_->History(q);
+    EXPECT_TRUE(page.ok()) << page.status().message();
+    return page.ok() ? *page : HistoryPage();
+  }
+
+  std::string admin_url_, db_;
+  StoreOptions options_;
+  std::unique_ptr<PostgresStore> store_;
+};
+
+const int64_t kT = 1765458330000000;
+
+TEST_F(PostgresStoreTest, NewestFirstWithTiesBrokenByIdDescending) {
+  std::vector<InteractionRecord> batch = {Rec("u", kT), Rec("u", kT + 2), Rec("u", kT + 2, "_2"),
+                                          Rec("u", kT + 1)};
+  ASSERT_TRUE(store_->Append(batch).ok());
+  HistoryPage page = Page("u");
+  EXPECT_EQ(page.total, 4);
+  EXPECT_EQ(Ids(page), (std::vector<std::string>{FormatInteractionId(kT + 2) + "_2",
+                                                 FormatInteractionId(kT + 2),
+                                                 FormatInteractionId(kT + 1), FormatInteractionId(kT)}));
+}
+
+TEST_F(PostgresStoreTest, OffsetAndCursorPagesWalkTheSameOrderWithKeptCounts) {
+  std::vector<InteractionRecord> batch;
+  for (int i = 0; i < 25; ++i) batch.push_back(Rec("p", kT + i, "", i % 2 ? std::optional<std::string>("odd") : std::nullopt));
+  batch.push_back(Rec("other", kT));
+  ASSERT_TRUE(store_->Append(batch).ok());
+  std::vector<std::string> by_offset, by_cursor;
+  for (int64_t off = 0;; off += 10) {
+    HistoryPage p = Page("p", 10, off);
+    EXPECT_EQ(p.total, 25);
+    for (auto& id : Ids(p)) by_offset.push_back(id);
+    if (!p.has_more) break;
+  }
+  std::optional<HistoryCursor> cursor;
+  while (true) {
+    HistoryPage p = Page("p", 10, 0, std::nullopt, cursor);
+    for (auto& id : Ids(p)) by_cursor.push_back(id);
+    if (!p.has_more) break;
+    ASSERT_TRUE(p.next.has_value());
+    cursor = p.next;
+  }
+  EXPECT_EQ(by_offset.size(), 25u);
+  EXPECT_EQ(by_offset, by_cursor);
+  EXPECT_TRUE(std::is_sorted(by_offset.rbegin(), by_offset.rend()));
+  HistoryPage odd = Page("p", 50, 0, std::string("odd"));
+  EXPECT_EQ(odd.total, 12);
+  EXPECT_EQ(odd.items.size(), 12u);
+  EXPECT_EQ(Page("nobody").total, 0);
+}
+
+TEST_F(PostgresStoreTest, BodiesRoundTripByteForByte) {
+  InteractionRecord r = Rec("q", kT);
+  r.json = R"({"interaction_id":")" + r.interaction_id +
+           R"(","m":"quote \" backslash \\ brace { } comma , NULL 'single' \u00e9 日本語 🎉"})";
+  ASSERT_TRUE(store_->Append(std::vector<InteractionRecord>{r}).ok());
+  auto got = store_->Get("q", r.interaction_id);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(*got, r.json);
+}
+
+TEST_F(PostgresStoreTest, GetIsNotFoundForAnotherUsersOrMalformedId) {
+  InteractionRecord r = Rec("owner", kT);
+  ASSERT_TRUE(store_->Append(std::vector<InteractionRecord>{r}).ok());
+  EXPECT_TRUE(store_->Get("owner", r.interaction_id).ok());
+  EXPECT_EQ(store_->Get("intruder", r.interaction_id).status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(store_->Get("owner", "INT_bogus").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(store_->Get("owner", FormatInteractionId(kT + 1)).status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(PostgresStoreTest, AFailedBatchStoresNothingAndCountsStayExact) {
+  ASSERT_TRUE(store_->Append(std::vector<InteractionRecord>{Rec("d", kT)}).ok());
+  // The second row repeats the first's key: the whole batch is refused.
+  std::vector<InteractionRecord> bad = {Rec("d", kT + 5), Rec("d", kT)};
+  EXPECT_FALSE(store_->Append(bad).ok());
+  HistoryPage page = Page("d");
+  EXPECT_EQ(page.total, 1);
+  EXPECT_EQ(page.items.size(), 1u);
+  // The store recovers: the next batch commits.
+  EXPECT_TRUE(store_->Append(std::vector<InteractionRecord>{Rec("d", kT + 6)}).ok());
+  EXPECT_EQ(Page("d").total, 2);
+  EXPECT_TRUE(store_->CheckWritable().ok());
+}
+
+TEST_F(PostgresStoreTest, MigrationsAppliedTwiceAreANoOp) {
+  auto conn = pg::Conn::Connect(options_.url);
+  ASSERT_TRUE(conn.ok());
+  auto again = pg::Migrate(*conn);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->applied, 0);
+  EXPECT_GE(again->version, 2);
+  auto rows = conn->Exec("SELECT COUNT(*) FROM schema_migrations");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->Int(0, 0), again->version);
+}
+
+TEST_F(PostgresStoreTest, ConcurrentOpensMigrateOnceAndLeaseDistinctIdSlots) {
+  std::vector<std::unique_ptr<PostgresStore>> stores(4);
+  std::vector<std::thread> threads;
+  for (auto& s : stores) threads.emplace_back([&] { s = Open(); });
+  for (auto& t : threads) t.join();
+  std::set<int> slots = {store_->id_space().slot};
+  for (auto& s : stores) {
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->id_space().slots, PostgresStore::kIdSlots);
+    slots.insert(s->id_space().slot);
+  }
+  EXPECT_EQ(slots.size(), 5u);
+  // A closed store's slot is free again.
+  int freed = stores[0]->id_space().slot;
+  stores[0].reset();
+  auto reopened = Open();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->id_space().slot, freed);
+}
+
+TEST_F(PostgresStoreTest, TwoWritersOnOneDatabaseKeepCountsExact) {
+  auto second = Open();
+  ASSERT_NE(second, nullptr);
+  auto write = [&](PostgresStore* store, int64_t base) {
+    for (int b = 0; b < 20; ++b) {
+      std::vector<InteractionRecord> batch;
+      for (int i = 0; i < 10; ++i) {
+        // Both writers hit the same users' count rows, in different mixes.
+        batch.push_back(Rec(i % 2 ? "shared_a" : "shared_b", base + b * 100 + i * 2, "",
+                            std::string("t") + std::to_string(i % 3)));
+      }
+      EXPECT_TRUE(store->Append(batch).ok());
+    }
+  };
+  std::thread a(write, store_.get(), kT), b(write, second.get(), kT + 1);
+  a.join();
+  b.join();
+  EXPECT_EQ(Page("shared_a").total, 200);
+  EXPECT_EQ(Page("shared_b").total, 200);
+  int64_t threads_total = 0;
+  for (const char* t : {"t0", "t1", "t2"}) {
+    threads_total += Page("shared_a", 1, 0, std::string(t)).total + Page("shared_b", 1, 0, std::string(t)).total;
+  }
+  EXPECT_EQ(threads_total, 400);
+}
+
+TEST_F(PostgresStoreTest, RowLevelSecurityHidesOtherUsersFromTheApplicationRole) {
+  ASSERT_TRUE(store_->Append(std::vector<InteractionRecord>{Rec("alice", kT, "", std::string("secret")), Rec("bob", kT + 1)}).ok());
+  auto conn = pg::Conn::Connect(options_.url);  // the application role, as the server uses it
+  ASSERT_TRUE(conn.ok());
+  // No user set: nothing at all, not even counts.
+  auto none = conn->Exec("SELECT (SELECT COUNT(*) FROM interactions), (SELECT COUNT(*) FROM interaction_counts)");
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_EQ(none->Int(0, 0), 0);
+  EXPECT_EQ(none->Int(0, 1), 0);
+  // Bob's setting, a query with no user filter (the bug RLS guards against): only bob's rows.
+  pg::Query as_bob[] = {
+      {"SELECT set_config('omniflow.user_id', $1, true)", {std::string("bob")}},
+      {"SELECT user_id FROM interactions", {}},
+      {"SELECT user_id FROM interaction_counts", {}},
+  };
+  auto seen = conn->Transaction(as_bob);
+  ASSERT_TRUE(seen.ok()) << seen.status().message();
+  ASSERT_EQ((*seen)[1].rows(), 1);
+  EXPECT_EQ((*seen)[1].Text(0, 0), "bob");
+  for (int i = 0; i < (*seen)[2].rows(); ++i) EXPECT_EQ((*seen)[2].Text(i, 0), "bob");
+  // The setting ends with the transaction.
+  auto after = conn->Exec("SELECT COUNT(*) FROM interactions");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->Int(0, 0), 0);
+  // Writing another user's row under bob's setting is refused too.
+  pg::Query forge[] = {
+      {"SELECT set_config('omniflow.user_id', 'bob', true)", {}},
+      {"INSERT INTO interactions(user_id, ts_us, interaction_id, body) VALUES ('alice', 1, 'x', '{}')", {}},
+  };
+  EXPECT_FALSE(conn->Transaction(forge).ok());
+}
+
+}  // namespace
+}  // namespace omniflow
