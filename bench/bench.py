@@ -101,12 +101,13 @@ def stop_process(proc, sig=signal.SIGTERM, timeout=30):
 
 
 class Omniflow:
-    def __init__(self, binary, data_dir, log_path, store=None, log_level="info"):
+    def __init__(self, binary, data_dir, log_path, store=None, log_level="info", env=None,
+                 extra=()):
         self.port = free_port()
-        args = [binary, "serve", "--port", str(self.port), "--data-dir", data_dir]
+        args = [binary, "serve", "--port", str(self.port), "--data-dir", data_dir] + list(extra)
         if store:
             args += ["--store", store]
-        env = dict(os.environ, OMNIFLOW_LOG_LEVEL=log_level)
+        env = dict(os.environ, OMNIFLOW_LOG_LEVEL=log_level, **(env or {}))
         for k in list(env):
             if k.startswith("FUNCTION_CODE_") or k in ("OMNIFLOW_JWT_SECRET", "OMNIFLOW_ADMIN_KEY"):
                 del env[k]
@@ -137,7 +138,7 @@ class Omniflow:
 
 
 class Nginx:
-    def __init__(self):
+    def __init__(self, extra=""):
         self.dir = tempdir("omniflow-bench-nginx-")
         os.chmod(self.dir, 0o755)
         self.port = free_port()
@@ -155,9 +156,9 @@ http {
   fastcgi_temp_path %s/fastcgi;
   uwsgi_temp_path %s/uwsgi;
   scgi_temp_path %s/scgi;
-  server { listen 127.0.0.1:%d; location / { return 200; } }
+  server { listen 127.0.0.1:%d; %s location / { return 200; } }
 }
-""" % ((os.cpu_count() or 1,) + (self.dir,) * 7 + (self.port,)))
+""" % ((os.cpu_count() or 1,) + (self.dir,) * 7 + (self.port, extra)))
         self.proc = subprocess.Popen(["nginx", "-c", conf, "-p", self.dir, "-e",
                                       os.path.join(self.dir, "error.log")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -231,14 +232,14 @@ def parse_wrk(out):
     return r
 
 
-def wrk(url, seconds, threads=2, connections=64, script=None, headers=()):
+def wrk(url, seconds, threads=2, connections=64, script=None, headers=(), body=BODY_FILE):
     args = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds, "--latency"]
     if script:
         args += ["-s", script]
     for h in headers:
         args += ["-H", h]
     out = subprocess.run(args + [url], check=True, stdout=subprocess.PIPE, text=True,
-                         env=dict(os.environ, BENCH_BODY=BODY_FILE)).stdout
+                         env=dict(os.environ, BENCH_BODY=body)).stdout
     return parse_wrk(out)
 
 
@@ -459,10 +460,49 @@ def callgrind(args, results):
 
 
 def tool_call_handler(args, results):
+    """Latency of POST /api/tool_call_handler against a zero-latency scripted provider (nginx
+    answering every chat-completions request with the same text completion at once), with the
+    automatic interaction logging on and off (--no-agent-log); runs interleaved, medians."""
     if not os.path.exists(os.path.join(ROOT, "src", "api", "tool_call_handler.cpp")):
         results["tool_call_handler"] = None
         return
-    results["tool_call_handler"] = None  # filled in by the tool-call section when it exists
+    completion = json.dumps({
+        "id": "chatcmpl-1", "object": "chat.completion", "model": "scripted",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {
+            "role": "assistant", "content": "You have 3 tasks pending: review the roadmap, "
+                                            "book travel and reply to the vendor."}}],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}})
+    provider = Nginx(extra="location /v1/chat/completions { default_type application/json; "
+                           "return 200 '%s'; }" % completion.replace("'", "\\'"))
+    work = tempdir("omniflow-bench-tools-")
+    env = {"OMNIFLOW_LLM_BASE_URL": "http://127.0.0.1:%d/v1" % provider.port,
+           "OMNIFLOW_LLM_MODEL": "scripted", "OMNIFLOW_LLM_API_KEY": "bench"}
+    servers = {
+        "on": Omniflow(args.binary, os.path.join(work, "on"), os.path.join(work, "on.log"),
+                       env=env),
+        "off": Omniflow(args.binary, os.path.join(work, "off"), os.path.join(work, "off.log"),
+                        env=env, extra=["--no-agent-log"]),
+    }
+    body = os.path.join(work, "tool_call.json")
+    with open(body, "w") as f:
+        f.write(json.dumps({"message": "What tasks do I have?"}))
+    runs = {"on": [], "off": []}
+    for i in range(args.tool_rounds + 1):
+        for name, omni in servers.items():
+            r = wrk("http://127.0.0.1:%d/api/tool_call_handler" % omni.port, args.query_seconds,
+                    threads=1, connections=1, script=os.path.join(BENCH, "save.lua"),
+                    body=body)
+            if r["non2xx"] or r["errors"]:
+                raise RuntimeError("tool_call_handler (%s): %d non-2xx; see %s" % (
+                    name, r["non2xx"] + r["errors"], work))
+            if i > 0:  # the first round warms up
+                runs[name].append(r)
+    for omni in servers.values():
+        omni.stop()
+    results["tool_call_handler"] = {
+        k: {"p50": median_of(v, "p50"), "p99": median_of(v, "p99"),
+            "rps": median_of(v, "rps")} for k, v in runs.items()}
+    log("tool_call_handler %s" % results["tool_call_handler"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,10 +592,14 @@ def report(args, res):
     L.append("")
     if res.get("tool_call_handler"):
         t = res["tool_call_handler"]
-        L.append("| logging | p50 ms | p99 ms |")
-        L.append("|---|---:|---:|")
+        L.append("One connection, sequential requests (wrk -t1 -c1), %d interleaved rounds of %d s, "
+                 "medians; the provider is nginx answering a fixed completion at once." % (
+                     args.tool_rounds, args.query_seconds))
+        L.append("")
+        L.append("| interaction logging | p50 ms | p99 ms | req/s |")
+        L.append("|---|---:|---:|---:|")
         for k in ("on", "off"):
-            L.append("| %s | %.3f | %.3f |" % (k, t[k]["p50"], t[k]["p99"]))
+            L.append("| %s | %.3f | %.3f | %.0f |" % (k, t[k]["p50"], t[k]["p99"], t[k]["rps"]))
         L.append("")
         L.append("Overhead at p50: %.3f ms (target <= 0.2 ms): %s" % (
             t["on"]["p50"] - t["off"]["p50"], verdict(t["on"]["p50"] - t["off"]["p50"] <= 0.2)))
@@ -609,6 +653,7 @@ def main():
     ap.add_argument("--duration", type=int, default=10, help="seconds per ingest run")
     ap.add_argument("--history-n", type=int, default=1_000_000)
     ap.add_argument("--query-seconds", type=int, default=3)
+    ap.add_argument("--tool-rounds", type=int, default=3)
     ap.add_argument("--callgrind-small", type=int, default=1000)
     ap.add_argument("--callgrind-large", type=int, default=3000)
     ap.add_argument("--pg-backend", action="store_true",

@@ -4,6 +4,7 @@
 // difference of the instruction counts divided by the difference of N is the cost of one
 // save, free of start-up. Usage: bench_save_path BODY_FILE N [DATA_DIR]
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   {
     StoreOptions options;
     options.data_dir = dir;
+    if (const char* page = std::getenv("BENCH_PAGE_SIZE")) options.sqlite_page_size = std::atoi(page);
     Result<std::unique_ptr<InteractionStore>> store = InteractionStore::Open(options);
     if (!store.ok()) {
       std::fprintf(stderr, "%s\n", store.status().message().c_str());
@@ -52,7 +54,11 @@ int main(int argc, char** argv) {
     Writer writer(store->get(), WriterOptions{});
     IdGenerator ids(Clock::Real());
     Authenticator auth(AuthOptions{});
-    api::ApiContext context{store->get(), &writer, &ids, &auth};
+    api::ApiContext context;
+    context.store = store->get();
+    context.writer = &writer;
+    context.ids = &ids;
+    context.auth = &auth;
     http::Router router;
     api::RegisterRoutes(&context, &router);
 
@@ -65,6 +71,7 @@ int main(int argc, char** argv) {
                        {"X-User-Id", "bench_user_1"}};
     request.body = body;
 
+    const auto start = std::chrono::steady_clock::now();
     std::mutex mu;
     std::condition_variable cv;
     long pending = 0, failed = 0;
@@ -87,7 +94,8 @@ int main(int argc, char** argv) {
       done += batch;
     }
     writer.Stop();
-    std::printf("saves=%ld failed=%ld\n", n, failed);
+    std::printf("saves=%ld failed=%ld seconds=%.3f\n", n, failed,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (failed) return 1;
   }
   if (argc <= 3) std::filesystem::remove_all(dir);

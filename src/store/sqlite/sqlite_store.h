@@ -43,6 +43,7 @@ class SqliteStore final : public InteractionStore {
   // Writer side. REQUIRES: used only by Append's caller (one at a time).
   sqlite::Db writer_;
   sqlite::Stmt begin_, commit_, rollback_, insert_, count_;
+  std::string stored_;  // the compact body being inserted
   std::atomic<bool> last_append_ok_{true};
 
   std::mutex pool_mu_;
