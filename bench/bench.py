@@ -645,10 +645,10 @@ def report(args, res):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    build = os.path.join(ROOT, "build")
-    ap.add_argument("--binary", default=os.path.join(build, "omniflow"))
-    ap.add_argument("--save-binary", default=os.path.join(build, "bench_save_path"))
-    ap.add_argument("--floor-binary", default=os.path.join(build, "bench_sqlite_history"))
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--binary", help="default: BUILD_DIR/omniflow")
+    ap.add_argument("--save-binary", help="default: BUILD_DIR/bench_save_path")
+    ap.add_argument("--floor-binary", help="default: BUILD_DIR/bench_sqlite_history")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--duration", type=int, default=10, help="seconds per ingest run")
     ap.add_argument("--history-n", type=int, default=1_000_000)
@@ -656,11 +656,16 @@ def main():
     ap.add_argument("--tool-rounds", type=int, default=3)
     ap.add_argument("--callgrind-small", type=int, default=1000)
     ap.add_argument("--callgrind-large", type=int, default=3000)
-    ap.add_argument("--pg-backend", action="store_true",
-                    help="also run omniflow with --store postgresql://")
+    ap.add_argument("--no-pg-backend", dest="pg_backend", action="store_false",
+                    help="skip omniflow with --store postgresql:// (left out anyway when the "
+                         "binary cannot serve from PostgreSQL)")
     ap.add_argument("--only", default="ingest,history,startup,callgrind,tools")
     ap.add_argument("--out", default=os.path.join(BENCH, "results", "latest.md"))
     args = ap.parse_args()
+    build = os.path.abspath(args.build_dir)
+    args.binary = args.binary or os.path.join(build, "omniflow")
+    args.save_binary = args.save_binary or os.path.join(build, "bench_save_path")
+    args.floor_binary = args.floor_binary or os.path.join(build, "bench_sqlite_history")
     only = set(args.only.split(","))
 
     def on_signal(signum, frame):

@@ -11,7 +11,7 @@ case "${1:-build}" in
   build) ;;
   test) extra=(python3 postgresql) ;;
   postgres) extra=(python3 postgresql) ;;
-  bench) extra=(wrk nginx-light postgresql postgresql-contrib valgrind hyperfine) ;;
+  bench) extra=(python3 wrk nginx-light postgresql postgresql-contrib valgrind) ;;
   *) echo "usage: $0 [build|test|postgres|bench]" >&2; exit 2 ;;
 esac
 
