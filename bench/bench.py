@@ -419,15 +419,22 @@ def history(args, results):
         ("offset", "limit=50&offset=%d" % depth),
         ("cursor", "limit=50&cursor=%s" % cursor),
     ]
-    res = {}
-    for name, q in queries:
-        r = wrk("http://127.0.0.1:%d/api/get_interaction_history?%s" % (omni.port, q),
-                args.query_seconds, threads=1, connections=1, headers=["X-User-Id: " + HIST_USER])
-        if r["non2xx"] or r["errors"]:
-            raise RuntimeError("history %s: %d non-2xx" % (name, r["non2xx"] + r["errors"]))
-        res[name] = {"p50": r["p50"], "p99": r["p99"], "n": r["requests"]}
-        log("history %-7s p50 %.3f ms p99 %.3f ms (%d requests)" % (name, r["p50"], r["p99"],
-                                                                    r["requests"]))
+    # /healthz through the same client: the HTTP round trip alone, i.e. what this machine's
+    # scheduling adds to every request's tail.
+    urls = [(name, "/api/get_interaction_history?" + q) for name, q in queries]
+    urls.append(("healthz", "/healthz"))
+    runs = {name: [] for name, _ in urls}
+    for i in range(args.history_rounds):
+        for name, path in urls:
+            r = wrk("http://127.0.0.1:%d%s" % (omni.port, path), args.query_seconds, threads=1,
+                    connections=1, headers=["X-User-Id: " + HIST_USER])
+            if r["non2xx"] or r["errors"]:
+                raise RuntimeError("history %s: %d non-2xx" % (name, r["non2xx"] + r["errors"]))
+            runs[name].append(r)
+            log("history round %d %-7s p50 %.3f ms p99 %.3f ms (%d requests)" % (
+                i + 1, name, r["p50"], r["p99"], r["requests"]))
+    res = {name: {"p50": median_of(rs, "p50"), "p99": median_of(rs, "p99"),
+                  "n": sum(r["requests"] for r in rs)} for name, rs in runs.items()}
     omni.stop()
     out = subprocess.run([args.floor_binary, db, HIST_USER, RARE_THREAD, cursor_ts, cursor_id,
                           str(args.query_seconds)], check=True, stdout=subprocess.PIPE,
@@ -534,6 +541,10 @@ def report(args, res):
         datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), machine(), args.rounds,
         args.duration))
     L.append("")
+    L.append("Load average (1/5/15 min) at the start: %s, at the end: %s. The machine is shared: "
+             "only ratios measured side by side in one run are meaningful." % (
+                 " ".join(res.get("loadavg_start", [])), " ".join(res.get("loadavg_end", []))))
+    L.append("")
     if "ingest" in res:
         raw = os.path.getsize(BODY_FILE)
         L.append("## 1. Ingest: POST %d-byte interaction, wrk 2 threads x 64 connections" % raw)
@@ -587,6 +598,14 @@ def report(args, res):
                 target += " " + verdict(v["p99"] <= 2.0)
             L.append("| %s | %.3f | %.3f | %.3f | %.3f | %s |" % (
                 labels[k][0], v["p50"], v["p99"], v["floor_p50"], v["floor_p99"], target))
+        v = h["healthz"]
+        L.append("| `GET /healthz` (no query: the HTTP round trip alone) | %.3f | %.3f | | | |" % (
+            v["p50"], v["p99"]))
+        L.append("")
+        L.append("omniflow columns: wrk -t1 -c1 (one request at a time), %d interleaved rounds of "
+                 "%d s per query, medians of the rounds' p50 and p99. Floor: the same SQL "
+                 "(count + page) on the same file through the sqlite3 C API in one process." % (
+                     args.history_rounds, args.query_seconds))
         L.append("")
     L.append("## 3. tool_call_handler latency, logging on vs off")
     L.append("")
@@ -652,8 +671,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--duration", type=int, default=10, help="seconds per ingest run")
     ap.add_argument("--history-n", type=int, default=1_000_000)
-    ap.add_argument("--query-seconds", type=int, default=3)
+    ap.add_argument("--query-seconds", type=int, default=2)
     ap.add_argument("--tool-rounds", type=int, default=3)
+    ap.add_argument("--history-rounds", type=int, default=3)
     ap.add_argument("--callgrind-small", type=int, default=1000)
     ap.add_argument("--callgrind-large", type=int, default=3000)
     ap.add_argument("--no-pg-backend", dest="pg_backend", action="store_false",
@@ -672,7 +692,7 @@ def main():
         raise KeyboardInterrupt()
     signal.signal(signal.SIGTERM, on_signal)
 
-    res = {}
+    res = {"loadavg_start": open("/proc/loadavg").read().split()[:3]}
     started = time.time()
     try:
         if "ingest" in only:
@@ -695,6 +715,7 @@ def main():
             callgrind(args, res)
     finally:
         CLEANUP.run()
+    res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     text = report(args, res)
     text += "\nWhole run: %.0f s.\n" % (time.time() - started)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
