@@ -538,7 +538,7 @@ def report(args, res):
     L.append("# omniflow benchmark (`make bench`)")
     L.append("")
     L.append("Run %s on %s. Ingest: %d interleaved rounds of %d s per target, medians." % (
-        datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), machine(), args.rounds,
+        res.get("date", "?"), machine(), args.rounds,
         args.duration))
     L.append("")
     L.append("Load average (1/5/15 min) at the start: %s, at the end: %s. The machine is shared: "
@@ -633,7 +633,7 @@ def report(args, res):
                        ("storage_history", "storage of the 1M-interaction store")):
         if key in res:
             s = res[key]
-            L.append("| %s: %.0f bytes/interaction vs %.0f raw JSON bytes (%d rows) | %.2fx | "
+            L.append("| %s: %.0f bytes/interaction vs %.0f raw JSON bytes (%d rows) | %.3fx | "
                      "<= 1.2x | %s |" % (label, s["bytes_per_row"], s["raw"], s["rows"],
                                          s["ratio"], verdict(s["ratio"] <= 1.2)))
     if "peak_rss_mb" in res:
@@ -681,6 +681,7 @@ def main():
                          "binary cannot serve from PostgreSQL)")
     ap.add_argument("--only", default="ingest,history,startup,callgrind,tools")
     ap.add_argument("--out", default=os.path.join(BENCH, "results", "latest.md"))
+    ap.add_argument("--from-json", help="only render the report of an earlier run's latest.json")
     args = ap.parse_args()
     build = os.path.abspath(args.build_dir)
     args.binary = args.binary or os.path.join(build, "omniflow")
@@ -692,7 +693,18 @@ def main():
         raise KeyboardInterrupt()
     signal.signal(signal.SIGTERM, on_signal)
 
-    res = {"loadavg_start": open("/proc/loadavg").read().split()[:3]}
+    if args.from_json:
+        with open(args.from_json) as f:
+            res = json.load(f)
+        for k, v in res.get("args", {}).items():
+            setattr(args, k, v)
+        text = report(args, res) + "\nWhole run: %.0f s.\n" % res.get("seconds", 0)
+        with open(args.out, "w") as f:
+            f.write(text)
+        print(text)
+        return
+    res = {"loadavg_start": open("/proc/loadavg").read().split()[:3],
+           "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")}
     started = time.time()
     try:
         if "ingest" in only:
@@ -716,8 +728,12 @@ def main():
     finally:
         CLEANUP.run()
     res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    res["seconds"] = time.time() - started
+    res["args"] = {k: getattr(args, k) for k in ("rounds", "duration", "query_seconds",
+                                                  "history_rounds", "tool_rounds",
+                                                  "callgrind_small", "callgrind_large")}
     text = report(args, res)
-    text += "\nWhole run: %.0f s.\n" % (time.time() - started)
+    text += "\nWhole run: %.0f s.\n" % res["seconds"]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write(text)
