@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7071
 DATA_DIR ?= ./data
 
-.PHONY: all deps build run test test-asan test-tsan fuzz soak bench clean
+.PHONY: all deps build run demo test test-asan test-tsan fuzz soak bench clean
 
 all: build
 
@@ -20,8 +20,13 @@ build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: build
-	@echo "omniflow: http://$(HOST):$(PORT)  (data in $(DATA_DIR); Ctrl-C stops)"
+	@echo "omniflow: API and dashboard at http://$(HOST):$(PORT)/  (data in $(DATA_DIR); Ctrl-C stops)"
+	@[ -s $(DATA_DIR)/omniflow.db ] || echo "omniflow: the store is empty; 'make demo' fills it with demo data for the dashboard"
 	$(BUILD_DIR)/omniflow serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+
+# A realistic multilingual demo set for the dashboard (20,000 interactions), into DATA_DIR.
+demo: build
+	$(BUILD_DIR)/omniflow demo-data --data-dir $(DATA_DIR)
 
 test: build
 	@bash scripts/install-deps.sh test
@@ -36,7 +41,7 @@ test-asan: deps
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
 
 # The concurrency tests under ThreadSanitizer.
-TSAN_TESTS ?= Concurrent|Writer|IdGenerator|Sigterm|CrashSafety|Idle
+TSAN_TESTS ?= Concurrent|Writer|IdGenerator|Sigterm|CrashSafety|Idle|ToolCallHandler|Spool|ProxyRouter
 test-tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOMNIFLOW_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS)
@@ -45,7 +50,7 @@ test-tsan: deps
 
 # Each libFuzzer target for FUZZ_SECONDS, starting from its committed seed corpus.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS = save_body query token http_request
+FUZZ_TARGETS = save_body query token http_request completion
 fuzz: deps
 	@command -v clang++ >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev >/dev/null)
 	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DOMNIFLOW_FUZZ=ON -DOMNIFLOW_BUILD_TESTS=OFF

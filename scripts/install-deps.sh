@@ -7,11 +7,18 @@ build=(g++ cmake ninja-build ccache pkg-config
        libboost1.74-dev libsimdjson-dev libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev
        libcli11-dev libcurl4-openssl-dev libgtest-dev sqlite3 libpq-dev)
 extra=()
+# The dashboard (web/) is built with npm and Vite: Debian's nodejs and npm, only when no node or
+# npm is on the PATH already (a newer Node from elsewhere is fine).
+command -v node >/dev/null || extra+=(nodejs)
+command -v npm >/dev/null || extra+=(npm)
 case "${1:-build}" in
   build) ;;
-  test) extra=(python3 postgresql) ;;
-  postgres) extra=(python3 postgresql) ;;
-  bench) extra=(python3 wrk nginx-light postgresql postgresql-contrib valgrind) ;;
+  # chromium: the headless browser the dashboard tests drive (through npm's playwright-core);
+  # fonts-droid-fallback: CJK glyphs, so its screenshots show Japanese text. postgresql: the
+  # throwaway cluster of the PostgreSQL test pass (scripts/test-postgres.sh).
+  test) extra+=(python3 chromium fonts-droid-fallback postgresql) ;;
+  postgres) extra+=(python3 postgresql) ;;
+  bench) extra+=(python3 wrk nginx-light postgresql postgresql-contrib valgrind) ;;
   *) echo "usage: $0 [build|test|postgres|bench]" >&2; exit 2 ;;
 esac
 

@@ -317,6 +317,25 @@ TEST(ToolCallHandler, ProviderUnreachableIs502) {
   EXPECT_EQ(s.client->Get("/healthz").status, 200);
 }
 
+TEST(ToolCallHandler, SpeaksAzureOpenAiWithApiKeyAndApiVersion) {
+  FakeLlm llm;
+  llm.PushText("from azure");
+  ServerConfig config;
+  config.env = {{"OMNIFLOW_LLM_BASE_URL", llm.base_url() + "/openai/deployments/my-gpt"},
+                {"OMNIFLOW_LLM_API_VERSION", "2024-10-21"},
+                {"OMNIFLOW_LLM_API_KEY", "azure-key-42"}};
+  RunningServer s(config);
+  HttpResponse r = s.client->Post("/api/tool_call_handler", Message("hi"), As("az"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(r.Json()["response"]), "from azure");
+  ASSERT_EQ(llm.request_headers().size(), 1u);
+  const std::string head = llm.request_headers()[0];
+  EXPECT_EQ(head.rfind("POST /v1/openai/deployments/my-gpt/chat/completions?api-version=2024-10-21 HTTP/1.1", 0), 0u) << head;
+  EXPECT_NE(head.find("api-key: azure-key-42"), std::string::npos) << head;
+  EXPECT_EQ(head.find("Authorization"), std::string::npos) << head;
+  EXPECT_EQ(llm.requests()[0].find("\"model\""), std::string::npos) << "the deployment names the model";
+}
+
 TEST(ToolCallHandler, ValidatesTheRequest) {
   FakeLlm llm;
   RunningServer s(WithProvider(llm));
@@ -395,6 +414,8 @@ TEST(DataFunctions, NeedTheirFunctionKeysWhenSet) {
   EXPECT_EQ(c.Get("/api/get_data?target_blob_name=t.json", As("u")).status, 401);
 }
 
+// SQLite only: the store's disk is a small tmpfs under the data dir, where a PostgreSQL store
+// does not live; ctest's PostgreSQL pass leaves it out (TEST_FILTER in CMakeLists.txt).
 TEST(ToolCallHandler, LoggingFailureNeverFailsTheAnswerAndTheSpoolIsReplayed) {
   SmallDisk disk("1m");
   if (!disk.mounted()) GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";
@@ -434,6 +455,7 @@ TEST(ToolCallHandler, LoggingFailureNeverFailsTheAnswerAndTheSpoolIsReplayed) {
   for (const std::string& id : answered) EXPECT_NE(spooled.find(id), std::string::npos) << id;
   EXPECT_NE(s.server->Log().find("event=interaction_spooled"), std::string::npos);
 
+
   // Space returns: the replay loop moves them into the store by itself.
   std::filesystem::remove(disk.path() + "/filler");
   std::filesystem::remove(disk.path() + "/filler-tail");
@@ -442,6 +464,10 @@ TEST(ToolCallHandler, LoggingFailureNeverFailsTheAnswerAndTheSpoolIsReplayed) {
     EXPECT_EQ(s.client->Get("/api/interactions/" + id, As("fay")).status, 200) << id;
   }
   EXPECT_EQ(IntAt(history.Json(), "total"), 3) << "replayed exactly once";
+  HttpResponse health = s.client->Get("/healthz");
+  ASSERT_EQ(health.status, 200) << health.body;
+  EXPECT_EQ(IntAt(health.Json()["assistant_log"], "spooled"), 3) << health.body;
+  EXPECT_EQ(IntAt(health.Json()["assistant_log"], "lost"), 0) << health.body;
   for (int i = 0; i < 100 && !SpoolContents(spool.path()).empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -47,6 +47,8 @@ struct AckedEntry {
   std::string user, entry_id;
 };
 
+// SQLite only: it checks the SQLite file in the data dir; ctest's PostgreSQL pass leaves it
+// out (TEST_FILTER in CMakeLists.txt).
 TEST(CrashSafety, EveryAcknowledgedSaveSurvivesSigkill) {
   TempDir dir;
   // tool_call_handler traffic too: each message makes the model add one entry, then answer.

@@ -170,6 +170,30 @@ std::vector<Case> HostileCases() {
     c.push_back({"query " + q, "GET /api/get_interaction_history?" + q + " HTTP/1.1\r\nHost: x\r\nX-User-Id: " +
                                    std::string(kUser) + "\r\n\r\n"});
   }
+  // The assistant's endpoints: tool_call_handler and the data functions.
+  auto post_to = [](const std::string& path, const std::string& body) {
+    return "POST " + path + " HTTP/1.1\r\nHost: x\r\nX-User-Id: " + std::string(kUser) +
+           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
+  };
+  for (const std::string& body : {std::string("{\"message\":"), std::string("{\"message\":\"\xff\"}"),
+                                  std::string("{\"message\":[\"a\"]}"), std::string("{\"message\":\"a\",\"thread_id\":\"../../x\"}"),
+                                  std::string("{\"message\":\"a\",\"user_id\":\"a' OR 1=1 --\"}"),
+                                  std::string("{\"message\":\"a\",\"user_id\":\"other\"}"), Nest(100, "[", "]", "1")}) {
+    c.push_back({"tool_call_handler body " + std::to_string(c.size()), post_to("/api/tool_call_handler", body)});
+  }
+  for (const std::string& name : {std::string("../../etc/passwd"), std::string("x.json/../../y.json"),
+                                  std::string("tasks.json\\u0000"), std::string("C:\\\\x.json"),
+                                  std::string("'; DROP TABLE data_entries; --.json")}) {
+    c.push_back({"add_new_data name " + name, post_to("/api/add_new_data",
+        "{\"target_blob_name\":\"" + name + "\",\"new_entry\":{\"a\":1}}")});
+    c.push_back({"get_data name " + name, "GET /api/get_data?target_blob_name=" + name +
+                 " HTTP/1.1\r\nHost: x\r\nX-User-Id: " + std::string(kUser) + "\r\n\r\n"});
+  }
+  c.push_back({"add_new_data not an object", post_to("/api/add_new_data", "[]")});
+  c.push_back({"update_data truncated", post_to("/api/update_data", "{\"target_blob_name\":\"t.json\",\"entry_id\"")});
+  c.push_back({"router to itself", "GET /api/proxy_router/proxy_router HTTP/1.1\r\nHost: x\r\nX-User-Id: " +
+                                   std::string(kUser) + "\r\n\r\n"});
   return c;
 }
 
@@ -198,6 +222,8 @@ TEST(Hostile, EveryCaseIs4xxOrClosedAndStoresNothing) {
   int64_t total = -1;
   total = IntAt(r.Json(), "total");
   EXPECT_EQ(total, 0) << r.body.substr(0, 500);
+  HttpResponse data = s.client->Get("/api/list_data", As(kUser));
+  EXPECT_EQ(data.body.find("\"name\""), std::string::npos) << data.body;
   std::printf("hostile cases: %zu (closed without a response: %d)\n", cases.size(), closed);
 }
 

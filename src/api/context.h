@@ -12,6 +12,7 @@
 #include "auth/auth.h"
 #include "core/ids.h"
 #include "http/router.h"
+#include "store/analytics_store.h"
 #include "store/data_store.h"
 #include "store/interaction_store.h"
 #include "store/writer.h"
@@ -43,6 +44,7 @@ struct ApiContext {
   DataStore* data = nullptr;
   AssistantContext assistant;
   RouterContext proxy;
+  AnalyticsStore* analytics = nullptr;  // stats, search, feedback (issue 7)
 };
 
 // Registers every endpoint of the API on `router`. `context` must outlive the router.

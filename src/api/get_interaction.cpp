@@ -1,3 +1,4 @@
+#include "api/analytics_json.h"
 #include "api/handlers.h"
 #include "api/respond.h"
 #include "core/query.h"
@@ -37,7 +38,14 @@ void GetInteraction(const ApiContext& context, const http::Request& request,
   }
   std::string body;
   body.reserve(found->size() + 40);
-  body.append("{\"status\":\"success\",\"interaction\":").append(*found).push_back('}');
+  body.append("{\"status\":\"success\",\"interaction\":").append(*found);
+  if (context.analytics) {
+    Result<std::optional<Feedback>> feedback =
+        context.analytics->GetFeedback(identity->user_id, std::string(id));
+    body.append(",\"feedback\":");
+    AppendFeedbackJson(&body, feedback.ok() ? *feedback : std::nullopt);
+  }
+  body.push_back('}');
   respond(JsonResponse(200, std::move(body), identity->user_id));
 }
 

@@ -6,7 +6,21 @@ namespace omniflow::api {
 void Healthz(const ApiContext& context, const http::Request&, http::Respond respond) {
   Status s = context.store->CheckWritable();
   if (!s.ok()) return respond(ErrorFrom(Status::Unavailable("store is not writable: " + s.message())));
-  respond(JsonResponse(200, "{\"status\":\"ok\"}"));
+  // Counters an operator watches: saves committed, waiting and refused; interactions of the
+  // assistant that went to the spool because the store could not take them, and any lost.
+  std::string body = "{\"status\":\"ok\"";
+  if (context.writer != nullptr) {
+    body += ",\"writer\":{\"committed\":" + std::to_string(context.writer->committed()) +
+            ",\"queued\":" + std::to_string(context.writer->queued()) +
+            ",\"rejected\":" + std::to_string(context.writer->rejected()) +
+            ",\"failed\":" + std::to_string(context.writer->failed()) + "}";
+  }
+  if (context.assistant.logger != nullptr) {
+    body += ",\"assistant_log\":{\"spooled\":" + std::to_string(context.assistant.logger->spooled()) +
+            ",\"lost\":" + std::to_string(context.assistant.logger->lost()) + "}";
+  }
+  body.push_back('}');
+  respond(JsonResponse(200, std::move(body)));
 }
 
 }  // namespace omniflow::api

@@ -1,4 +1,5 @@
 #include "api/context.h"
+#include "api/analytics_handlers.h"
 #include "api/handlers.h"
 
 namespace omniflow::api {
@@ -23,6 +24,17 @@ void RegisterRoutes(const ApiContext* context, http::Router* router) {
     router->Add(method, "/api/proxy_router", bind(&ProxyRouter));
   }
   router->Add("GET", "/healthz", bind(&Healthz));
+  // Analytics (issue 7) and the embedded dashboard.
+  router->Add("GET", "/api/stats", bind(&GetStats));
+  router->Add("GET", "/api/users", bind(&ListUsers));
+  router->Add("GET", "/api/threads", bind(&ListThreads));
+  router->Add("GET", "/api/threads/", bind(&GetThread));
+  router->Add("GET", "/api/search", bind(&Search));
+  router->Add("POST", "/api/interactions/", bind(&SetFeedback));
+  router->Add("GET", "/", bind(&WebAsset));
+  router->Add("GET", "/index.html", bind(&WebAsset));
+  router->Add("GET", "/favicon.svg", bind(&WebAsset));
+  router->Add("GET", "/assets/", bind(&WebAsset));
 }
 
 }  // namespace omniflow::api

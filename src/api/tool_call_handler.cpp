@@ -1,6 +1,5 @@
 // POST /api/tool_call_handler: runs one message through the LLM with the data tools, answers,
 // and logs the whole interaction without making the answer wait for the disk.
-#include <openssl/rand.h>
 #include <simdjson.h>
 
 #include <chrono>
@@ -67,18 +66,6 @@ Result<MessageRequest> ParseMessageRequest(std::string_view body) {
   return out;
 }
 
-std::string NewThreadId() {
-  unsigned char bytes[12];
-  RAND_bytes(bytes, sizeof bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "thread_";
-  for (unsigned char b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
-  return id;
-}
-
 }  // namespace
 
 void ToolCallHandler(const ApiContext& context, const http::Request& request,
@@ -118,7 +105,7 @@ void ToolCallHandler(const ApiContext& context, const http::Request& request,
   }
 
   auto job = std::make_shared<MessageRequest>(std::move(*parsed));
-  if (!job->thread_id) job->thread_id = NewThreadId();
+  if (!job->thread_id) job->thread_id = RandomId("thread_", 12);
   std::string user = identity->user_id;
   const ApiContext* ctx = &context;
   Status posted = assistant.workers->Post([ctx, job, user, respond, started]() {

@@ -17,11 +17,13 @@
 #include "api/context.h"
 #include "auth/auth.h"
 #include "auth/jwt.h"
+#include "cli/demo_data.h"
 #include "cli/import.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/validate.h"
 #include "http/server.h"
+#include "store/analytics_store.h"
 #include "store/data_store.h"
 #include "store/interaction_store.h"
 #include "store/writer.h"
@@ -116,6 +118,18 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   const IdSpace id_space = (*store)->id_space();
   IdGenerator ids(Clock::Real(), id_space.slot, id_space.slots);
   Authenticator auth(std::move(auth_options));
+  // Analytics (stats, search, feedback, the dashboard's data) where the store supports them; a
+  // backend without them still serves everything else, and the analytics API answers 503.
+  Result<std::unique_ptr<AnalyticsStore>> analytics = AnalyticsStore::Open(store_options);
+  if (!analytics.ok()) {
+    if (analytics.status().code() != Status::Code::kInvalidArgument) {
+      std::cerr << "omniflow: cannot open the analytics store: " << analytics.status().message()
+                << "\n";
+      return 1;
+    }
+    spdlog::warn("event=analytics_unavailable msg=\"{}\"", analytics.status().message());
+    analytics = std::unique_ptr<AnalyticsStore>();
+  }
   agent::ProviderOptions provider_options = agent::ProviderOptions::FromEnvironment();
   std::unique_ptr<agent::ChatProvider> provider;
   if (provider_options.Configured()) {
@@ -133,6 +147,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   context.ids = &ids;
   context.auth = &auth;
   context.data = data->get();
+  context.analytics = analytics->get();
   context.assistant.provider = provider.get();
   context.assistant.options.max_tool_rounds = assistant.max_tool_rounds;
   context.assistant.options.model = provider_options.model;
@@ -204,6 +219,36 @@ int RunMigrate(const StoreOptions& store_options) {
   }
   std::cout << "applied " << report->applied << " migration" << (report->applied == 1 ? "" : "s")
             << "; schema version " << report->version << "\n";
+  return 0;
+}
+
+int RunDemoData(StoreOptions store_options, int64_t count, int users, int days) {
+  Result<std::unique_ptr<InteractionStore>> store = InteractionStore::Open(store_options);
+  if (!store.ok()) {
+    std::cerr << "omniflow: cannot open the store: " << store.status().message() << "\n";
+    return 1;
+  }
+  Result<std::unique_ptr<AnalyticsStore>> analytics = AnalyticsStore::Open(store_options);
+  if (!analytics.ok()) {
+    std::cerr << "omniflow: cannot open the analytics store: " << analytics.status().message()
+              << "\n";
+    return 1;
+  }
+  DemoOptions options;
+  options.interactions = count;
+  options.users = users;
+  options.days = days;
+  options.progress = [](int64_t written, int64_t total) {
+    std::cerr << "\rdemo-data: " << written << " / " << total << " interactions" << std::flush;
+  };
+  Result<int64_t> written = GenerateDemoData(options, store->get(), analytics->get());
+  std::cerr << "\n";
+  if (!written.ok()) {
+    std::cerr << "omniflow: demo-data stopped: " << written.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "wrote " << *written << " demo interactions for " << users << " users into "
+            << (*store)->Describe() << "\n";
   return 0;
 }
 
@@ -307,6 +352,21 @@ int main(int argc, char** argv) {
                       "Store URL (default: SQLite in --data-dir; postgresql://... for PostgreSQL)")
       ->envname("OMNIFLOW_STORE");
 
+  int64_t demo_count = 20000;
+  int demo_users = 40;
+  int demo_days = 30;
+  auto* demo = app.add_subcommand(
+      "demo-data", "Fill the store with a multilingual demo set (threads, tool calls, feedback)");
+  demo->add_option("--data-dir", store_options.data_dir, "Directory of the embedded store")
+      ->envname("OMNIFLOW_DATA_DIR")->capture_default_str();
+  demo->add_option("--store", store_options.url, "Store URL")->envname("OMNIFLOW_STORE");
+  demo->add_option("--count", demo_count, "Interactions to generate")
+      ->check(CLI::Range(int64_t{1}, int64_t{10000000}))->capture_default_str();
+  demo->add_option("--users", demo_users, "Distinct users")
+      ->check(CLI::Range(1, 100000))->capture_default_str();
+  demo->add_option("--days", demo_days, "Days of history, ending now")
+      ->check(CLI::Range(1, 3650))->capture_default_str();
+
   std::string token_sub;
   int64_t token_ttl = 3600;
   auto* token = app.add_subcommand("token", "Print an HS256 user token signed with OMNIFLOW_JWT_SECRET");
@@ -324,5 +384,6 @@ int main(int argc, char** argv) {
   if (*import) return RunImport(import_path, store_options, import_batch);
   if (*migrate) return RunMigrate(store_options);
   if (*token) return RunToken(token_sub, token_ttl);
+  if (*demo) return RunDemoData(store_options, demo_count, demo_users, demo_days);
   return 2;
 }

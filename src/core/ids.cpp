@@ -1,5 +1,7 @@
 #include "core/ids.h"
 
+#include <openssl/rand.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -161,6 +163,18 @@ bool TimestampOfInteractionId(std::string_view id, int64_t* ts_us) {
   iso.append(id.substr(15, 2)).append(":").append(id.substr(17, 2)).append(".");
   iso.append(id.substr(20, 6)).append("Z");
   return ParseTimestamp(iso, ts_us);
+}
+
+std::string RandomId(std::string_view prefix, size_t bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string random(bytes, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(random.data()), static_cast<int>(bytes));
+  std::string id(prefix);
+  for (unsigned char b : random) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 15]);
+  }
+  return id;
 }
 
 }  // namespace omniflow

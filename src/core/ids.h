@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace omniflow {
 
@@ -42,6 +43,10 @@ class IdGenerator {
   std::mutex mu_;
   int64_t last_us_ = 0;  // GUARDED_BY(mu_)
 };
+
+// `prefix` followed by `bytes` random bytes (OpenSSL's CSPRNG) in lower-case hex: ids that must
+// not be guessable, e.g. RandomId("thread_", 12). Thread-safe.
+std::string RandomId(std::string_view prefix, size_t bytes);
 
 // Formatting and parsing helpers. FormatTimestamp gives ISO 8601 UTC with microseconds.
 std::string FormatTimestamp(int64_t ts_us);

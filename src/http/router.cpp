@@ -33,7 +33,7 @@ Response ErrorResponse(int status, std::string_view message) {
 }
 
 void Router::Add(std::string_view method, std::string path, Handler handler) {
-  bool prefix = !path.empty() && path.back() == '/';
+  bool prefix = path.size() > 1 && path.back() == '/';  // "/" alone is exact
   routes_.push_back(Route{std::string(method), std::move(path), prefix, std::move(handler)});
 }
 

@@ -14,7 +14,8 @@ namespace omniflow::http {
 
 class Router {
  public:
-  // `path` is exact unless it ends in '/', in which case it matches every path below it.
+  // `path` is exact unless it ends in '/' (and is not "/" itself), in which case it matches
+  // every path below it.
   void Add(std::string_view method, std::string path, Handler handler);
   void Dispatch(const Request& request, Respond respond) const;
 

@@ -75,8 +75,10 @@ std::string TestStoreUrl(const std::string& data_dir) {
   Result<pg::Conn> conn = pg::Conn::Connect(admin);
   if (conn.ok()) {
     Result<pg::Res> made = conn->Exec("CREATE DATABASE " + db + " OWNER " + kAppRole);
-    // Already there: another server or command on the same data dir made it.
-    if (!made.ok() && made.status().message().find("42P04") == std::string::npos) {
+    // Already there: another server or command on the same data dir made it (23505 when both
+    // created it at the same moment).
+    const std::string& why = made.status().message();
+    if (!made.ok() && why.find("42P04") == std::string::npos && why.find("23505") == std::string::npos) {
       std::fprintf(stderr, "cannot create test database %s: %s\n", db.c_str(),
                    made.status().message().c_str());
     }

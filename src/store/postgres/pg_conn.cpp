@@ -29,6 +29,14 @@ int64_t Res::Int(int row, int col) const {
   return v;
 }
 
+int64_t Res::affected() const {
+  if (!r_) return 0;
+  std::string_view text = PQcmdTuples(r_);
+  int64_t v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
 Status ErrorStatus(PGconn* conn, const PGresult* result, std::string_view what) {
   std::string state;
   std::string message;

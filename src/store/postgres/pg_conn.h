@@ -33,6 +33,8 @@ class Res {
   std::string_view Text(int row, int col) const;
   int64_t Int(int row, int col) const;
   bool IsNull(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+  // Rows an INSERT, UPDATE or DELETE touched.
+  int64_t affected() const;
   PGresult* get() const { return r_; }
 
  private:

@@ -44,6 +44,11 @@ constexpr const char* kMigrations[] = {
       USING (user_id = current_setting('omniflow.user_id', true));
     CREATE POLICY counts_writer ON interaction_counts
       USING (current_setting('omniflow.writer', true) = 'on');
+    -- Id slots (core/ids.h): each running server leases one, renewing it while it lives.
+    CREATE TABLE id_slots(
+      slot integer PRIMARY KEY,
+      holder text NOT NULL,
+      expires_at timestamptz NOT NULL);
     )sql",
     // 2: the per-user JSON documents of the data tools (tasks.json, notes.json, ...). seq keeps
     // insertion order across servers without locking.
@@ -61,9 +66,80 @@ constexpr const char* kMigrations[] = {
     CREATE POLICY data_of_user ON data_entries
       USING (user_id = current_setting('omniflow.user_id', true));
     )sql",
+    // 3: analytics (store/analytics_store.h). Aggregates are computed at query time from these
+    // indexes; the kept counts learn each user's and thread's first and last interaction;
+    // search matches omniflow_search_text(body) (no trigram index: see docs/scaling.md);
+    // feedback. Analytics over every user (the admin's view) set
+    // omniflow.admin, which permits reading, never writing.
+    R"sql(
+    -- The stored body as jsonb, for analytics. jsonb cannot hold \u0000 (text cannot hold
+    -- NUL), so such bodies are read with U+FFFD in its place; a body jsonb refuses otherwise
+    -- reads as {}. Never fails, so that no save and no report can fail on hostile content.
+    CREATE FUNCTION omniflow_doc(body text) RETURNS jsonb
+      LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $f$
+    BEGIN
+      RETURN body::jsonb;
+    EXCEPTION WHEN others THEN
+      BEGIN
+        RETURN replace(body, '\u0000', '\ufffd')::jsonb;
+      EXCEPTION WHEN others THEN
+        RETURN '{}'::jsonb;
+      END;
+    END $f$;
+    -- What search matches: the user's message and the assistant's response, ASCII lower-cased
+    -- (as SQLite's lower()), one per line.
+    CREATE FUNCTION omniflow_search_text(body text) RETURNS text
+      LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $f$
+    DECLARE
+      doc jsonb := omniflow_doc(body);
+    BEGIN
+      RETURN lower(COALESCE(doc ->> 'user_message', '') COLLATE "C") || E'\n' ||
+             lower(COALESCE(doc ->> 'assistant_response', '') COLLATE "C");
+    END $f$;
+    ALTER TABLE interaction_counts
+      ADD COLUMN first_us bigint, ADD COLUMN first_id text COLLATE "C",
+      ADD COLUMN last_us bigint, ADD COLUMN last_id text COLLATE "C";
+    CREATE INDEX interaction_counts_threads_by_last ON interaction_counts(last_us)
+      WHERE thread_id <> '';
+    CREATE INDEX interactions_by_time ON interactions(ts_us, interaction_id);
+    CREATE TABLE feedback(
+      user_id text COLLATE "C" NOT NULL,
+      interaction_id text COLLATE "C" NOT NULL,
+      ts_us bigint NOT NULL,
+      score double precision NOT NULL,
+      comment text NOT NULL,
+      updated_us bigint NOT NULL,
+      PRIMARY KEY (user_id, interaction_id));
+    CREATE INDEX feedback_by_time ON feedback(ts_us);
+    ALTER TABLE feedback ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE feedback FORCE ROW LEVEL SECURITY;
+    CREATE POLICY feedback_of_user ON feedback
+      USING (user_id = current_setting('omniflow.user_id', true));
+    CREATE POLICY feedback_admin_reads ON feedback FOR SELECT
+      USING (current_setting('omniflow.admin', true) = 'on');
+    CREATE POLICY interactions_admin_reads ON interactions FOR SELECT
+      USING (current_setting('omniflow.admin', true) = 'on');
+    CREATE POLICY counts_admin_reads ON interaction_counts FOR SELECT
+      USING (current_setting('omniflow.admin', true) = 'on');
+    -- Back-fill the spans of rows stored before this migration.
+    SELECT set_config('omniflow.admin', 'on', true), set_config('omniflow.writer', 'on', true);
+    UPDATE interaction_counts c SET first_us = f.ts_us, first_id = f.interaction_id,
+                                    last_us = l.ts_us, last_id = l.interaction_id
+    FROM interaction_counts k
+    CROSS JOIN LATERAL (SELECT ts_us, interaction_id FROM interactions i
+                        WHERE i.user_id = k.user_id AND (k.thread_id = '' OR i.thread_id = k.thread_id)
+                        ORDER BY ts_us, interaction_id LIMIT 1) f
+    CROSS JOIN LATERAL (SELECT ts_us, interaction_id FROM interactions i
+                        WHERE i.user_id = k.user_id AND (k.thread_id = '' OR i.thread_id = k.thread_id)
+                        ORDER BY ts_us DESC, interaction_id DESC LIMIT 1) l
+    WHERE c.user_id = k.user_id AND c.thread_id = k.thread_id;
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {
+  Result<Res> exists = conn.Exec("SELECT to_regclass('schema_migrations') IS NOT NULL");
+  if (!exists.ok()) return exists.status();
+  if (exists->Text(0, 0) != "t") return 0;
   Result<Res> r = conn.Exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   if (!r.ok()) return r.status();
   return static_cast<int>(r->Int(0, 0));
@@ -72,43 +148,52 @@ Result<int> Version(Conn& conn) {
 }  // namespace
 
 Result<MigrationReport> Migrate(Conn& conn) {
-  const std::string lock = "SELECT pg_advisory_lock(" + std::to_string(kLockSpace) + ", " +
-                           std::to_string(kMigrationLock) + ")";
-  const std::string unlock = "SELECT pg_advisory_unlock(" + std::to_string(kLockSpace) + ", " +
-                             std::to_string(kMigrationLock) + ")";
-  if (Result<Res> r = conn.Exec(lock); !r.ok()) return r.status();
-  auto finish = [&](Result<MigrationReport> result) {
-    (void)conn.Exec(unlock);
-    return result;
-  };
-  Result<Res> created = conn.Exec(
-      "SET client_min_messages = warning;"
-      "CREATE TABLE IF NOT EXISTS schema_migrations("
-      "version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());"
-      "RESET client_min_messages");
-  if (!created.ok()) return finish(created.status());
-  Result<int> version = Version(conn);
-  if (!version.ok()) return finish(version.status());
+  const std::string lock = "SELECT pg_advisory_xact_lock(" + std::to_string(kLockSpace) + ", " +
+                           std::to_string(kMigrationLock) + ");\n";
   MigrationReport report;
   const int count = static_cast<int>(std::size(kMigrations));
-  for (int v = *version + 1; v <= count; ++v) {
-    std::string script = "BEGIN;\n" + std::string(kMigrations[v - 1]) +
-                         "\nINSERT INTO schema_migrations(version) VALUES (" + std::to_string(v) +
-                         ");\nCOMMIT;";
-    Result<Res> applied = conn.Exec(script);
+  // Up to date (every start but the first): no lock, no DDL, so a role without CREATE rights
+  // (the application role of docs/scaling.md) starts fine.
+  Result<int> current = Version(conn);
+  if (!current.ok()) return current.status();
+  if (*current >= count) {
+    report.version = *current;
+    return report;
+  }
+  for (int v = 1; v <= count; ++v) {
+    // Under the lock, a migration another server applied meanwhile is skipped (the INSERT
+    // finds it done and the script stops there with nothing changed).
+    std::string script =
+        "BEGIN;\n" + lock +
+        "SET LOCAL client_min_messages = warning;\n"
+        "CREATE TABLE IF NOT EXISTS schema_migrations("
+        "version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());\n"
+        "SELECT 1 FROM schema_migrations WHERE version = " + std::to_string(v) + ";\n";
+    Result<Res> seen = conn.Exec(script);
+    if (!seen.ok()) {
+      if (PQtransactionStatus(conn.get()) != PQTRANS_IDLE) (void)conn.Exec("ROLLBACK");
+      return seen.status();
+    }
+    if (seen->rows() > 0) {
+      if (Result<Res> done = conn.Exec("COMMIT"); !done.ok()) return done.status();
+      continue;
+    }
+    Result<Res> applied = conn.Exec(std::string(kMigrations[v - 1]) +
+                                    "\nINSERT INTO schema_migrations(version) VALUES (" +
+                                    std::to_string(v) + ");\nCOMMIT;");
     if (!applied.ok()) {
       if (PQtransactionStatus(conn.get()) != PQTRANS_IDLE) (void)conn.Exec("ROLLBACK");
       Status s = applied.status();
-      return finish(Status(s.code() == Status::Code::kUnavailable
-                               ? Status::Unavailable("migration " + std::to_string(v) + ": " + s.message())
-                               : Status::Internal("migration " + std::to_string(v) + ": " + s.message())));
+      return Status(s.code() == Status::Code::kUnavailable
+                        ? Status::Unavailable("migration " + std::to_string(v) + ": " + s.message())
+                        : Status::Internal("migration " + std::to_string(v) + ": " + s.message()));
     }
     ++report.applied;
   }
-  version = Version(conn);
-  if (!version.ok()) return finish(version.status());
+  Result<int> version = Version(conn);
+  if (!version.ok()) return version.status();
   report.version = *version;
-  return finish(report);
+  return report;
 }
 
 }  // namespace omniflow::pg

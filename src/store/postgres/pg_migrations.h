@@ -1,6 +1,8 @@
-// The PostgreSQL schema as numbered migrations, recorded in schema_migrations and applied under
-// an advisory lock, so that several servers starting at once on one database apply each
-// migration exactly once. The numbering follows the SQLite store's (1 interactions, 2 data).
+// The PostgreSQL schema as numbered migrations, recorded in schema_migrations. Each runs in its
+// own transaction that first takes a transaction-scoped advisory lock, so several servers
+// starting at once on one database apply each migration exactly once (and it works through
+// pgbouncer in transaction mode). The numbering follows the SQLite store's (1 interactions,
+// 2 data documents).
 #pragma once
 
 #include "store/interaction_store.h"
@@ -8,12 +10,11 @@
 
 namespace omniflow::pg {
 
-// Advisory lock keys (first key: 'omni'): migrations, then the id slots.
+// Advisory lock key of the migrations ('omni', 1).
 constexpr int kLockSpace = 0x6F6D6E69;
 constexpr int kMigrationLock = 1;
-constexpr int kIdSlotLockBase = 100;
 
-// Applies every pending migration on `conn`; holds the migration lock meanwhile.
+// Applies every pending migration on `conn`.
 Result<MigrationReport> Migrate(Conn& conn);
 
 }  // namespace omniflow::pg

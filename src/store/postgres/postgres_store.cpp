@@ -1,6 +1,7 @@
 #include "store/postgres/postgres_store.h"
 
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include "core/ids.h"
@@ -19,10 +20,21 @@ constexpr const char* kInsert =
     "tool_failures, body) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], "
     "$4::text[], $5::integer[], $6::integer[], $7::text[])";
 // Keys arrive sorted, so concurrent writers lock count rows in the same order (no deadlock).
+// With each count, the first and last interaction (by ts_us, interaction_id) of the user and of
+// the thread, for the analytics' users and threads.
 constexpr const char* kCount =
-    "INSERT INTO interaction_counts(user_id, thread_id, n) "
-    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) "
-    "ON CONFLICT (user_id, thread_id) DO UPDATE SET n = interaction_counts.n + excluded.n";
+    "INSERT INTO interaction_counts AS c(user_id, thread_id, n, first_us, first_id, last_us, last_id) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], "
+    "$6::bigint[], $7::text[]) "
+    "ON CONFLICT (user_id, thread_id) DO UPDATE SET n = c.n + excluded.n, "
+    "first_us = CASE WHEN c.first_us IS NULL OR (excluded.first_us, excluded.first_id) < "
+    "  (c.first_us, c.first_id) THEN excluded.first_us ELSE c.first_us END, "
+    "first_id = CASE WHEN c.first_us IS NULL OR (excluded.first_us, excluded.first_id) < "
+    "  (c.first_us, c.first_id) THEN excluded.first_id ELSE c.first_id END, "
+    "last_us = CASE WHEN c.last_us IS NULL OR (excluded.last_us, excluded.last_id) > "
+    "  (c.last_us, c.last_id) THEN excluded.last_us ELSE c.last_us END, "
+    "last_id = CASE WHEN c.last_us IS NULL OR (excluded.last_us, excluded.last_id) > "
+    "  (c.last_us, c.last_id) THEN excluded.last_id ELSE c.last_id END";
 
 constexpr const char* kTotal =
     "SELECT n FROM interaction_counts WHERE user_id = $1 AND thread_id = $2";
@@ -47,10 +59,21 @@ constexpr const char* kHistorySql[2][2] = {
      "ORDER BY ts_us DESC, interaction_id DESC LIMIT $2"},
 };
 
-std::string SlotLockSql(const char* fn, int slot) {
-  return std::string("SELECT ") + fn + "(" + std::to_string(pg::kLockSpace) + ", " +
-         std::to_string(pg::kIdSlotLockBase + slot) + ")";
-}
+// Takes the lowest slot that is free or whose lease ran out; no row when all are held. Two
+// servers racing for one slot serialise on its row: the loser's ON CONFLICT finds it held.
+constexpr const char* kClaimSlot =
+    "INSERT INTO id_slots(slot, holder, expires_at) "
+    "SELECT s, $1, now() + make_interval(secs => $3) FROM generate_series(0, $2 - 1) s "
+    "WHERE NOT EXISTS (SELECT 1 FROM id_slots x WHERE x.slot = s AND x.expires_at > now()) "
+    "ORDER BY s LIMIT 1 "
+    "ON CONFLICT (slot) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at "
+    "WHERE id_slots.expires_at <= now() "
+    "RETURNING slot";
+constexpr const char* kRenewSlot =
+    "UPDATE id_slots SET expires_at = now() + make_interval(secs => $3) "
+    "WHERE slot = $1 AND holder = $2";
+constexpr const char* kReleaseSlot = "DELETE FROM id_slots WHERE slot = $1 AND holder = $2";
+
 
 }  // namespace
 
@@ -62,11 +85,13 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const StoreOptions& o
 
   Result<pg::Conn> lease = pg::Conn::Connect(options.url);
   if (!lease.ok()) return lease.status();
+  std::string holder = RandomId("", 12);
+  const std::string term = std::to_string(kLeaseTerm.count());
   int slot = -1;
-  for (int s = 0; s < kIdSlots && slot < 0; ++s) {
-    Result<pg::Res> got = lease->Exec(SlotLockSql("pg_try_advisory_lock", s));
+  for (int attempt = 0; attempt < 5 && slot < 0; ++attempt) {
+    Result<pg::Res> got = lease->Exec(kClaimSlot, {holder, std::to_string(kIdSlots), term});
     if (!got.ok()) return got.status();
-    if (got->Text(0, 0) == "t") slot = s;
+    if (got->rows() > 0) slot = static_cast<int>(got->Int(0, 0));
   }
   if (slot < 0) {
     return Status::Unavailable("all " + std::to_string(kIdSlots) +
@@ -74,29 +99,79 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const StoreOptions& o
                                "or give this server its own database");
   }
   return std::unique_ptr<PostgresStore>(
-      new PostgresStore(options.url, std::move(*writer), std::move(*lease), slot,
+      new PostgresStore(options.url, std::move(*writer), std::move(*lease), slot, std::move(holder),
                         static_cast<size_t>(std::max(1, options.read_connections))));
 }
 
 PostgresStore::PostgresStore(std::string url, pg::Conn writer, pg::Conn lease, int slot,
-                             size_t keep)
+                             std::string holder, size_t keep)
     : url_(std::move(url)),
       writer_(std::move(writer)),
-      lease_(std::move(lease)),
       slot_(slot),
-      readers_(url_, keep) {}
+      holder_(std::move(holder)),
+      lease_(std::move(lease)),
+      // Counted from after the claim returned, less a margin for clock rate differences.
+      lease_until_(SteadyClock::now() + kLeaseTerm - kRenewEvery),
+      readers_(url_, keep) {
+  renewer_ = std::thread([this] { RenewLoop(); });
+}
+
+PostgresStore::~PostgresStore() {
+  {
+    std::lock_guard<std::mutex> lock(lease_mu_);
+    stopping_ = true;
+  }
+  lease_cv_.notify_all();
+  if (renewer_.joinable()) renewer_.join();
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  if (!slot_lost_) (void)lease_.Exec(kReleaseSlot, {std::to_string(slot_), holder_});
+}
+
+void PostgresStore::RenewLoop() {
+  std::unique_lock<std::mutex> lock(lease_mu_);
+  while (!stopping_) {
+    lease_cv_.wait_for(lock, kRenewEvery, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    (void)RenewLease();
+    lock.lock();
+  }
+}
+
+Status PostgresStore::RenewLease() {
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  if (slot_lost_) {
+    return Status::Unavailable("this server's id slot was taken by another server; restart it");
+  }
+  const SteadyClock::time_point sent = SteadyClock::now();
+  Result<pg::Res> renewed =
+      lease_.Exec(kRenewSlot, {std::to_string(slot_), holder_, std::to_string(kLeaseTerm.count())});
+  if (!renewed.ok()) return renewed.status();
+  if (renewed->affected() != 1) {
+    // The lease ran out while this process could not renew it, and another server took the
+    // slot: ids made here could now collide with its ids, so this process saves no more.
+    slot_lost_ = true;
+    return Status::Unavailable("this server's id slot was taken by another server; restart it");
+  }
+  lease_until_ = sent + kLeaseTerm - kRenewEvery;
+  return Status::Ok();
+}
+
+Status PostgresStore::CheckLease() {
+  {
+    std::lock_guard<std::mutex> lock(lease_mu_);
+    if (!slot_lost_ && SteadyClock::now() < lease_until_) return Status::Ok();
+  }
+  return RenewLease();
+}
 
 Status PostgresStore::Append(std::span<const InteractionRecord> batch) {
   if (batch.empty()) return Status::Ok();
-  Status s;
-  // After a lost connection (a database restart drops the slot's lock too), take the slot again
-  // before writing ids made in it.
-  if (!writer_.connected() || slot_lost_) {
-    s = RenewLease();
-    if (!s.ok()) {
-      last_append_ok_ = false;
-      return s;
-    }
+  // Ids made in a slot this process no longer holds must not be written.
+  Status s = CheckLease();
+  if (!s.ok()) {
+    last_append_ok_ = false;
+    return s;
   }
   // A deadlock or serialization failure is retried; other errors fail the batch.
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -109,7 +184,18 @@ Status PostgresStore::Append(std::span<const InteractionRecord> batch) {
 
 Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch) {
   pg::ArrayLiteral users, times, ids, threads, calls, failures, bodies;
-  std::map<std::pair<std::string_view, std::string_view>, int64_t> counts;
+  struct Span {
+    int64_t n = 0;
+    const InteractionRecord* first = nullptr;
+    const InteractionRecord* last = nullptr;
+  };
+  auto widen = [](Span& span, const InteractionRecord& r) {
+    ++span.n;
+    auto key = [](const InteractionRecord* x) { return std::tie(x->ts_us, x->interaction_id); };
+    if (!span.first || key(&r) < key(span.first)) span.first = &r;
+    if (!span.last || key(&r) > key(span.last)) span.last = &r;
+  };
+  std::map<std::pair<std::string_view, std::string_view>, Span> counts;
   for (const InteractionRecord& r : batch) {
     users.Add(r.user_id);
     times.Add(r.ts_us);
@@ -122,14 +208,18 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch) {
     calls.Add(static_cast<int64_t>(r.tool_call_count));
     failures.Add(static_cast<int64_t>(r.tool_failure_count));
     bodies.Add(r.json);
-    ++counts[{r.user_id, std::string_view()}];
-    if (r.thread_id) ++counts[{r.user_id, *r.thread_id}];
+    widen(counts[{r.user_id, std::string_view()}], r);
+    if (r.thread_id) widen(counts[{r.user_id, *r.thread_id}], r);
   }
-  pg::ArrayLiteral count_users, count_threads, count_n;
-  for (const auto& [key, n] : counts) {
+  pg::ArrayLiteral count_users, count_threads, count_n, first_us, first_id, last_us, last_id;
+  for (const auto& [key, span] : counts) {
     count_users.Add(key.first);
     count_threads.Add(key.second);
-    count_n.Add(n);
+    count_n.Add(span.n);
+    first_us.Add(span.first->ts_us);
+    first_id.Add(span.first->interaction_id);
+    last_us.Add(span.last->ts_us);
+    last_id.Add(span.last->interaction_id);
   }
   pg::Query queries[3] = {
       {kSetWriter, {}},
@@ -138,7 +228,8 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch) {
         std::move(threads).Take(), std::move(calls).Take(), std::move(failures).Take(),
         std::move(bodies).Take()}},
       {kCount, {std::move(count_users).Take(), std::move(count_threads).Take(),
-                std::move(count_n).Take()}},
+                std::move(count_n).Take(), std::move(first_us).Take(), std::move(first_id).Take(),
+                std::move(last_us).Take(), std::move(last_id).Take()}},
   };
   Result<std::vector<pg::Res>> done = writer_.Transaction(queries);
   return done.ok() ? Status::Ok() : done.status();
@@ -208,25 +299,8 @@ Result<std::string> PostgresStore::Get(const std::string& user_id,
   return std::string(row.Text(0, 0));
 }
 
-Status PostgresStore::RenewLease() {
-  std::lock_guard<std::mutex> lock(lease_mu_);
-  if (slot_lost_) return Status::Unavailable("this server's id slot was taken by another server; restart it");
-  // A round trip tells whether the session (and with it the advisory lock) is still alive.
-  if (lease_.connected() && lease_.Exec("SELECT 1").ok()) return Status::Ok();
-  if (Status s = lease_.EnsureConnected(); !s.ok()) return s;
-  Result<pg::Res> got = lease_.Exec(SlotLockSql("pg_try_advisory_lock", slot_));
-  if (!got.ok()) return got.status();
-  if (got->Text(0, 0) != "t") {
-    // Another process took this slot while the connection was down: its ids and ours could
-    // collide, so this process stops saving.
-    slot_lost_ = true;
-    return Status::Unavailable("this server's id slot was taken by another server; restart it");
-  }
-  return Status::Ok();
-}
-
 Status PostgresStore::CheckWritable() {
-  if (Status s = RenewLease(); !s.ok()) return s;
+  if (Status s = CheckLease(); !s.ok()) return s;
   Result<pg::Pool::Lease> conn = readers_.Acquire();
   if (!conn.ok()) return conn.status();
   Result<pg::Res> r = (*conn)->Exec("SELECT pg_is_in_recovery()");

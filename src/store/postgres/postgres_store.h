@@ -3,14 +3,19 @@
 // in one round trip (pipeline mode), the rows as arrays through unnest, the kept counts upserted
 // in the same transaction, answered only after COMMIT (durable with synchronous_commit on).
 // Reads run on a pool of connections, each in a transaction that first sets the user for
-// row-level security. Each process leases one of kIdSlots id slots with a session advisory lock,
-// so interaction ids stay unique across processes.
+// row-level security. Each process leases one of kIdSlots id slots (table id_slots), renewed
+// by a background thread, so interaction ids stay unique across processes; a server that
+// cannot vouch for its lease refuses saves rather than risk a duplicate id. No session state is
+// kept anywhere, so every connection may go through pgbouncer in transaction mode.
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "store/interaction_store.h"
 #include "store/postgres/pg_conn.h"
@@ -22,8 +27,14 @@ class PostgresStore final : public InteractionStore {
   // Most servers that may share one database at once (each holds one id slot).
   static constexpr int kIdSlots = 16;
 
-  // Connects, migrates (under the migration lock) and leases an id slot.
+  // How long a slot lease lasts, and how often the holder renews it.
+  static constexpr std::chrono::seconds kLeaseTerm{60};
+  static constexpr std::chrono::seconds kRenewEvery{10};
+
+  // Connects, migrates and leases an id slot.
   static Result<std::unique_ptr<PostgresStore>> Open(const StoreOptions& options);
+  // Stops renewing and gives the slot back.
+  ~PostgresStore() override;
 
   Status Append(std::span<const InteractionRecord> batch) override;
   Result<HistoryPage> History(const HistoryQuery& query) override;
@@ -33,20 +44,33 @@ class PostgresStore final : public InteractionStore {
   IdSpace id_space() const override { return {slot_, kIdSlots}; }
 
  private:
-  PostgresStore(std::string url, pg::Conn writer, pg::Conn lease, int slot, size_t keep);
+  using SteadyClock = std::chrono::steady_clock;
+
+  PostgresStore(std::string url, pg::Conn writer, pg::Conn lease, int slot, std::string holder,
+                size_t keep);
   Status AppendOnce(std::span<const InteractionRecord> batch);
-  // Re-takes this process's id slot after the lease connection was lost.
+  // Extends the lease; Unavailable when the database cannot be reached or (for good) when
+  // another server holds the slot.
   Status RenewLease();
+  // Ok while the lease is known to be held for a while yet, renewing it first if needed.
+  Status CheckLease();
+  void RenewLoop();
 
   const std::string url_;
   // REQUIRES: used only by Append's caller (one at a time).
   pg::Conn writer_;
   std::atomic<bool> last_append_ok_{true};
-  // Holds the id slot's advisory lock for the life of the process.
-  std::mutex lease_mu_;
-  pg::Conn lease_;  // GUARDED_BY(lease_mu_)
-  std::atomic<bool> slot_lost_{false};
+
   const int slot_;
+  const std::string holder_;  // this process's random lease token
+  std::mutex lease_mu_;
+  pg::Conn lease_;                       // GUARDED_BY(lease_mu_)
+  SteadyClock::time_point lease_until_;  // GUARDED_BY(lease_mu_), with a safety margin
+  bool slot_lost_ = false;               // GUARDED_BY(lease_mu_)
+  bool stopping_ = false;                // GUARDED_BY(lease_mu_)
+  std::condition_variable lease_cv_;
+  std::thread renewer_;
+
   pg::Pool readers_;
 };
 

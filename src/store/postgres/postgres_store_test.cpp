@@ -5,49 +5,26 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
 #include <thread>
 
 #include "core/ids.h"
 #include "store/postgres/pg_migrations.h"
+#include "store/postgres/pg_test_db.h"
 
 namespace omniflow {
 namespace {
 
-std::string AdminUrl() {
-  const char* value = std::getenv("OMNIFLOW_TEST_STORE");
-  std::string url = value ? value : "";
-  if (url.rfind("file:", 0) == 0) {
-    std::ifstream in(url.substr(5));
-    std::getline(in, url);
-  }
-  return url;
-}
-
 class PostgresStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    admin_url_ = AdminUrl();
-    if (admin_url_.empty()) GTEST_SKIP() << "set OMNIFLOW_TEST_STORE (ctest's pg.* tests do)";
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    db_ = "u_" + std::to_string(::getpid()) + "_" + std::to_string(std::hash<std::string>()(info->name()) % 1000000);
-    auto admin = pg::Conn::Connect(admin_url_);
-    ASSERT_TRUE(admin.ok()) << admin.status().message();
-    (void)admin->Exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-    ASSERT_TRUE(admin->Exec("CREATE DATABASE " + db_ + " OWNER omniflow_app").ok());
-    size_t at = admin_url_.find('@');
-    size_t slash = admin_url_.find('/', at);
-    options_.url = "postgresql://omniflow_app@" + admin_url_.substr(at + 1, slash - at - 1) + "/" + db_;
+    if (!db_.configured()) GTEST_SKIP() << "set OMNIFLOW_TEST_STORE (ctest's pg.* tests do)";
+    ASSERT_TRUE(db_.error().empty()) << db_.error();
+    options_.url = db_.url();
     store_ = Open();
     ASSERT_NE(store_, nullptr);
   }
-  void TearDown() override {
-    store_.reset();
-    if (db_.empty()) return;
-    auto admin = pg::Conn::Connect(admin_url_);
-    if (admin.ok()) (void)admin->Exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-  }
+  void TearDown() override { store_.reset(); }
   std::unique_ptr<PostgresStore> Open() {
     auto store = PostgresStore::Open(options_);
     EXPECT_TRUE(store.ok()) << store.status().message();
@@ -82,7 +59,7 @@ class PostgresStoreTest : public ::testing::Test {
     return page.ok() ? *page : HistoryPage();
   }
 
-  std::string admin_url_, db_;
+  pg::TestDatabase db_{::testing::UnitTest::GetInstance()->current_test_info()->name()};
   StoreOptions options_;
   std::unique_ptr<PostgresStore> store_;
 };
@@ -192,6 +169,27 @@ TEST_F(PostgresStoreTest, ConcurrentOpensMigrateOnceAndLeaseDistinctIdSlots) {
   auto reopened = Open();
   ASSERT_NE(reopened, nullptr);
   EXPECT_EQ(reopened->id_space().slot, freed);
+}
+
+TEST_F(PostgresStoreTest, AllSlotsHeldRefusesAnotherServerAndAnExpiredLeaseIsTakenOver) {
+  std::vector<std::unique_ptr<PostgresStore>> more;
+  for (int i = 1; i < PostgresStore::kIdSlots; ++i) {
+    more.push_back(Open());
+    ASSERT_NE(more.back(), nullptr);
+  }
+  auto refused = PostgresStore::Open(options_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kUnavailable);
+  EXPECT_NE(refused.status().message().find("id slots"), std::string::npos);
+  // A lease that ran out (a server that died without giving its slot back) is taken over.
+  auto conn = pg::Conn::Connect(options_.url);
+  ASSERT_TRUE(conn.ok());
+  const int stale = more.back()->id_space().slot;
+  ASSERT_TRUE(conn->Exec("UPDATE id_slots SET holder = 'dead', expires_at = now() - interval '1 s' "
+                         "WHERE slot = " + std::to_string(stale)).ok());
+  auto taker = PostgresStore::Open(options_);
+  ASSERT_TRUE(taker.ok()) << taker.status().message();
+  EXPECT_EQ((*taker)->id_space().slot, stale);
 }
 
 TEST_F(PostgresStoreTest, TwoWritersOnOneDatabaseKeepCountsExact) {

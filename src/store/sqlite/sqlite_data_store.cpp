@@ -1,12 +1,13 @@
 // SqliteDataStore: the DataStore on the same SQLite file as the interactions (table
 // data_entries, created by the interaction store's migration 2), through its own connection.
 // Data operations are few and small, so one connection behind a mutex serves them all.
-#include <openssl/rand.h>
 
 #include <filesystem>
 #include <mutex>
 
+#include "core/ids.h"
 #include "store/data_store.h"
+#include "store/sqlite/sqlite_data_store.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace omniflow {
@@ -25,18 +26,6 @@ bool IsValidBlobName(std::string_view name) {
 
 namespace {
 
-std::string NewEntryId() {
-  unsigned char bytes[6];
-  RAND_bytes(bytes, sizeof bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "E";
-  for (unsigned char b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
-  return id;
-}
-
 class SqliteDataStore final : public DataStore {
  public:
   explicit SqliteDataStore(sqlite::Db db) : db_(std::move(db)) {}
@@ -47,7 +36,7 @@ class SqliteDataStore final : public DataStore {
     Transaction txn(db_);
     if (!txn.status.ok()) return txn.status;
     Added added;
-    added.entry_id = NewEntryId();
+    added.entry_id = RandomId("E", 6);
     // {"entry_id":"E...", <fields of entry>}
     std::string body = "{\"entry_id\":\"" + added.entry_id + "\"";
     if (entry.size() > 2) body.append(",").append(entry.substr(1));
@@ -184,10 +173,8 @@ class SqliteDataStore final : public DataStore {
 
 }  // namespace
 
-Result<std::unique_ptr<DataStore>> DataStore::Open(const StoreOptions& options) {
-  if (!options.url.empty() && options.url.rfind("sqlite:", 0) != 0) {
-    return Status::InvalidArgument("the data store supports only SQLite in this build");
-  }
+// DataStore::Open (store/data_store.cpp) dispatches here for SQLite URLs.
+Result<std::unique_ptr<DataStore>> OpenSqliteDataStore(const StoreOptions& options) {
   std::string dir = options.url.rfind("sqlite:", 0) == 0 && options.url.size() > 7
                         ? options.url.substr(7)
                         : options.data_dir;

@@ -9,6 +9,7 @@
 
 #include "core/ids.h"
 #include "store/sqlite/compact_body.h"
+#include "store/sqlite/sqlite_analytics_schema.h"
 
 namespace omniflow {
 
@@ -47,6 +48,9 @@ constexpr const char* kMigrations[] = {
       PRIMARY KEY(user_id, blob, entry_id)) WITHOUT ROWID;
     CREATE INDEX data_entries_in_order ON data_entries(user_id, blob, seq);
     )sql",
+    // 3: analytics: trigram full-text index, tool index, hourly/tool/thread/user aggregates,
+    // feedback (see sqlite_analytics_schema.h).
+    kAnalyticsMigrationSql,
 };
 
 // History statements: [thread filter][cursor]. Offset pages select row ids through the covering
@@ -202,7 +206,7 @@ Status SqliteStore::PrepareWriter() {
     if (!prepared.ok()) return prepared.status();
     *stmt = std::move(*prepared);
   }
-  return Status::Ok();
+  return analytics_.Prepare(writer_);
 }
 
 Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
@@ -254,6 +258,7 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
     if (!sqlite3_get_autocommit(writer_.get())) (void)rollback_.Run();
     rollback_.Reset();
     last_append_ok_ = false;
+    analytics_.Discard();
     return s;
   };
   begin_.Reset();
@@ -276,6 +281,8 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
     insert_.Bind(7, CompactBody(r, &stored_) ? std::string_view(stored_) : std::string_view(r.json));
     s = insert_.Run();
     if (!s.ok()) return fail(s);
+    s = analytics_.Add(r, sqlite3_last_insert_rowid(writer_.get()));
+    if (!s.ok()) return fail(s);
     ++counts[{r.user_id, std::string_view()}];
     if (r.thread_id) ++counts[{r.user_id, *r.thread_id}];
   }
@@ -289,6 +296,8 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
   }
   insert_.Reset();
   count_.Reset();
+  s = analytics_.Flush();
+  if (!s.ok()) return fail(s);
   commit_.Reset();
   s = commit_.Run();
   commit_.Reset();

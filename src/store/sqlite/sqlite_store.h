@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "store/interaction_store.h"
+#include "store/sqlite/sqlite_analytics_writer.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace omniflow {
@@ -44,6 +45,7 @@ class SqliteStore final : public InteractionStore {
   sqlite::Db writer_;
   sqlite::Stmt begin_, commit_, rollback_, insert_, count_;
   std::string stored_;  // the compact body being inserted
+  SqliteAnalyticsWriter analytics_;  // full-text index and aggregates, same transaction
   std::atomic<bool> last_append_ok_{true};
 
   std::mutex pool_mu_;

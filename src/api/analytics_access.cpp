@@ -1,0 +1,119 @@
+#include "api/analytics_access.h"
+
+#include <charconv>
+
+#include "api/respond.h"
+#include "auth/jwt.h"
+#include "core/ids.h"
+#include "core/validate.h"
+
+namespace omniflow::api {
+
+Result<Viewer> AuthenticateViewer(const ApiContext& context, std::string_view function,
+                                  const http::Request& request, const QueryParams& query) {
+  if (context.analytics == nullptr) {
+    return Status::Unavailable("analytics are not available with this store");
+  }
+  Credentials credentials = CredentialsOf(request, query.Get("code"));
+  const AuthOptions& options = context.auth->options();
+  if (!credentials.function_key && !credentials.authorization && options.Open() &&
+      !options.admin_key) {
+    return Viewer{true, std::string(credentials.user_id_header.value_or(""))};
+  }
+  if (!credentials.function_key && !credentials.authorization && !credentials.user_id_header &&
+      options.admin_key) {
+    return Status::Unauthenticated(
+        "missing credentials: send the admin key as x-functions-key, or your own credentials");
+  }
+  Result<Identity> identity = context.auth->Authenticate(function, credentials);
+  if (!identity.ok()) return identity.status();
+  if (identity->admin()) return Viewer{true, identity->user_id};
+  if (identity->user_id.empty()) {
+    return Status::InvalidArgument("X-User-Id header is required: the user to act for");
+  }
+  return Viewer{false, identity->user_id};
+}
+
+Result<std::optional<std::string>> ScopedUser(const Viewer& viewer, const QueryParams& query) {
+  std::optional<std::string_view> asked = query.Get("user_id");
+  if (asked && !IsValidUserId(*asked)) {
+    return Status::InvalidArgument(std::string("user_id must be ") + kUserIdRule);
+  }
+  if (viewer.all) {
+    if (!asked) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(*asked));
+  }
+  if (asked && *asked != viewer.user_id) {
+    return Status::PermissionDenied(
+        "these credentials see only their own user's data; other users need the admin key");
+  }
+  return std::optional<std::string>(viewer.user_id);
+}
+
+namespace {
+Result<std::optional<int64_t>> TimeParam(const QueryParams& query, std::string_view name) {
+  std::optional<std::string_view> text = query.Get(name);
+  if (!text || text->empty()) return std::optional<int64_t>();
+  std::string iso(*text);
+  if (iso.size() == 10) iso += "T00:00:00Z";
+  int64_t ts = 0;
+  if (!ParseTimestamp(iso, &ts)) {
+    return Status::InvalidArgument(std::string(name) +
+                                   " must be an ISO 8601 UTC time such as 2025-12-01T00:00:00Z "
+                                   "or a date such as 2025-12-01");
+  }
+  return std::optional<int64_t>(ts);
+}
+}  // namespace
+
+Result<AnalyticsScope> TimeScope(const QueryParams& query) {
+  AnalyticsScope scope;
+  Result<std::optional<int64_t>> from = TimeParam(query, "from");
+  if (!from.ok()) return from.status();
+  Result<std::optional<int64_t>> to = TimeParam(query, "to");
+  if (!to.ok()) return to.status();
+  scope.from_us = *from;
+  scope.to_us = *to;
+  if (scope.from_us && scope.to_us && *scope.from_us >= *scope.to_us) {
+    return Status::InvalidArgument("from must be earlier than to");
+  }
+  return scope;
+}
+
+bool LooksLikeInteractionId(std::string_view id) {
+  if (id.size() < 5 || id.size() > 64 || id.substr(0, 4) != "INT_") return false;
+  for (char c : id) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+std::string EncodeAnalyticsCursor(const HistoryCursor& cursor) {
+  return Base64UrlEncode("a1|" + std::to_string(cursor.ts_us) + "|" + cursor.interaction_id);
+}
+
+Result<HistoryCursor> DecodeAnalyticsCursor(std::string_view text) {
+  Status bad = Status::InvalidArgument(
+      "cursor is not valid: pass the next_cursor of a previous page unchanged");
+  std::string raw;
+  if (text.size() > 256 || !Base64UrlDecode(text, &raw)) return bad;
+  std::string_view v(raw);
+  if (v.substr(0, 3) != "a1|") return bad;
+  v.remove_prefix(3);
+  const size_t bar = v.find('|');
+  if (bar == std::string_view::npos) return bad;
+  HistoryCursor cursor;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + bar, cursor.ts_us);
+  if (ec != std::errc() || end != v.data() + bar) return bad;
+  cursor.interaction_id = std::string(v.substr(bar + 1));
+  if (!LooksLikeInteractionId(cursor.interaction_id)) return bad;
+  return cursor;
+}
+
+http::Response ErrorFor(const Status& status, const std::string& user) {
+  http::Response r = ErrorFrom(status);
+  r.log_user = user;
+  return r;
+}
+
+}  // namespace omniflow::api

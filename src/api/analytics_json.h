@@ -1,0 +1,20 @@
+// The JSON of the analytics API, built once here for every AnalyticsStore backend. Stored
+// interactions are spliced in verbatim, with their feedback added as a "feedback" member.
+#pragma once
+
+#include <string>
+
+#include "store/analytics_store.h"
+
+namespace omniflow::api {
+
+std::string StatsJson(const Stats& stats, const AnalyticsScope& scope);
+std::string UsersJson(const UsersPage& page);
+std::string ThreadsJson(const ThreadsPage& page);
+std::string ConversationJson(const std::string& user_id, const std::string& thread_id,
+                             const ConversationPage& page);
+std::string SearchJson(const SearchPage& page);
+// {"score":..,"comment":"..","updated_at":".."} or null.
+void AppendFeedbackJson(std::string* out, const std::optional<Feedback>& feedback);
+
+}  // namespace omniflow::api

@@ -1,0 +1,106 @@
+#include <cmath>
+
+#include <simdjson.h>
+
+#include "api/analytics_access.h"
+#include "api/analytics_json.h"
+#include "api/analytics_handlers.h"
+#include "api/respond.h"
+#include "core/ids.h"
+#include "core/json.h"
+#include "core/validate.h"
+
+namespace omniflow::api {
+
+namespace {
+
+constexpr std::string_view kPrefix = "/api/interactions/";
+constexpr std::string_view kSuffix = "/feedback";
+constexpr size_t kMaxComment = 4000;
+
+// {"score": -1|0|1 or a number in [0,1], "comment": "..."}; nothing else.
+Result<Feedback> ParseFeedback(std::string_view body) {
+  static thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS) {
+    return Status::InvalidArgument("body must be a JSON object such as {\"score\": 1}");
+  }
+  simdjson::dom::object object;
+  if (doc.get(object) != simdjson::SUCCESS) {
+    return Status::InvalidArgument("body must be a JSON object such as {\"score\": 1}");
+  }
+  Feedback feedback;
+  bool has_score = false;
+  for (auto [key, value] : object) {
+    if (key == "score") {
+      double score = 0;
+      if (value.is_bool() || value.get(score) != simdjson::SUCCESS || !std::isfinite(score) ||
+          !(score == -1 || (score >= 0 && score <= 1))) {
+        return Status::InvalidArgument("score must be -1, 0, 1 or a number between 0 and 1");
+      }
+      feedback.score = score;
+      has_score = true;
+    } else if (key == "comment") {
+      std::string_view comment;
+      if (value.get(comment) != simdjson::SUCCESS) {
+        return Status::InvalidArgument("comment must be a string");
+      }
+      if (comment.size() > kMaxComment) {
+        return Status::InvalidArgument("comment must be at most 4000 bytes");
+      }
+      feedback.comment = std::string(comment);
+    } else {
+      return Status::InvalidArgument("unknown field \"" + std::string(key) +
+                                     "\": feedback takes score and comment");
+    }
+  }
+  if (!has_score) return Status::InvalidArgument("score is required: -1, 0, 1 or 0..1");
+  return feedback;
+}
+
+}  // namespace
+
+void SetFeedback(const ApiContext& context, const http::Request& request, http::Respond respond) {
+  std::string_view rest = request.path.substr(kPrefix.size());
+  if (rest.size() <= kSuffix.size() || rest.substr(rest.size() - kSuffix.size()) != kSuffix) {
+    http::Response r = ErrorFrom(Status::MethodNotAllowed("method not allowed here; use GET"));
+    r.headers.emplace_back("Allow", "GET");
+    return respond(std::move(r));
+  }
+  const std::string id(rest.substr(0, rest.size() - kSuffix.size()));
+  Result<QueryParams> query = QueryParams::Parse(request.query);
+  if (!query.ok()) return respond(ErrorFrom(query.status()));
+  Result<Viewer> viewer = AuthenticateViewer(context, "feedback", request, *query);
+  if (!viewer.ok()) return respond(ErrorFrom(viewer.status()));
+  const std::string& who = viewer->user_id;
+  if (Status s = CheckJsonContentType(request); !s.ok()) return respond(ErrorFor(s, who));
+  Result<Feedback> feedback = ParseFeedback(request.body);
+  if (!feedback.ok()) return respond(ErrorFor(feedback.status(), who));
+  feedback->updated_us = Clock::Real()->NowMicros();
+
+  const Status not_found = Status::NotFound("no interaction with that id for this user");
+  if (!LooksLikeInteractionId(id)) return respond(ErrorFor(not_found, who));
+  // A viewer of all users acts for the interaction's owner; a user only for themselves.
+  std::string owner = viewer->user_id;
+  if (viewer->all) {
+    Result<std::string> found = context.analytics->OwnerOf(id);
+    if (!found.ok()) {
+      return respond(ErrorFor(found.status().code() == Status::Code::kNotFound ? not_found
+                                                                               : found.status(),
+                              who));
+    }
+    owner = std::move(*found);
+  }
+  Status s = context.analytics->SetFeedback(owner, id, *feedback);
+  if (!s.ok()) {
+    return respond(ErrorFor(s.code() == Status::Code::kNotFound ? not_found : s, who));
+  }
+  std::string body = "{\"status\":\"success\",\"interaction_id\":";
+  AppendJsonString(&body, id);
+  body.append(",\"feedback\":");
+  AppendFeedbackJson(&body, *feedback);
+  body.push_back('}');
+  respond(JsonResponse(200, std::move(body), who));
+}
+
+}  // namespace omniflow::api

@@ -1,0 +1,171 @@
+#include "cli/demo_data.h"
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/ids.h"
+#include "core/json.h"
+#include "core/validate.h"
+
+namespace omniflow {
+
+namespace {
+
+struct Topic {
+  const char* question;
+  const char* answer;
+  const char* tool;        // nullptr: no tool call
+  const char* arguments;   // JSON object
+  const char* result;      // JSON value on success
+  const char* error;       // JSON value on failure
+};
+
+// Conversations in several languages; a few carry markup to show that the dashboard keeps it
+// inert.
+constexpr Topic kTopics[] = {
+    {"What tasks do I have today?", "You have 3 tasks today: review the budget, call the dentist and draft the report.",
+     "get_tasks", R"({"date":"today","status":"pending"})",
+     R"({"tasks":[{"id":"t1","title":"Review the budget"},{"id":"t2","title":"Call the dentist"},{"id":"t3","title":"Draft the report"}]})",
+     R"({"error":"tasks.json is temporarily unavailable"})"},
+    {"Add a task: buy groceries tomorrow", "Done: \"Buy groceries\" is on your list for tomorrow.",
+     "add_new_data", R"({"blob":"tasks.json","entry":{"title":"Buy groceries","due":"tomorrow"}})",
+     R"({"entry_id":"e42","entry_count":12})", R"({"error":"blob name rejected"})"},
+    {"Summarise my notes about the project launch", "Your launch notes: marketing starts Monday, the beta has 120 testers, and the pricing page still needs review.",
+     "get_data", R"({"blob":"notes.json","query":"launch"})", R"({"entries":3})",
+     R"({"error":"timeout after 5s"})"},
+    {"What's the weather in Berlin?", "It is 14°C and cloudy in Berlin, with light rain expected in the evening.",
+     "get_weather", R"({"city":"Berlin","units":"metric"})", R"({"temp_c":14,"conditions":"cloudy"})",
+     R"({"error":"upstream weather API returned 503"})"},
+    {"Schedule a meeting with Anna on Friday at 10", "I scheduled \"Meeting with Anna\" for Friday at 10:00.",
+     "create_event", R"({"title":"Meeting with Anna","start":"Friday 10:00","duration_min":30})",
+     R"({"event_id":"ev_981"})", R"({"error":"calendar conflict at Friday 10:00"})"},
+    {"今日の予定を教えてください", "今日の予定は3件です：10時にチーム会議、13時に東京で昼食、16時に報告書の提出です。",
+     "get_events", R"({"date":"today","locale":"ja-JP"})", R"({"events":3})",
+     R"({"error":"カレンダーに接続できません"})"},
+    {"明日の東京の天気は？", "明日の東京は晴れ、最高気温は18度の予報です。", "get_weather",
+     R"({"city":"東京","units":"metric"})", R"({"temp_c":18,"conditions":"晴れ"})",
+     R"({"error":"天気サービスがタイムアウトしました"})"},
+    {"買い物リストに牛乳を追加して", "牛乳を買い物リストに追加しました。", "add_new_data",
+     R"({"blob":"shopping.json","entry":{"item":"牛乳"}})", R"({"entry_id":"e7"})",
+     R"({"error":"保存に失敗しました"})"},
+    {"ما هي مهامي لهذا اليوم؟", "لديك مهمتان اليوم: مراجعة الميزانية والاتصال بالعميل.", "get_tasks",
+     R"({"date":"today","locale":"ar"})", R"({"tasks":2})", R"({"error":"الخدمة غير متاحة"})"},
+    {"ذكرني بالاجتماع غدا الساعة التاسعة", "حسنا، سأذكرك بالاجتماع غدا الساعة التاسعة صباحا.",
+     "create_reminder", R"({"at":"tomorrow 09:00","text":"الاجتماع"})", R"({"reminder_id":"r5"})",
+     R"({"error":"تعذر إنشاء التذكير"})"},
+    {"Какие у меня задачи на сегодня?", "На сегодня у вас две задачи: отправить отчёт и позвонить в банк.",
+     "get_tasks", R"({"date":"today","locale":"ru"})", R"({"tasks":2})",
+     R"({"error":"сервис задач недоступен"})"},
+    {"Переведи встречу с Иваном на среду", "Встреча с Иваном перенесена на среду, 11:00.",
+     "update_event", R"({"event":"Встреча с Иваном","new_day":"Wednesday"})", R"({"ok":true})",
+     R"({"error":"событие не найдено"})"},
+    {"¿Cuál es mi próxima reunión?", "Tu próxima reunión es a las 15:00 con el equipo de diseño.",
+     "get_events", R"({"next":1,"locale":"es"})", R"({"events":1})", R"({"error":"sin conexión"})"},
+    {"Thanks, that's all for now", "You're welcome! Have a great day.", nullptr, nullptr, nullptr, nullptr},
+    {"Can you explain what a Kubernetes pod is?", "A pod is the smallest deployable unit in Kubernetes: one or more containers that share storage and network.",
+     nullptr, nullptr, nullptr, nullptr},
+    {"Show this snippet as text: <script>alert('xss')</script> <img src=x onerror=alert(1)>",
+     "Here it is, shown as plain text: <script>alert('xss')</script> and <img src=x onerror=alert(1)>.",
+     "search_web", R"({"query":"<script>alert(1)</script>"})", R"({"results":[]})",
+     R"({"error":"<b>blocked</b> by policy"})"},
+};
+
+constexpr const char* kNames[] = {"alice", "bob", "carol", "dmitri", "emi", "farah", "gus",
+                                  "hana", "ivan", "jamal", "kenji", "lena", "maria", "nadia",
+                                  "oleg", "priya", "quinn", "rania", "sota", "tariq"};
+
+}  // namespace
+
+Result<int64_t> GenerateDemoData(const DemoOptions& options, InteractionStore* store,
+                                 AnalyticsStore* analytics) {
+  std::mt19937_64 rng(options.seed);
+  const int64_t now = options.now_us ? options.now_us : Clock::Real()->NowMicros();
+  const int64_t span = int64_t{options.days} * 24 * 3600 * 1000000;
+  // Timestamps: sorted, strictly increasing, busier in daytime hours.
+  std::vector<int64_t> times;
+  times.reserve(static_cast<size_t>(options.interactions));
+  std::uniform_int_distribution<int64_t> when(now - span, now - 1);
+  while (static_cast<int64_t>(times.size()) < options.interactions) {
+    int64_t t = when(rng);
+    const int hour = static_cast<int>((t / 3600000000) % 24);
+    if ((hour < 6 || hour > 21) && rng() % 3 != 0) continue;
+    times.push_back(t);
+  }
+  std::sort(times.begin(), times.end());
+  for (size_t i = 1; i < times.size(); ++i) times[i] = std::max(times[i], times[i - 1] + 1);
+
+  // Users have different activity levels (a few busy ones) and threads of a few turns.
+  std::vector<std::string> users;
+  for (int u = 0; u < options.users; ++u) {
+    users.push_back(std::string(kNames[u % std::size(kNames)]) +
+                    (u >= static_cast<int>(std::size(kNames)) ? "_" + std::to_string(u) : ""));
+  }
+  std::vector<double> weights;
+  for (int u = 0; u < options.users; ++u) weights.push_back(1.0 / (1 + u * 0.35));
+  std::discrete_distribution<int> pick_user(weights.begin(), weights.end());
+  std::vector<int> thread_of(users.size(), 0), turns_left(users.size(), 0);
+
+  std::vector<InteractionRecord> batch;
+  std::vector<std::pair<std::string, std::string>> rated;  // (user, id)
+  int64_t written = 0;
+  for (int64_t ts : times) {
+    const int u = pick_user(rng);
+    if (turns_left[u]-- <= 0) {
+      ++thread_of[u];
+      // Most conversations are short; one in five runs long.
+      turns_left[u] = static_cast<int>(rng() % 5 == 0 ? 5 + rng() % 25 : rng() % 5);
+    }
+    const Topic& topic = kTopics[rng() % std::size(kTopics)];
+    const bool failed = topic.tool && rng() % 100 < 12;
+    std::string body = "{\"user_message\":" + JsonString(topic.question) +
+                       ",\"assistant_response\":" +
+                       JsonString(failed ? std::string("Sorry, something went wrong: I could not "
+                                                       "complete that right now.")
+                                         : std::string(topic.answer)) +
+                       ",\"thread_id\":\"thread_" + users[u] + "_" +
+                       std::to_string(thread_of[u]) + "\"";
+    if (topic.tool) {
+      body += std::string(",\"tool_calls\":[{\"tool_name\":\"") + topic.tool +
+              "\",\"arguments\":" + topic.arguments + ",\"result\":" +
+              (failed ? topic.error : topic.result) + ",\"status\":\"" +
+              (failed ? "error" : "success") + "\"}]";
+    }
+    body += ",\"metadata\":{\"source\":\"demo\",\"model\":\"gpt-4o-mini\",\"latency_ms\":" +
+            std::to_string(200 + rng() % 2400) + "}}";
+    Result<SaveRequest> request = ParseSaveRequest(body);
+    if (!request.ok()) return request.status();
+    Stamp stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)};
+    batch.push_back(BuildInteraction(stamp, users[u], std::move(*request)));
+    if (rng() % 100 < 8) rated.emplace_back(users[u], stamp.interaction_id);
+    if (batch.size() == 2000) {
+      Status s = store->Append(batch);
+      if (!s.ok()) return s;
+      written += static_cast<int64_t>(batch.size());
+      batch.clear();
+      if (options.progress) options.progress(written, options.interactions);
+    }
+  }
+  if (!batch.empty()) {
+    Status s = store->Append(batch);
+    if (!s.ok()) return s;
+    written += static_cast<int64_t>(batch.size());
+    if (options.progress) options.progress(written, options.interactions);
+  }
+  constexpr const char* kComments[] = {"", "", "Exactly what I needed", "Wrong meeting time",
+                                       "とても役に立ちました", "ممتاز", "Не то, что я просил",
+                                       "Too slow"};
+  for (const auto& [user, id] : rated) {
+    const uint64_t r = rng() % 10;
+    Feedback feedback;
+    feedback.score = r < 6 ? 1 : r < 8 ? 0 : -1;
+    feedback.comment = kComments[rng() % std::size(kComments)];
+    feedback.updated_us = now;
+    Status s = analytics->SetFeedback(user, id, feedback);
+    if (!s.ok()) return s;
+  }
+  return written;
+}
+
+}  // namespace omniflow

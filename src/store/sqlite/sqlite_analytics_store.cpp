@@ -1,0 +1,613 @@
+#include "store/sqlite/sqlite_analytics_store.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+
+#include "core/ids.h"
+#include "store/analytics_text.h"
+#include "store/sqlite/compact_body.h"
+
+namespace omniflow {
+
+namespace {
+
+constexpr int64_t kHourUs = 3'600'000'000;
+constexpr int64_t kDayUs = 24 * kHourUs;
+constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
+constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
+// Hourly buckets returned at most (the latest ones in range): 31 days.
+constexpr size_t kMaxHourBuckets = 31 * 24;
+// Recent interactions sampled for top_requests.
+constexpr int64_t kRequestSample = 5000;
+// Recently active threads among which top_threads are chosen.
+constexpr int64_t kThreadSample = 5000;
+// Newest rows a search examines by time before it turns to the full-text index.
+constexpr int64_t kRecentScan = 4000;
+// Characters of a thread's first/last message returned in listings.
+constexpr size_t kMessagePreviewChars = 160;
+
+int64_t FloorTo(int64_t t, int64_t unit) { return t - ((t % unit) + unit) % unit; }
+
+// The timestamp encoded in an interaction id (INT_YYYYMMDD_HHMMSS_ffffff[_N]); false if malformed.
+bool TimestampOfId(std::string_view id, int64_t* ts_us) {
+  if (id.size() < 26 || id.substr(0, 4) != "INT_" || id[12] != '_' || id[19] != '_') return false;
+  if (id.size() > 26 && id[26] != '_') return false;
+  std::string iso;
+  iso.append(id.substr(4, 4)).append("-").append(id.substr(8, 2)).append("-");
+  iso.append(id.substr(10, 2)).append("T").append(id.substr(13, 2)).append(":");
+  iso.append(id.substr(15, 2)).append(":").append(id.substr(17, 2)).append(".");
+  iso.append(id.substr(20, 6)).append("Z");
+  return ParseTimestamp(iso, ts_us);
+}
+
+using Value = std::variant<int64_t, std::string, double>;
+
+// A statement prepared from SQL built at run time, with its parameters in order (?1, ?2, ...).
+struct Query {
+  std::string sql;
+  std::vector<Value> params;
+  // Appends a parameter and returns its placeholder.
+  std::string Param(Value v) {
+    params.push_back(std::move(v));
+    return "?" + std::to_string(params.size());
+  }
+};
+
+Result<sqlite::Stmt> Prepare(sqlite::Db& db, const Query& q) {
+  Result<sqlite::Stmt> stmt = db.Prepare(q.sql);
+  if (!stmt.ok()) return stmt.status();
+  for (size_t i = 0; i < q.params.size(); ++i) {
+    const int index = static_cast<int>(i + 1);
+    if (auto* n = std::get_if<int64_t>(&q.params[i])) {
+      stmt->Bind(index, *n);
+    } else if (auto* s = std::get_if<std::string>(&q.params[i])) {
+      stmt->Bind(index, std::string_view(*s));
+    } else {
+      sqlite3_bind_double(stmt->get(), index, std::get<double>(q.params[i]));
+    }
+  }
+  return stmt;
+}
+
+// Runs `q`, calling `row(stmt)` for each row.
+template <typename F>
+Status ForEach(sqlite::Db& db, const Query& q, F&& row) {
+  Result<sqlite::Stmt> stmt = Prepare(db, q);
+  if (!stmt.ok()) return stmt.status();
+  while (true) {
+    Result<bool> more = stmt->Step();
+    if (!more.ok()) return more.status();
+    if (!*more) return Status::Ok();
+    row(*stmt);
+  }
+}
+
+Result<int64_t> Scalar(sqlite::Db& db, const Query& q) {
+  int64_t value = 0;
+  Status s = ForEach(db, q, [&](sqlite::Stmt& st) { value = st.Int(0); });
+  if (!s.ok()) return s;
+  return value;
+}
+
+double Double(sqlite::Stmt& st, int column) { return sqlite3_column_double(st.get(), column); }
+
+// The columns every interaction listing selects, in this order, after "SELECT ".
+constexpr char kViewColumns[] =
+    "i.body, i.ts_us, i.interaction_id, f.score, f.comment, f.updated_us, i.user_id, i.thread_id";
+constexpr char kFeedbackJoin[] =
+    " LEFT JOIN feedback f ON f.user_id = i.user_id AND f.interaction_id = i.interaction_id";
+
+InteractionView ViewOf(sqlite::Stmt& st) {
+  InteractionView v;
+  v.position.ts_us = st.Int(1);
+  v.position.interaction_id = std::string(st.Text(2));
+  // The stored body leaves out what the columns hold (see compact_body.h).
+  std::optional<std::string_view> thread;
+  if (!st.IsNull(7)) thread = st.Text(7);
+  v.json = ExpandBody(st.Text(0), v.position.interaction_id, v.position.ts_us, st.Text(6), thread);
+  if (!st.IsNull(3)) {
+    Feedback f;
+    f.score = Double(st, 3);
+    f.comment = std::string(st.Text(4));
+    f.updated_us = st.Int(5);
+    v.feedback = std::move(f);
+  }
+  return v;
+}
+
+// "x BETWEEN" conditions on `column` for the scope's time range, appended to `where`.
+void TimeRange(const AnalyticsScope& scope, const std::string& column, Query* q,
+               std::string* where, int64_t round_to = 1) {
+  if (scope.from_us) {
+    *where += " AND " + column + " >= " + q->Param(FloorTo(*scope.from_us, round_to));
+  }
+  if (scope.to_us) *where += " AND " + column + " < " + q->Param(*scope.to_us);
+}
+
+// True when canonical JSON holds `text` byte for byte (no quote, backslash or control
+// character, which it escapes).
+bool StoredVerbatim(std::string_view text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// The FTS5 query for `term` (at least 3 code points): each of its trigrams as a quoted
+// one-token string, ANDed. The index holds no positions (detail=none), so this finds rows that
+// contain every trigram; the caller checks the substring itself.
+std::string TrigramQuery(std::string_view term) {
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < term.size(); ++i) {
+    if ((static_cast<unsigned char>(term[i]) & 0xC0) != 0x80) starts.push_back(i);
+  }
+  starts.push_back(term.size());
+  std::string out;
+  for (size_t i = 0; i + 3 < starts.size(); ++i) {
+    if (!out.empty()) out.push_back(' ');
+    out.push_back('"');
+    for (char c : term.substr(starts[i], starts[i + 3] - starts[i])) {
+      if (c == '"') out.push_back('"');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  return out;
+}
+
+}  // namespace
+
+class SqliteAnalyticsStore::Lease {
+ public:
+  Lease(SqliteAnalyticsStore* store, std::unique_ptr<sqlite::Db> db)
+      : store_(store), db_(std::move(db)) {}
+  Lease(Lease&&) = default;
+  ~Lease() {
+    if (db_) store_->Release(std::move(db_));
+  }
+  sqlite::Db& db() { return *db_; }
+
+ private:
+  SqliteAnalyticsStore* store_;
+  std::unique_ptr<sqlite::Db> db_;
+};
+
+Result<std::unique_ptr<SqliteAnalyticsStore>> SqliteAnalyticsStore::Open(
+    const std::string& data_dir) {
+  std::string path = (std::filesystem::path(data_dir) / "omniflow.db").string();
+  std::unique_ptr<SqliteAnalyticsStore> store(new SqliteAnalyticsStore(path));
+  Result<sqlite::Db> writer = sqlite::Db::Open(path, SQLITE_OPEN_READWRITE);
+  if (!writer.ok()) return writer.status();
+  store->writer_ = std::make_unique<sqlite::Db>(std::move(*writer));
+  Status s = store->writer_->Exec("PRAGMA synchronous=FULL");
+  if (!s.ok()) return s;
+  Result<Lease> probe = store->Acquire();  // fails early when the schema is missing
+  if (!probe.ok()) return probe.status();
+  Result<int64_t> has_schema =
+      Scalar(probe->db(), Query{"SELECT count(*) FROM sqlite_master WHERE name = 'stats_hourly'", {}});
+  if (!has_schema.ok()) return has_schema.status();
+  if (*has_schema == 0) return Status::Internal("the analytics schema (migration 3) is missing");
+  return store;
+}
+
+Result<SqliteAnalyticsStore::Lease> SqliteAnalyticsStore::Acquire() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!pool_.empty()) {
+      std::unique_ptr<sqlite::Db> db = std::move(pool_.back());
+      pool_.pop_back();
+      return Lease(this, std::move(db));
+    }
+  }
+  Result<sqlite::Db> db = sqlite::Db::Open(path_, SQLITE_OPEN_READONLY);
+  if (!db.ok()) return db.status();
+  return Lease(this, std::make_unique<sqlite::Db>(std::move(*db)));
+}
+
+void SqliteAnalyticsStore::Release(std::unique_ptr<sqlite::Db> db) {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  if (pool_.size() < 8) pool_.push_back(std::move(db));
+}
+
+Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  sqlite::Db& db = lease->db();
+  const AnalyticsScope& scope = query.scope;
+  const std::string user = scope.user_id.value_or("");
+  const int64_t top = std::clamp(query.top_n, 1, 100);
+  Stats stats;
+
+  // Volume per hour (and so per day and in total) from the hourly aggregate.
+  {
+    Query q;
+    q.sql = "SELECT hour_us, interactions, tool_calls, tool_failures FROM stats_hourly "
+            "WHERE user_id = " + q.Param(user);
+    TimeRange(scope, "hour_us", &q, &q.sql, kHourUs);
+    q.sql += " ORDER BY hour_us";
+    Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
+      VolumeBucket b{st.Int(0), st.Int(1), st.Int(2), st.Int(3)};
+      stats.interactions += b.interactions;
+      stats.tool_calls += b.tool_calls;
+      stats.tool_failures += b.tool_failures;
+      const int64_t day = FloorTo(b.start_us, kDayUs);
+      if (stats.per_day.empty() || stats.per_day.back().start_us != day) {
+        stats.per_day.push_back(VolumeBucket{day, 0, 0, 0});
+      }
+      VolumeBucket& d = stats.per_day.back();
+      d.interactions += b.interactions;
+      d.tool_calls += b.tool_calls;
+      d.tool_failures += b.tool_failures;
+      stats.per_hour.push_back(b);
+    });
+    if (!s.ok()) return s;
+    if (stats.per_hour.size() > kMaxHourBuckets) {
+      stats.per_hour.erase(stats.per_hour.begin(), stats.per_hour.end() - kMaxHourBuckets);
+    }
+  }
+  // Active users and the busiest ones.
+  {
+    Query q;
+    q.sql = "SELECT user_id, sum(interactions) AS n FROM stats_daily_users WHERE 1";
+    if (scope.user_id) q.sql += " AND user_id = " + q.Param(user);
+    TimeRange(scope, "day_us", &q, &q.sql, kDayUs);
+    q.sql += " GROUP BY user_id ORDER BY n DESC, user_id";
+    Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
+      ++stats.active_users;
+      if (static_cast<int64_t>(stats.top_users.size()) < top) {
+        stats.top_users.push_back(UserActivity{std::string(st.Text(0)), st.Int(1)});
+      }
+    });
+    if (!s.ok()) return s;
+  }
+  // Threads active in range, and the busiest.
+  {
+    Query q;
+    std::string where = " WHERE 1";
+    if (scope.user_id) where += " AND user_id = " + q.Param(user);
+    if (scope.from_us) where += " AND last_us >= " + q.Param(FloorTo(*scope.from_us, kHourUs));
+    if (scope.to_us) where += " AND first_us < " + q.Param(*scope.to_us);
+    q.sql = "SELECT count(*) FROM threads" + where;
+    Result<int64_t> n = Scalar(db, q);
+    if (!n.ok()) return n.status();
+    stats.threads = *n;
+    // The busiest among the latest kThreadSample threads active in range (a bounded sample).
+    q.sql = "SELECT * FROM (SELECT user_id, thread_id, n, first_us, last_us FROM threads" + where +
+            " ORDER BY last_us DESC LIMIT " + std::to_string(kThreadSample) +
+            ") ORDER BY n DESC, last_us DESC LIMIT " + std::to_string(top);
+    Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
+      stats.top_threads.push_back(ThreadActivity{std::string(st.Text(0)), std::string(st.Text(1)),
+                                                 st.Int(2), st.Int(3), st.Int(4)});
+    });
+    if (!s.ok()) return s;
+  }
+  // Tools.
+  {
+    Query q;
+    q.sql = "SELECT tool_name, sum(calls) AS c, sum(failures) FROM stats_tools_hourly "
+            "WHERE user_id = " + q.Param(user);
+    TimeRange(scope, "hour_us", &q, &q.sql, kHourUs);
+    q.sql += " GROUP BY tool_name ORDER BY c DESC, tool_name LIMIT " + std::to_string(top);
+    Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
+      stats.top_tools.push_back(ToolUsage{std::string(st.Text(0)), st.Int(1), st.Int(2)});
+    });
+    if (!s.ok()) return s;
+  }
+  // Top requests over the latest interactions in range (a bounded, indexed sample).
+  {
+    Query q;
+    q.sql = "SELECT json_extract(body, '$.user_message') FROM interactions i WHERE 1";
+    if (scope.user_id) q.sql += " AND user_id = " + q.Param(user);
+    TimeRange(scope, "ts_us", &q, &q.sql);
+    q.sql += " ORDER BY ts_us DESC LIMIT " + std::to_string(kRequestSample);
+    std::unordered_map<std::string, int64_t> counts;
+    Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
+      ++stats.requests_sampled;
+      std::string key = NormalizeRequest(st.Text(0));
+      if (!key.empty()) ++counts[std::move(key)];
+    });
+    if (!s.ok()) return s;
+    std::vector<RequestCount> all;
+    all.reserve(counts.size());
+    for (auto& [text, n] : counts) all.push_back(RequestCount{text, n});
+    const size_t keep = std::min<size_t>(all.size(), static_cast<size_t>(top));
+    std::partial_sort(all.begin(), all.begin() + keep, all.end(), [](const auto& a, const auto& b) {
+      return a.count != b.count ? a.count > b.count : a.text < b.text;
+    });
+    all.resize(keep);
+    stats.top_requests = std::move(all);
+  }
+  // Feedback on interactions in range.
+  {
+    Query q;
+    q.sql = "SELECT count(*), coalesce(sum(score >= 0.5), 0), "
+            "coalesce(sum(score >= 0 AND score < 0.5), 0), coalesce(sum(score < 0), 0), "
+            "coalesce(avg(score), 0) FROM feedback WHERE 1";
+    if (scope.user_id) q.sql += " AND user_id = " + q.Param(user);
+    TimeRange(scope, "ts_us", &q, &q.sql, kHourUs);
+    Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
+      stats.feedback = FeedbackSummary{st.Int(0), st.Int(1), st.Int(2), st.Int(3), Double(st, 4)};
+    });
+    if (!s.ok()) return s;
+  }
+  return stats;
+}
+
+Result<UsersPage> SqliteAnalyticsStore::ListUsers(const UsersQuery& query) {
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  sqlite::Db& db = lease->db();
+  UsersPage page;
+  Query q;
+  std::string where = " WHERE 1";
+  if (query.user_id) where += " AND u.user_id = " + q.Param(*query.user_id);
+  q.sql = "SELECT count(*) FROM users u" + where;
+  Result<int64_t> total = Scalar(db, q);
+  if (!total.ok()) return total.status();
+  page.total = *total;
+  q.sql = "SELECT u.user_id, u.n, u.first_us, u.last_us, "
+          "(SELECT count(*) FROM threads t WHERE t.user_id = u.user_id) FROM users u" + where +
+          " ORDER BY u.last_us DESC, u.user_id LIMIT " + q.Param(int64_t{query.limit}) +
+          " OFFSET " + q.Param(query.offset);
+  Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
+    page.users.push_back(
+        UserSummary{std::string(st.Text(0)), st.Int(1), st.Int(4), st.Int(2), st.Int(3)});
+  });
+  if (!s.ok()) return s;
+  return page;
+}
+
+Result<ThreadsPage> SqliteAnalyticsStore::ListThreads(const ThreadsQuery& query) {
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  sqlite::Db& db = lease->db();
+  ThreadsPage page;
+  Query q;
+  std::string where = " WHERE 1";
+  if (query.user_id) where += " AND t.user_id = " + q.Param(*query.user_id);
+  q.sql = "SELECT count(*) FROM threads t" + where;
+  Result<int64_t> total = Scalar(db, q);
+  if (!total.ok()) return total.status();
+  page.total = *total;
+  // The page is chosen first, so only its rows load their first and last messages.
+  q.sql = "SELECT t.user_id, t.thread_id, t.n, t.first_us, t.last_us, "
+          "json_extract(a.body, '$.user_message'), json_extract(b.body, '$.user_message') "
+          "FROM (SELECT * FROM threads t" + where + " ORDER BY t.last_us DESC, t.thread_id LIMIT " +
+          q.Param(int64_t{query.limit}) + " OFFSET " + q.Param(query.offset) + ") t "
+          "LEFT JOIN interactions a ON a.seq = t.first_seq "
+          "LEFT JOIN interactions b ON b.seq = t.last_seq ORDER BY t.last_us DESC, t.thread_id";
+  Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
+    ThreadSummary t;
+    t.user_id = std::string(st.Text(0));
+    t.thread_id = std::string(st.Text(1));
+    t.interactions = st.Int(2);
+    t.first_us = st.Int(3);
+    t.last_us = st.Int(4);
+    t.first_message = std::string(TruncateUtf8(st.Text(5), kMessagePreviewChars));
+    t.last_message = std::string(TruncateUtf8(st.Text(6), kMessagePreviewChars));
+    page.threads.push_back(std::move(t));
+  });
+  if (!s.ok()) return s;
+  return page;
+}
+
+Result<ConversationPage> SqliteAnalyticsStore::GetConversation(const ConversationQuery& query) {
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  sqlite::Db& db = lease->db();
+  ConversationPage page;
+  Query q;
+  q.sql = "SELECT n FROM threads WHERE user_id = ?1 AND thread_id = ?2";
+  q.params = {query.user_id, query.thread_id};
+  Result<int64_t> total = Scalar(db, q);
+  if (!total.ok()) return total.status();
+  if (*total == 0) return Status::NotFound("no such thread for this user");
+  page.total = *total;
+  q.sql = std::string("SELECT ") + kViewColumns + " FROM interactions i" + kFeedbackJoin +
+          " WHERE i.user_id = ?1 AND i.thread_id = ?2";
+  if (query.after) {
+    q.sql += " AND (i.ts_us, i.interaction_id) > (" + q.Param(query.after->ts_us) + ", " +
+             q.Param(query.after->interaction_id) + ")";
+  }
+  q.sql += " ORDER BY i.ts_us, i.interaction_id LIMIT " + q.Param(int64_t{query.limit} + 1);
+  Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
+    if (static_cast<int>(page.items.size()) == query.limit) {
+      page.has_more = true;
+      return;
+    }
+    page.items.push_back(ViewOf(st));
+  });
+  if (!s.ok()) return s;
+  if (page.has_more && !page.items.empty()) page.next = page.items.back().position;
+  return page;
+}
+
+Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
+  if (query.q.size() > 512) return Status::InvalidArgument("q is longer than 512 bytes");
+  std::vector<std::string> terms = SearchTerms(query.q);
+  std::vector<std::string> indexed;
+  for (const std::string& term : terms) {
+    if (Utf8Length(term) >= kMinIndexedTermChars) indexed.push_back(term);
+  }
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  sqlite::Db& db = lease->db();
+
+  // The conditions on an interaction's own columns (user, thread, time, cursor, tools).
+  auto row_filters = [&](Query* q) {
+    std::string where;
+    if (query.scope.user_id) where += " AND i.user_id = " + q->Param(*query.scope.user_id);
+    if (query.thread_id) where += " AND i.thread_id = " + q->Param(*query.thread_id);
+    TimeRange(query.scope, "i.ts_us", q, &where);
+    if (query.after) {
+      std::string ts = q->Param(query.after->ts_us);
+      std::string id = q->Param(query.after->interaction_id);
+      where += " AND (i.ts_us, i.interaction_id) < (" + ts + ", " + id + ")";
+    }
+    if (query.tool) {
+      where += " AND EXISTS (SELECT 1 FROM interaction_tools t WHERE t.seq = i.seq AND "
+               "t.tool_name = " + q->Param(*query.tool);
+      if (query.status == ToolStatusFilter::kFailed) where += " AND t.failed = 1";
+      if (query.status == ToolStatusFilter::kSuccess) where += " AND t.failed = 0";
+      where += ")";
+    } else if (query.status == ToolStatusFilter::kFailed) {
+      where += " AND i.tool_failures > 0";
+    } else if (query.status == ToolStatusFilter::kSuccess) {
+      where += " AND i.tool_failures = 0";
+    }
+    return where;
+  };
+  // The substring test of every term (ASCII case-insensitive), and the feedback filter.
+  auto text_and_feedback = [&](Query* q) {
+    std::string where;
+    for (const std::string& term : terms) {
+      std::string p = q->Param(term);
+      // A term that JSON stores unescaped is first looked for in the raw row, which is much
+      // cheaper than extracting the two fields.
+      if (StoredVerbatim(term)) {
+        where += " AND instr(lower(i.body), lower(" + p + ")) > 0";
+      }
+      where += " AND (instr(lower(json_extract(i.body, '$.user_message')), lower(" + p +
+               ")) > 0 OR instr(lower(json_extract(i.body, '$.assistant_response')), lower(" + p +
+               ")) > 0)";
+    }
+    switch (query.feedback) {
+      case FeedbackFilter::kAny: break;
+      case FeedbackFilter::kWith: where += " AND f.score IS NOT NULL"; break;
+      case FeedbackFilter::kWithout: where += " AND f.score IS NULL"; break;
+      case FeedbackFilter::kPositive: where += " AND f.score >= 0.5"; break;
+      case FeedbackFilter::kNegative: where += " AND f.score < 0"; break;
+    }
+    return where;
+  };
+  const std::string order = " ORDER BY i.ts_us DESC, i.interaction_id DESC LIMIT ";
+  auto run = [&](const Query& q, SearchPage* page) {
+    return ForEach(db, q, [&](sqlite::Stmt& st) {
+      if (static_cast<int>(page->items.size()) == query.limit) {
+        page->has_more = true;
+        return;
+      }
+      page->items.push_back(ViewOf(st));
+    });
+  };
+
+  SearchPage page;
+  Status s;
+  bool done = false;
+  if (!terms.empty()) {
+    // Common terms are found fastest among the newest rows: look there first. Should the newest
+    // kRecentScan rows that pass the other filters hold a full page of matches, those are the
+    // newest matches of all.
+    Query q;
+    std::string inner = "SELECT * FROM interactions i WHERE 1" + row_filters(&q) + order +
+                        std::to_string(kRecentScan);
+    q.sql = std::string("SELECT ") + kViewColumns + " FROM (" + inner + ") i" + kFeedbackJoin +
+            " WHERE 1" + text_and_feedback(&q) + order + q.Param(int64_t{query.limit} + 1);
+    s = run(q, &page);
+    if (!s.ok()) return s;
+    done = page.has_more;
+    if (!done) page = SearchPage();
+  }
+  if (!done) {
+    Query q;
+    std::string from = " FROM interactions i";
+    std::string where = " WHERE 1";
+    std::string join = kFeedbackJoin;
+    if (!indexed.empty()) {
+      // Drive the query from the full-text candidates (CROSS JOIN fixes the join order).
+      std::string match;
+      for (const std::string& term : indexed) {
+        match += (match.empty() ? "" : " ") + TrigramQuery(term);
+      }
+      from = " FROM interactions_fts CROSS JOIN interactions i";
+      where += " AND interactions_fts MATCH " + q.Param(match) +
+               " AND i.seq = interactions_fts.rowid";
+    } else if (query.feedback == FeedbackFilter::kWith ||
+               query.feedback == FeedbackFilter::kPositive ||
+               query.feedback == FeedbackFilter::kNegative) {
+      // Rated interactions are few: start from the feedback rows.
+      from = " FROM feedback f CROSS JOIN interactions i";
+      where += " AND i.user_id = f.user_id AND i.ts_us = f.ts_us AND "
+               "i.interaction_id = f.interaction_id";
+      join.clear();
+    }
+    where += row_filters(&q) + text_and_feedback(&q);
+    q.sql = std::string("SELECT ") + kViewColumns + from + join + where + order +
+            q.Param(int64_t{query.limit} + 1);
+    s = run(q, &page);
+  }
+  if (!s.ok()) {
+    if (s.message().find("fts5") != std::string::npos) {
+      return Status::InvalidArgument("q cannot be searched: " + s.message());
+    }
+    return s;
+  }
+  if (page.has_more && !page.items.empty()) page.next = page.items.back().position;
+  return page;
+}
+
+Status SqliteAnalyticsStore::SetFeedback(const std::string& user_id,
+                                         const std::string& interaction_id,
+                                         const Feedback& feedback) {
+  int64_t ts_us = 0;
+  if (!TimestampOfId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Query q;
+  q.sql = "INSERT INTO feedback(user_id, interaction_id, ts_us, score, comment, updated_us) "
+          "SELECT user_id, interaction_id, ts_us, ?4, ?5, ?6 FROM interactions "
+          "WHERE user_id = ?1 AND ts_us = ?2 AND interaction_id = ?3 "
+          "ON CONFLICT(user_id, interaction_id) DO UPDATE SET score = excluded.score, "
+          "comment = excluded.comment, updated_us = excluded.updated_us";
+  q.params = {user_id, ts_us, interaction_id, feedback.score, feedback.comment,
+              feedback.updated_us};
+  Result<sqlite::Stmt> stmt = Prepare(*writer_, q);
+  if (!stmt.ok()) return stmt.status();
+  Status s = stmt->Run();
+  if (!s.ok()) return s;
+  if (sqlite3_changes(writer_->get()) == 0) return Status::NotFound("no such interaction");
+  return Status::Ok();
+}
+
+Result<std::optional<Feedback>> SqliteAnalyticsStore::GetFeedback(
+    const std::string& user_id, const std::string& interaction_id) {
+  int64_t ts_us = 0;
+  if (!TimestampOfId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  Query q;
+  q.sql = "SELECT f.score, f.comment, f.updated_us, i.seq FROM interactions i" +
+          std::string(kFeedbackJoin) +
+          " WHERE i.user_id = ?1 AND i.ts_us = ?2 AND i.interaction_id = ?3";
+  q.params = {user_id, ts_us, interaction_id};
+  bool found = false;
+  std::optional<Feedback> feedback;
+  Status s = ForEach(lease->db(), q, [&](sqlite::Stmt& st) {
+    found = true;
+    if (!st.IsNull(0)) feedback = Feedback{Double(st, 0), std::string(st.Text(1)), st.Int(2)};
+  });
+  if (!s.ok()) return s;
+  if (!found) return Status::NotFound("no such interaction");
+  return feedback;
+}
+
+Result<std::string> SqliteAnalyticsStore::OwnerOf(const std::string& interaction_id) {
+  int64_t ts_us = 0;
+  if (!TimestampOfId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
+  Result<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  Query q;
+  q.sql = "SELECT user_id FROM interactions WHERE ts_us = ?1 AND interaction_id = ?2 LIMIT 1";
+  q.params = {ts_us, interaction_id};
+  std::optional<std::string> owner;
+  Status s = ForEach(lease->db(), q, [&](sqlite::Stmt& st) { owner = std::string(st.Text(0)); });
+  if (!s.ok()) return s;
+  if (!owner) return Status::NotFound("no such interaction");
+  return *owner;
+}
+
+}  // namespace omniflow

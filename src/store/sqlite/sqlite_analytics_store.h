@@ -1,0 +1,45 @@
+// SqliteAnalyticsStore: the AnalyticsStore over the SQLite file that SqliteStore writes. Reads
+// come from a small pool of read-only connections (WAL: they never block the writer) and use
+// the aggregates and indexes of migration 3; feedback is written on its own connection.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/analytics_store.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace omniflow {
+
+class SqliteAnalyticsStore final : public AnalyticsStore {
+ public:
+  // `data_dir` holds omniflow.db, already migrated by SqliteStore::Open.
+  static Result<std::unique_ptr<SqliteAnalyticsStore>> Open(const std::string& data_dir);
+
+  Result<Stats> GetStats(const StatsQuery& query) override;
+  Result<UsersPage> ListUsers(const UsersQuery& query) override;
+  Result<ThreadsPage> ListThreads(const ThreadsQuery& query) override;
+  Result<ConversationPage> GetConversation(const ConversationQuery& query) override;
+  Result<SearchPage> Search(const SearchQuery& query) override;
+  Status SetFeedback(const std::string& user_id, const std::string& interaction_id,
+                     const Feedback& feedback) override;
+  Result<std::optional<Feedback>> GetFeedback(const std::string& user_id,
+                                              const std::string& interaction_id) override;
+  Result<std::string> OwnerOf(const std::string& interaction_id) override;
+
+ private:
+  class Lease;
+  explicit SqliteAnalyticsStore(std::string path) : path_(std::move(path)) {}
+  Result<Lease> Acquire();
+  void Release(std::unique_ptr<sqlite::Db> db);
+
+  const std::string path_;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<sqlite::Db>> pool_;  // GUARDED_BY(pool_mu_)
+  std::mutex write_mu_;
+  std::unique_ptr<sqlite::Db> writer_;  // GUARDED_BY(write_mu_); feedback only
+};
+
+}  // namespace omniflow

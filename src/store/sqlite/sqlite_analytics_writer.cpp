@@ -1,0 +1,181 @@
+#include "store/sqlite/sqlite_analytics_writer.h"
+
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
+namespace omniflow {
+
+namespace {
+
+constexpr int64_t kHourUs = 3'600'000'000;
+constexpr int64_t kDayUs = 24 * kHourUs;
+
+int64_t FloorTo(int64_t t, int64_t unit) { return t - ((t % unit) + unit) % unit; }
+
+// Counts one more interaction at (ts_us, seq) into a span that may be `fresh` (empty).
+template <typename SpanT>
+void Widen(SpanT* span, int64_t ts_us, int64_t seq, bool fresh) {
+  ++span->n;
+  if (fresh || ts_us < span->first_us) span->first_us = ts_us, span->first_seq = seq;
+  if (fresh || ts_us >= span->last_us) span->last_us = ts_us, span->last_seq = seq;
+}
+
+}  // namespace
+
+Status SqliteAnalyticsWriter::Prepare(sqlite::Db& db) {
+  struct {
+    sqlite::Stmt* stmt;
+    const char* sql;
+  } statements[] = {
+      {&fts_,
+       "INSERT INTO interactions_fts(rowid, user_message, assistant_response) VALUES(?1, ?2, ?3)"},
+      {&tool_,
+       "INSERT INTO interaction_tools(seq, tool_name, failed, ts_us) VALUES(?1, ?2, ?3, ?4) "
+       "ON CONFLICT(seq, tool_name) DO UPDATE SET failed = max(failed, excluded.failed)"},
+      {&hourly_,
+       "INSERT INTO stats_hourly(user_id, hour_us, interactions, tool_calls, tool_failures) "
+       "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, hour_us) DO UPDATE SET "
+       "interactions = interactions + excluded.interactions, "
+       "tool_calls = tool_calls + excluded.tool_calls, "
+       "tool_failures = tool_failures + excluded.tool_failures"},
+      {&daily_users_,
+       "INSERT INTO stats_daily_users(day_us, user_id, interactions) VALUES(?1, ?2, ?3) "
+       "ON CONFLICT(day_us, user_id) DO UPDATE SET "
+       "interactions = interactions + excluded.interactions"},
+      {&tools_hourly_,
+       "INSERT INTO stats_tools_hourly(user_id, hour_us, tool_name, calls, failures) "
+       "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, hour_us, tool_name) DO UPDATE SET "
+       "calls = calls + excluded.calls, failures = failures + excluded.failures"},
+      {&span_,
+       "UPDATE interaction_counts SET "
+       "first_seq = CASE WHEN first_us IS NULL OR ?3 < first_us THEN ?4 ELSE first_seq END, "
+       "first_us = CASE WHEN first_us IS NULL OR ?3 < first_us THEN ?3 ELSE first_us END, "
+       "last_seq = CASE WHEN last_us IS NULL OR ?5 >= last_us THEN ?6 ELSE last_seq END, "
+       "last_us = CASE WHEN last_us IS NULL OR ?5 >= last_us THEN ?5 ELSE last_us END "
+       "WHERE user_id = ?1 AND thread_id = ?2"},
+  };
+  for (auto& [stmt, sql] : statements) {
+    Result<sqlite::Stmt> prepared = db.Prepare(sql);
+    if (!prepared.ok()) return prepared.status();
+    *stmt = std::move(*prepared);
+  }
+  return Status::Ok();
+}
+
+Status SqliteAnalyticsWriter::Add(const InteractionRecord& r, int64_t seq) {
+  // Records always come from BuildInteraction; should one lack a field, it is indexed as far
+  // as it goes rather than failing the whole batch.
+  simdjson::dom::element doc;
+  const bool parsed = parser_.parse(r.json).get(doc) == simdjson::SUCCESS;
+  std::string_view user_message, assistant_response;
+  if (parsed && doc["user_message"].get(user_message) != simdjson::SUCCESS) user_message = {};
+  if (parsed && doc["assistant_response"].get(assistant_response) != simdjson::SUCCESS) {
+    assistant_response = {};
+  }
+  fts_.Reset();
+  fts_.Bind(1, seq);
+  fts_.Bind(2, user_message);
+  fts_.Bind(3, assistant_response);
+  Status s = fts_.Run();
+  fts_.Reset();
+  if (!s.ok()) return s;
+
+  const int64_t hour = FloorTo(r.ts_us, kHourUs);
+  ++daily_users_acc_[{FloorTo(r.ts_us, kDayUs), r.user_id}];
+  simdjson::dom::array calls;
+  if (parsed && r.tool_call_count > 0 && doc["tool_calls"].get(calls) == simdjson::SUCCESS) {
+    for (simdjson::dom::element call : calls) {
+      std::string_view name, status = "success";
+      if (call["tool_name"].get(name) != simdjson::SUCCESS) continue;
+      if (call["status"].get(status) != simdjson::SUCCESS) status = "success";
+      const bool failed = status != "success";
+      tool_.Reset();
+      tool_.Bind(1, seq);
+      tool_.Bind(2, name);
+      tool_.Bind(3, static_cast<int64_t>(failed));
+      tool_.Bind(4, r.ts_us);
+      s = tool_.Run();
+      tool_.Reset();
+      if (!s.ok()) return s;
+      for (const std::string* user : {&r.user_id, static_cast<const std::string*>(nullptr)}) {
+        Calls& c = tools_acc_[{user ? *user : std::string(), hour, std::string(name)}];
+        ++c.calls;
+        c.failures += failed;
+      }
+    }
+  }
+  for (std::string user : {r.user_id, std::string()}) {
+    Volume& v = hourly_acc_[{std::move(user), hour}];
+    ++v.interactions;
+    v.tool_calls += r.tool_call_count;
+    v.tool_failures += r.tool_failure_count;
+  }
+  if (r.thread_id) {
+    auto [it, fresh] = spans_acc_.try_emplace({r.user_id, *r.thread_id});
+    Widen(&it->second, r.ts_us, seq, fresh);
+  }
+  auto [it, fresh] = spans_acc_.try_emplace({r.user_id, std::string()});
+  Widen(&it->second, r.ts_us, seq, fresh);
+  return Status::Ok();
+}
+
+Status SqliteAnalyticsWriter::Flush() {
+  Status s;
+  for (const auto& [key, v] : hourly_acc_) {
+    hourly_.Reset();
+    hourly_.Bind(1, key.first);
+    hourly_.Bind(2, key.second);
+    hourly_.Bind(3, v.interactions);
+    hourly_.Bind(4, v.tool_calls);
+    hourly_.Bind(5, v.tool_failures);
+    if (s = hourly_.Run(); !s.ok()) break;
+  }
+  hourly_.Reset();
+  if (s.ok()) {
+    for (const auto& [key, n] : daily_users_acc_) {
+      daily_users_.Reset();
+      daily_users_.Bind(1, key.first);
+      daily_users_.Bind(2, key.second);
+      daily_users_.Bind(3, n);
+      if (s = daily_users_.Run(); !s.ok()) break;
+    }
+    daily_users_.Reset();
+  }
+  if (s.ok()) {
+    for (const auto& [key, c] : tools_acc_) {
+      tools_hourly_.Reset();
+      tools_hourly_.Bind(1, std::get<0>(key));
+      tools_hourly_.Bind(2, std::get<1>(key));
+      tools_hourly_.Bind(3, std::get<2>(key));
+      tools_hourly_.Bind(4, c.calls);
+      tools_hourly_.Bind(5, c.failures);
+      if (s = tools_hourly_.Run(); !s.ok()) break;
+    }
+    tools_hourly_.Reset();
+  }
+  if (s.ok()) {
+    for (const auto& [key, t] : spans_acc_) {
+      span_.Reset();
+      span_.Bind(1, key.first);
+      span_.Bind(2, key.second);
+      span_.Bind(3, t.first_us);
+      span_.Bind(4, t.first_seq);
+      span_.Bind(5, t.last_us);
+      span_.Bind(6, t.last_seq);
+      if (s = span_.Run(); !s.ok()) break;
+    }
+    span_.Reset();
+  }
+  Discard();
+  return s;
+}
+
+void SqliteAnalyticsWriter::Discard() {
+  hourly_acc_.clear();
+  daily_users_acc_.clear();
+  tools_acc_.clear();
+  spans_acc_.clear();
+}
+
+}  // namespace omniflow

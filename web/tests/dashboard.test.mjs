@@ -1,0 +1,206 @@
+// Browser tests of the embedded dashboard: Debian's headless chromium driven by playwright-core.
+// Seeds a fresh store with `omniflow demo-data`, starts `omniflow serve` on a free port with an
+// admin key, then uses the dashboard as a person would and checks what the page shows against
+// the API. Screenshots go to SCREENSHOT_DIR. The page's Content-Security-Policy forbids eval, so
+// waits use locators and URLs, never page.waitForFunction.
+//
+// usage: node dashboard.test.mjs <omniflow binary> <screenshot dir>
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const [binary, shotDir] = process.argv.slice(2);
+if (!binary || !shotDir) {
+  console.error("usage: node dashboard.test.mjs <omniflow binary> <screenshot dir>");
+  process.exit(2);
+}
+mkdirSync(shotDir, { recursive: true });
+const ADMIN_KEY = "dashboard-test-admin-key";
+const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+// A full-page screenshot taken from the top, so the sticky header sits where it belongs.
+async function shot(page, path) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path, fullPage: true });
+}
+
+let failures = 0;
+let checks = 0;
+function check(ok, what) {
+  checks++;
+  if (ok) {
+    console.log(`ok   ${what}`);
+  } else {
+    failures++;
+    console.log(`FAIL ${what}`);
+  }
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), "omniflow-dashboard-"));
+let server;
+let browser;
+try {
+  const seeded = spawnSync(binary, ["demo-data", "--data-dir", dataDir, "--count", "1500",
+                                    "--users", "12", "--days", "10"], { encoding: "utf8" });
+  if (seeded.status !== 0) throw new Error("demo-data failed: " + seeded.stderr);
+
+  server = spawn(binary, ["serve", "--port", "0", "--data-dir", dataDir],
+                 { env: { ...process.env, OMNIFLOW_ADMIN_KEY: ADMIN_KEY }, stdio: ["ignore", "pipe", "pipe"] });
+  const base = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("server did not start: " + out)), 15000);
+    server.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    server.on("exit", (code) => reject(new Error("server exited " + code)));
+  });
+  const admin = async (path, init = {}) => {
+    const res = await fetch(base + path, { ...init,
+      headers: { "x-functions-key": ADMIN_KEY, ...(init.headers ?? {}) } });
+    return res.json();
+  };
+  const stats = await admin("/api/stats?from=" + new Date(Date.now() - 30 * 86400e3).toISOString());
+
+  browser = await chromium.launch({ executablePath: browserPath, headless: true,
+                                    args: ["--no-sandbox", "--disable-gpu", "--lang=en-US"] });
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, locale: "en-US" });
+  const page = await context.newPage();
+  const dialogs = [];
+  page.on("dialog", async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  const requests = [];
+  page.on("request", (r) => requests.push(r.url()));
+
+  // 1. Without credentials the dashboard asks for them.
+  await page.goto(base + "/");
+  await page.getByText("Credentials needed").waitFor({ timeout: 10000 });
+  check(true, "overview without credentials asks for them");
+  await page.getByRole("button", { name: "Enter credentials" }).click();
+  await page.locator("dialog input[name=key]").fill(ADMIN_KEY);
+  await page.getByRole("button", { name: "Save" }).click();
+
+  // 2. Overview: the totals match the API, charts and panels are drawn.
+  await page.locator(".kpi-value").first().waitFor();
+  await page.locator(".chart canvas").first().waitFor({ timeout: 10000 });
+  const kpi = await page.locator(".kpi-value").first().textContent();
+  check(kpi === stats.totals.interactions.toLocaleString("en-US"),
+        `overview shows ${stats.totals.interactions} interactions (page: ${kpi})`);
+  const tools = await page.locator("table.tools .tool-name").allTextContents();
+  check(tools[0] === stats.top_tools[0].tool_name, `top tool is ${stats.top_tools[0].tool_name}`);
+  const busiest = await page.locator(".user-link").first().textContent();
+  check(busiest === stats.top_users[0].user_id, `busiest user is ${stats.top_users[0].user_id}`);
+  check(!page.url().includes(ADMIN_KEY) && requests.every((u) => !u.includes(ADMIN_KEY)),
+        "the key never appears in a URL");
+  check(await page.evaluate(() => sessionStorage.getItem("omniflow.credentials")?.includes("dashboard-test")),
+        "the key is kept in sessionStorage");
+  await shot(page, join(shotDir, "01-overview.png"));
+
+  // 3. Interactions: filter by tool and failed status.
+  await page.getByRole("link", { name: "Interactions", exact: true }).click();
+  await page.locator("table.interactions tbody tr").first().waitFor();
+  // Cursor paging: "Load more" appends the next 50, newest first, no repeats.
+  check(await page.locator("table.interactions tbody tr").count() === 50, "the first page holds 50 rows");
+  await page.getByRole("button", { name: "Load more" }).click();
+  await page.locator("table.interactions tbody tr").nth(99).waitFor();
+  const ids = await page.locator("table.interactions tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.id));
+  check(new Set(ids).size === 100 && ids.every((id, i) => i === 0 || ids[i - 1] > id),
+        "Load more appends the next 50, newest first, without repeats");
+  await page.locator("form.filters input[name=tool]").fill("get_weather");
+  await page.locator("form.filters select[name=status]").selectOption("failed");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL(/status=failed/);
+  await page.locator("table.interactions tbody tr").first().waitFor();
+  const chips = await page.locator("table.interactions tbody tr").evaluateAll((rows) =>
+    rows.map((r) => [...r.querySelectorAll(".chip.bad")].map((c) => c.textContent)));
+  check(chips.length > 0 && chips.every((c) => c.includes("get_weather")),
+        `tool+status filter: ${chips.length} rows, each with a failed get_weather call`);
+  check(await page.getByRole("button", { name: "Load more" }).isHidden(), "no Load more button at the end of results");
+  await shot(page, join(shotDir, "02-filter-failed-weather.png"));
+
+  // 4. Search in English and in Japanese.
+  const search = async (q) => {
+    await page.goto(base + "/#/interactions");
+    await page.locator("form.filters input[name=q]").fill(q);
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.waitForURL((url) => decodeURIComponent(url.hash).includes(q));
+    await page.locator("#result-status").filter({ hasText: /shown|No interactions/ }).waitFor();
+    return page.locator("table.interactions tbody tr").evaluateAll((rows) =>
+      rows.map((r) => r.querySelector(".msg")?.textContent ?? ""));
+  };
+  let rows = await search("weather");
+  check(rows.length > 0 && rows.every((t) => /weather/i.test(t)), `English search: ${rows.length} rows mention weather`);
+  rows = await search("東京");
+  check(rows.length > 0 && rows.every((t) => t.includes("東京")), `Japanese search: ${rows.length} rows mention 東京`);
+  await shot(page, join(shotDir, "03-search-japanese.png"));
+  rows = await search("Какие");
+  check(rows.length > 0 && rows.every((t) => t.includes("Какие")), `Russian search: ${rows.length} rows`);
+
+  // 5. Script and image payloads stay inert text.
+  rows = await search("<script>");
+  check(rows.length > 0 && rows.every((t) => t.includes("<script>alert('xss')</script>")),
+        "script payloads are shown as text");
+  check(await page.locator("main img").count() === 0, "no <img> element was created from message text");
+  check(await page.locator("main script").count() === 0, "no <script> element was created from message text");
+
+  // 6. Thread view: open a thread with a failed tool call, expand it.
+  await page.goto(base + "/#/interactions?status=failed");
+  await page.locator("table.interactions tbody tr a.message-link").first().waitFor();
+  const failedId = await page.locator("table.interactions tbody tr").first().getAttribute("data-id");
+  await page.locator("table.interactions tbody tr a.message-link").first().click();
+  await page.locator(".chat .turn").first().waitFor();
+  const [, user, thread] = decodeURIComponent(new URL(page.url()).hash).match(/#\/thread\/([^/]+)\/(.+)/);
+  const conv = await admin(`/api/threads/${encodeURIComponent(thread)}?user_id=${encodeURIComponent(user)}`);
+  check(await page.locator(".chat .turn").count() === conv.interactions.length,
+        `thread ${thread} shows its ${conv.interactions.length} interactions as turns`);
+  const firstText = await page.locator(".chat .bubble.user .text").first().textContent();
+  check(firstText === conv.interactions[0].user_message, "the first bubble is the oldest message");
+  const failedTurn = page.locator(`article.turn[id="${failedId}"]`);
+  check(await failedTurn.locator("details.tool.failed").count() > 0, "the failed tool call is highlighted");
+  await failedTurn.locator("details.tool.failed summary").first().click();
+  const pre = failedTurn.locator("details.tool.failed[open] pre.json").first();
+  await pre.waitFor();
+  const argsText = await pre.textContent();
+  check(argsText.includes("\n  \""), "tool arguments are shown as indented JSON");
+
+  // 7. Feedback: thumbs up on that answer, seen by the API and after a reload.
+  await failedTurn.getByRole("button", { name: "Good answer" }).click();
+  await failedTurn.locator("button.fb.on").waitFor();
+  const stored = await admin(`/api/interactions/${failedId}`, { headers: { "X-User-Id": user } });
+  check(stored.feedback && stored.feedback.score === 1, "the API has the feedback (score 1)");
+  await page.reload();
+  await page.locator(`article.turn[id="${failedId}"] button.fb.on`).waitFor();
+  check(true, "the feedback is still shown after a reload");
+  await page.locator(`article.turn[id="${failedId}"] details.tool summary`).first().click();
+  await page.locator(`article.turn[id="${failedId}"]`).scrollIntoViewIfNeeded();
+  await shot(page, join(shotDir, "04-thread.png"));
+
+  // 8. A user's page: threads, activity and tools.
+  await page.locator(".crumbs .user-link").click();
+  await page.locator("table.threads tbody tr").first().waitFor();
+  const userThreads = await admin(`/api/threads?user_id=${encodeURIComponent(user)}`);
+  check(await page.locator("table.threads tbody tr").count() === Math.min(100, userThreads.total),
+        `user page lists ${userThreads.total} threads`);
+  await page.locator(".chart canvas").first().waitFor();
+  await shot(page, join(shotDir, "05-user.png"));
+
+  check(dialogs.length === 0, `no dialog was ever opened by page content (${dialogs.join(", ")})`);
+  check(pageErrors.length === 0, `no JavaScript errors (${pageErrors.join("; ")})`);
+} catch (e) {
+  failures++;
+  console.log("FAIL " + (e?.stack ?? e));
+  try {
+    const pages = browser ? browser.contexts().flatMap((c) => c.pages()) : [];
+    if (pages[0]) await pages[0].screenshot({ path: join(shotDir, "failure.png"), fullPage: true });
+  } catch { /* best effort */ }
+} finally {
+  if (browser) await browser.close();
+  if (server) server.kill("SIGTERM");
+  rmSync(dataDir, { recursive: true, force: true });
+}
+console.log(`${checks} checks, ${failures} failed`);
+process.exit(failures ? 1 : 0);
