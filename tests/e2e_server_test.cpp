@@ -27,9 +27,10 @@ TEST(E2eServer, SigtermDrainsInFlightSavesAndExitsZero) {
   std::atomic<int> acked{0};
   std::atomic<bool> go{true};
   std::vector<std::thread> threads;
+  const uint16_t port = s.server->port();  // read here: Stop() resets it while threads run
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      HttpClient client(s.server->port());
+    threads.emplace_back([&, port] {
+      HttpClient client(port);
       while (go) {
         HttpResponse r = client.Post("/api/save_interaction", SaveBody("drain"), As("drainer"));
         if (r.status == 201) ++acked; else break;

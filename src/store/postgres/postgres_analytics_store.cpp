@@ -24,6 +24,10 @@ int64_t FloorTo(int64_t t, int64_t unit) { return t - ((t % unit) + unit) % unit
 
 // The hour of ts_us, as SQL.
 constexpr char kHour[] = "(i.ts_us - ((i.ts_us % 3600000000) + 3600000000) % 3600000000)";
+// The UTC day of ts_us, as SQL.
+constexpr char kDay[] = "(i.ts_us - ((i.ts_us % 86400000000) + 86400000000) % 86400000000)";
+// Recently active threads among which top_threads are chosen (as the SQLite store).
+constexpr int64_t kThreadSample = 5000;
 // The searchable text of an interaction. A pg_trgm index over it would be of no use: under
 // row-level security the planner may not drive an index with LIKE (not leakproof), and it
 // cost 60% of ingest throughput when measured (docs/scaling.md).
@@ -133,12 +137,12 @@ Result<Stats> PostgresAnalyticsStore::GetStats(const StatsQuery& query) {
               " GROUP BY h ORDER BY h";
     queries.push_back(std::move(b.q));
   }
-  // 1: users in range, busiest first.
+  // 1: users active in range (by whole UTC days, as the SQLite store counts them), busiest first.
   {
     Builder b;
     std::string where = " WHERE true";
     if (scope.user_id) where += " AND i.user_id = " + b.Param(*scope.user_id);
-    where += TimeRange(scope, kHour, &b, kHourUs);
+    where += TimeRange(scope, kDay, &b, kDayUs);
     b.q.sql = "SELECT i.user_id, count(*) AS n FROM interactions i" + where +
               " GROUP BY i.user_id ORDER BY n DESC, i.user_id";
     queries.push_back(std::move(b.q));
@@ -151,8 +155,11 @@ Result<Stats> PostgresAnalyticsStore::GetStats(const StatsQuery& query) {
     if (scope.from_us) where += " AND last_us >= " + b.Param(FloorTo(*scope.from_us, kHourUs));
     if (scope.to_us) where += " AND first_us < " + b.Param(*scope.to_us);
     pg::Query count{"SELECT count(*) FROM interaction_counts" + where, b.q.params};
-    b.q.sql = "SELECT user_id, thread_id, n, first_us, last_us FROM interaction_counts" + where +
-              " ORDER BY n DESC, last_us DESC LIMIT " + std::to_string(top);
+    // The busiest among the latest kThreadSample threads active in range (a bounded sample).
+    b.q.sql = "SELECT * FROM (SELECT user_id, thread_id, n, first_us, last_us FROM "
+              "interaction_counts" + where + " ORDER BY last_us DESC LIMIT " +
+              std::to_string(kThreadSample) + ") t ORDER BY n DESC, last_us DESC LIMIT " +
+              std::to_string(top);
     queries.push_back(std::move(count));
     queries.push_back(std::move(b.q));
   }
