@@ -84,7 +84,7 @@ struct Stats {
   int64_t interactions = 0;
   int64_t tool_calls = 0;
   int64_t tool_failures = 0;
-  int64_t active_users = 0;         // users with at least one interaction in range
+  int64_t active_users = 0;         // users with an interaction in range (SQLite: whole UTC days)
   int64_t threads = 0;              // threads with activity overlapping the range
   std::vector<VolumeBucket> per_day;   // oldest first, days without activity omitted
   std::vector<VolumeBucket> per_hour;  // oldest first, hours without activity omitted
