@@ -80,21 +80,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
     std::cerr << "omniflow: cannot open the store: " << store.status().message() << "\n";
     return 1;
   }
-  // The data documents have no PostgreSQL implementation yet: with a PostgreSQL store they stay
-  // in the embedded SQLite database in --data-dir, created and migrated by opening it here.
-  StoreOptions data_options = store_options;
-  std::unique_ptr<InteractionStore> embedded;
-  if (store_options.url.rfind("postgres", 0) == 0) {
-    data_options.url.clear();
-    Result<std::unique_ptr<InteractionStore>> opened = InteractionStore::Open(data_options);
-    if (!opened.ok()) {
-      std::cerr << "omniflow: cannot open the data store: " << opened.status().message() << "\n";
-      return 1;
-    }
-    embedded = std::move(*opened);
-    spdlog::info("event=data_store_embedded dir=\"{}\"", data_options.data_dir);
-  }
-  Result<std::unique_ptr<DataStore>> data = DataStore::Open(data_options);
+  Result<std::unique_ptr<DataStore>> data = DataStore::Open(store_options);
   if (!data.ok()) {
     std::cerr << "omniflow: cannot open the data store: " << data.status().message() << "\n";
     return 1;
