@@ -69,5 +69,16 @@ SOAK_CYCLES ?= 1000
 soak: build
 	cd $(BUILD_DIR) && OMNIFLOW_KILL_CYCLES=$(SOAK_CYCLES) ./omniflow_e2e_tests --gtest_filter='CrashSafety.*'
 
+# The side-by-side benchmark (about 10 minutes; never part of test or CI): ingest against nginx
+# and PostgreSQL, history at 1M interactions, tool_call_handler, storage, RSS, start-up, and
+# instructions per save. Prints the table and writes bench/results/latest.md. BENCH_ARGS are
+# passed to bench/bench.py (e.g. BENCH_ARGS="--rounds 3 --only ingest").
+BENCH_ARGS ?=
+bench: deps
+	@bash scripts/install-deps.sh bench
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DOMNIFLOW_BUILD_BENCH=ON
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target omniflow bench_save_path bench_sqlite_history
+	python3 bench/bench.py --build-dir $(BUILD_DIR) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz

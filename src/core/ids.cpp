@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace omniflow {
@@ -54,21 +55,56 @@ Stamp IdGenerator::Next() {
   return Stamp{now, FormatInteractionId(now), FormatTimestamp(now)};
 }
 
-std::string FormatTimestamp(int64_t ts_us) {
-  Parts p = Split(ts_us);
-  char buf[40];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", p.year, p.month,
-                        p.day, p.hour, p.minute, p.second, p.micros);
-  return std::string(buf, static_cast<size_t>(n));
+namespace {
+
+// Writes `value` as exactly `width` decimal digits at `out`, zero-padded.
+char* PutDigits(char* out, int value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return out + width;
 }
 
-std::string FormatInteractionId(int64_t ts_us) {
+// The fixed-width fields of both formats, without printf (it showed in the save path's profile).
+// Years outside 0..9999 fall back to snprintf, which widens the field as before.
+std::string Format(int64_t ts_us, bool id) {
   Parts p = Split(ts_us);
   char buf[40];
-  int n = std::snprintf(buf, sizeof buf, "INT_%04d%02d%02d_%02d%02d%02d_%06d", p.year, p.month,
-                        p.day, p.hour, p.minute, p.second, p.micros);
-  return std::string(buf, static_cast<size_t>(n));
+  if (p.year < 0 || p.year > 9999) {
+    int n = std::snprintf(buf, sizeof buf,
+                          id ? "INT_%04d%02d%02d_%02d%02d%02d_%06d"
+                             : "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+                          p.year, p.month, p.day, p.hour, p.minute, p.second, p.micros);
+    return std::string(buf, static_cast<size_t>(n));
+  }
+  char* o = buf;
+  if (id) {
+    std::memcpy(o, "INT_", 4);
+    o += 4;
+  }
+  o = PutDigits(o, p.year, 4);
+  if (!id) *o++ = '-';
+  o = PutDigits(o, p.month, 2);
+  if (!id) *o++ = '-';
+  o = PutDigits(o, p.day, 2);
+  *o++ = id ? '_' : 'T';
+  o = PutDigits(o, p.hour, 2);
+  if (!id) *o++ = ':';
+  o = PutDigits(o, p.minute, 2);
+  if (!id) *o++ = ':';
+  o = PutDigits(o, p.second, 2);
+  *o++ = id ? '_' : '.';
+  o = PutDigits(o, p.micros, 6);
+  if (!id) *o++ = 'Z';
+  return std::string(buf, static_cast<size_t>(o - buf));
 }
+
+}  // namespace
+
+std::string FormatTimestamp(int64_t ts_us) { return Format(ts_us, false); }
+
+std::string FormatInteractionId(int64_t ts_us) { return Format(ts_us, true); }
 
 bool ParseTimestamp(std::string_view s, int64_t* ts_us) {
   // YYYY-MM-DDTHH:MM:SS

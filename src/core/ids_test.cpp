@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+#include <random>
 #include <set>
 #include <thread>
 #include <vector>
@@ -21,6 +24,27 @@ TEST(Ids, FormatsTimestampAndIdFromTheSameMicrosecond) {
   int64_t ts = 1765458330123456;
   EXPECT_EQ(FormatTimestamp(ts), "2025-12-11T13:05:30.123456Z");
   EXPECT_EQ(FormatInteractionId(ts), "INT_20251211_130530_123456");
+}
+
+TEST(Ids, FormatsMatchStrftimeAcrossTheYears) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    // From 1970 to 9999, microseconds included, plus the edges.
+    int64_t ts = i == 0 ? 0 : i == 1 ? 253402300799999999 : static_cast<int64_t>(rng() % 253402300800000000);
+    time_t secs = static_cast<time_t>(ts / 1000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char date[32], want_ts[48], want_id[48];
+    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(want_ts, sizeof want_ts, "%s.%06dZ", date, static_cast<int>(ts % 1000000));
+    std::strftime(date, sizeof date, "%Y%m%d_%H%M%S", &tm);
+    std::snprintf(want_id, sizeof want_id, "INT_%s_%06d", date, static_cast<int>(ts % 1000000));
+    ASSERT_EQ(FormatTimestamp(ts), want_ts) << ts;
+    ASSERT_EQ(FormatInteractionId(ts), want_id) << ts;
+    int64_t back = -1;
+    ASSERT_TRUE(ParseTimestamp(want_ts, &back));
+    ASSERT_EQ(back, ts);
+  }
 }
 
 TEST(Ids, ParseTimestampRoundTrips) {

@@ -57,6 +57,9 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, Shared* shared) : stream_(std::move(socket)), shared_(shared) {
     shared_->connections.fetch_add(1, std::memory_order_relaxed);
+    // Beast reads at most the buffer's free capacity (at least 512 bytes) per call: with room
+    // for a typical request, one recvmsg reads it whole instead of three for a 1.3 KB save.
+    buffer_.reserve(kReadBuffer);
   }
   ~Session() {
     {
@@ -252,6 +255,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;
   bool linger_ = false;
   static constexpr size_t kMaxDrain = 8 << 20;
+  static constexpr size_t kReadBuffer = 8 << 10;
   size_t drained_ = 0;
   std::unique_ptr<std::array<char, 16384>> drain_;
   std::chrono::steady_clock::time_point start_;

@@ -10,6 +10,7 @@ Writer::Writer(InteractionStore* store, WriterOptions options)
 Writer::~Writer() { Stop(); }
 
 Status Writer::Submit(InteractionRecord record, Done done) {
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) {
@@ -21,8 +22,11 @@ Status Writer::Submit(InteractionRecord record, Done done) {
       return Status::Unavailable("write queue full, retry shortly");
     }
     queue_.push_back(Item{std::move(record), std::move(done)});
+    // The writer waits either for a first save or, coalescing, for a wave as large as the last
+    // batch: wake it only then (the coalescing wait also ends by itself).
+    wake = queue_.size() == 1 || queue_.size() >= last_batch_;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
   return Status::Ok();
 }
 
@@ -43,7 +47,16 @@ void Writer::Run() {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
+      // Under load, saves arrive in waves (each client sends its next one when its last is
+      // answered). Waking on the first of a wave would commit it nearly alone and make the rest
+      // wait a whole extra fsync; so while fewer are queued than the last batch held, wait a
+      // moment for them. A lone save (last batch of 1) never waits.
+      if (options_.coalesce.count() > 0 && queue_.size() < last_batch_ && !stopping_) {
+        cv_.wait_for(lock, options_.coalesce,
+                     [this] { return stopping_ || queue_.size() >= last_batch_; });
+      }
       size_t n = std::min(queue_.size(), options_.max_batch);
+      last_batch_ = n;
       items.clear();
       for (size_t i = 0; i < n; ++i) {
         items.push_back(std::move(queue_.front()));

@@ -4,6 +4,7 @@
 // refuses at once (the caller answers 503 with Retry-After) instead of growing memory.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -23,6 +24,8 @@ struct WriterOptions {
   size_t max_queue = 8192;
   // Most interactions committed in one transaction.
   size_t max_batch = 1024;
+  // Longest wait for the rest of a wave of saves before committing (see Writer::Run); 0 = none.
+  std::chrono::microseconds coalesce{200};
 };
 
 class Writer {
@@ -64,6 +67,7 @@ class Writer {
   uint64_t committed_ = 0;   // GUARDED_BY(mu_)
   uint64_t failed_ = 0;      // GUARDED_BY(mu_)
   uint64_t rejected_ = 0;    // GUARDED_BY(mu_)
+  size_t last_batch_ = 0;    // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

@@ -10,6 +10,7 @@
 
 #include "core/ids.h"
 #include "store/analytics_text.h"
+#include "store/sqlite/compact_body.h"
 
 namespace omniflow {
 
@@ -97,15 +98,18 @@ double Double(sqlite::Stmt& st, int column) { return sqlite3_column_double(st.ge
 
 // The columns every interaction listing selects, in this order, after "SELECT ".
 constexpr char kViewColumns[] =
-    "i.body, i.ts_us, i.interaction_id, f.score, f.comment, f.updated_us";
+    "i.body, i.ts_us, i.interaction_id, f.score, f.comment, f.updated_us, i.user_id, i.thread_id";
 constexpr char kFeedbackJoin[] =
     " LEFT JOIN feedback f ON f.user_id = i.user_id AND f.interaction_id = i.interaction_id";
 
 InteractionView ViewOf(sqlite::Stmt& st) {
   InteractionView v;
-  v.json = std::string(st.Text(0));
   v.position.ts_us = st.Int(1);
   v.position.interaction_id = std::string(st.Text(2));
+  // The stored body leaves out what the columns hold (see compact_body.h).
+  std::optional<std::string_view> thread;
+  if (!st.IsNull(7)) thread = st.Text(7);
+  v.json = ExpandBody(st.Text(0), v.position.interaction_id, v.position.ts_us, st.Text(6), thread);
   if (!st.IsNull(3)) {
     Feedback f;
     f.score = Double(st, 3);

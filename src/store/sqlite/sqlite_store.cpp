@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/ids.h"
+#include "store/sqlite/compact_body.h"
 #include "store/sqlite/sqlite_analytics_schema.h"
 
 namespace omniflow {
@@ -55,18 +56,18 @@ constexpr const char* kMigrations[] = {
 // History statements: [thread filter][cursor]. Offset pages select row ids through the covering
 // index first, so skipped rows never load their bodies.
 constexpr const char* kHistorySql[2][2] = {
-    {R"sql(SELECT i.body, i.ts_us, i.interaction_id FROM interactions i
+    {R"sql(SELECT i.body, i.ts_us, i.interaction_id, i.thread_id FROM interactions i
            JOIN (SELECT seq FROM interactions WHERE user_id = ?1
                  ORDER BY ts_us DESC, interaction_id DESC LIMIT ?2 OFFSET ?3) p ON i.seq = p.seq
            ORDER BY i.ts_us DESC, i.interaction_id DESC)sql",
-     R"sql(SELECT body, ts_us, interaction_id FROM interactions
+     R"sql(SELECT body, ts_us, interaction_id, thread_id FROM interactions
            WHERE user_id = ?1 AND (ts_us, interaction_id) < (?4, ?5)
            ORDER BY ts_us DESC, interaction_id DESC LIMIT ?2)sql"},
-    {R"sql(SELECT i.body, i.ts_us, i.interaction_id FROM interactions i
+    {R"sql(SELECT i.body, i.ts_us, i.interaction_id, i.thread_id FROM interactions i
            JOIN (SELECT seq FROM interactions WHERE user_id = ?1 AND thread_id = ?6
                  ORDER BY ts_us DESC, interaction_id DESC LIMIT ?2 OFFSET ?3) p ON i.seq = p.seq
            ORDER BY i.ts_us DESC, i.interaction_id DESC)sql",
-     R"sql(SELECT body, ts_us, interaction_id FROM interactions
+     R"sql(SELECT body, ts_us, interaction_id, thread_id FROM interactions
            WHERE user_id = ?1 AND thread_id = ?6 AND (ts_us, interaction_id) < (?4, ?5)
            ORDER BY ts_us DESC, interaction_id DESC LIMIT ?2)sql"},
 };
@@ -224,7 +225,8 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
   if (!count.ok()) return count.status();
   reader->count = std::move(*count);
   Result<sqlite::Stmt> get = reader->db.Prepare(
-      "SELECT body FROM interactions WHERE user_id = ?1 AND ts_us = ?2 AND interaction_id = ?3");
+      "SELECT body, thread_id FROM interactions "
+      "WHERE user_id = ?1 AND ts_us = ?2 AND interaction_id = ?3");
   if (!get.ok()) return get.status();
   reader->get = std::move(*get);
   return reader;
@@ -275,7 +277,8 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
     }
     insert_.Bind(5, static_cast<int64_t>(r.tool_call_count));
     insert_.Bind(6, static_cast<int64_t>(r.tool_failure_count));
-    insert_.Bind(7, r.json);
+    // Without the fields the columns hold (see compact_body.h), when the JSON is canonical.
+    insert_.Bind(7, CompactBody(r, &stored_) ? std::string_view(stored_) : std::string_view(r.json));
     s = insert_.Run();
     if (!s.ok()) return fail(s);
     s = analytics_.Add(r, sqlite3_last_insert_rowid(writer_.get()));
@@ -346,9 +349,12 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
       page.has_more = true;  // the extra row of a cursor page
       break;
     }
-    page.items.emplace_back(stmt.Text(0));
     last.ts_us = stmt.Int(1);
     last.interaction_id = std::string(stmt.Text(2));
+    std::optional<std::string_view> thread;
+    if (!stmt.IsNull(3)) thread = stmt.Text(3);
+    page.items.push_back(
+        ExpandBody(stmt.Text(0), last.interaction_id, last.ts_us, query.user_id, thread));
   }
   stmt.Reset();
   if (!by_cursor) {
@@ -378,7 +384,9 @@ Result<std::string> SqliteStore::Get(const std::string& user_id,
     get.Reset();
     return Status::NotFound("no such interaction");
   }
-  std::string body(get.Text(0));
+  std::optional<std::string_view> thread;
+  if (!get.IsNull(1)) thread = get.Text(1);
+  std::string body = ExpandBody(get.Text(0), interaction_id, ts_us, user_id, thread);
   get.Reset();
   return body;
 }

@@ -44,6 +44,7 @@ class SqliteStore final : public InteractionStore {
   // Writer side. REQUIRES: used only by Append's caller (one at a time).
   sqlite::Db writer_;
   sqlite::Stmt begin_, commit_, rollback_, insert_, count_;
+  std::string stored_;  // the compact body being inserted
   SqliteAnalyticsWriter analytics_;  // full-text index and aggregates, same transaction
   std::atomic<bool> last_append_ok_{true};
 

@@ -1,0 +1,746 @@
+#!/usr/bin/env python3
+"""`make bench`: omniflow measured side by side with nginx and PostgreSQL on this machine.
+
+Runs, in one go: (1) ingest with wrk against omniflow, nginx `return 200` and pgbench inserts
+into PostgreSQL, interleaved A B C A B C ... (medians); (2) history pages over a user with 1M
+interactions, beside the same queries run directly on SQLite; (3) tool_call_handler latency
+when the endpoint exists; (4) storage, peak RSS, start-up time; (5) instructions per save under
+callgrind. Prints a markdown table and writes it to bench/results/latest.md. Every server,
+cluster and temporary directory it starts is stopped and removed at the end, also on Ctrl-C.
+"""
+import argparse
+import base64
+import datetime
+import json
+import os
+import platform
+import pwd
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+BODY_FILE = os.path.join(BENCH, "interaction.json")
+HIST_USER, RARE_THREAD = "hist_user", "thread_rare"
+
+
+def log(msg):
+    print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
+
+
+class Cleanup:
+    """Processes to stop and directories to remove, in reverse order, whatever happens."""
+
+    def __init__(self):
+        self.actions = []
+
+    def add(self, fn):
+        self.actions.append(fn)
+
+    def run(self):
+        while self.actions:
+            fn = self.actions.pop()
+            try:
+                fn()
+            except Exception as e:  # keep cleaning up
+                log("cleanup: %s" % e)
+
+
+CLEANUP = Cleanup()
+
+
+def tempdir(prefix):
+    d = tempfile.mkdtemp(prefix=prefix)
+    CLEANUP.add(lambda: shutil.rmtree(d, ignore_errors=True))
+    return d
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(port, path, headers=None, timeout=5.0):
+    """Minimal HTTP/1.1 GET; returns (status, body bytes)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        head = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" % path
+        for k, v in (headers or {}).items():
+            head += "%s: %s\r\n" % (k, v)
+        s.sendall((head + "\r\n").encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    status = int(data.split(b" ", 2)[1])
+    return status, data.split(b"\r\n\r\n", 1)[1]
+
+
+def stop_process(proc, sig=signal.SIGTERM, timeout=30):
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# ---------------------------------------------------------------------------------------------
+# Servers
+
+
+class Omniflow:
+    def __init__(self, binary, data_dir, log_path, store=None, log_level="info", env=None,
+                 extra=()):
+        self.port = free_port()
+        args = [binary, "serve", "--port", str(self.port), "--data-dir", data_dir] + list(extra)
+        if store:
+            args += ["--store", store]
+        env = dict(os.environ, OMNIFLOW_LOG_LEVEL=log_level, **(env or {}))
+        for k in list(env):
+            if k.startswith("FUNCTION_CODE_") or k in ("OMNIFLOW_JWT_SECRET", "OMNIFLOW_ADMIN_KEY"):
+                del env[k]
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.log, env=env)
+        CLEANUP.add(self.stop)
+        deadline = time.time() + 30
+        while True:
+            try:
+                if http_get(self.port, "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("omniflow did not start; see %s" % log_path)
+            time.sleep(0.01)
+
+    def peak_rss_kb(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        stop_process(self.proc)
+        self.log.close()
+
+
+class Nginx:
+    def __init__(self, extra=""):
+        self.dir = tempdir("omniflow-bench-nginx-")
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("""worker_processes %d;
+pid %s/nginx.pid;
+error_log %s/error.log;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path %s/body;
+  proxy_temp_path %s/proxy;
+  fastcgi_temp_path %s/fastcgi;
+  uwsgi_temp_path %s/uwsgi;
+  scgi_temp_path %s/scgi;
+  server { listen 127.0.0.1:%d; %s location / { return 200; } }
+}
+""" % ((os.cpu_count() or 1,) + (self.dir,) * 7 + (self.port, extra)))
+        self.proc = subprocess.Popen(["nginx", "-c", conf, "-p", self.dir, "-e",
+                                      os.path.join(self.dir, "error.log")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        CLEANUP.add(lambda: stop_process(self.proc, signal.SIGQUIT))
+        for _ in range(300):
+            try:
+                http_get(self.port, "/")
+                return
+            except OSError:
+                time.sleep(0.01)
+        raise RuntimeError("nginx did not start")
+
+
+class Postgres:
+    """A throwaway cluster in a temp dir, run as the unprivileged `postgres` user."""
+
+    def __init__(self):
+        bindirs = sorted(d for d in os.listdir("/usr/lib/postgresql") if d.isdigit())
+        self.bin = "/usr/lib/postgresql/%s/bin" % bindirs[-1]
+        self.dir = tempdir("omniflow-bench-pg-")
+        self.port = free_port()
+        self.user = "postgres"
+        self.as_user = []
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam(self.user)
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+            self.as_user = ["runuser", "-u", self.user, "--"]
+        else:
+            self.user = pwd.getpwuid(os.geteuid()).pw_name
+        data = os.path.join(self.dir, "data")
+        self.run(["initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"])
+        opts = ("-c listen_addresses=127.0.0.1 -p %d -c unix_socket_directories=%s "
+                "-c max_connections=300" % (self.port, self.dir))
+        self.run(["pg_ctl", "-D", data, "-o", opts, "-l", os.path.join(self.dir, "log"), "-w",
+                  "start"])
+        CLEANUP.add(lambda: self.run(["pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"]))
+
+    def run(self, args, **kw):
+        args = self.as_user + [os.path.join(self.bin, args[0])] + args[1:]
+        return subprocess.run(args, check=True, cwd=self.dir, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, **kw)
+
+    def psql(self, sql, db="postgres"):
+        return self.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d",
+                         db, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql]).stdout
+
+    def url(self, db):
+        return "postgresql://postgres@127.0.0.1:%d/%s" % (self.port, db)
+
+
+# ---------------------------------------------------------------------------------------------
+# Load generators
+
+
+def to_ms(text):
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    v, unit = float(m.group(1)), m.group(2)
+    return v * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def parse_wrk(out):
+    r = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    for pct in ("50", "99"):
+        m = re.search(r"^\s+%s%%\s+(\S+)" % pct, out, re.M)
+        r["p" + pct] = to_ms(m.group(1))
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    r["non2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    r["errors"] = sum(int(x) for x in m.groups()) if m else 0
+    r["requests"] = int(re.search(r"(\d+) requests in", out).group(1))
+    return r
+
+
+def wrk(url, seconds, threads=2, connections=64, script=None, headers=(), body=BODY_FILE):
+    args = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds, "--latency"]
+    if script:
+        args += ["-s", script]
+    for h in headers:
+        args += ["-H", h]
+    out = subprocess.run(args + [url], check=True, stdout=subprocess.PIPE, text=True,
+                         env=dict(os.environ, BENCH_BODY=body)).stdout
+    return parse_wrk(out)
+
+
+def pgbench(pg, seconds, logdir):
+    for f in os.listdir(logdir):
+        os.unlink(os.path.join(logdir, f))
+    with open(BODY_FILE) as f:
+        body = f.read()
+    script = os.path.join(logdir, "..", "insert.sql")
+    with open(script, "w") as f:
+        f.write("INSERT INTO interactions(user_id, body) "
+                "VALUES ('bench_user_' || (:client_id % 2), :body::jsonb);\n")
+    args = ["pgbench", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-n",
+            "-M", "prepared", "-c", "64", "-j", "2", "-T", str(seconds), "-f", script,
+            "-D", "body=" + body, "-l", "--log-prefix", os.path.join(logdir, "tx"), "bench"]
+    out = pg.run(args).stdout
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))
+    m = re.search(r"number of failed transactions: (\d+)", out)
+    lat = []
+    for name in os.listdir(logdir):
+        with open(os.path.join(logdir, name)) as f:
+            for line in f:
+                lat.append(int(line.split()[2]) / 1000.0)
+    lat.sort()
+    return {"rps": tps, "p50": lat[len(lat) // 2], "p99": lat[int(len(lat) * 0.99)],
+            "non2xx": int(m.group(1)) if m else 0, "errors": 0, "requests": len(lat)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+
+def median_of(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def summarize(runs):
+    return {"rps": median_of(runs, "rps"), "p50": median_of(runs, "p50"),
+            "p99": median_of(runs, "p99"), "non2xx": sum(r["non2xx"] + r["errors"] for r in runs),
+            "runs": [round(r["rps"]) for r in runs]}
+
+
+def ingest(args, results):
+    work = tempdir("omniflow-bench-ingest-")
+    omni = Omniflow(args.binary, os.path.join(work, "data"), os.path.join(work, "omniflow.log"))
+    nginx = Nginx()
+    pg = Postgres()
+    pg.psql("CREATE DATABASE bench")
+    pg.psql("CREATE TABLE interactions(id bigserial PRIMARY KEY, user_id text NOT NULL, "
+            "created_at timestamptz NOT NULL DEFAULT now(), body jsonb NOT NULL); "
+            "CREATE INDEX ON interactions(user_id, id)", db="bench")
+    pg_logs = os.path.join(pg.dir, "txlogs")
+    os.mkdir(pg_logs)
+    if pg.as_user:
+        pw = pwd.getpwnam(pg.user)
+        os.chown(pg_logs, pw.pw_uid, pw.pw_gid)
+
+    lua = os.path.join(BENCH, "save.lua")
+    targets = [
+        ("omniflow", lambda d: wrk("http://127.0.0.1:%d/api/save_interaction" % omni.port, d,
+                                   script=lua)),
+        ("nginx", lambda d: wrk("http://127.0.0.1:%d/api/save_interaction" % nginx.port, d,
+                                script=lua)),
+        ("pgbench", lambda d: pgbench(pg, d, pg_logs)),
+    ]
+    omni_pg = None
+    if args.pg_backend:
+        pg.psql("CREATE DATABASE omniflow")
+        try:
+            omni_pg = Omniflow(args.binary, os.path.join(work, "data-pg"),
+                               os.path.join(work, "omniflow-pg.log"), store=pg.url("omniflow"))
+            targets.append(("omniflow_pg", lambda d: wrk(
+                "http://127.0.0.1:%d/api/save_interaction" % omni_pg.port, d, script=lua)))
+        except RuntimeError as e:
+            log("omniflow on PostgreSQL did not start (%s): row left out" % e)
+
+    for name, run in targets:
+        log("warm-up %s" % name)
+        run(2)
+    runs = {name: [] for name, _ in targets}
+    for i in range(args.rounds):
+        for name, run in targets:
+            r = run(args.duration)
+            log("round %d %-12s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d" % (
+                i + 1, name, r["rps"], r["p50"], r["p99"], r["non2xx"] + r["errors"]))
+            runs[name].append(r)
+    results["ingest"] = {name: summarize(rs) for name, rs in runs.items()}
+    # Ratios within each round, then their median: both sides saw the same machine state.
+    ratio = lambda a, b: statistics.median(x["rps"] / y["rps"] for x, y in zip(runs[a], runs[b]))
+    results["ratios"] = {"omniflow/nginx": ratio("omniflow", "nginx"),
+                         "omniflow/pgbench": ratio("omniflow", "pgbench")}
+    if "omniflow_pg" in runs:
+        results["ratios"]["omniflow_pg/pgbench"] = ratio("omniflow_pg", "pgbench")
+        results["ratios"]["omniflow_pg/nginx"] = ratio("omniflow_pg", "nginx")
+    results["peak_rss_mb"] = omni.peak_rss_kb() / 1024.0
+
+    omni.stop()  # checkpoints the WAL into the database file
+    db = os.path.join(work, "data", "omniflow.db")
+    with sqlite3.connect("file:%s?mode=ro" % db, uri=True) as c:
+        rows = c.execute("SELECT count(*) FROM interactions").fetchone()[0]
+    size = sum(os.path.getsize(p) for p in (db, db + "-wal") if os.path.exists(p))
+    raw = os.path.getsize(BODY_FILE)
+    results["storage_ingest"] = {"rows": rows, "bytes_per_row": size / rows, "raw": raw,
+                                 "ratio": size / rows / raw}
+
+
+def startup_ms(binary, data_dir, runs):
+    times = []
+    for _ in range(runs):
+        port = free_port()
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([binary, "serve", "--port", str(port), "--data-dir", data_dir],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while True:
+                try:
+                    if http_get(port, "/healthz", timeout=1)[0] == 200:
+                        break
+                except OSError:
+                    time.sleep(0.0005)
+                if proc.poll() is not None:
+                    raise RuntimeError("omniflow exited during start-up")
+            times.append((time.perf_counter() - t0) * 1000.0)
+        finally:
+            stop_process(proc)
+    return {"median": statistics.median(times), "max": max(times)}
+
+
+def history(args, results):
+    work = tempdir("omniflow-bench-history-")
+    data = os.path.join(work, "data")
+    log("generating and importing %d interactions" % args.history_n)
+    t0 = time.perf_counter()
+    gen = subprocess.Popen([sys.executable, os.path.join(BENCH, "gen_history.py"),
+                            str(args.history_n), HIST_USER, RARE_THREAD], stdout=subprocess.PIPE)
+    raw_bytes = [0]
+    imp = subprocess.Popen([args.binary, "import", "-", "--data-dir", data, "--batch", "10000"],
+                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    while True:
+        chunk = gen.stdout.read(1 << 20)
+        if not chunk:
+            break
+        raw_bytes[0] += len(chunk)
+        imp.stdin.write(chunk)
+    imp.stdin.close()
+    if gen.wait() != 0 or imp.wait() != 0:
+        raise RuntimeError("history import failed")
+    load_s = time.perf_counter() - t0
+    db = os.path.join(data, "omniflow.db")
+    size = sum(os.path.getsize(p) for p in (db, db + "-wal") if os.path.exists(p))
+    n = args.history_n
+    results["history_load"] = {"n": n, "seconds": load_s}
+    results["storage_history"] = {"rows": n, "bytes_per_row": size / n,
+                                  "raw": (raw_bytes[0] - n) / n,  # without the newlines
+                                  "ratio": size / (raw_bytes[0] - n)}
+
+    log("start-up on the %d-interaction store" % n)
+    results["startup_full"] = startup_ms(args.binary, data, 5)
+
+    omni = Omniflow(args.binary, data, os.path.join(work, "omniflow.log"), log_level="warn")
+    hdr = {"X-User-Id": HIST_USER}
+    depth = n // 2
+    status, body = http_get(omni.port, "/api/get_interaction_history?limit=50&offset=%d" %
+                            (depth - 50), hdr, timeout=30)
+    page = json.loads(body)
+    cursor = page["next_cursor"]
+    _, cursor_ts, cursor_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
+    status, body = http_get(omni.port, "/api/get_interaction_history?limit=50", hdr)
+    assert status == 200 and json.loads(body)["total"] == n, "newest page: %d %s" % (status, body[:200])
+    status, body = http_get(omni.port, "/api/get_interaction_history?limit=50&thread_id=%s" %
+                            RARE_THREAD, hdr)
+    assert status == 200 and json.loads(body)["total"] == n // 10000, body[:200]
+    queries = [
+        ("newest", "limit=50"),
+        ("thread", "limit=50&thread_id=%s" % RARE_THREAD),
+        ("offset", "limit=50&offset=%d" % depth),
+        ("cursor", "limit=50&cursor=%s" % cursor),
+    ]
+    # /healthz through the same client: the HTTP round trip alone, i.e. what this machine's
+    # scheduling adds to every request's tail.
+    urls = [(name, "/api/get_interaction_history?" + q) for name, q in queries]
+    urls.append(("healthz", "/healthz"))
+    runs = {name: [] for name, _ in urls}
+    for i in range(args.history_rounds):
+        for name, path in urls:
+            r = wrk("http://127.0.0.1:%d%s" % (omni.port, path), args.query_seconds, threads=1,
+                    connections=1, headers=["X-User-Id: " + HIST_USER])
+            if r["non2xx"] or r["errors"]:
+                raise RuntimeError("history %s: %d non-2xx" % (name, r["non2xx"] + r["errors"]))
+            runs[name].append(r)
+            log("history round %d %-7s p50 %.3f ms p99 %.3f ms (%d requests)" % (
+                i + 1, name, r["p50"], r["p99"], r["requests"]))
+    res = {name: {"p50": median_of(rs, "p50"), "p99": median_of(rs, "p99"),
+                  "n": sum(r["requests"] for r in rs)} for name, rs in runs.items()}
+    omni.stop()
+    out = subprocess.run([args.floor_binary, db, HIST_USER, RARE_THREAD, cursor_ts, cursor_id,
+                          str(args.query_seconds)], check=True, stdout=subprocess.PIPE,
+                         text=True).stdout
+    for line in out.splitlines():
+        name, p50, p99, runs = line.split()
+        res[name]["floor_p50"] = float(p50) / 1000.0
+        res[name]["floor_p99"] = float(p99) / 1000.0
+    results["history"] = res
+
+
+def callgrind(args, results):
+    counts = {}
+    for n in (args.callgrind_small, args.callgrind_large):
+        out_file = os.path.join(tempdir("omniflow-bench-cg-"), "callgrind.out")
+        p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out_file,
+                            args.save_binary, BODY_FILE, str(n)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        if p.returncode != 0:
+            raise RuntimeError("callgrind run failed: " + p.stderr[-2000:])
+        counts[n] = int(re.search(r"Collected : (\d+)", p.stderr).group(1))
+        if n == args.callgrind_large:
+            top = subprocess.run(["callgrind_annotate", out_file], stdout=subprocess.PIPE,
+                                 text=True).stdout
+            os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
+            with open(os.path.join(BENCH, "results", "callgrind_save.txt"), "w") as f:
+                f.write("\n".join(l[:220] for l in top.splitlines()[:60]) + "\n")
+    small, large = args.callgrind_small, args.callgrind_large
+    results["ir_per_save"] = (counts[large] - counts[small]) / (large - small)
+
+
+def tool_call_handler(args, results):
+    """Latency of POST /api/tool_call_handler against a zero-latency scripted provider (nginx
+    answering every chat-completions request with the same text completion at once), with the
+    automatic interaction logging on and off (--no-agent-log); runs interleaved, medians."""
+    if not os.path.exists(os.path.join(ROOT, "src", "api", "tool_call_handler.cpp")):
+        results["tool_call_handler"] = None
+        return
+    completion = json.dumps({
+        "id": "chatcmpl-1", "object": "chat.completion", "model": "scripted",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {
+            "role": "assistant", "content": "You have 3 tasks pending: review the roadmap, "
+                                            "book travel and reply to the vendor."}}],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}})
+    provider = Nginx(extra="location /v1/chat/completions { default_type application/json; "
+                           "return 200 '%s'; }" % completion.replace("'", "\\'"))
+    work = tempdir("omniflow-bench-tools-")
+    env = {"OMNIFLOW_LLM_BASE_URL": "http://127.0.0.1:%d/v1" % provider.port,
+           "OMNIFLOW_LLM_MODEL": "scripted", "OMNIFLOW_LLM_API_KEY": "bench"}
+    servers = {
+        "on": Omniflow(args.binary, os.path.join(work, "on"), os.path.join(work, "on.log"),
+                       env=env),
+        "off": Omniflow(args.binary, os.path.join(work, "off"), os.path.join(work, "off.log"),
+                        env=env, extra=["--no-agent-log"]),
+    }
+    body = os.path.join(work, "tool_call.json")
+    with open(body, "w") as f:
+        f.write(json.dumps({"message": "What tasks do I have?"}))
+    runs = {"on": [], "off": []}
+    for i in range(args.tool_rounds + 1):
+        for name, omni in servers.items():
+            r = wrk("http://127.0.0.1:%d/api/tool_call_handler" % omni.port, args.query_seconds,
+                    threads=1, connections=1, script=os.path.join(BENCH, "save.lua"),
+                    body=body)
+            if r["non2xx"] or r["errors"]:
+                raise RuntimeError("tool_call_handler (%s): %d non-2xx; see %s" % (
+                    name, r["non2xx"] + r["errors"], work))
+            if i > 0:  # the first round warms up
+                runs[name].append(r)
+    for omni in servers.values():
+        omni.stop()
+    results["tool_call_handler"] = {
+        k: {"p50": median_of(v, "p50"), "p99": median_of(v, "p99"),
+            "rps": median_of(v, "rps")} for k, v in runs.items()}
+    log("tool_call_handler %s" % results["tool_call_handler"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    disk = subprocess.run(["df", "-h", "--output=source,fstype,size", tempfile.gettempdir()],
+                          stdout=subprocess.PIPE, text=True).stdout.splitlines()[-1].split()
+    return "%d cores (%s), %s; temp dir on %s (%s, %s)" % (
+        os.cpu_count(), cpu, platform.platform(), disk[0], disk[1], disk[2])
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def report(args, res):
+    L = []
+    L.append("# omniflow benchmark (`make bench`)")
+    L.append("")
+    L.append("Run %s on %s. Ingest: %d interleaved rounds of %d s per target, medians." % (
+        res.get("date", "?"), machine(), args.rounds,
+        args.duration))
+    L.append("")
+    L.append("Load average (1/5/15 min) at the start: %s, at the end: %s. The machine is shared: "
+             "only ratios measured side by side in one run are meaningful." % (
+                 " ".join(res.get("loadavg_start", [])), " ".join(res.get("loadavg_end", []))))
+    L.append("")
+    if "ingest" in res:
+        raw = os.path.getsize(BODY_FILE)
+        L.append("## 1. Ingest: POST %d-byte interaction, wrk 2 threads x 64 connections" % raw)
+        L.append("")
+        L.append("| target | req/s (median) | p50 ms | p99 ms | non-2xx / failed | req/s per round |")
+        L.append("|---|---:|---:|---:|---:|---|")
+        names = {"omniflow": "omniflow save_interaction (SQLite, durable)",
+                 "nginx": "nginx `return 200` (HTTP ceiling)",
+                 "pgbench": "PostgreSQL single-row JSONB insert (pgbench, 64 clients)",
+                 "omniflow_pg": "omniflow save_interaction on PostgreSQL"}
+        for k, v in res["ingest"].items():
+            L.append("| %s | %.0f | %.2f | %.2f | %d | %s |" % (
+                names[k], v["rps"], v["p50"], v["p99"], v["non2xx"],
+                " ".join(str(x) for x in v["runs"])))
+        L.append("")
+        L.append("| ratio (median of per-round ratios) | value | target | |")
+        L.append("|---|---:|---|---|")
+        r = res["ratios"]
+        L.append("| omniflow / nginx | %.2f | >= 0.45 (stretch 0.6) | %s |" % (
+            r["omniflow/nginx"], verdict(r["omniflow/nginx"] >= 0.45)))
+        L.append("| omniflow / pgbench | %.1f | >= 8 (stretch 12) | %s |" % (
+            r["omniflow/pgbench"], verdict(r["omniflow/pgbench"] >= 8)))
+        if "omniflow_pg/pgbench" in r:
+            L.append("| omniflow on PostgreSQL / pgbench | %.1f | >= 3 | %s |" % (
+                r["omniflow_pg/pgbench"], verdict(r["omniflow_pg/pgbench"] >= 3)))
+        else:
+            L.append("| omniflow on PostgreSQL / pgbench | - | >= 3 | not measured: no PostgreSQL "
+                     "backend in this build |")
+        o = res["ingest"]["omniflow"]
+        L.append("| omniflow p99 at that load | %.2f ms | <= 20 ms | %s |" % (
+            o["p99"], verdict(o["p99"] <= 20)))
+        L.append("| omniflow non-2xx | %d | 0 | %s |" % (o["non2xx"], verdict(o["non2xx"] == 0)))
+        L.append("")
+    if "history" in res:
+        h = res["history"]
+        L.append("## 2. History: one user with %d interactions (loaded by `omniflow import` in "
+                 "%.1f s)" % (res["history_load"]["n"], res["history_load"]["seconds"]))
+        L.append("")
+        L.append("| query (limit=50, `total` included) | omniflow p50 ms | omniflow p99 ms | "
+                 "SQLite floor p50 ms | SQLite floor p99 ms | target |")
+        L.append("|---|---:|---:|---:|---:|---|")
+        labels = {"newest": ("newest page", "p99 <= 2 ms"),
+                  "thread": ("thread-filtered page (rare thread, %d items)" %
+                             (res["history_load"]["n"] // 10000), "p99 <= 2 ms"),
+                  "offset": ("offset=%d" % (res["history_load"]["n"] // 2), "(O(offset))"),
+                  "cursor": ("cursor at the same depth", "p99 <= 2 ms")}
+        for k in ("newest", "thread", "offset", "cursor"):
+            v = h[k]
+            target = labels[k][1]
+            if target.startswith("p99"):
+                target += " " + verdict(v["p99"] <= 2.0)
+            L.append("| %s | %.3f | %.3f | %.3f | %.3f | %s |" % (
+                labels[k][0], v["p50"], v["p99"], v["floor_p50"], v["floor_p99"], target))
+        v = h["healthz"]
+        L.append("| `GET /healthz` (no query: the HTTP round trip alone) | %.3f | %.3f | | | |" % (
+            v["p50"], v["p99"]))
+        L.append("")
+        L.append("omniflow columns: wrk -t1 -c1 (one request at a time), %d interleaved rounds of "
+                 "%d s per query, medians of the rounds' p50 and p99. Floor: the same SQL "
+                 "(count + page) on the same file through the sqlite3 C API in one process." % (
+                     args.history_rounds, args.query_seconds))
+        L.append("")
+    L.append("## 3. tool_call_handler latency, logging on vs off")
+    L.append("")
+    if res.get("tool_call_handler"):
+        t = res["tool_call_handler"]
+        L.append("One connection, sequential requests (wrk -t1 -c1), %d interleaved rounds of %d s, "
+                 "medians; the provider is nginx answering a fixed completion at once." % (
+                     args.tool_rounds, args.query_seconds))
+        L.append("")
+        L.append("| interaction logging | p50 ms | p99 ms | req/s |")
+        L.append("|---|---:|---:|---:|")
+        for k in ("on", "off"):
+            L.append("| %s | %.3f | %.3f | %.0f |" % (k, t[k]["p50"], t[k]["p99"], t[k]["rps"]))
+        L.append("")
+        L.append("Overhead at p50: %.3f ms (target <= 0.2 ms): %s" % (
+            t["on"]["p50"] - t["off"]["p50"], verdict(t["on"]["p50"] - t["off"]["p50"] <= 0.2)))
+    else:
+        L.append("Not measured: POST /api/tool_call_handler is not in this build.")
+    L.append("")
+    L.append("## 4. Storage, memory, start-up")
+    L.append("")
+    L.append("| measure | value | target | |")
+    L.append("|---|---:|---|---|")
+    for key, label in (("storage_ingest", "storage after ingest"),
+                       ("storage_history", "storage of the 1M-interaction store")):
+        if key in res:
+            s = res[key]
+            L.append("| %s: %.0f bytes/interaction vs %.0f raw JSON bytes (%d rows) | %.3fx | "
+                     "<= 1.2x | %s |" % (label, s["bytes_per_row"], s["raw"], s["rows"],
+                                         s["ratio"], verdict(s["ratio"] <= 1.2)))
+    if "peak_rss_mb" in res:
+        L.append("| peak RSS of the server during ingest (VmHWM) | %.1f MB | <= 128 MB | %s |" % (
+            res["peak_rss_mb"], verdict(res["peak_rss_mb"] <= 128)))
+    if "startup_empty" in res:
+        s = res["startup_empty"]
+        L.append("| start-up until /healthz answers, empty store (median of 10, max %.1f) | "
+                 "%.1f ms | <= 100 ms | %s |" % (s["max"], s["median"],
+                                                 verdict(s["median"] <= 100)))
+    if "startup_full" in res:
+        s = res["startup_full"]
+        L.append("| start-up until /healthz answers, 1M store (median of 5, max %.1f) | "
+                 "%.1f ms | <= 1000 ms | %s |" % (s["max"], s["median"],
+                                                  verdict(s["median"] <= 1000)))
+    L.append("")
+    if "ir_per_save" in res:
+        L.append("## 5. Instructions per save (callgrind)")
+        L.append("")
+        L.append("%.0f instructions per save through router, auth, validation, writer and SQLite "
+                 "commit (batches of 64; (Ir(%d) - Ir(%d)) / %d). Top functions: "
+                 "bench/results/callgrind_save.txt." % (
+                     res["ir_per_save"], args.callgrind_large, args.callgrind_small,
+                     args.callgrind_large - args.callgrind_small))
+        L.append("")
+    return "\n".join(L)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--binary", help="default: BUILD_DIR/omniflow")
+    ap.add_argument("--save-binary", help="default: BUILD_DIR/bench_save_path")
+    ap.add_argument("--floor-binary", help="default: BUILD_DIR/bench_sqlite_history")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--duration", type=int, default=10, help="seconds per ingest run")
+    ap.add_argument("--history-n", type=int, default=1_000_000)
+    ap.add_argument("--query-seconds", type=int, default=2)
+    ap.add_argument("--tool-rounds", type=int, default=3)
+    ap.add_argument("--history-rounds", type=int, default=3)
+    ap.add_argument("--callgrind-small", type=int, default=1000)
+    ap.add_argument("--callgrind-large", type=int, default=3000)
+    ap.add_argument("--no-pg-backend", dest="pg_backend", action="store_false",
+                    help="skip omniflow with --store postgresql:// (left out anyway when the "
+                         "binary cannot serve from PostgreSQL)")
+    ap.add_argument("--only", default="ingest,history,startup,callgrind,tools")
+    ap.add_argument("--out", default=os.path.join(BENCH, "results", "latest.md"))
+    ap.add_argument("--from-json", help="only render the report of an earlier run's latest.json")
+    args = ap.parse_args()
+    build = os.path.abspath(args.build_dir)
+    args.binary = args.binary or os.path.join(build, "omniflow")
+    args.save_binary = args.save_binary or os.path.join(build, "bench_save_path")
+    args.floor_binary = args.floor_binary or os.path.join(build, "bench_sqlite_history")
+    only = set(args.only.split(","))
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt()
+    signal.signal(signal.SIGTERM, on_signal)
+
+    if args.from_json:
+        with open(args.from_json) as f:
+            res = json.load(f)
+        for k, v in res.get("args", {}).items():
+            setattr(args, k, v)
+        text = report(args, res) + "\nWhole run: %.0f s.\n" % res.get("seconds", 0)
+        with open(args.out, "w") as f:
+            f.write(text)
+        print(text)
+        return
+    res = {"loadavg_start": open("/proc/loadavg").read().split()[:3],
+           "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")}
+    started = time.time()
+    try:
+        if "ingest" in only:
+            ingest(args, res)
+        if "startup" in only:
+            log("start-up on an empty store")
+            empty = tempdir("omniflow-bench-empty-")
+            res["startup_empty"] = {}
+            runs = []
+            for i in range(10):
+                d = os.path.join(empty, str(i))  # a fresh, empty store each time
+                runs.append(startup_ms(args.binary, d, 1)["median"])
+            res["startup_empty"] = {"median": statistics.median(runs), "max": max(runs)}
+        if "history" in only:
+            history(args, res)
+        if "tools" in only:
+            tool_call_handler(args, res)
+        if "callgrind" in only:
+            log("callgrind")
+            callgrind(args, res)
+    finally:
+        CLEANUP.run()
+    res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    res["seconds"] = time.time() - started
+    res["args"] = {k: getattr(args, k) for k in ("rounds", "duration", "query_seconds",
+                                                  "history_rounds", "tool_rounds",
+                                                  "callgrind_small", "callgrind_large")}
+    text = report(args, res)
+    text += "\nWhole run: %.0f s.\n" % res["seconds"]
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write(text)
+    with open(os.path.join(os.path.dirname(args.out), "latest.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
