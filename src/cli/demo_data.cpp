@@ -153,6 +153,7 @@ Result<int64_t> GenerateDemoData(const DemoOptions& options, InteractionStore* s
     written += static_cast<int64_t>(batch.size());
     if (options.progress) options.progress(written, options.interactions);
   }
+  if (Status s = store->CatchUp({}); !s.ok()) return s;
   constexpr const char* kComments[] = {"", "", "Exactly what I needed", "Wrong meeting time",
                                        "とても役に立ちました", "ممتاز", "Не то, что я просил",
                                        "Too slow"};

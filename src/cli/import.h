@@ -17,6 +17,8 @@ struct ImportOptions {
   size_t batch_size = 5000;  // interactions per transaction
   // Called now and then with the counts so far, for a progress line.
   std::function<void(uint64_t imported, uint64_t skipped)> progress;
+  // Called while the store completes its deferred indexing after the load.
+  std::function<void(int64_t indexed, int64_t total)> indexing_progress;
   // Called for each line that is not a valid interaction (1-based line number, or 0 for a
   // whole legacy file), with why.
   std::function<void(const std::string& source, uint64_t line, const Status& why)> on_skip;

@@ -187,6 +187,11 @@ int RunImport(const std::string& path, StoreOptions store_options, size_t batch)
   options.on_skip = [](const std::string& source, uint64_t line, const Status& why) {
     std::cerr << source << ":" << line << ": skipped: " << why.message() << "\n";
   };
+  options.indexing_progress = [](int64_t indexed, int64_t total) {
+    if (indexed % 100000 < 5000 || indexed == total) {
+      std::cerr << "search index: " << indexed << " of " << total << " interactions\n";
+    }
+  };
   Result<ImportStats> stats = Import(path, store->get(), Clock::Real(), options);
   if (!stats.ok()) {
     std::cerr << "omniflow: import stopped: " << stats.status().message() << "\n";

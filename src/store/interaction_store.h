@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -80,6 +81,13 @@ class InteractionStore {
 
   // Ok while the store can accept writes (used by /healthz). Thread-safe.
   virtual Status CheckWritable() = 0;
+
+  // Completes work the store defers off the save path (SQLite: the full-text index), calling
+  // `progress(done, total)` now and then; bulk loads call it so that a loaded store is whole.
+  virtual Status CatchUp(const std::function<void(int64_t, int64_t)>& progress) {
+    (void)progress;
+    return Status::Ok();
+  }
 
   // A short name for logs: "sqlite:/path/omniflow.db".
   virtual std::string Describe() const = 0;

@@ -524,9 +524,13 @@ Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
       for (const std::string& term : indexed) {
         match += (match.empty() ? "" : " ") + TrigramQuery(term);
       }
-      from = " FROM interactions_fts CROSS JOIN interactions i";
-      where += " AND interactions_fts MATCH " + q.Param(match) +
-               " AND i.seq = interactions_fts.rowid";
+      // Candidates: the index's up to its watermark, and every row after it (the indexer
+      // has not reached them yet); the substring test below checks each.
+      from = " FROM (SELECT rowid AS seq FROM interactions_fts WHERE interactions_fts MATCH " +
+             q.Param(match) +
+             " UNION ALL SELECT seq FROM interactions WHERE seq > "
+             "(SELECT indexed_seq FROM search_index_progress)) c CROSS JOIN interactions i";
+      where += " AND i.seq = c.seq";
     } else if (query.feedback == FeedbackFilter::kWith ||
                query.feedback == FeedbackFilter::kPositive ||
                query.feedback == FeedbackFilter::kNegative) {

@@ -265,3 +265,41 @@ TEST_F(SqliteAnalyticsTest, SearchIsExactAcrossTheRecentScanAndTheIndex) {
 
 }  // namespace
 }  // namespace omniflow
+
+namespace omniflow {
+namespace {
+
+// The full-text index is fed off the save path: a search is complete before the indexer has
+// reached the newest rows, and after it has; CatchUp leaves nothing behind.
+TEST_F(SqliteAnalyticsTest, SearchIsCompleteBeforeAndAfterTheIndexerCatchesUp) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) {
+    ids.push_back(Save("ivy", kT0 + i, R"({"user_message":"お会計をお願いします )" + std::to_string(i) +
+                                           R"(","assistant_response":"承知しました"})"));
+  }
+  SearchQuery q;
+  q.q = "お会計";
+  q.limit = 100;
+  auto before = SearchIds(q);  // the indexer may or may not have run: either way, all 30
+  EXPECT_EQ(before.size(), 30u);
+  ASSERT_TRUE(store_->CatchUp({}).ok());
+  auto lag_db = sqlite::Db::Open(dir_ + "/omniflow.db", SQLITE_OPEN_READONLY);
+  ASSERT_TRUE(lag_db.ok());
+  auto lag = lag_db->Prepare(
+      "SELECT (SELECT count(*) FROM interactions WHERE seq > (SELECT indexed_seq FROM "
+      "search_index_progress)), (SELECT count(*) FROM interactions_fts WHERE interactions_fts "
+      "MATCH '\"お会計\"')");
+  ASSERT_TRUE(lag.ok());
+  ASSERT_TRUE(*lag->Step());
+  EXPECT_EQ(lag->Int(0), 0) << "rows left unindexed after CatchUp";
+  EXPECT_EQ(lag->Int(1), 30) << "the index holds every row";
+  auto after = SearchIds(q);
+  EXPECT_EQ(after, before);
+  EXPECT_EQ(after.front(), ids.back()) << "newest first";
+  // New rows after the watermark are found again at once.
+  std::string newest = Save("ivy", kT0 + 100, R"({"user_message":"お会計 again","assistant_response":"x"})");
+  EXPECT_EQ(SearchIds(q).front(), newest);
+}
+
+}  // namespace
+}  // namespace omniflow

@@ -28,8 +28,6 @@ Status SqliteAnalyticsWriter::Prepare(sqlite::Db& db) {
     sqlite::Stmt* stmt;
     const char* sql;
   } statements[] = {
-      {&fts_,
-       "INSERT INTO interactions_fts(rowid, user_message, assistant_response) VALUES(?1, ?2, ?3)"},
       {&tool_,
        "INSERT INTO interaction_tools(seq, tool_name, failed, ts_us) VALUES(?1, ?2, ?3, ?4) "
        "ON CONFLICT(seq, tool_name) DO UPDATE SET failed = max(failed, excluded.failed)"},
@@ -66,20 +64,9 @@ Status SqliteAnalyticsWriter::Prepare(sqlite::Db& db) {
 Status SqliteAnalyticsWriter::Add(const InteractionRecord& r, int64_t seq) {
   // Records always come from BuildInteraction; should one lack a field, it is indexed as far
   // as it goes rather than failing the whole batch.
+  // The text goes to the full-text index later, off the save path (sqlite_search_indexer.h).
   simdjson::dom::element doc;
-  const bool parsed = parser_.parse(r.json).get(doc) == simdjson::SUCCESS;
-  std::string_view user_message, assistant_response;
-  if (parsed && doc["user_message"].get(user_message) != simdjson::SUCCESS) user_message = {};
-  if (parsed && doc["assistant_response"].get(assistant_response) != simdjson::SUCCESS) {
-    assistant_response = {};
-  }
-  fts_.Reset();
-  fts_.Bind(1, seq);
-  fts_.Bind(2, user_message);
-  fts_.Bind(3, assistant_response);
-  Status s = fts_.Run();
-  fts_.Reset();
-  if (!s.ok()) return s;
+  const bool parsed = r.tool_call_count > 0 && parser_.parse(r.json).get(doc) == simdjson::SUCCESS;
 
   const int64_t hour = FloorTo(r.ts_us, kHourUs);
   ++daily_users_acc_[{FloorTo(r.ts_us, kDayUs), r.user_id}];
@@ -95,7 +82,7 @@ Status SqliteAnalyticsWriter::Add(const InteractionRecord& r, int64_t seq) {
       tool_.Bind(2, name);
       tool_.Bind(3, static_cast<int64_t>(failed));
       tool_.Bind(4, r.ts_us);
-      s = tool_.Run();
+      Status s = tool_.Run();
       tool_.Reset();
       if (!s.ok()) return s;
       for (const std::string* user : {&r.user_id, static_cast<const std::string*>(nullptr)}) {

@@ -1,5 +1,5 @@
-// The SQLite writer's analytics upkeep: for each appended interaction it feeds the full-text
-// index and the tool index, and it folds a batch's counts into the hourly, tool, thread and
+// The SQLite writer's analytics upkeep: for each appended interaction it feeds the tool index,
+// and it folds a batch's counts into the hourly, tool, thread and
 // user aggregates, all inside the writer's transaction (so they are exactly as durable as the
 // rows). REQUIRES: used only by SqliteStore::Append's caller (one thread at a time).
 #pragma once
@@ -22,7 +22,8 @@ class SqliteAnalyticsWriter {
   // Prepares its statements on `db` (the writer connection).
   Status Prepare(sqlite::Db& db);
 
-  // Indexes `record`, stored as row `seq`, and adds it to the batch's aggregates.
+  // Indexes `record`'s tools, stored as row `seq`, and adds it to the batch's aggregates (its
+  // text is indexed later by the SqliteSearchIndexer).
   Status Add(const InteractionRecord& record, int64_t seq);
   // Writes the batch's aggregates and forgets them. Call before COMMIT, after the batch's
   // interaction_counts rows exist (SqliteStore::Append writes them first).
@@ -42,7 +43,7 @@ class SqliteAnalyticsWriter {
   };
 
   simdjson::dom::parser parser_;
-  sqlite::Stmt fts_, tool_, hourly_, daily_users_, tools_hourly_, span_;
+  sqlite::Stmt tool_, hourly_, daily_users_, tools_hourly_, span_;
   std::map<std::pair<std::string, int64_t>, Volume> hourly_acc_;  // (user or '', hour)
   std::map<std::pair<int64_t, std::string>, int64_t> daily_users_acc_;  // (day, user)
   std::map<std::tuple<std::string, int64_t, std::string>, Calls> tools_acc_;

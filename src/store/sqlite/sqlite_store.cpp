@@ -51,6 +51,15 @@ constexpr const char* kMigrations[] = {
     // 3: analytics: trigram full-text index, tool index, hourly/tool/thread/user aggregates,
     // feedback (see sqlite_analytics_schema.h).
     kAnalyticsMigrationSql,
+    // 4: the full-text index is fed off the save path (sqlite_search_indexer.h); its watermark
+    // starts after every row indexed so far.
+    R"sql(
+    CREATE TABLE search_index_progress(
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      indexed_seq INTEGER NOT NULL);
+    INSERT INTO search_index_progress(id, indexed_seq)
+      SELECT 1, coalesce(max(seq), 0) FROM interactions;
+    )sql",
 };
 
 // History statements: [thread filter][cursor]. Offset pages select row ids through the covering
@@ -170,6 +179,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& optio
       new SqliteStore(options.data_dir, std::move(path), std::move(*db)));
   s = store->PrepareWriter();
   if (!s.ok()) return s;
+  Result<std::unique_ptr<SqliteSearchIndexer>> indexer = SqliteSearchIndexer::Start(store->path_);
+  if (!indexer.ok()) return indexer.status();
+  store->indexer_ = std::move(*indexer);
   for (int i = 0; i < options.read_connections; ++i) {
     Result<std::unique_ptr<Reader>> reader = store->NewReader();
     if (!reader.ok()) return reader.status();
@@ -182,6 +194,7 @@ SqliteStore::SqliteStore(std::string dir, std::string path, sqlite::Db writer)
     : dir_(std::move(dir)), path_(std::move(path)), writer_(std::move(writer)) {}
 
 SqliteStore::~SqliteStore() {
+  indexer_.reset();
   // Fold the WAL back into the database so the next start opens a compact file quickly.
   (void)writer_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
@@ -253,6 +266,7 @@ void SqliteStore::Release(std::unique_ptr<Reader> reader) {
 
 Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
   if (batch.empty()) return Status::Ok();
+  if (indexer_) indexer_->NoteWrite();
   auto fail = [this](Status s) {
     rollback_.Reset();
     if (!sqlite3_get_autocommit(writer_.get())) (void)rollback_.Run();
@@ -389,6 +403,10 @@ Result<std::string> SqliteStore::Get(const std::string& user_id,
   std::string body = ExpandBody(get.Text(0), interaction_id, ts_us, user_id, thread);
   get.Reset();
   return body;
+}
+
+Status SqliteStore::CatchUp(const std::function<void(int64_t, int64_t)>& progress) {
+  return indexer_ ? indexer_->CatchUp(progress) : Status::Ok();
 }
 
 Status SqliteStore::CheckWritable() {

@@ -12,6 +12,7 @@
 
 #include "store/interaction_store.h"
 #include "store/sqlite/sqlite_analytics_writer.h"
+#include "store/sqlite/sqlite_search_indexer.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace omniflow {
@@ -25,6 +26,7 @@ class SqliteStore final : public InteractionStore {
   Result<HistoryPage> History(const HistoryQuery& query) override;
   Result<std::string> Get(const std::string& user_id, const std::string& interaction_id) override;
   Status CheckWritable() override;
+  Status CatchUp(const std::function<void(int64_t, int64_t)>& progress) override;
   std::string Describe() const override { return "sqlite:" + path_; }
 
   const std::string& path() const { return path_; }
@@ -45,7 +47,8 @@ class SqliteStore final : public InteractionStore {
   sqlite::Db writer_;
   sqlite::Stmt begin_, commit_, rollback_, insert_, count_;
   std::string stored_;  // the compact body being inserted
-  SqliteAnalyticsWriter analytics_;  // full-text index and aggregates, same transaction
+  SqliteAnalyticsWriter analytics_;  // tool index and aggregates, same transaction
+  std::unique_ptr<SqliteSearchIndexer> indexer_;  // full-text index, off the save path
   std::atomic<bool> last_append_ok_{true};
 
   std::mutex pool_mu_;

@@ -1,0 +1,154 @@
+#include "store/sqlite/sqlite_search_indexer.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace omniflow {
+
+namespace {
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The first value of the first row of `sql`, or `fallback` when there is no row or it is NULL.
+Result<int64_t> ScalarInt(sqlite::Db& db, const char* sql, int64_t bind = 0, int64_t fallback = 0) {
+  Result<sqlite::Stmt> st = db.Prepare(sql);
+  if (!st.ok()) return st.status();
+  if (sqlite3_bind_parameter_count(st->get()) > 0) st->Bind(1, bind);
+  Result<bool> row = st->Step();
+  if (!row.ok()) return row.status();
+  if (!*row || sqlite3_column_type(st->get(), 0) == SQLITE_NULL) return fallback;
+  return st->Int(0);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteSearchIndexer>> SqliteSearchIndexer::Start(
+    const std::string& path, SearchIndexerOptions options) {
+  Result<sqlite::Db> db = sqlite::Db::Open(path, SQLITE_OPEN_READWRITE);
+  if (!db.ok()) return db.status();
+  // Derived data: a crash may lose the last index transaction, never its consistency with the
+  // watermark (both change in one transaction), so the index need not wait for the disk.
+  if (Status s = db->Exec("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
+  std::unique_ptr<SqliteSearchIndexer> indexer(new SqliteSearchIndexer(std::move(*db), options));
+  indexer->thread_ = std::thread([raw = indexer.get()] { raw->Run(); });
+  return indexer;
+}
+
+SqliteSearchIndexer::SqliteSearchIndexer(sqlite::Db db, SearchIndexerOptions options)
+    : options_(options), db_(std::move(db)) {}
+
+SqliteSearchIndexer::~SqliteSearchIndexer() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SqliteSearchIndexer::NoteWrite() { last_write_us_.store(NowUs(), std::memory_order_relaxed); }
+
+Result<int64_t> SqliteSearchIndexer::Lag() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  Result<int64_t> lag = ScalarInt(
+      db_, "SELECT count(*) FROM interactions WHERE seq > "
+           "(SELECT indexed_seq FROM search_index_progress)");
+  return lag;
+}
+
+Result<int64_t> SqliteSearchIndexer::IndexSome(int64_t max_rows) {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  // BEGIN IMMEDIATE takes the write lock first, so no save is half-committed while the rows
+  // after the watermark are read: their seqs only grow.
+  if (Status s = db_.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  auto rollback = [this](Status s) -> Result<int64_t> {
+    (void)db_.Exec("ROLLBACK");
+    return s;
+  };
+  Result<int64_t> from = ScalarInt(db_, "SELECT indexed_seq FROM search_index_progress");
+  if (!from.ok()) return rollback(from.status());
+  Result<sqlite::Stmt> last = db_.Prepare(
+      "SELECT max(seq), count(*) FROM (SELECT seq FROM interactions WHERE seq > ?1 "
+      "ORDER BY seq LIMIT ?2)");
+  if (!last.ok()) return rollback(last.status());
+  last->Bind(1, *from);
+  last->Bind(2, max_rows);
+  Result<bool> row = last->Step();
+  if (!row.ok()) return rollback(row.status());
+  int64_t count = last->Int(1);
+  if (count == 0) {
+    (void)db_.Exec("ROLLBACK");
+    return int64_t{0};
+  }
+  int64_t to = last->Int(0);
+  Result<sqlite::Stmt> insert = db_.Prepare(
+      "INSERT INTO interactions_fts(rowid, user_message, assistant_response) "
+      "SELECT seq, json_extract(body, '$.user_message'), json_extract(body, '$.assistant_response') "
+      "FROM interactions WHERE seq > ?1 AND seq <= ?2");
+  if (!insert.ok()) return rollback(insert.status());
+  insert->Bind(1, *from);
+  insert->Bind(2, to);
+  if (Status s = insert->Run(); !s.ok()) return rollback(s);
+  Result<sqlite::Stmt> advance =
+      db_.Prepare("UPDATE search_index_progress SET indexed_seq = ?1");
+  if (!advance.ok()) return rollback(advance.status());
+  advance->Bind(1, to);
+  if (Status s = advance->Run(); !s.ok()) return rollback(s);
+  if (Status s = db_.Exec("COMMIT"); !s.ok()) return rollback(s);
+  return count;
+}
+
+Status SqliteSearchIndexer::CatchUp(const std::function<void(int64_t, int64_t)>& progress) {
+  Result<int64_t> waiting = Lag();
+  if (!waiting.ok()) return waiting.status();
+  int64_t done = 0;
+  while (true) {
+    Result<int64_t> n = IndexSome(5000);
+    if (!n.ok()) return n.status();
+    if (*n == 0) return Status::Ok();
+    done += *n;
+    if (progress) progress(done, std::max(done, *waiting));
+  }
+}
+
+void SqliteSearchIndexer::Run() {
+  // Below the I/O and writer threads: indexing uses what they leave.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+  std::unique_lock<std::mutex> lock(mu_);
+  bool failing = false;
+  while (!stopping_) {
+    cv_.wait_for(lock, options_.poll, [this] { return stopping_.load(); });
+    if (stopping_) break;
+    lock.unlock();
+    bool busy = NowUs() - last_write_us_.load(std::memory_order_relaxed) <
+                std::chrono::duration_cast<std::chrono::microseconds>(options_.quiet).count();
+    bool lagging = false;
+    if (busy) {
+      Result<int64_t> lag = Lag();
+      lagging = lag.ok() && *lag > options_.max_lag_rows;
+    }
+    if (!busy || lagging) {
+      Result<int64_t> n = IndexSome(options_.batch_rows);
+      // Keep going without waiting while there is work and no save arrived meanwhile.
+      while (n.ok() && *n > 0 && !stopping_.load()) {
+        bool saving = NowUs() - last_write_us_.load(std::memory_order_relaxed) <
+                      std::chrono::duration_cast<std::chrono::microseconds>(options_.quiet).count();
+        if (saving && !lagging) break;
+        n = IndexSome(options_.batch_rows);
+      }
+      if (!n.ok() && !failing) {
+        spdlog::warn("event=search_index_failed error=\"{}\"", n.status().message());
+      }
+      failing = !n.ok();
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace omniflow

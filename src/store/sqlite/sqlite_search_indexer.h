@@ -1,0 +1,70 @@
+// The SqliteSearchIndexer feeds the trigram full-text index (interactions_fts) off the save
+// path: the writer commits interactions without indexing their text, and this indexer, on its
+// own connection and thread at low priority, indexes the rows after the watermark
+// search_index_progress.indexed_seq in small transactions that also advance the watermark.
+// Search reads the index for rows up to the watermark and scans the few rows after it, so
+// results are complete at every moment. While saves are streaming in, the indexer waits
+// (unless it lags too far), so the full-text index costs ingest nothing at peak.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/status.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace omniflow {
+
+struct SearchIndexerOptions {
+  // Rows indexed per transaction (each holds SQLite's write lock for its duration).
+  int64_t batch_rows = 256;
+  // Saves within this long count as ingest in progress: the indexer waits.
+  std::chrono::milliseconds quiet = std::chrono::milliseconds(100);
+  // ...unless this many rows wait to be indexed (searches scan them until they are).
+  int64_t max_lag_rows = 200000;
+  // How often the thread looks for work.
+  std::chrono::milliseconds poll = std::chrono::milliseconds(50);
+};
+
+class SqliteSearchIndexer {
+ public:
+  // Opens its own connection to the database at `path` (migrated already) and starts the
+  // background thread.
+  static Result<std::unique_ptr<SqliteSearchIndexer>> Start(const std::string& path,
+                                                            SearchIndexerOptions options = {});
+  ~SqliteSearchIndexer();  // stops the thread; what is not indexed yet stays after the watermark
+
+  // Tells the indexer that saves are streaming in. Cheap; thread-safe.
+  void NoteWrite();
+
+  // Indexes everything committed so far, in the calling thread (for imports), reporting
+  // (rows indexed, rows that were waiting) as it goes. Thread-safe with the background thread.
+  Status CatchUp(const std::function<void(int64_t, int64_t)>& progress = {});
+
+  // Rows committed but not yet indexed. Thread-safe.
+  Result<int64_t> Lag();
+
+ private:
+  SqliteSearchIndexer(sqlite::Db db, SearchIndexerOptions options);
+  // Indexes at most `max_rows` rows after the watermark in one transaction; returns how many.
+  Result<int64_t> IndexSome(int64_t max_rows);
+  void Run();
+
+  SearchIndexerOptions options_;
+  std::mutex db_mu_;
+  sqlite::Db db_;  // GUARDED_BY(db_mu_)
+  std::atomic<int64_t> last_write_us_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<bool> stopping_{false};  // set under mu_
+  std::thread thread_;
+};
+
+}  // namespace omniflow
