@@ -1,5 +1,9 @@
 #include "store/sqlite/sqlite_db.h"
 
+#include <unistd.h>
+
+#include <cstdint>
+
 namespace omniflow::sqlite {
 
 Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
@@ -76,6 +80,22 @@ bool Stmt::IsNull(int column) const { return sqlite3_column_type(stmt_, column) 
 
 Db::~Db() { sqlite3_close_v2(db_); }
 
+namespace {
+
+// SQLite's own busy_timeout sleeps 1, 2, 5, 10 ... up to 100 ms between tries, so a writer that
+// meets another connection's short transaction (the search indexer's) may sleep far longer
+// than that transaction lasts. This waits in 100 µs steps for the first 20 ms, then 1 ms steps,
+// until `budget` (milliseconds) is spent.
+int FineBusyWait(void* budget, int count) {
+  const int64_t limit_us = static_cast<int64_t>(reinterpret_cast<intptr_t>(budget)) * 1000;
+  const int64_t waited_us = count <= 200 ? count * 100 : 20000 + int64_t{count - 200} * 1000;
+  if (waited_us >= limit_us) return 0;
+  ::usleep(count < 200 ? 100 : 1000);
+  return 1;
+}
+
+}  // namespace
+
 Result<Db> Db::Open(const std::string& path, int flags, int busy_ms) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -84,7 +104,7 @@ Result<Db> Db::Open(const std::string& path, int flags, int busy_ms) {
     sqlite3_close_v2(db);
     return s;
   }
-  sqlite3_busy_timeout(db, busy_ms);
+  sqlite3_busy_handler(db, &FineBusyWait, reinterpret_cast<void*>(static_cast<intptr_t>(busy_ms)));
   sqlite3_extended_result_codes(db, 1);
   return Db(db);
 }

@@ -53,7 +53,8 @@ class Db {
   Db& operator=(Db&&) = delete;
   ~Db();
 
-  // Opens `path` with `flags` (SQLITE_OPEN_*); busy_timeout is set to `busy_ms`.
+  // Opens `path` with `flags` (SQLITE_OPEN_*); a locked database is retried in fine steps
+  // for up to `busy_ms` before Unavailable.
   static Result<Db> Open(const std::string& path, int flags, int busy_ms = 5000);
 
   Status Exec(std::string_view sql);

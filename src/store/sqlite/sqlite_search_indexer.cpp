@@ -140,6 +140,8 @@ void SqliteSearchIndexer::Run() {
         bool saving = NowUs() - last_write_us_.load(std::memory_order_relaxed) <
                       std::chrono::duration_cast<std::chrono::microseconds>(options_.quiet).count();
         if (saving && !lagging) break;
+        // SQLite's lock is not fair: leave the writer a window between two transactions.
+        std::this_thread::sleep_for(saving ? options_.gap * 4 : options_.gap);
         n = IndexSome(options_.batch_rows);
       }
       if (!n.ok() && !failing) {

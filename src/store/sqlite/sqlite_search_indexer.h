@@ -23,8 +23,10 @@
 namespace omniflow {
 
 struct SearchIndexerOptions {
-  // Rows indexed per transaction (each holds SQLite's write lock for its duration).
-  int64_t batch_rows = 256;
+  // Rows indexed per transaction (each holds SQLite's write lock for its duration: a few ms).
+  int64_t batch_rows = 64;
+  // Pause between transactions, so that the writer always gets the lock between two.
+  std::chrono::microseconds gap = std::chrono::microseconds(500);
   // Saves within this long count as ingest in progress: the indexer waits.
   std::chrono::milliseconds quiet = std::chrono::milliseconds(100);
   // ...unless this many rows wait to be indexed (searches scan them until they are).
