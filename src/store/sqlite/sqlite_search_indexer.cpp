@@ -141,7 +141,9 @@ void SqliteSearchIndexer::Run() {
                       std::chrono::duration_cast<std::chrono::microseconds>(options_.quiet).count();
         if (saving && !lagging) break;
         // SQLite's lock is not fair: leave the writer a window between two transactions.
-        std::this_thread::sleep_for(saving ? options_.gap * 4 : options_.gap);
+        // While saves stream in and the indexer only runs because it lags, it takes a small
+        // share of the lock (one short transaction per `busy_gap`).
+        std::this_thread::sleep_for(saving ? options_.busy_gap : options_.gap);
         n = IndexSome(options_.batch_rows);
       }
       if (!n.ok() && !failing) {

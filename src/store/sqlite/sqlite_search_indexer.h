@@ -27,6 +27,8 @@ struct SearchIndexerOptions {
   int64_t batch_rows = 64;
   // Pause between transactions, so that the writer always gets the lock between two.
   std::chrono::microseconds gap = std::chrono::microseconds(500);
+  // The pause while saves stream in (the indexer then runs only because it lags too far).
+  std::chrono::microseconds busy_gap = std::chrono::microseconds(20000);
   // Saves within this long count as ingest in progress: the indexer waits.
   std::chrono::milliseconds quiet = std::chrono::milliseconds(100);
   // ...unless this many rows wait to be indexed (searches scan them until they are).
