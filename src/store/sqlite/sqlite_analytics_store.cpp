@@ -33,18 +33,6 @@ constexpr size_t kMessagePreviewChars = 160;
 
 int64_t FloorTo(int64_t t, int64_t unit) { return t - ((t % unit) + unit) % unit; }
 
-// The timestamp encoded in an interaction id (INT_YYYYMMDD_HHMMSS_ffffff[_N]); false if malformed.
-bool TimestampOfId(std::string_view id, int64_t* ts_us) {
-  if (id.size() < 26 || id.substr(0, 4) != "INT_" || id[12] != '_' || id[19] != '_') return false;
-  if (id.size() > 26 && id[26] != '_') return false;
-  std::string iso;
-  iso.append(id.substr(4, 4)).append("-").append(id.substr(8, 2)).append("-");
-  iso.append(id.substr(10, 2)).append("T").append(id.substr(13, 2)).append(":");
-  iso.append(id.substr(15, 2)).append(":").append(id.substr(17, 2)).append(".");
-  iso.append(id.substr(20, 6)).append("Z");
-  return ParseTimestamp(iso, ts_us);
-}
-
 using Value = std::variant<int64_t, std::string, double>;
 
 // A statement prepared from SQL built at run time, with its parameters in order (?1, ?2, ...).
@@ -559,7 +547,7 @@ Status SqliteAnalyticsStore::SetFeedback(const std::string& user_id,
                                          const std::string& interaction_id,
                                          const Feedback& feedback) {
   int64_t ts_us = 0;
-  if (!TimestampOfId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
+  if (!TimestampOfInteractionId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
   std::lock_guard<std::mutex> lock(write_mu_);
   Query q;
   q.sql = "INSERT INTO feedback(user_id, interaction_id, ts_us, score, comment, updated_us) "
@@ -580,7 +568,7 @@ Status SqliteAnalyticsStore::SetFeedback(const std::string& user_id,
 Result<std::optional<Feedback>> SqliteAnalyticsStore::GetFeedback(
     const std::string& user_id, const std::string& interaction_id) {
   int64_t ts_us = 0;
-  if (!TimestampOfId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
+  if (!TimestampOfInteractionId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
   Result<Lease> lease = Acquire();
   if (!lease.ok()) return lease.status();
   Query q;
@@ -601,7 +589,7 @@ Result<std::optional<Feedback>> SqliteAnalyticsStore::GetFeedback(
 
 Result<std::string> SqliteAnalyticsStore::OwnerOf(const std::string& interaction_id) {
   int64_t ts_us = 0;
-  if (!TimestampOfId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
+  if (!TimestampOfInteractionId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
   Result<Lease> lease = Acquire();
   if (!lease.ok()) return lease.status();
   Query q;

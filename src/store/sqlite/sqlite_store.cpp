@@ -81,19 +81,6 @@ constexpr const char* kHistorySql[2][2] = {
            ORDER BY ts_us DESC, interaction_id DESC LIMIT ?2)sql"},
 };
 
-// The timestamp encoded in an interaction id (INT_YYYYMMDD_HHMMSS_ffffff[_N]); false if malformed.
-bool TimestampOfId(std::string_view id, int64_t* ts_us) {
-  if (id.size() < 26 || id.substr(0, 4) != "INT_" || id[12] != '_' || id[19] != '_') return false;
-  if (id.size() > 26 && id[26] != '_') return false;
-  std::string iso;
-  iso.reserve(27);
-  iso.append(id.substr(4, 4)).append("-").append(id.substr(8, 2)).append("-");
-  iso.append(id.substr(10, 2)).append("T").append(id.substr(13, 2)).append(":");
-  iso.append(id.substr(15, 2)).append(":").append(id.substr(17, 2)).append(".");
-  iso.append(id.substr(20, 6)).append("Z");
-  return ParseTimestamp(iso, ts_us);
-}
-
 }  // namespace
 
 struct SqliteStore::Reader {
@@ -381,7 +368,7 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
 Result<std::string> SqliteStore::Get(const std::string& user_id,
                                      const std::string& interaction_id) {
   int64_t ts_us = 0;
-  if (!TimestampOfId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
+  if (!TimestampOfInteractionId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
   Result<ReaderLease> lease = Acquire();
   if (!lease.ok()) return lease.status();
   sqlite::Stmt& get = (*lease)->get;
