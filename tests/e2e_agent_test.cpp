@@ -457,8 +457,11 @@ TEST(ToolCallHandler, LoggingFailureNeverFailsTheAnswerAndTheSpoolIsReplayed) {
 
 
   // Space returns: the replay loop moves them into the store by itself.
+  // The fillers go and the disk grows: the store and its WAL (which the search indexer also
+  // writes to) need more than the 256 KiB /healthz keeps as a floor on a 1 MiB disk.
   std::filesystem::remove(disk.path() + "/filler");
   std::filesystem::remove(disk.path() + "/filler-tail");
+  ASSERT_TRUE(disk.Resize("64m"));
   HttpResponse history = WaitForHistory(*s.client, "fay", 3);
   for (const std::string& id : answered) {
     EXPECT_EQ(s.client->Get("/api/interactions/" + id, As("fay")).status, 200) << id;
