@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "core/thread_name.h"
 
 namespace omniflow::agent {
 
@@ -143,6 +144,7 @@ Result<size_t> Spool::Replay(InteractionStore* store, const Commit& commit) {
 void Spool::StartReplayLoop(InteractionStore* store, Commit commit,
                             std::chrono::milliseconds period) {
   loop_ = std::thread([this, store, commit = std::move(commit), period] {
+    NameThisThread("of-spool");
     std::unique_lock<std::mutex> lock(loop_mu_);
     while (!loop_cv_.wait_for(lock, period, [this] { return stopping_; })) {
       lock.unlock();

@@ -1,5 +1,7 @@
 #include "agent/worker_pool.h"
 
+#include "core/thread_name.h"
+
 namespace omniflow::agent {
 
 WorkerPool::WorkerPool(int threads, size_t max_queue) : max_queue_(max_queue) {
@@ -32,6 +34,7 @@ Status WorkerPool::Post(std::function<void()> job) {
 }
 
 void WorkerPool::Run() {
+  NameThisThread("of-agent");
   while (true) {
     std::function<void()> job;
     {

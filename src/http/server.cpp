@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 
 namespace omniflow::http {
 
@@ -367,7 +368,10 @@ void Server::Run(std::function<void()> on_stop) {
   impl_->Accept();
   std::vector<std::thread> threads;
   for (int i = 1; i < impl_->shared.options.threads; ++i) {
-    threads.emplace_back([this] { impl_->ioc.run(); });
+    threads.emplace_back([this] {
+      NameThisThread("of-io");
+      impl_->ioc.run();
+    });
   }
   impl_->ioc.run();
   for (auto& t : threads) t.join();

@@ -26,6 +26,8 @@ struct StoreOptions {
   int read_connections = 4;
   // SQLite page size for a new database (bytes); 16 KiB measured ~2x faster for 1.2 KB rows.
   int sqlite_page_size = 16384;
+  // WAL pages after a save's commit that wake the background checkpointer (SQLite's default).
+  int sqlite_checkpoint_pages = 1000;
 };
 
 struct HistoryQuery {

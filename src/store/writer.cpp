@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "core/thread_name.h"
+
 namespace omniflow {
 
 Writer::Writer(InteractionStore* store, WriterOptions options)
@@ -40,6 +42,7 @@ void Writer::Stop() {
 }
 
 void Writer::Run() {
+  NameThisThread("of-writer");
   std::vector<Item> items;
   std::vector<InteractionRecord> batch;
   while (true) {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/ids.h"
+#include "core/thread_name.h"
 #include "store/postgres/pg_migrations.h"
 
 namespace omniflow {
@@ -113,7 +114,10 @@ PostgresStore::PostgresStore(std::string url, pg::Conn writer, pg::Conn lease, i
       // Counted from after the claim returned, less a margin for clock rate differences.
       lease_until_(SteadyClock::now() + kLeaseTerm - kRenewEvery),
       readers_(url_, keep) {
-  renewer_ = std::thread([this] { RenewLoop(); });
+  renewer_ = std::thread([this] {
+    NameThisThread("of-pg-lease");
+    RenewLoop();
+  });
 }
 
 PostgresStore::~PostgresStore() {

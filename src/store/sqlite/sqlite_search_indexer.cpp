@@ -5,6 +5,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/thread_name.h"
+
 namespace omniflow {
 
 namespace {
@@ -56,10 +58,12 @@ void SqliteSearchIndexer::NoteWrite() { last_write_us_.store(NowUs(), std::memor
 
 Result<int64_t> SqliteSearchIndexer::Lag() {
   std::lock_guard<std::mutex> lock(db_mu_);
-  Result<int64_t> lag = ScalarInt(
-      db_, "SELECT count(*) FROM interactions WHERE seq > "
-           "(SELECT indexed_seq FROM search_index_progress)");
-  return lag;
+  // seq is the rowid and rows are never deleted, so the distance between the newest seq and the
+  // watermark is the number of rows waiting, read from two B-tree edges. (Counting them walked
+  // every row after the watermark: during ingest, every poll read up to max_lag_rows rows.)
+  return ScalarInt(db_,
+                   "SELECT coalesce((SELECT max(seq) FROM interactions), 0) - "
+                   "(SELECT indexed_seq FROM search_index_progress)");
 }
 
 Result<int64_t> SqliteSearchIndexer::IndexSome(int64_t max_rows) {
@@ -118,6 +122,7 @@ Status SqliteSearchIndexer::CatchUp(const std::function<void(int64_t, int64_t)>&
 }
 
 void SqliteSearchIndexer::Run() {
+  NameThisThread("of-indexer");
   // Below the I/O and writer threads: indexing uses what they leave.
   setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
   std::unique_lock<std::mutex> lock(mu_);

@@ -3,6 +3,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <utility>
@@ -166,6 +167,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& optio
       new SqliteStore(options.data_dir, std::move(path), std::move(*db)));
   s = store->PrepareWriter();
   if (!s.ok()) return s;
+  CheckpointOptions checkpoints;
+  checkpoints.wake_pages = std::max(1, options.sqlite_checkpoint_pages);
+  checkpoints.hard_limit_pages = 4 * checkpoints.wake_pages;
+  Result<std::unique_ptr<SqliteCheckpointer>> checkpointer =
+      SqliteCheckpointer::Start(store->path_, checkpoints);
+  if (!checkpointer.ok()) return checkpointer.status();
+  store->checkpointer_ = std::move(*checkpointer);
+  store->checkpointer_->Attach(store->writer_.get());
   Result<std::unique_ptr<SqliteSearchIndexer>> indexer = SqliteSearchIndexer::Start(store->path_);
   if (!indexer.ok()) return indexer.status();
   store->indexer_ = std::move(*indexer);
@@ -182,6 +191,10 @@ SqliteStore::SqliteStore(std::string dir, std::string path, sqlite::Db writer)
 
 SqliteStore::~SqliteStore() {
   indexer_.reset();
+  if (checkpointer_) {
+    SqliteCheckpointer::Detach(writer_.get());
+    checkpointer_.reset();
+  }
   // Fold the WAL back into the database so the next start opens a compact file quickly.
   (void)writer_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }

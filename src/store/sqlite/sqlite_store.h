@@ -1,7 +1,7 @@
 // SqliteStore: the embedded default InteractionStore. One SQLite file in WAL mode with
 // synchronous=FULL; appends come from one writer connection in one transaction per batch, reads
 // from a pool of connections. Counts per user and per thread are kept in the same transaction
-// so that `total` is O(1).
+// so that `total` is O(1). The WAL is checkpointed by a thread of its own, never by a commit.
 #pragma once
 
 #include <atomic>
@@ -12,6 +12,7 @@
 
 #include "store/interaction_store.h"
 #include "store/sqlite/sqlite_analytics_writer.h"
+#include "store/sqlite/sqlite_checkpointer.h"
 #include "store/sqlite/sqlite_search_indexer.h"
 #include "store/sqlite/sqlite_db.h"
 
@@ -30,6 +31,7 @@ class SqliteStore final : public InteractionStore {
   std::string Describe() const override { return "sqlite:" + path_; }
 
   const std::string& path() const { return path_; }
+  const SqliteCheckpointer& checkpointer() const { return *checkpointer_; }
 
  private:
   struct Reader;
@@ -49,6 +51,7 @@ class SqliteStore final : public InteractionStore {
   std::string stored_;  // the compact body being inserted
   SqliteAnalyticsWriter analytics_;  // tool index and aggregates, same transaction
   std::unique_ptr<SqliteSearchIndexer> indexer_;  // full-text index, off the save path
+  std::unique_ptr<SqliteCheckpointer> checkpointer_;  // folds the WAL in, off the save path
   std::atomic<bool> last_append_ok_{true};
 
   std::mutex pool_mu_;

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "core/ids.h"
 
@@ -174,5 +176,41 @@ TEST_F(SqliteStoreTest, QueryPlansUseTheIndexes) {
   }
 }
 
+
+// Saves never checkpoint: the WAL reaches the database file through the checkpointer's thread,
+// while the store is open, and the WAL stays bounded however much is written.
+TEST_F(SqliteStoreTest, TheWalIsFoldedInOffTheSavePathAndStaysBounded) {
+  store_.reset();
+  options_.sqlite_checkpoint_pages = 16;  // 256 KiB of 16 KiB pages
+  store_ = Open();
+  const std::string db_file = dir_ + "/omniflow.db";
+  const std::string wal_file = db_file + "-wal";
+  const auto db_size_before = std::filesystem::file_size(db_file);
+  const std::string text(1000, 'w');
+  int64_t ts = 1765458330000000;
+  for (int b = 0; b < 200; ++b) {  // 4,000 rows of about 1 KB: 4 MB through the WAL
+    std::vector<InteractionRecord> batch;
+    for (int i = 0; i < 20; ++i) {
+      InteractionRecord r = Rec("u" + std::to_string(i % 3), ++ts);
+      r.json = "{\"interaction_id\":\"" + r.interaction_id + "\",\"user_message\":\"" + text + "\"}";
+      batch.push_back(std::move(r));
+    }
+    ASSERT_TRUE(store_->Append(batch).ok());
+  }
+  // At most the hard limit (4 x 16 pages) plus one batch, far below the 4 MB written.
+  EXPECT_LT(std::filesystem::file_size(wal_file), 2u << 20);
+  bool grew = false;
+  for (int i = 0; i < 100 && !grew; ++i) {
+    grew = std::filesystem::file_size(db_file) >= db_size_before + (2u << 20) &&
+           store_->checkpointer().background_checkpoints() > 0;
+    if (!grew) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(grew) << "the database file holds the rows while the store is open: "
+                    << std::filesystem::file_size(db_file) << " bytes";
+  HistoryQuery q;
+  q.user_id = "u1";
+  EXPECT_EQ(store_->History(q)->total, 7 * 200);
+  EXPECT_GT(store_->checkpointer().background_checkpoints(), 0);
+}
 }  // namespace
 }  // namespace omniflow

@@ -1,0 +1,77 @@
+#include "store/sqlite/sqlite_checkpointer.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/thread_name.h"
+
+namespace omniflow {
+
+Result<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(const std::string& path,
+                                                                      CheckpointOptions options) {
+  Result<sqlite::Db> db = sqlite::Db::Open(path, SQLITE_OPEN_READWRITE);
+  if (!db.ok()) return db.status();
+  // The database file is fsynced after each checkpoint, before the WAL may be reused.
+  if (Status s = db->Exec("PRAGMA synchronous=FULL"); !s.ok()) return s;
+  // A checkpoint of its own would be pointless here: this connection never writes.
+  sqlite3_wal_autocheckpoint(db->get(), 0);
+  std::unique_ptr<SqliteCheckpointer> checkpointer(new SqliteCheckpointer(std::move(*db), options));
+  checkpointer->thread_ = std::thread([raw = checkpointer.get()] { raw->Run(); });
+  return checkpointer;
+}
+
+SqliteCheckpointer::SqliteCheckpointer(sqlite::Db db, CheckpointOptions options)
+    : options_(options), db_(std::move(db)) {}
+
+SqliteCheckpointer::~SqliteCheckpointer() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SqliteCheckpointer::Attach(sqlite3* db) { sqlite3_wal_hook(db, &OnCommit, this); }
+
+void SqliteCheckpointer::Detach(sqlite3* db) { sqlite3_wal_hook(db, nullptr, nullptr); }
+
+int SqliteCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages) {
+  auto* checkpointer = static_cast<SqliteCheckpointer*>(self);
+  if (wal_pages >= checkpointer->options_.hard_limit_pages) {
+    // The background thread cannot keep up: do what SQLite's auto-checkpoint would.
+    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    checkpointer->inline_.fetch_add(1, std::memory_order_relaxed);
+    return SQLITE_OK;
+  }
+  if (wal_pages >= checkpointer->options_.wake_pages) {
+    {
+      std::lock_guard<std::mutex> lock(checkpointer->mu_);
+      checkpointer->wanted_ = true;
+    }
+    checkpointer->cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteCheckpointer::Run() {
+  NameThisThread("of-checkpoint");
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return wanted_ || stopping_; });
+    if (stopping_) return;
+    wanted_ = false;
+    lock.unlock();
+    int wal_frames = 0, checkpointed = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db_.get(), "main", SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
+                                       &checkpointed);
+    if (rc == SQLITE_OK) {
+      background_.fetch_add(1, std::memory_order_relaxed);
+    } else if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+      // A full disk or an I/O error: the next commit past the threshold tries again.
+      spdlog::warn("event=checkpoint_failed error=\"{}\"", sqlite3_errmsg(db_.get()));
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace omniflow

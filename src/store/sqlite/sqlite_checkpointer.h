@@ -1,0 +1,66 @@
+// The SqliteCheckpointer folds the WAL back into the database file on its own connection and
+// thread, so that the save path never does it. SQLite's default auto-checkpoint runs inside the
+// commit of whichever connection crosses 1,000 WAL pages: with 16 KiB pages that is 16 MB copied
+// and the database file fsynced while every waiting save stalls behind the writer. Attach() turns
+// a connection's auto-checkpoint off and has its commits wake this thread instead, which runs
+// PASSIVE checkpoints (they never take the write lock) until the WAL is folded in. If the WAL
+// still grows past `hard_limit_pages` (a checkpoint cannot keep up), the committing connection
+// checkpoints itself once, as SQLite would have, so the file stays bounded.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/status.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace omniflow {
+
+struct CheckpointOptions {
+  // WAL pages after a commit that wake the checkpointer (SQLite's default auto-checkpoint).
+  int wake_pages = 1000;
+  // WAL pages at which a committing connection checkpoints itself.
+  int hard_limit_pages = 16000;
+};
+
+class SqliteCheckpointer {
+ public:
+  static Result<std::unique_ptr<SqliteCheckpointer>> Start(const std::string& path,
+                                                            CheckpointOptions options = {});
+  // Stops the thread; connections must have been detached first.
+  ~SqliteCheckpointer();
+
+  SqliteCheckpointer(const SqliteCheckpointer&) = delete;
+  SqliteCheckpointer& operator=(const SqliteCheckpointer&) = delete;
+
+  // Hands `db`'s checkpoints to this thread. REQUIRES: Detach(db) before this object dies.
+  void Attach(sqlite3* db);
+  static void Detach(sqlite3* db);
+
+  // Checkpoints completed by the thread, and those a committing connection had to do itself.
+  int64_t background_checkpoints() const { return background_.load(std::memory_order_relaxed); }
+  int64_t inline_checkpoints() const { return inline_.load(std::memory_order_relaxed); }
+
+ private:
+  SqliteCheckpointer(sqlite::Db db, CheckpointOptions options);
+  static int OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages);
+  void Run();
+
+  const CheckpointOptions options_;
+  sqlite::Db db_;  // used only by thread_
+  std::atomic<int64_t> background_{0};
+  std::atomic<int64_t> inline_{0};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool wanted_ = false;    // GUARDED_BY(mu_)
+  bool stopping_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace omniflow
