@@ -54,7 +54,9 @@ SqliteSearchIndexer::~SqliteSearchIndexer() {
   if (thread_.joinable()) thread_.join();
 }
 
-void SqliteSearchIndexer::NoteWrite() { last_write_us_.store(NowUs(), std::memory_order_relaxed); }
+void SqliteSearchIndexer::NoteWrite(std::chrono::microseconds busy) {
+  write_busy_us_.fetch_add(busy.count(), std::memory_order_relaxed);
+}
 
 Result<int64_t> SqliteSearchIndexer::Lag() {
   std::lock_guard<std::mutex> lock(db_mu_);
@@ -125,30 +127,42 @@ void SqliteSearchIndexer::Run() {
   NameThisThread("of-indexer");
   // Below the I/O and writer threads: indexing uses what they leave.
   setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+  // Whether the writer spent more than its share of the time since the last call appending.
+  // Its appends include waiting for the lock while an index transaction holds it, so the
+  // indexer backs off by itself when it gets in the way of saves.
+  int64_t window_start = NowUs();
+  int64_t busy_at_start = write_busy_us_.load(std::memory_order_relaxed);
+  auto writer_saturated = [&] {
+    const int64_t now = NowUs();
+    const int64_t busy = write_busy_us_.load(std::memory_order_relaxed);
+    const bool saturated = static_cast<double>(busy - busy_at_start) >
+                           options_.max_writer_share * static_cast<double>(now - window_start);
+    window_start = now;
+    busy_at_start = busy;
+    return saturated;
+  };
   std::unique_lock<std::mutex> lock(mu_);
   bool failing = false;
   while (!stopping_) {
     cv_.wait_for(lock, options_.poll, [this] { return stopping_.load(); });
     if (stopping_) break;
     lock.unlock();
-    bool busy = NowUs() - last_write_us_.load(std::memory_order_relaxed) <
-                std::chrono::duration_cast<std::chrono::microseconds>(options_.quiet).count();
+    bool saturated = writer_saturated();
     bool lagging = false;
-    if (busy) {
+    if (saturated) {
       Result<int64_t> lag = Lag();
       lagging = lag.ok() && *lag > options_.max_lag_rows;
     }
-    if (!busy || lagging) {
+    if (!saturated || lagging) {
       Result<int64_t> n = IndexSome(options_.batch_rows);
-      // Keep going without waiting while there is work and no save arrived meanwhile.
+      // Keep going while there is work and the writer is not saturated meanwhile.
       while (n.ok() && *n > 0 && !stopping_.load()) {
-        bool saving = NowUs() - last_write_us_.load(std::memory_order_relaxed) <
-                      std::chrono::duration_cast<std::chrono::microseconds>(options_.quiet).count();
-        if (saving && !lagging) break;
         // SQLite's lock is not fair: leave the writer a window between two transactions.
-        // While saves stream in and the indexer only runs because it lags, it takes a small
-        // share of the lock (one short transaction per `busy_gap`).
-        std::this_thread::sleep_for(saving ? options_.busy_gap : options_.gap);
+        // While saves saturate the writer and the indexer only runs because it lags, it takes
+        // a small share of the lock (one short transaction per `busy_gap`).
+        std::this_thread::sleep_for(saturated ? options_.busy_gap : options_.gap);
+        saturated = writer_saturated();
+        if (saturated && !lagging) break;
         n = IndexSome(options_.batch_rows);
       }
       if (!n.ok() && !failing) {

@@ -3,8 +3,9 @@
 // own connection and thread at low priority, indexes the rows after the watermark
 // search_index_progress.indexed_seq in small transactions that also advance the watermark.
 // Search reads the index for rows up to the watermark and scans the few rows after it, so
-// results are complete at every moment. While saves are streaming in, the indexer waits
-// (unless it lags too far), so the full-text index costs ingest nothing at peak.
+// results are complete at every moment. The indexer works while the writer leaves SQLite's
+// write lock free most of the time (any load short of saturation), and waits while saves keep
+// the writer busy (unless it lags too far), so the full-text index costs ingest nothing at peak.
 #pragma once
 
 #include <atomic>
@@ -27,12 +28,14 @@ struct SearchIndexerOptions {
   int64_t batch_rows = 64;
   // Pause between transactions, so that the writer always gets the lock between two.
   std::chrono::microseconds gap = std::chrono::microseconds(500);
-  // The pause while saves stream in (the indexer then runs only because it lags too far).
+  // The pause while saves saturate the writer (the indexer then runs only because it lags).
   std::chrono::microseconds busy_gap = std::chrono::microseconds(20000);
-  // Saves within this long count as ingest in progress: the indexer waits.
-  std::chrono::milliseconds quiet = std::chrono::milliseconds(100);
-  // ...unless this many rows wait to be indexed (searches scan them until they are).
-  int64_t max_lag_rows = 200000;
+  // The writer counts as saturated when its appends took more than this share of the time
+  // since the indexer last looked; the indexer then waits...
+  double max_writer_share = 0.5;
+  // ...unless this many rows wait to be indexed (searches scan them until they are): about a
+  // minute of saves at full speed on a 2-core machine.
+  int64_t max_lag_rows = 1000000;
   // How often the thread looks for work.
   std::chrono::milliseconds poll = std::chrono::milliseconds(50);
 };
@@ -45,8 +48,8 @@ class SqliteSearchIndexer {
                                                             SearchIndexerOptions options = {});
   ~SqliteSearchIndexer();  // stops the thread; what is not indexed yet stays after the watermark
 
-  // Tells the indexer that saves are streaming in. Cheap; thread-safe.
-  void NoteWrite();
+  // Tells the indexer that the writer spent `busy` appending a batch. Cheap; thread-safe.
+  void NoteWrite(std::chrono::microseconds busy);
 
   // Indexes everything committed so far, in the calling thread (for imports), reporting
   // (rows indexed, rows that were waiting) as it goes. Thread-safe with the background thread.
@@ -64,7 +67,7 @@ class SqliteSearchIndexer {
   SearchIndexerOptions options_;
   std::mutex db_mu_;
   sqlite::Db db_;  // GUARDED_BY(db_mu_)
-  std::atomic<int64_t> last_write_us_{0};
+  std::atomic<int64_t> write_busy_us_{0};  // total time the writer spent in appends
   std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<bool> stopping_{false};  // set under mu_

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <utility>
@@ -266,7 +267,17 @@ void SqliteStore::Release(std::unique_ptr<Reader> reader) {
 
 Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
   if (batch.empty()) return Status::Ok();
-  if (indexer_) indexer_->NoteWrite();
+  // The time this append holds (or waits for) the write lock tells the indexer how busy saves
+  // keep the writer.
+  struct NoteBusy {
+    SqliteSearchIndexer* indexer;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    ~NoteBusy() {
+      if (indexer == nullptr) return;
+      indexer->NoteWrite(std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - start));
+    }
+  } note_busy{indexer_.get()};
   auto fail = [this](Status s) {
     rollback_.Reset();
     if (!sqlite3_get_autocommit(writer_.get())) (void)rollback_.Run();
