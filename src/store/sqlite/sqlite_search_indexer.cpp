@@ -37,6 +37,13 @@ Result<std::unique_ptr<SqliteSearchIndexer>> SqliteSearchIndexer::Start(
   // Derived data: a crash may lose the last index transaction, never its consistency with the
   // watermark (both change in one transaction), so the index need not wait for the disk.
   if (Status s = db->Exec("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
+  // FTS5 merges its segments inside whichever insert fills a level, and a merge of large
+  // segments holds the write lock for hundreds of ms while saves wait. Merging is instead done
+  // here in small steps (MergeSome), each its own short transaction.
+  if (Status s = db->Exec("INSERT INTO interactions_fts(interactions_fts, rank) VALUES('automerge', 0)");
+      !s.ok()) {
+    return s;
+  }
   std::unique_ptr<SqliteSearchIndexer> indexer(new SqliteSearchIndexer(std::move(*db), options));
   indexer->thread_ = std::thread([raw = indexer.get()] { raw->Run(); });
   return indexer;
@@ -110,6 +117,32 @@ Result<int64_t> SqliteSearchIndexer::IndexSome(int64_t max_rows) {
   return count;
 }
 
+Result<bool> SqliteSearchIndexer::MergeSome() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  const int64_t before = sqlite3_total_changes64(db_.get());
+  // At most about `merge_pages` leaf pages of merged output; only levels holding several
+  // segments are eligible (FTS5's usermerge), so a merged index costs one cheap statement.
+  Status s = db_.Exec("INSERT INTO interactions_fts(interactions_fts, rank) VALUES('merge', " +
+                      std::to_string(options_.merge_pages) + ")");
+  if (!s.ok()) return s;
+  // FTS5 documents a change count of 2 or more as "merge work was done".
+  return sqlite3_total_changes64(db_.get()) - before >= 2;
+}
+
+Result<bool> SqliteSearchIndexer::Step() {
+  if (merge_due_) {
+    Result<bool> merged = MergeSome();
+    if (!merged.ok()) return merged.status();
+    if (*merged) return true;
+    merge_due_ = false;
+  }
+  Result<int64_t> n = IndexSome(options_.batch_rows);
+  if (!n.ok()) return n.status();
+  if (*n == 0) return false;
+  merge_due_ = true;
+  return true;
+}
+
 Status SqliteSearchIndexer::CatchUp(const std::function<void(int64_t, int64_t)>& progress) {
   Result<int64_t> waiting = Lag();
   if (!waiting.ok()) return waiting.status();
@@ -117,9 +150,16 @@ Status SqliteSearchIndexer::CatchUp(const std::function<void(int64_t, int64_t)>&
   while (true) {
     Result<int64_t> n = IndexSome(5000);
     if (!n.ok()) return n.status();
-    if (*n == 0) return Status::Ok();
+    if (*n == 0) break;
     done += *n;
     if (progress) progress(done, std::max(done, *waiting));
+  }
+  // Leave the index merged as far as FTS5 would have, so that a server started next has no
+  // merging left to do.
+  while (true) {
+    Result<bool> merged = MergeSome();
+    if (!merged.ok()) return merged.status();
+    if (!*merged) return Status::Ok();
   }
 }
 
@@ -154,16 +194,16 @@ void SqliteSearchIndexer::Run() {
       lagging = lag.ok() && *lag > options_.max_lag_rows;
     }
     if (!saturated || lagging) {
-      Result<int64_t> n = IndexSome(options_.batch_rows);
+      Result<bool> n = Step();
       // Keep going while there is work and the writer is not saturated meanwhile.
-      while (n.ok() && *n > 0 && !stopping_.load()) {
+      while (n.ok() && *n && !stopping_.load()) {
         // SQLite's lock is not fair: leave the writer a window between two transactions.
         // While saves saturate the writer and the indexer only runs because it lags, it takes
         // a small share of the lock (one short transaction per `busy_gap`).
         std::this_thread::sleep_for(saturated ? options_.busy_gap : options_.gap);
         saturated = writer_saturated();
         if (saturated && !lagging) break;
-        n = IndexSome(options_.batch_rows);
+        n = Step();
       }
       if (!n.ok() && !failing) {
         spdlog::warn("event=search_index_failed error=\"{}\"", n.status().message());

@@ -26,6 +26,8 @@ namespace omniflow {
 struct SearchIndexerOptions {
   // Rows indexed per transaction (each holds SQLite's write lock for its duration: a few ms).
   int64_t batch_rows = 64;
+  // Leaf pages of merged index output per merge transaction (FTS5 'merge' command).
+  int merge_pages = 32;
   // Pause between transactions, so that the writer always gets the lock between two.
   std::chrono::microseconds gap = std::chrono::microseconds(500);
   // The pause while saves saturate the writer (the indexer then runs only because it lags).
@@ -62,11 +64,17 @@ class SqliteSearchIndexer {
   SqliteSearchIndexer(sqlite::Db db, SearchIndexerOptions options);
   // Indexes at most `max_rows` rows after the watermark in one transaction; returns how many.
   Result<int64_t> IndexSome(int64_t max_rows);
+  // Does one bounded step of FTS5 segment merging in its own transaction; true if it did work.
+  Result<bool> MergeSome();
+  // One transaction of the background thread: a merge step while merging is due, otherwise an
+  // index transaction. False when there was nothing to do. Only the background thread calls it.
+  Result<bool> Step();
   void Run();
 
   SearchIndexerOptions options_;
   std::mutex db_mu_;
   sqlite::Db db_;  // GUARDED_BY(db_mu_)
+  bool merge_due_ = false;  // used only by thread_
   std::atomic<int64_t> write_busy_us_{0};  // total time the writer spent in appends
   std::mutex mu_;
   std::condition_variable cv_;
