@@ -1,19 +1,25 @@
 // libFuzzer target: the HTTP request path. Raw bytes go through Beast's request parser (with the
-// server's limits) and, when they form a request, through the real router and handlers over an
-// in-memory store. Invariants: every answer is a complete response with a JSON body, and no
-// request acting as one user ever sees another user's interaction.
+// server's limits) and, when they form a request, through the real router and handlers, wired as
+// the server wires them: the SQLite interaction and data stores (in a temporary directory on
+// tmpfs), the group-commit writer, the worker pool and the in-process proxy_router. Analytics stay
+// off: in open mode (no keys, as here) they show every user by design. Invariants: every answer is
+// a complete response, and no request acting as one user ever sees another user's interaction.
 #include <utility>
 
 #include <boost/beast/http.hpp>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <future>
-#include <map>
-#include <mutex>
+#include <memory>
+#include <string>
+#include <unistd.h>
 
+#include "agent/worker_pool.h"
 #include "api/context.h"
 #include "auth/auth.h"
 #include "core/ids.h"
+#include "store/data_store.h"
 #include "store/interaction_store.h"
 #include "store/writer.h"
 
@@ -21,54 +27,63 @@ namespace {
 
 using namespace omniflow;
 
-// Keeps interactions in memory; enough of the contract for the handlers.
-class MemoryStore final : public InteractionStore {
- public:
-  Status Append(std::span<const InteractionRecord> batch) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& r : batch) rows_[r.user_id].push_back(r);
-    return Status::Ok();
+// A fresh directory, removed when the fuzzer exits (declared first: destroyed last).
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : "/tmp";
+    std::string pattern = base + "/omniflow-fuzz-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) std::abort();
+    path = pattern;
   }
-  Result<HistoryPage> History(const HistoryQuery& q) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    HistoryPage page;
-    auto& rows = rows_[q.user_id];
-    page.total = static_cast<int64_t>(rows.size());
-    for (auto it = rows.rbegin(); it != rows.rend() && page.items.size() < static_cast<size_t>(q.limit); ++it) {
-      page.items.push_back(it->json);
-    }
-    return page;
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
   }
-  Result<std::string> Get(const std::string& user, const std::string& id) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& r : rows_[user]) {
-      if (r.interaction_id == id) return r.json;
-    }
-    return Status::NotFound("no such interaction");
-  }
-  Status CheckWritable() override { return Status::Ok(); }
-  std::string Describe() const override { return "memory"; }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::vector<InteractionRecord>> rows_;
 };
 
+template <typename T>
+T Must(Result<T> r) {
+  if (!r.ok()) std::abort();
+  return std::move(*r);
+}
+
+StoreOptions OptionsIn(const std::string& dir) {
+  StoreOptions options;
+  options.data_dir = dir;
+  return options;
+}
+
 struct World {
-  MemoryStore store;
-  Writer writer{&store, WriterOptions{}};
+  TempDir dir;
+  std::unique_ptr<InteractionStore> store = Must(InteractionStore::Open(OptionsIn(dir.path)));
+  std::unique_ptr<DataStore> data = Must(DataStore::Open(OptionsIn(dir.path)));
+  Writer writer{store.get(), WriterOptions{}};
+  agent::WorkerPool workers{2, 1024};
   IdGenerator ids{Clock::Real()};
   Authenticator auth{AuthOptions{}};
-  api::ApiContext context{&store, &writer, &ids, &auth};
+  api::ApiContext context;
   http::Router router;
   World() {
+    context.store = store.get();
+    context.writer = &writer;
+    context.ids = &ids;
+    context.auth = &auth;
+    context.data = data.get();
+    context.assistant.workers = &workers;
+    context.proxy.router = &router;
     api::RegisterRoutes(&context, &router);
     // Another user's data that no fuzzed request may ever see.
     InteractionRecord secret;
     secret.user_id = "victim";
     secret.interaction_id = "INT_20250101_000000_000001";
-    secret.json = R"({"user_message":"VICTIM-SECRET"})";
-    (void)store.Append(std::span<const InteractionRecord>(&secret, 1));
+    secret.ts_us = 1735689600000001;
+    secret.json = R"({"interaction_id":"INT_20250101_000000_000001","user_message":"VICTIM-SECRET"})";
+    if (!store->Append(std::span<const InteractionRecord>(&secret, 1)).ok()) std::abort();
+  }
+  ~World() {
+    workers.Stop();
+    writer.Stop();
   }
 };
 

@@ -24,6 +24,9 @@ void RunDataFunction(const ApiContext& context, const http::Request& request,
   if (request.method == "POST") {
     if (Status s = CheckJsonContentType(request); !s.ok()) return respond(ErrorFrom(s));
   }
+  if (context.data == nullptr || context.assistant.workers == nullptr) {
+    return respond(ErrorFrom(Status::Unavailable("the data functions are not enabled here")));
+  }
   std::string user = identity->user_id;
   DataStore* data = context.data;
   Status posted = context.assistant.workers->Post(

@@ -125,6 +125,10 @@ void ProxyRouter(const ApiContext& context, const http::Request& request, http::
     fw->headers.emplace_back("Authorization", std::string(*bearer));
   }
   std::string user = identity->user_id;
+  if (context.proxy.upstream.empty() ? context.proxy.router == nullptr
+                                     : context.assistant.workers == nullptr) {
+    return respond(ErrorFrom(Status::Unavailable("proxy_router is not enabled here")));
+  }
 
   if (context.proxy.upstream.empty()) {
     fw->Bind();

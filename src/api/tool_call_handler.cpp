@@ -96,7 +96,7 @@ void ToolCallHandler(const ApiContext& context, const http::Request& request,
         "the user is required: user_id in the body, the X-User-Id header or a bearer token")));
   }
   const AssistantContext& assistant = context.assistant;
-  if (assistant.provider == nullptr) {
+  if (assistant.provider == nullptr || assistant.workers == nullptr) {
     http::Response r = ErrorFrom(Status::Unavailable(
         "no LLM provider is configured: set OMNIFLOW_LLM_BASE_URL and OMNIFLOW_LLM_MODEL "
         "(and OMNIFLOW_LLM_API_KEY; for Azure OpenAI also OMNIFLOW_LLM_API_VERSION)"));

@@ -38,7 +38,9 @@ void SqliteCheckpointer::Detach(sqlite3* db) { sqlite3_wal_hook(db, nullptr, nul
 int SqliteCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages) {
   auto* checkpointer = static_cast<SqliteCheckpointer*>(self);
   if (wal_pages >= checkpointer->options_.hard_limit_pages) {
-    // The background thread cannot keep up: do what SQLite's auto-checkpoint would.
+    // The background thread cannot keep up: do what SQLite's auto-checkpoint would, after the
+    // thread's checkpoint (if one runs) so that this one is not refused as a concurrent one.
+    std::lock_guard<std::mutex> serial(checkpointer->checkpoint_mu_);
     sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     checkpointer->inline_.fetch_add(1, std::memory_order_relaxed);
     return SQLITE_OK;
@@ -62,8 +64,12 @@ void SqliteCheckpointer::Run() {
     wanted_ = false;
     lock.unlock();
     int wal_frames = 0, checkpointed = 0;
-    int rc = sqlite3_wal_checkpoint_v2(db_.get(), "main", SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
-                                       &checkpointed);
+    int rc;
+    {
+      std::lock_guard<std::mutex> serial(checkpoint_mu_);
+      rc = sqlite3_wal_checkpoint_v2(db_.get(), "main", SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
+                                     &checkpointed);
+    }
     if (rc == SQLITE_OK) {
       background_.fetch_add(1, std::memory_order_relaxed);
     } else if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {

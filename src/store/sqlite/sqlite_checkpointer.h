@@ -4,8 +4,9 @@
 // and the database file fsynced while every waiting save stalls behind the writer. Attach() turns
 // a connection's auto-checkpoint off and has its commits wake this thread instead, which runs
 // PASSIVE checkpoints (they never take the write lock) until the WAL is folded in. If the WAL
-// still grows past `hard_limit_pages` (a checkpoint cannot keep up), the committing connection
-// checkpoints itself once, as SQLite would have, so the file stays bounded.
+// still grows past `hard_limit_pages` (a checkpoint cannot keep up, e.g. on a starved CPU), the
+// committing connection waits for a running background checkpoint to end and checkpoints itself,
+// as SQLite would have, so the file stays bounded: the next commit then starts the WAL over.
 #pragma once
 
 #include <atomic>
@@ -55,6 +56,10 @@ class SqliteCheckpointer {
   sqlite::Db db_;  // used only by thread_
   std::atomic<int64_t> background_{0};
   std::atomic<int64_t> inline_{0};
+
+  // Held for the length of every checkpoint: SQLite refuses a second concurrent checkpoint at
+  // once (SQLITE_BUSY, no busy handler), so the hard-limit path must queue behind the thread.
+  std::mutex checkpoint_mu_;
 
   std::mutex mu_;
   std::condition_variable cv_;
