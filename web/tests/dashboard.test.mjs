@@ -50,7 +50,7 @@ try {
                  { env: { ...process.env, OMNIFLOW_ADMIN_KEY: ADMIN_KEY }, stdio: ["ignore", "pipe", "pipe"] });
   const base = await new Promise((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error("server did not start: " + out)), 15000);
+    const timer = setTimeout(() => reject(new Error("server did not start: " + out)), 60000);
     server.stdout.on("data", (chunk) => {
       out += chunk;
       const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
@@ -68,6 +68,10 @@ try {
   browser = await chromium.launch({ executablePath: browserPath, headless: true,
                                     args: ["--no-sandbox", "--disable-gpu", "--lang=en-US"] });
   const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, locale: "en-US" });
+  // Generous waits: under the sanitizers, next to other tests on two cores, a step can take
+  // many seconds; a real fault still fails (the element never comes).
+  context.setDefaultTimeout(60000);
+  context.setDefaultNavigationTimeout(60000);
   const page = await context.newPage();
   const dialogs = [];
   page.on("dialog", async (d) => { dialogs.push(d.message()); await d.dismiss(); });
@@ -78,7 +82,7 @@ try {
 
   // 1. Without credentials the dashboard asks for them.
   await page.goto(base + "/");
-  await page.getByText("Credentials needed").waitFor({ timeout: 10000 });
+  await page.getByText("Credentials needed").waitFor();
   check(true, "overview without credentials asks for them");
   await page.getByRole("button", { name: "Enter credentials" }).click();
   await page.locator("dialog input[name=key]").fill(ADMIN_KEY);
@@ -86,7 +90,7 @@ try {
 
   // 2. Overview: the totals match the API, charts and panels are drawn.
   await page.locator(".kpi-value").first().waitFor();
-  await page.locator(".chart canvas").first().waitFor({ timeout: 10000 });
+  await page.locator(".chart canvas").first().waitFor();
   const kpi = await page.locator(".kpi-value").first().textContent();
   check(kpi === stats.totals.interactions.toLocaleString("en-US"),
         `overview shows ${stats.totals.interactions} interactions (page: ${kpi})`);
