@@ -79,6 +79,14 @@ try {
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   const requests = [];
   page.on("request", (r) => requests.push(r.url()));
+  // Runs `action`, which changes the URL's hash, and waits until the view on screen before it is
+  // gone. The URL changes before the page's hashchange handler replaces the view, so waiting for
+  // the URL alone can read the old view's rows (this test once saw 0 search results that way).
+  const replacingView = async (action) => {
+    const old = await page.locator("main#view > .view").elementHandle();
+    await action();
+    await old.waitForElementState("hidden");
+  };
 
   // 1. Without credentials the dashboard asks for them.
   await page.goto(base + "/");
@@ -105,8 +113,8 @@ try {
   await shot(page, join(shotDir, "01-overview.png"));
 
   // 3. Interactions: filter by tool and failed status.
-  await page.getByRole("link", { name: "Interactions", exact: true }).click();
-  await page.locator("table.interactions tbody tr").first().waitFor();
+  await replacingView(() => page.getByRole("link", { name: "Interactions", exact: true }).click());
+  await page.locator("#result-status").filter({ hasText: /shown/ }).waitFor();
   // Cursor paging: "Load more" appends the next 50, newest first, no repeats.
   check(await page.locator("table.interactions tbody tr").count() === 50, "the first page holds 50 rows");
   await page.getByRole("button", { name: "Load more" }).click();
@@ -116,7 +124,7 @@ try {
         "Load more appends the next 50, newest first, without repeats");
   await page.locator("form.filters input[name=tool]").fill("get_weather");
   await page.locator("form.filters select[name=status]").selectOption("failed");
-  await page.getByRole("button", { name: "Apply" }).click();
+  await replacingView(() => page.getByRole("button", { name: "Apply" }).click());
   await page.waitForURL(/status=failed/);
   await page.locator("table.interactions tbody tr").first().waitFor();
   const chips = await page.locator("table.interactions tbody tr").evaluateAll((rows) =>
@@ -128,18 +136,24 @@ try {
 
   // 4. Search in English and in Japanese.
   const search = async (q) => {
-    await page.goto(base + "/#/interactions");
+    await replacingView(() => page.goto(base + "/#/interactions"));
     await page.locator("form.filters input[name=q]").fill(q);
-    await page.getByRole("button", { name: "Apply" }).click();
+    await replacingView(() => page.getByRole("button", { name: "Apply" }).click());
     await page.waitForURL((url) => decodeURIComponent(url.hash).includes(q));
     await page.locator("#result-status").filter({ hasText: /shown|No interactions/ }).waitFor();
     return page.locator("table.interactions tbody tr").evaluateAll((rows) =>
       rows.map((r) => r.querySelector(".msg")?.textContent ?? ""));
   };
+  const apiCount = async (q) =>
+    (await admin("/api/search?limit=50&q=" + encodeURIComponent(q))).interactions.length;
   let rows = await search("weather");
-  check(rows.length > 0 && rows.every((t) => /weather/i.test(t)), `English search: ${rows.length} rows mention weather`);
+  let expected = await apiCount("weather");
+  check(rows.length === expected && rows.length > 0 && rows.every((t) => /weather/i.test(t)),
+        `English search: ${rows.length} rows mention weather (API: ${expected})`);
   rows = await search("東京");
-  check(rows.length > 0 && rows.every((t) => t.includes("東京")), `Japanese search: ${rows.length} rows mention 東京`);
+  expected = await apiCount("東京");
+  check(rows.length === expected && rows.length > 0 && rows.every((t) => t.includes("東京")),
+        `Japanese search: ${rows.length} rows mention 東京 (API: ${expected})`);
   await shot(page, join(shotDir, "03-search-japanese.png"));
   rows = await search("Какие");
   check(rows.length > 0 && rows.every((t) => t.includes("Какие")), `Russian search: ${rows.length} rows`);
@@ -152,10 +166,10 @@ try {
   check(await page.locator("main script").count() === 0, "no <script> element was created from message text");
 
   // 6. Thread view: open a thread with a failed tool call, expand it.
-  await page.goto(base + "/#/interactions?status=failed");
-  await page.locator("table.interactions tbody tr a.message-link").first().waitFor();
+  await replacingView(() => page.goto(base + "/#/interactions?status=failed"));
+  await page.locator("#result-status").filter({ hasText: /shown/ }).waitFor();
   const failedId = await page.locator("table.interactions tbody tr").first().getAttribute("data-id");
-  await page.locator("table.interactions tbody tr a.message-link").first().click();
+  await replacingView(() => page.locator("table.interactions tbody tr a.message-link").first().click());
   await page.locator(".chat .turn").first().waitFor();
   const [, user, thread] = decodeURIComponent(new URL(page.url()).hash).match(/#\/thread\/([^/]+)\/(.+)/);
   const conv = await admin(`/api/threads/${encodeURIComponent(thread)}?user_id=${encodeURIComponent(user)}`);
@@ -184,7 +198,7 @@ try {
   await shot(page, join(shotDir, "04-thread.png"));
 
   // 8. A user's page: threads, activity and tools.
-  await page.locator(".crumbs .user-link").click();
+  await replacingView(() => page.locator(".crumbs .user-link").click());
   await page.locator("table.threads tbody tr").first().waitFor();
   const userThreads = await admin(`/api/threads?user_id=${encodeURIComponent(user)}`);
   check(await page.locator("table.threads tbody tr").count() === Math.min(100, userThreads.total),
