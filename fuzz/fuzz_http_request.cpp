@@ -3,7 +3,8 @@
 // the server wires them: the SQLite interaction and data stores (in a temporary directory on
 // tmpfs), the group-commit writer, the worker pool and the in-process proxy_router. Analytics stay
 // off: in open mode (no keys, as here) they show every user by design. Invariants: every answer is
-// a complete response, and no request acting as one user ever sees another user's interaction.
+// a complete response, and no request acting as one user ever sees another user's interaction
+// (checked on the answer's structure, and on its text until the fuzzer learns the secret).
 #include <utility>
 
 #include <boost/beast/http.hpp>
@@ -14,6 +15,8 @@
 #include <memory>
 #include <string>
 #include <unistd.h>
+
+#include <simdjson.h>
 
 #include "agent/worker_pool.h"
 #include "api/context.h"
@@ -87,6 +90,29 @@ struct World {
   }
 };
 
+bool IsVictims(simdjson::dom::element element) {
+  std::string_view owner;
+  return element.is_object() && element["user_id"].get(owner) == simdjson::SUCCESS &&
+         owner == "victim";
+}
+
+bool CarriesVictimsInteraction(const std::string& body) {
+  static simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(body).get(root) != simdjson::SUCCESS) return false;
+  if (IsVictims(root)) return true;
+  simdjson::dom::object object;
+  if (root.get(object) != simdjson::SUCCESS) return false;
+  for (auto field : object) {
+    simdjson::dom::array items;
+    if (field.value.get(items) != simdjson::SUCCESS) continue;
+    for (simdjson::dom::element item : items) {
+      if (IsVictims(item)) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -113,9 +139,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   world.router.Dispatch(request, [&done](http::Response r) { done.set_value(std::move(r)); });
   http::Response response = done.get_future().get();
   if (response.status < 100 || response.status > 599) std::abort();
-  if (response.body.find("VICTIM-SECRET") != std::string::npos) {
-    auto user = request.Header("x-user-id");
-    if (!user || *user != "victim") std::abort();  // crossed users
+  // Crossed users, by structure: an interaction the answer carries (the answer itself, or an
+  // object in one of its arrays) whose server-set user_id is the victim's, given to another user.
+  auto user = request.Header("x-user-id");
+  const bool as_victim = user && *user == "victim";
+  if (!as_victim && CarriesVictimsInteraction(response.body)) std::abort();
+  // And by text, as long as no input has carried the secret yet: after that, an error quoting
+  // the caller's input, or the fuzzer's own saved rows, may hold it legitimately.
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  static bool secret_typed = false;
+  secret_typed = secret_typed || input.find("VICTIM-SECRET") != std::string_view::npos;
+  if (!as_victim && !secret_typed && response.body.find("VICTIM-SECRET") != std::string::npos) {
+    std::abort();
   }
   return 0;
 }
