@@ -129,10 +129,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto sv = [](boost::beast::string_view s) { return std::string_view(s.data(), s.size()); };
   http::Request request;
   request.method = sv(msg.method_string());
-  request.target = sv(msg.target());
-  size_t q = request.target.find('?');
-  request.path = request.target.substr(0, q);
-  request.query = q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
+  request.SetTarget(sv(msg.target()));
   for (const auto& field : msg) request.headers.emplace_back(sv(field.name_string()), sv(field.value()));
   request.body = msg.body();
   std::promise<http::Response> done;

@@ -53,9 +53,7 @@ struct Forwarded {
 
   void Bind() {
     request.method = method;
-    request.path = path;
-    request.query = query;
-    request.target = target;
+    request.SetTarget(target);  // path, then '?' and query if any
     request.body = body;
     request.headers.clear();
     for (const auto& [name, value] : headers) request.headers.emplace_back(name, value);

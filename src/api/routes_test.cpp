@@ -23,10 +23,7 @@ class PartialWiring : public ::testing::Test {
   http::Response Call(std::string_view method, std::string_view target, std::string_view body) {
     http::Request request;
     request.method = method;
-    request.target = target;
-    size_t q = target.find('?');
-    request.path = target.substr(0, q);
-    request.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+    request.SetTarget(target);
     request.headers = {{"X-User-Id", "alice"}, {"Content-Type", "application/json"}};
     request.body = body;
     std::optional<http::Response> answer;

@@ -22,6 +22,14 @@ struct Request {
 
   // The first header named `name` (case-insensitive).
   std::optional<std::string_view> Header(std::string_view name) const;
+
+  // Sets `target`, and `path` and `query` from it (split at the first '?').
+  void SetTarget(std::string_view request_target) {
+    target = request_target;
+    size_t q = target.find('?');
+    path = target.substr(0, q);
+    query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  }
 };
 
 struct Response {

@@ -154,10 +154,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     auto& msg = parser_->get();
     request_.method = SV(msg.method_string());
-    request_.target = SV(msg.target());
-    size_t q = request_.target.find('?');
-    request_.path = request_.target.substr(0, q);
-    request_.query = q == std::string_view::npos ? std::string_view() : request_.target.substr(q + 1);
+    request_.SetTarget(SV(msg.target()));
     request_.headers.clear();
     for (const auto& field : msg) request_.headers.emplace_back(SV(field.name_string()), SV(field.value()));
     request_.body = msg.body();
