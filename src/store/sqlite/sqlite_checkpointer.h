@@ -25,8 +25,8 @@ namespace omniflow {
 struct CheckpointOptions {
   // WAL pages after a commit that wake the checkpointer (SQLite's default auto-checkpoint).
   int wake_pages = 1000;
-  // WAL pages at which a committing connection checkpoints itself.
-  int hard_limit_pages = 16000;
+  // WAL pages at which a committing connection checkpoints itself (SqliteStore: 4 x wake_pages).
+  int hard_limit_pages = 4000;
 };
 
 class SqliteCheckpointer {
