@@ -15,10 +15,17 @@ ToolOutcome Error(Status::Code code, std::string_view message) {
   return out;
 }
 
+// A data store failure: the caller's own mistakes (not found, invalid, too large) as they are;
+// otherwise the store's text (which may name the
+// database) stays out of the answer, which reaches the client or the model, and goes to the log.
 ToolOutcome FromStatus(const Status& s) {
-  return Error(s.code(), s.code() == Status::Code::kNotFound
-                             ? s.message()
-                             : "the data store failed: " + s.message() + "; try again");
+  if (s.code() == Status::Code::kNotFound || s.code() == Status::Code::kInvalidArgument ||
+      s.code() == Status::Code::kPayloadTooLarge) {
+    return Error(s.code(), s.message());
+  }
+  ToolOutcome out = Error(s.code(), "the data store failed; try again");
+  out.log_error = s.message();
+  return out;
 }
 
 // Reads the string argument `key`; an error outcome when missing or not a string.

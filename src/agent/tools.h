@@ -16,6 +16,7 @@ struct ToolOutcome {
   bool ok = false;
   std::string result;              // canonical JSON object: the tool's answer
   Status::Code code = Status::Code::kOk;  // for the HTTP functions: why it failed
+  std::string log_error;           // the data store's own error text, for the log only
 };
 
 // The `tools` array of a chat-completions request (JSON text).

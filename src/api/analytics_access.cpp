@@ -2,44 +2,18 @@
 
 #include <charconv>
 
-#include "api/respond.h"
 #include "auth/jwt.h"
 #include "core/ids.h"
 #include "core/validate.h"
 
 namespace omniflow::api {
 
-Result<Viewer> AuthenticateViewer(const ApiContext& context, std::string_view function,
-                                  const http::Request& request, const QueryParams& query) {
-  if (context.analytics == nullptr) {
-    return Status::Unavailable("analytics are not available with this store");
-  }
-  Credentials credentials = CredentialsOf(request, query.Get("code"));
-  const AuthOptions& options = context.auth->options();
-  if (!credentials.function_key && !credentials.authorization && options.Open() &&
-      !options.admin_key) {
-    return Viewer{true, std::string(credentials.user_id_header.value_or(""))};
-  }
-  if (!credentials.function_key && !credentials.authorization && !credentials.user_id_header &&
-      options.admin_key) {
-    return Status::Unauthenticated(
-        "missing credentials: send the admin key as x-functions-key, or your own credentials");
-  }
-  Result<Identity> identity = context.auth->Authenticate(function, credentials);
-  if (!identity.ok()) return identity.status();
-  if (identity->admin()) return Viewer{true, identity->user_id};
-  if (identity->user_id.empty()) {
-    return Status::InvalidArgument("X-User-Id header is required: the user to act for");
-  }
-  return Viewer{false, identity->user_id};
-}
-
-Result<std::optional<std::string>> ScopedUser(const Viewer& viewer, const QueryParams& query) {
+Result<std::optional<std::string>> ScopedUser(const Caller& viewer, const QueryParams& query) {
   std::optional<std::string_view> asked = query.Get("user_id");
   if (asked && !IsValidUserId(*asked)) {
     return Status::InvalidArgument(std::string("user_id must be ") + kUserIdRule);
   }
-  if (viewer.all) {
+  if (viewer.all_users) {
     if (!asked) return std::optional<std::string>();
     return std::optional<std::string>(std::string(*asked));
   }
@@ -80,7 +54,7 @@ Result<AnalyticsScope> TimeScope(const QueryParams& query) {
   return scope;
 }
 
-bool LooksLikeInteractionId(std::string_view id) {
+bool IsInteractionId(std::string_view id) {
   if (id.size() < 5 || id.size() > 64 || id.substr(0, 4) != "INT_") return false;
   for (char c : id) {
     if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
@@ -88,17 +62,17 @@ bool LooksLikeInteractionId(std::string_view id) {
   return true;
 }
 
-std::string EncodeAnalyticsCursor(const HistoryCursor& cursor) {
-  return Base64UrlEncode("a1|" + std::to_string(cursor.ts_us) + "|" + cursor.interaction_id);
+std::string EncodeCursor(const HistoryCursor& cursor) {
+  return Base64UrlEncode("v1|" + std::to_string(cursor.ts_us) + "|" + cursor.interaction_id);
 }
 
-Result<HistoryCursor> DecodeAnalyticsCursor(std::string_view text) {
+Result<HistoryCursor> DecodeCursor(std::string_view text) {
   Status bad = Status::InvalidArgument(
       "cursor is not valid: pass the next_cursor of a previous page unchanged");
   std::string raw;
   if (text.size() > 256 || !Base64UrlDecode(text, &raw)) return bad;
   std::string_view v(raw);
-  if (v.substr(0, 3) != "a1|") return bad;
+  if (v.substr(0, 3) != "v1|") return bad;
   v.remove_prefix(3);
   const size_t bar = v.find('|');
   if (bar == std::string_view::npos) return bad;
@@ -106,14 +80,8 @@ Result<HistoryCursor> DecodeAnalyticsCursor(std::string_view text) {
   auto [end, ec] = std::from_chars(v.data(), v.data() + bar, cursor.ts_us);
   if (ec != std::errc() || end != v.data() + bar) return bad;
   cursor.interaction_id = std::string(v.substr(bar + 1));
-  if (!LooksLikeInteractionId(cursor.interaction_id)) return bad;
+  if (!IsInteractionId(cursor.interaction_id)) return bad;
   return cursor;
-}
-
-http::Response ErrorFor(const Status& status, const std::string& user) {
-  http::Response r = ErrorFrom(status);
-  r.log_user = user;
-  return r;
 }
 
 }  // namespace omniflow::api

@@ -12,7 +12,8 @@ QueryParams Parse(const char* text) {
 }
 
 TEST(ScopedUser, AdminMayNameAnyoneOrNobody) {
-  Viewer admin{true, ""};
+  Caller admin;
+  admin.all_users = true;
   auto none = ScopedUser(admin, Parse(""));
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
@@ -24,7 +25,8 @@ TEST(ScopedUser, AdminMayNameAnyoneOrNobody) {
 }
 
 TEST(ScopedUser, UserSeesOnlyThemselves) {
-  Viewer alice{false, "alice"};
+  Caller alice;
+  alice.user_id = "alice";
   auto own = ScopedUser(alice, Parse(""));
   ASSERT_TRUE(own.ok());
   EXPECT_EQ(**own, "alice");
@@ -48,12 +50,12 @@ TEST(TimeScope, AcceptsTimestampsAndDatesAndRejectsTheRest) {
 
 TEST(AnalyticsCursor, RoundTripsAndRejectsForgeries) {
   HistoryCursor cursor{1764547200123456, "INT_20251201_000000_123456_2"};
-  auto back = DecodeAnalyticsCursor(EncodeAnalyticsCursor(cursor));
+  auto back = DecodeCursor(EncodeCursor(cursor));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->ts_us, cursor.ts_us);
   EXPECT_EQ(back->interaction_id, cursor.interaction_id);
-  for (const char* bad : {"", "garbage", "YTF8MXw=", "djF8MTIzfElOVF8x"}) {
-    EXPECT_FALSE(DecodeAnalyticsCursor(bad).ok()) << bad;
+  for (const char* bad : {"", "garbage", "YTF8MXw=", "YTF8MTIzfElOVF8x", "djF8MTIzfA", "djF8eHx8SU5UXzE"}) {
+    EXPECT_FALSE(DecodeCursor(bad).ok()) << bad;
   }
 }
 

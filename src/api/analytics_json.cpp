@@ -83,7 +83,7 @@ void Cursor(std::string* out, bool has_more, const std::optional<HistoryCursor>&
   out->append(has_more ? "\"has_more\":true," : "\"has_more\":false,");
   Key(out, "next_cursor");
   if (has_more && next) {
-    AppendJsonString(out, EncodeAnalyticsCursor(*next));
+    AppendJsonString(out, EncodeCursor(*next));
   } else {
     out->append("null");
   }

@@ -1,6 +1,7 @@
 // What every API handler needs, owned by main and shared read-only by the handlers: the store,
 // the group-commit writer, the id generator, the authenticator, the users' data documents, the
-// assistant (provider, worker threads, interaction logger) and the router for proxy_router.
+// assistant (provider, worker threads, interaction logger), proxy_router's upstream and the
+// per-user limit.
 #pragma once
 
 #include <string>
@@ -9,6 +10,7 @@
 #include "agent/interaction_logger.h"
 #include "agent/provider.h"
 #include "agent/worker_pool.h"
+#include "api/user_gate.h"
 #include "auth/auth.h"
 #include "core/ids.h"
 #include "http/router.h"
@@ -29,10 +31,9 @@ struct AssistantContext {
   bool log_interactions = true;               // false only to measure logging overhead
 };
 
-// proxy_router: in-process by default, or over HTTP to `upstream` ({upstream}/api/{function}).
+// proxy_router: in-process by default, or over HTTP to `upstream` (the route's own path there).
 struct RouterContext {
-  const http::Router* router = nullptr;  // the in-process functions
-  std::string upstream;                  // OMNIFLOW_ROUTER_UPSTREAM; empty: in-process
+  std::string upstream;  // OMNIFLOW_ROUTER_UPSTREAM; empty: in-process
   long upstream_timeout_ms = 120000;
 };
 
@@ -45,9 +46,12 @@ struct ApiContext {
   AssistantContext assistant;
   RouterContext proxy;
   AnalyticsStore* analytics = nullptr;  // stats, search, feedback (issue 7)
+  UserGate* gate = nullptr;             // per-user limit on worker-thread work; null: none
+  bool any_host = false;                // --insecure: the open mode answers any Host name
 };
 
-// Registers every endpoint of the API on `router`. `context` must outlive the router.
+// Registers every route of the route table (route_table.h), and their proxy_router forms, on
+// `router`. `context` must outlive the router.
 void RegisterRoutes(const ApiContext* context, http::Router* router);
 
 }  // namespace omniflow::api

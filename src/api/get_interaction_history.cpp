@@ -1,9 +1,6 @@
-#include <charconv>
-
 #include "api/handlers.h"
 #include "api/respond.h"
-#include "auth/jwt.h"
-#include "core/query.h"
+#include "api/analytics_access.h"
 #include "core/validate.h"
 
 namespace omniflow::api {
@@ -12,48 +9,15 @@ namespace {
 
 constexpr int64_t kMaxOffset = 1'000'000'000'000;
 
-// The cursor is opaque to clients: base64url of "v1|<ts_us>|<interaction_id>".
-std::string EncodeCursor(const HistoryCursor& cursor) {
-  return Base64UrlEncode("v1|" + std::to_string(cursor.ts_us) + "|" + cursor.interaction_id);
-}
-
-Result<HistoryCursor> DecodeCursor(std::string_view text) {
-  Status bad = Status::InvalidArgument(
-      "cursor is not valid: pass the next_cursor of a previous page unchanged");
-  std::string raw;
-  if (text.size() > 256 || !Base64UrlDecode(text, &raw)) return bad;
-  std::string_view v(raw);
-  if (v.substr(0, 3) != "v1|") return bad;
-  v.remove_prefix(3);
-  size_t bar = v.find('|');
-  if (bar == std::string_view::npos) return bad;
-  HistoryCursor cursor;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + bar, cursor.ts_us);
-  if (ec != std::errc() || end != v.data() + bar) return bad;
-  cursor.interaction_id = std::string(v.substr(bar + 1));
-  if (cursor.interaction_id.empty() || cursor.interaction_id.size() > 64) return bad;
-  for (char c : cursor.interaction_id) {
-    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return bad;
-  }
-  return cursor;
-}
-
 }  // namespace
 
-void GetInteractionHistory(const ApiContext& context, const http::Request& request,
-                           http::Respond respond) {
-  Result<QueryParams> query = QueryParams::Parse(request.query);
-  if (!query.ok()) return respond(ErrorFrom(query.status()));
-  Result<Identity> identity = AuthenticateUser(context, "get_interaction_history", request, *query);
-  if (!identity.ok()) return respond(ErrorFrom(identity.status()));
-
-  auto fail = [&](const Status& s) {
-    http::Response r = ErrorFrom(s);
-    r.log_user = identity->user_id;
-    respond(std::move(r));
-  };
+void GetInteractionHistory(const ApiContext& context, const Call& call, http::Respond respond) {
+  const std::string& who = call.caller.user_id;
+  auto fail = [&](const Status& s) { respond(ErrorFrom(s, who)); };
+  if (context.store == nullptr) return fail(Status::Unavailable("the store is not enabled here"));
+  const QueryParams* query = &call.query;
   HistoryQuery q;
-  q.user_id = identity->user_id;
+  q.user_id = who;
   Result<int64_t> limit = query->GetInt("limit", 1, 1000, 50);
   if (!limit.ok()) return fail(limit.status());
   q.limit = static_cast<int>(*limit);
@@ -76,13 +40,13 @@ void GetInteractionHistory(const ApiContext& context, const http::Request& reque
   }
 
   Result<HistoryPage> page = context.store->History(q);
-  if (!page.ok()) return fail(page.status());
+  if (!page.ok()) return respond(StoreError(page.status(), who));
 
-  size_t size = 160 + identity->user_id.size();
+  size_t size = 160 + who.size();
   for (const auto& item : page->items) size += item.size() + 1;
   std::string body;
   body.reserve(size);
-  body.append("{\"status\":\"success\",\"user_id\":\"").append(identity->user_id);
+  body.append("{\"status\":\"success\",\"user_id\":\"").append(who);
   body.append("\",\"interactions\":[");
   for (size_t i = 0; i < page->items.size(); ++i) {
     if (i) body.push_back(',');
@@ -99,7 +63,7 @@ void GetInteractionHistory(const ApiContext& context, const http::Request& reque
     body.append("null");
   }
   body.push_back('}');
-  respond(JsonResponse(200, std::move(body), identity->user_id));
+  respond(JsonResponse(200, std::move(body), who));
 }
 
 }  // namespace omniflow::api

@@ -5,24 +5,24 @@
 
 namespace omniflow::api {
 
-void GetStats(const ApiContext& context, const http::Request& request, http::Respond respond) {
-  Result<QueryParams> query = QueryParams::Parse(request.query);
-  if (!query.ok()) return respond(ErrorFrom(query.status()));
-  Result<Viewer> viewer = AuthenticateViewer(context, "stats", request, *query);
-  if (!viewer.ok()) return respond(ErrorFrom(viewer.status()));
-  const std::string& who = viewer->user_id;
-  Result<std::optional<std::string>> user = ScopedUser(*viewer, *query);
-  if (!user.ok()) return respond(ErrorFor(user.status(), who));
+void GetStats(const ApiContext& context, const Call& call, http::Respond respond) {
+  const std::string& who = call.caller.user_id;
+  if (context.analytics == nullptr) {
+    return respond(ErrorFrom(Status::Unavailable("analytics are not available with this store"), who));
+  }
+  const QueryParams* query = &call.query;
+  Result<std::optional<std::string>> user = ScopedUser(call.caller, *query);
+  if (!user.ok()) return respond(ErrorFrom(user.status(), who));
   Result<AnalyticsScope> scope = TimeScope(*query);
-  if (!scope.ok()) return respond(ErrorFor(scope.status(), who));
+  if (!scope.ok()) return respond(ErrorFrom(scope.status(), who));
   Result<int64_t> top = query->GetInt("top", 1, 100, 10);
-  if (!top.ok()) return respond(ErrorFor(top.status(), who));
+  if (!top.ok()) return respond(ErrorFrom(top.status(), who));
   StatsQuery q;
   q.scope = std::move(*scope);
   q.scope.user_id = std::move(*user);
   q.top_n = static_cast<int>(*top);
   Result<Stats> stats = context.analytics->GetStats(q);
-  if (!stats.ok()) return respond(ErrorFor(stats.status(), who));
+  if (!stats.ok()) return respond(StoreError(stats.status(), who));
   respond(JsonResponse(200, StatsJson(*stats, q.scope), who));
 }
 

@@ -2,42 +2,35 @@
 #include "api/analytics_json.h"
 #include "api/analytics_handlers.h"
 #include "api/respond.h"
-#include "core/validate.h"
 
 namespace omniflow::api {
 
-void GetThread(const ApiContext& context, const http::Request& request, http::Respond respond) {
-  constexpr std::string_view kPrefix = "/api/threads/";
-  Result<QueryParams> query = QueryParams::Parse(request.query);
-  if (!query.ok()) return respond(ErrorFrom(query.status()));
-  Result<Viewer> viewer = AuthenticateViewer(context, "threads", request, *query);
-  if (!viewer.ok()) return respond(ErrorFrom(viewer.status()));
-  const std::string& who = viewer->user_id;
-  std::string thread_id;
-  if (!PercentDecode(request.path.substr(kPrefix.size()), false, &thread_id) ||
-      !IsValidThreadId(thread_id)) {
-    return respond(ErrorFor(Status::InvalidArgument(std::string("thread id must be ") +
-                                                    kThreadIdRule), who));
+void GetThread(const ApiContext& context, const Call& call, http::Respond respond) {
+  const std::string& who = call.caller.user_id;
+  if (context.analytics == nullptr) {
+    return respond(ErrorFrom(Status::Unavailable("analytics are not available with this store"), who));
   }
-  Result<std::optional<std::string>> user = ScopedUser(*viewer, *query);
-  if (!user.ok()) return respond(ErrorFor(user.status(), who));
+  const QueryParams* query = &call.query;
+  const std::string& thread_id = call.params[0];  // checked by the route table
+  Result<std::optional<std::string>> user = ScopedUser(call.caller, *query);
+  if (!user.ok()) return respond(ErrorFrom(user.status(), who));
   if (!*user) {
-    return respond(ErrorFor(
+    return respond(ErrorFrom(
         Status::InvalidArgument("user_id is required: thread ids belong to one user"), who));
   }
   ConversationQuery q;
   q.user_id = **user;
   q.thread_id = thread_id;
   Result<int64_t> limit = query->GetInt("limit", 1, 1000, 500);
-  if (!limit.ok()) return respond(ErrorFor(limit.status(), who));
+  if (!limit.ok()) return respond(ErrorFrom(limit.status(), who));
   q.limit = static_cast<int>(*limit);
   if (auto cursor = query->Get("cursor")) {
-    Result<HistoryCursor> decoded = DecodeAnalyticsCursor(*cursor);
-    if (!decoded.ok()) return respond(ErrorFor(decoded.status(), who));
+    Result<HistoryCursor> decoded = DecodeCursor(*cursor);
+    if (!decoded.ok()) return respond(ErrorFrom(decoded.status(), who));
     q.after = std::move(*decoded);
   }
   Result<ConversationPage> page = context.analytics->GetConversation(q);
-  if (!page.ok()) return respond(ErrorFor(page.status(), who));
+  if (!page.ok()) return respond(StoreError(page.status(), who));
   respond(JsonResponse(200, ConversationJson(q.user_id, q.thread_id, *page), who));
 }
 

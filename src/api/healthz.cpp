@@ -3,9 +3,17 @@
 
 namespace omniflow::api {
 
-void Healthz(const ApiContext& context, const http::Request&, http::Respond respond) {
+void Healthz(const ApiContext& context, const Call&, http::Respond respond) {
+  if (context.store == nullptr) {
+    return respond(ErrorFrom(Status::Unavailable("the store is not enabled here")));
+  }
   Status s = context.store->CheckWritable();
-  if (!s.ok()) return respond(ErrorFrom(Status::Unavailable("store is not writable: " + s.message())));
+  if (!s.ok()) {
+    // Why goes to the log (it may name the database); the probe needs only the status.
+    http::Response r = ErrorFrom(Status::Unavailable("the store is not writable"));
+    r.log_error = s.message();
+    return respond(std::move(r));
+  }
   // Counters an operator watches: saves committed, waiting and refused; interactions of the
   // assistant that went to the spool because the store could not take them, and any lost.
   std::string body = "{\"status\":\"ok\"";

@@ -1,166 +1,129 @@
-// /api/proxy_router/{function}: one entry point for browser clients. It authenticates the caller
-// with the target function's own rules (a bearer token, when OMNIFLOW_JWT_SECRET is set, is
-// turned into a trusted call carrying the function key the server holds), then forwards method,
-// query, headers and body to the function: in-process, or over HTTP to OMNIFLOW_ROUTER_UPSTREAM.
-#include <array>
-#include <memory>
+// proxy_router's upstream mode (OMNIFLOW_ROUTER_UPSTREAM): the route table has matched the call
+// to a forwardable route, validated its parameters and authenticated the caller; this sends it
+// to the upstream at the route's own path, built from the table with the parameters
+// re-encoded, never from the caller's raw path. Only an allow-list of headers goes along, with
+// the caller's verified user and the function's own FUNCTION_CODE_<NAME> key (or the caller's
+// own bearer token); never the admin key and never the caller's `code` or x-functions-key. The
+// upstream's answer is served as JSON; anything else becomes a 502.
+#include <simdjson.h>
 
 #include "agent/http_fetch.h"
 #include "api/handlers.h"
 #include "api/respond.h"
-#include "core/query.h"
+#include "api/route_table.h"
 
 namespace omniflow::api {
 
 namespace {
 
-constexpr std::string_view kPrefix = "/api/proxy_router/";
+// Headers a client may send that the upstream may see; the router sets identity itself.
+constexpr std::string_view kForwardedHeaders[] = {"content-type", "accept", "accept-language",
+                                                   "user-agent"};
 
-constexpr std::array<std::string_view, 9> kFunctions = {
-    "save_interaction", "get_interaction_history", "tool_call_handler",
-    "get_data",         "add_new_data",            "update_data",
-    "delete_data",      "list_data",               "get_interaction"};
-
-// The headers the router sets itself or that belong to one hop only.
-bool IsHopOrCredentialHeader(std::string_view name) {
-  for (std::string_view h : {"authorization", "x-functions-key", "x-user-id", "host",
-                             "content-length", "connection", "transfer-encoding", "keep-alive",
-                             "upgrade", "te", "trailer", "proxy-authorization"}) {
-    if (http::EqualsIgnoreCase(name, h)) return true;
+// Percent-encodes all but RFC 3986's unreserved characters.
+void AppendEncoded(std::string* out, std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char c : value) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') ||
+        u == '-' || u == '.' || u == '_' || u == '~') {
+      out->push_back(c);
+    } else {
+      out->push_back('%');
+      out->push_back(kHex[u >> 4]);
+      out->push_back(kHex[u & 15]);
+    }
   }
-  return false;
 }
 
-// The query without its `code` parameter (the router adds the key itself).
-std::string QueryWithoutCode(std::string_view query) {
-  std::string out;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (part.empty() || part == "code" || part.substr(0, 5) == "code=") continue;
-    if (!out.empty()) out.push_back('&');
-    out.append(part);
+// The route's own path with its parameters re-encoded, and the query re-encoded without `code`
+// (compared after decoding, so %63ode is dropped too).
+std::string UpstreamTarget(const Route& route, const Call& call) {
+  std::string target;
+  std::string_view pattern = route.pattern;
+  size_t i = 0;
+  for (size_t open = pattern.find('{'); open != std::string_view::npos;
+       open = pattern.find('{')) {
+    target.append(pattern.substr(0, open));
+    AppendEncoded(&target, call.params[i++]);
+    pattern.remove_prefix(pattern.find('}', open) + 1);
   }
-  return out;
+  target.append(pattern);
+  char separator = '?';
+  for (const auto& [name, value] : call.query.all()) {
+    if (name == "code") continue;
+    target.push_back(separator);
+    separator = '&';
+    AppendEncoded(&target, name);
+    target.push_back('=');
+    AppendEncoded(&target, value);
+  }
+  return target;
 }
 
-// A request the router owns: the views of `request` point into the strings here.
-struct Forwarded {
-  std::string method, path, query, target, body;
-  std::vector<std::pair<std::string, std::string>> headers;
-  http::Request request;
-
-  void Bind() {
-    request.method = method;
-    request.SetTarget(target);  // path, then '?' and query if any
-    request.body = body;
-    request.headers.clear();
-    for (const auto& [name, value] : headers) request.headers.emplace_back(name, value);
-  }
-};
-
-std::string RouteList() {
-  std::string list;
-  for (std::string_view f : kFunctions) {
-    if (!list.empty()) list.append(", ");
-    list.append("/api/proxy_router/").append(f);
-  }
-  return list;
+bool IsJson(std::string_view body) {
+  static thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  return parser.parse(body.data(), body.size()).get(root) == simdjson::SUCCESS;
 }
 
 }  // namespace
 
-void ProxyRouter(const ApiContext& context, const http::Request& request, http::Respond respond) {
-  std::string_view function = request.path.substr(std::min(request.path.size(), kPrefix.size()));
-  bool known = false;
-  for (std::string_view f : kFunctions) known = known || (f == function && !f.empty());
-  // get_interaction takes its id as the next segment: /api/proxy_router/get_interaction/INT_...
-  std::string_view id_suffix;
-  if (!known && function.substr(0, 16) == "get_interaction/") {
-    id_suffix = function.substr(16);
-    function = "get_interaction";
-    known = !id_suffix.empty();
+void ForwardUpstream(const ApiContext& context, const Route& route, const Call& call,
+                     http::Respond respond) {
+  const std::string& who = call.caller.user_id;
+  if (context.assistant.workers == nullptr) {
+    return respond(ErrorFrom(Status::Unavailable("proxy_router is not enabled here"), who));
   }
-  if (!known) {
-    return respond(ErrorFrom(Status::NotFound("no function \"" +
-                                              std::string(function.substr(0, 64)) +
-                                              "\" behind the router; the routes are " +
-                                              RouteList())));
-  }
-  Result<QueryParams> query = QueryParams::Parse(request.query);
-  if (!query.ok()) return respond(ErrorFrom(query.status()));
-  std::string auth_function = function == "get_interaction" ? "get_interaction"
-                                                            : std::string(function);
-  Result<Identity> identity = context.auth->Authenticate(
-      auth_function, CredentialsOf(request, query->Get("code")));
-  if (!identity.ok()) return respond(ErrorFrom(identity.status()));
-  if (identity->user_id.empty()) {
-    return respond(ErrorFrom(Status::InvalidArgument(
-        "X-User-Id header is required: the user to act for")));
-  }
-
-  auto fw = std::make_shared<Forwarded>();
-  fw->method = std::string(request.method);
-  fw->path = function == "get_interaction" ? "/api/interactions/" + std::string(id_suffix)
-                                           : "/api/" + std::string(function);
-  fw->query = QueryWithoutCode(request.query);
-  fw->target = fw->query.empty() ? fw->path : fw->path + "?" + fw->query;
-  fw->body = std::string(request.body);
-  for (const auto& [name, value] : request.headers) {
-    if (!IsHopOrCredentialHeader(name)) fw->headers.emplace_back(name, value);
-  }
-  fw->headers.emplace_back("X-User-Id", identity->user_id);
-  // The strongest credential the server holds for that function: its key, the admin key, or
-  // (for a function guarded only by the token secret) the caller's verified token.
-  const AuthOptions& auth = context.auth->options();
-  auto key = auth.function_keys.find(auth_function);
-  if (key != auth.function_keys.end()) {
-    fw->headers.emplace_back("x-functions-key", key->second);
-  } else if (auth.admin_key) {
-    fw->headers.emplace_back("x-functions-key", *auth.admin_key);
-  } else if (auto bearer = request.Header("authorization")) {
-    fw->headers.emplace_back("Authorization", std::string(*bearer));
-  }
-  std::string user = identity->user_id;
-  if (context.proxy.upstream.empty() ? context.proxy.router == nullptr
-                                     : context.assistant.workers == nullptr) {
-    return respond(ErrorFrom(Status::Unavailable("proxy_router is not enabled here")));
-  }
-
-  if (context.proxy.upstream.empty()) {
-    fw->Bind();
-    return context.proxy.router->Dispatch(fw->request, [fw, respond](http::Response r) {
-      respond(std::move(r));
-    });
-  }
-
   agent::FetchRequest fetch;
-  fetch.method = fw->method;
-  fetch.url = context.proxy.upstream + fw->target;
-  fetch.body = fw->body;
+  fetch.method = std::string(call.request.method);
+  fetch.url = context.proxy.upstream + UpstreamTarget(route, call);
+  fetch.body = std::string(call.request.body);
   fetch.timeout_ms = context.proxy.upstream_timeout_ms;
-  for (const auto& [name, value] : fw->headers) fetch.headers.push_back(name + ": " + value);
-  Status posted = context.assistant.workers->Post([fetch = std::move(fetch), respond, user] {
+  for (const auto& [name, value] : call.request.headers) {
+    for (std::string_view allowed : kForwardedHeaders) {
+      if (http::EqualsIgnoreCase(name, allowed)) {
+        fetch.headers.push_back(std::string(name) + ": " + std::string(value));
+      }
+    }
+  }
+  if (!who.empty()) fetch.headers.push_back("X-User-Id: " + who);
+  if (!call.request.request_id.empty()) {
+    fetch.headers.push_back("X-Request-Id: " + std::string(call.request.request_id));
+  }
+  const AuthOptions& auth = context.auth->options();
+  auto key = auth.function_keys.find(std::string(route.function));
+  if (key != auth.function_keys.end()) {
+    fetch.headers.push_back("x-functions-key: " + key->second);
+  } else if (call.caller.token) {
+    // The caller's own verified token: it proves no more upstream than it proved here.
+    fetch.headers.push_back("Authorization: " +
+                            std::string(call.request.Header("authorization").value_or("")));
+  }
+  Status posted = context.assistant.workers->Post([fetch = std::move(fetch), respond, who] {
     agent::FetchReply reply = agent::Fetch(fetch);
     if (reply.curl == CURLE_OPERATION_TIMEDOUT) {
-      return respond(ErrorFrom(Status::GatewayTimeout("the upstream function did not answer in time")));
+      return respond(ErrorFrom(
+          Status::GatewayTimeout("the upstream function did not answer in time"), who));
     }
     if (reply.curl != CURLE_OK || reply.status == 0) {
       return respond(ErrorFrom(Status::BadGateway(std::string("cannot reach the upstream: ") +
-                                                  curl_easy_strerror(reply.curl))));
+                                                  curl_easy_strerror(reply.curl)),
+                               who));
     }
-    http::Response r;
-    r.status = static_cast<int>(reply.status);
-    r.body = std::move(reply.body);
-    bool printable = !reply.content_type.empty() && reply.content_type.size() < 256;
-    for (char ch : reply.content_type) printable = printable && ch >= 0x20 && ch != 0x7f;
-    if (printable) r.content_type = reply.content_type;
-    if (reply.retry_after_s >= 0) r.headers.emplace_back("Retry-After", std::to_string(reply.retry_after_s));
-    r.log_user = user;
+    if (!IsJson(reply.body)) {
+      return respond(ErrorFrom(
+          Status::BadGateway("the upstream function answered " + std::to_string(reply.status) +
+                             " with a body that is not JSON"),
+          who));
+    }
+    http::Response r = JsonResponse(static_cast<int>(reply.status), std::move(reply.body), who);
+    if (reply.retry_after_s >= 0) {
+      r.headers.emplace_back("Retry-After", std::to_string(reply.retry_after_s));
+    }
     respond(std::move(r));
   });
-  if (!posted.ok()) respond(ErrorFrom(posted));
+  if (!posted.ok()) respond(ErrorFrom(posted, who));
 }
 
 }  // namespace omniflow::api

@@ -23,8 +23,13 @@ int HttpStatus(Status::Code code) {
   return 500;
 }
 
-http::Response ErrorFrom(const Status& status) {
-  http::Response r = http::ErrorResponse(HttpStatus(status.code()), status.message());
+http::Response ErrorFrom(const Status& status, std::string log_user) {
+  const bool internal = status.code() == Status::Code::kInternal;
+  http::Response r = http::ErrorResponse(
+      HttpStatus(status.code()),
+      internal ? "internal error; quote this response's request_id when reporting it"
+               : status.message());
+  if (internal) r.log_error = status.message();
   if (status.code() == Status::Code::kUnavailable ||
       status.code() == Status::Code::kTooManyRequests) {
     r.headers.emplace_back("Retry-After", "1");
@@ -32,6 +37,25 @@ http::Response ErrorFrom(const Status& status) {
   if (status.code() == Status::Code::kUnauthenticated) {
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
   }
+  r.log_user = std::move(log_user);
+  return r;
+}
+
+http::Response StoreError(const Status& status, std::string log_user) {
+  switch (status.code()) {
+    case Status::Code::kNotFound:
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kPermissionDenied:
+      return ErrorFrom(status, std::move(log_user));
+    default:
+      break;
+  }
+  const bool unavailable = status.code() == Status::Code::kUnavailable;
+  http::Response r = ErrorFrom(
+      unavailable ? Status::Unavailable("the store is unavailable; retry shortly")
+                  : Status::Internal(""),
+      std::move(log_user));
+  r.log_error = status.message();
   return r;
 }
 
@@ -51,34 +75,6 @@ http::Response JsonResponse(int status, std::string body, std::string log_user) 
   r.body = std::move(body);
   r.log_user = std::move(log_user);
   return r;
-}
-
-Status CheckJsonContentType(const http::Request& request) {
-  auto type = request.Header("content-type");
-  if (!type) return Status::Ok();
-  std::string_view t = *type;
-  t = t.substr(0, t.find(';'));
-  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-  if (http::EqualsIgnoreCase(t, "application/json")) return Status::Ok();
-  return Status::UnsupportedMedia("Content-Type must be application/json");
-}
-
-}  // namespace omniflow::api
-
-#include "api/context.h"
-#include "core/query.h"
-
-namespace omniflow::api {
-
-Result<Identity> AuthenticateUser(const ApiContext& context, std::string_view function,
-                                  const http::Request& request, const QueryParams& query) {
-  Result<Identity> identity =
-      context.auth->Authenticate(function, CredentialsOf(request, query.Get("code")));
-  if (!identity.ok()) return identity;
-  if (identity->user_id.empty()) {
-    return Status::InvalidArgument("X-User-Id header is required: the user to act for");
-  }
-  return identity;
 }
 
 }  // namespace omniflow::api

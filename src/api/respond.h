@@ -14,8 +14,15 @@ namespace omniflow::api {
 // The HTTP status for a Status code.
 int HttpStatus(Status::Code code);
 
-// {"status":"error","error":"..."} with the mapped status; 503s carry Retry-After.
-http::Response ErrorFrom(const Status& status);
+// {"status":"error","error":"..."} with the mapped status, logging `log_user`; 503s and 429s
+// carry Retry-After. An Internal status's text goes to the log only: the client is told that an
+// internal error occurred and the request id to quote.
+http::Response ErrorFrom(const Status& status, std::string log_user = {});
+
+// The answer to a failed store call: NotFound, InvalidArgument and PermissionDenied as they
+// are; anything else keeps its HTTP status but says only that the store failed (the store's
+// text, which may name the database, goes to the log with the request id).
+http::Response StoreError(const Status& status, std::string log_user = {});
 
 // The credentials presented by `request` (x-functions-key or ?code=, Authorization, X-User-Id).
 // `query_code` is the decoded `code` query parameter, if any.
@@ -23,23 +30,5 @@ Credentials CredentialsOf(const http::Request& request, std::optional<std::strin
 
 // A 200/201 JSON response with `body`.
 http::Response JsonResponse(int status, std::string body, std::string log_user = {});
-
-// Ok when the request's Content-Type is JSON (or absent); UnsupportedMedia otherwise.
-Status CheckJsonContentType(const http::Request& request);
-
-}  // namespace omniflow::api
-
-namespace omniflow {
-class QueryParams;
-}
-
-namespace omniflow::api {
-
-struct ApiContext;
-
-// Authenticates `request` for `function`; a key holder acting for nobody (admin key without
-// X-User-Id) is refused here, since every function below acts for one user.
-Result<Identity> AuthenticateUser(const ApiContext& context, std::string_view function,
-                                  const http::Request& request, const QueryParams& query);
 
 }  // namespace omniflow::api

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/context.h"
+#include "api/route_table.h"
 #include "auth/auth.h"
 
 namespace omniflow::api {
@@ -24,7 +25,7 @@ class PartialWiring : public ::testing::Test {
     http::Request request;
     request.method = method;
     request.SetTarget(target);
-    request.headers = {{"X-User-Id", "alice"}, {"Content-Type", "application/json"}};
+    request.headers = {{"Host", "localhost"}, {"X-User-Id", "alice"}, {"Content-Type", "application/json"}};
     request.body = body;
     std::optional<http::Response> answer;
     router_.Dispatch(request, [&answer](http::Response r) { answer = std::move(r); });
@@ -46,10 +47,30 @@ TEST_F(PartialWiring, DataFunctionsWithoutWorkersOrStoreAre503) {
   EXPECT_EQ(Call("GET", "/api/get_data?target_blob_name=tasks.json", "").status, 503);
 }
 
-TEST_F(PartialWiring, ProxyRouterWithoutARouterIs503) {
+TEST_F(PartialWiring, ProxyRouterToAFunctionWithoutItsStoreIs503) {
   http::Response r = Call("GET", "/api/proxy_router/get_interaction_history?limit=1", "");
   EXPECT_EQ(r.status, 503);
-  EXPECT_NE(r.body.find("proxy_router is not enabled"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("not enabled"), std::string::npos) << r.body;
+}
+
+TEST_F(PartialWiring, EveryRouteWithoutItsDependenciesAnswersInsteadOfCrashing) {
+  for (const Route& route : Routes()) {
+    std::string path(route.pattern);
+    for (auto [from, to] : {std::pair<std::string, std::string>{"{interaction_id}", "INT_X1"},
+                            {"{thread_id}", "t1"}, {"*", "x.js"}}) {
+      if (size_t at = path.find(from); at != std::string::npos) path.replace(at, from.size(), to);
+    }
+    http::Response r = Call(route.method, path, route.body_type.empty() ? "" : "{}");
+    EXPECT_NE(r.status, 0) << route.method << " " << path;
+    const std::string proxy = ProxyPattern(route);
+    if (proxy.empty()) continue;
+    std::string proxied = proxy;
+    if (size_t at = proxied.find("{interaction_id}"); at != std::string::npos) {
+      proxied.replace(at, 16, "INT_X1");
+    }
+    EXPECT_NE(Call(route.method, proxied, route.body_type.empty() ? "" : "{}").status, 0)
+        << proxied;
+  }
 }
 
 TEST_F(PartialWiring, ToolCallHandlerWithoutWorkersIs503) {

@@ -1,46 +1,35 @@
 #include "api/handlers.h"
 #include "api/respond.h"
-#include "core/query.h"
 #include "core/validate.h"
 
 namespace omniflow::api {
 
-void SaveInteraction(const ApiContext& context, const http::Request& request,
-                     http::Respond respond) {
-  Result<QueryParams> query = QueryParams::Parse(request.query);
-  if (!query.ok()) return respond(ErrorFrom(query.status()));
-  Result<Identity> identity = AuthenticateUser(context, "save_interaction", request, *query);
-  if (!identity.ok()) return respond(ErrorFrom(identity.status()));
-  if (Status s = CheckJsonContentType(request); !s.ok()) return respond(ErrorFrom(s));
-  Result<SaveRequest> parsed = ParseSaveRequest(request.body);
-  if (!parsed.ok()) {
-    http::Response r = ErrorFrom(parsed.status());
-    r.log_user = identity->user_id;
-    return respond(std::move(r));
+void SaveInteraction(const ApiContext& context, const Call& call, http::Respond respond) {
+  const std::string& who = call.caller.user_id;
+  if (context.writer == nullptr || context.ids == nullptr) {
+    return respond(ErrorFrom(Status::Unavailable("saving is not enabled here"), who));
   }
+  Result<SaveRequest> parsed = ParseSaveRequest(call.request.body);
+  if (!parsed.ok()) return respond(ErrorFrom(parsed.status(), who));
 
   Stamp stamp = context.ids->Next();
   std::string body;
   body.reserve(96);
   body.append("{\"status\":\"success\",\"interaction_id\":\"").append(stamp.interaction_id);
   body.append("\",\"timestamp\":\"").append(stamp.timestamp).append("\"}");
-  InteractionRecord record = BuildInteraction(stamp, identity->user_id, std::move(*parsed));
+  InteractionRecord record = BuildInteraction(stamp, who, std::move(*parsed));
 
-  std::string user = identity->user_id;
   Status queued = context.writer->Submit(
       std::move(record),
-      [respond, body = std::move(body), user](const Status& committed) mutable {
+      [respond, body = std::move(body), user = who](const Status& committed) mutable {
         if (committed.ok()) return respond(JsonResponse(201, std::move(body), std::move(user)));
-        http::Response r = ErrorFrom(Status::Unavailable(
-            "the interaction was not saved (" + committed.message() + "); retry later"));
-        r.log_user = std::move(user);
+        // The store's reason goes to the log; the client learns only that it was not saved.
+        http::Response r = ErrorFrom(
+            Status::Unavailable("the interaction was not saved; retry later"), std::move(user));
+        r.log_error = committed.message();
         respond(std::move(r));
       });
-  if (!queued.ok()) {
-    http::Response r = ErrorFrom(queued);
-    r.log_user = identity->user_id;
-    respond(std::move(r));
-  }
+  if (!queued.ok()) respond(ErrorFrom(queued, who));
 }
 
 }  // namespace omniflow::api

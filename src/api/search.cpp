@@ -8,7 +8,7 @@ namespace omniflow::api {
 
 namespace {
 
-Result<SearchQuery> ParseSearch(const Viewer& viewer, const QueryParams& query) {
+Result<SearchQuery> ParseSearch(const Caller& viewer, const QueryParams& query) {
   SearchQuery q;
   Result<std::optional<std::string>> user = ScopedUser(viewer, query);
   if (!user.ok()) return user.status();
@@ -58,7 +58,7 @@ Result<SearchQuery> ParseSearch(const Viewer& viewer, const QueryParams& query) 
   if (!limit.ok()) return limit.status();
   q.limit = static_cast<int>(*limit);
   if (auto cursor = query.Get("cursor")) {
-    Result<HistoryCursor> decoded = DecodeAnalyticsCursor(*cursor);
+    Result<HistoryCursor> decoded = DecodeCursor(*cursor);
     if (!decoded.ok()) return decoded.status();
     q.after = std::move(*decoded);
   }
@@ -67,16 +67,16 @@ Result<SearchQuery> ParseSearch(const Viewer& viewer, const QueryParams& query) 
 
 }  // namespace
 
-void Search(const ApiContext& context, const http::Request& request, http::Respond respond) {
-  Result<QueryParams> query = QueryParams::Parse(request.query);
-  if (!query.ok()) return respond(ErrorFrom(query.status()));
-  Result<Viewer> viewer = AuthenticateViewer(context, "search", request, *query);
-  if (!viewer.ok()) return respond(ErrorFrom(viewer.status()));
-  const std::string& who = viewer->user_id;
-  Result<SearchQuery> q = ParseSearch(*viewer, *query);
-  if (!q.ok()) return respond(ErrorFor(q.status(), who));
+void Search(const ApiContext& context, const Call& call, http::Respond respond) {
+  const std::string& who = call.caller.user_id;
+  if (context.analytics == nullptr) {
+    return respond(ErrorFrom(Status::Unavailable("analytics are not available with this store"), who));
+  }
+  const QueryParams* query = &call.query;
+  Result<SearchQuery> q = ParseSearch(call.caller, *query);
+  if (!q.ok()) return respond(ErrorFrom(q.status(), who));
   Result<SearchPage> page = context.analytics->Search(*q);
-  if (!page.ok()) return respond(ErrorFor(page.status(), who));
+  if (!page.ok()) return respond(StoreError(page.status(), who));
   respond(JsonResponse(200, SearchJson(*page), who));
 }
 

@@ -2,7 +2,6 @@
 
 #include <simdjson.h>
 
-#include "api/analytics_access.h"
 #include "api/analytics_json.h"
 #include "api/analytics_handlers.h"
 #include "api/respond.h"
@@ -14,8 +13,6 @@ namespace omniflow::api {
 
 namespace {
 
-constexpr std::string_view kPrefix = "/api/interactions/";
-constexpr std::string_view kSuffix = "/feedback";
 constexpr size_t kMaxComment = 4000;
 
 // {"score": -1|0|1 or a number in [0,1], "comment": "..."}; nothing else.
@@ -60,40 +57,32 @@ Result<Feedback> ParseFeedback(std::string_view body) {
 
 }  // namespace
 
-void SetFeedback(const ApiContext& context, const http::Request& request, http::Respond respond) {
-  std::string_view rest = request.path.substr(kPrefix.size());
-  if (rest.size() <= kSuffix.size() || rest.substr(rest.size() - kSuffix.size()) != kSuffix) {
-    http::Response r = ErrorFrom(Status::MethodNotAllowed("method not allowed here; use GET"));
-    r.headers.emplace_back("Allow", "GET");
-    return respond(std::move(r));
+void SetFeedback(const ApiContext& context, const Call& call, http::Respond respond) {
+  const std::string& who = call.caller.user_id;
+  if (context.analytics == nullptr) {
+    return respond(ErrorFrom(Status::Unavailable("analytics are not available with this store"), who));
   }
-  const std::string id(rest.substr(0, rest.size() - kSuffix.size()));
-  Result<QueryParams> query = QueryParams::Parse(request.query);
-  if (!query.ok()) return respond(ErrorFrom(query.status()));
-  Result<Viewer> viewer = AuthenticateViewer(context, "feedback", request, *query);
-  if (!viewer.ok()) return respond(ErrorFrom(viewer.status()));
-  const std::string& who = viewer->user_id;
-  if (Status s = CheckJsonContentType(request); !s.ok()) return respond(ErrorFor(s, who));
-  Result<Feedback> feedback = ParseFeedback(request.body);
-  if (!feedback.ok()) return respond(ErrorFor(feedback.status(), who));
+  const std::string& id = call.params[0];  // checked against the id grammar by the route table
+  Result<Feedback> feedback = ParseFeedback(call.request.body);
+  if (!feedback.ok()) return respond(ErrorFrom(feedback.status(), who));
   feedback->updated_us = Clock::Real()->NowMicros();
 
   const Status not_found = Status::NotFound("no interaction with that id for this user");
-  if (!LooksLikeInteractionId(id)) return respond(ErrorFor(not_found, who));
-  // A viewer of all users acts for the interaction's owner; a user only for themselves.
-  std::string owner = viewer->user_id;
-  if (viewer->all) {
+  // A caller of all users acts for the interaction's owner; a user only for themselves.
+  std::string owner = who;
+  if (call.caller.all_users) {
     Result<std::string> found = context.analytics->OwnerOf(id);
     if (!found.ok()) {
-      return respond(ErrorFor(found.status().code() == Status::Code::kNotFound ? not_found
-                                                                               : found.status(),
-                              who));
+      return respond(found.status().code() == Status::Code::kNotFound
+                         ? ErrorFrom(not_found, who)
+                         : StoreError(found.status(), who));
     }
     owner = std::move(*found);
   }
   Status s = context.analytics->SetFeedback(owner, id, *feedback);
   if (!s.ok()) {
-    return respond(ErrorFor(s.code() == Status::Code::kNotFound ? not_found : s, who));
+    return respond(s.code() == Status::Code::kNotFound ? ErrorFrom(not_found, who)
+                                                       : StoreError(s, who));
   }
   std::string body = "{\"status\":\"success\",\"interaction_id\":";
   AppendJsonString(&body, id);

@@ -8,7 +8,6 @@
 #include "agent/transcript.h"
 #include "api/handlers.h"
 #include "api/respond.h"
-#include "core/query.h"
 #include "core/validate.h"
 
 namespace omniflow::api {
@@ -68,45 +67,27 @@ Result<MessageRequest> ParseMessageRequest(std::string_view body) {
 
 }  // namespace
 
-void ToolCallHandler(const ApiContext& context, const http::Request& request,
-                     http::Respond respond) {
+void ToolCallHandler(const ApiContext& context, const Call& call, http::Respond respond) {
   auto started = std::chrono::steady_clock::now();
-  Result<QueryParams> query = QueryParams::Parse(request.query);
-  if (!query.ok()) return respond(ErrorFrom(query.status()));
-  if (Status s = CheckJsonContentType(request); !s.ok()) return respond(ErrorFrom(s));
-  Result<MessageRequest> parsed = ParseMessageRequest(request.body);
-  // Credentials come first: an unauthenticated caller learns nothing about the body rules.
-  Credentials credentials = CredentialsOf(request, query->Get("code"));
-  if (parsed.ok() && parsed->user_id) {
-    if (credentials.user_id_header && *credentials.user_id_header != *parsed->user_id) {
-      return respond(ErrorFrom(
-          Status::InvalidArgument("user_id in the body and the X-User-Id header differ")));
-    }
-    credentials.user_id_header = *parsed->user_id;
-  }
-  Result<Identity> identity = context.auth->Authenticate("tool_call_handler", credentials);
-  if (!identity.ok()) return respond(ErrorFrom(identity.status()));
-  if (!parsed.ok()) {
-    http::Response r = ErrorFrom(parsed.status());
-    r.log_user = identity->user_id;
-    return respond(std::move(r));
-  }
-  if (identity->user_id.empty()) {
-    return respond(ErrorFrom(Status::InvalidArgument(
-        "the user is required: user_id in the body, the X-User-Id header or a bearer token")));
+  const std::string& who = call.caller.user_id;
+  // The route table has authenticated the caller; the body's user_id, when given, named the
+  // user there (and must match X-User-Id or the token).
+  Result<MessageRequest> parsed = ParseMessageRequest(call.request.body);
+  if (!parsed.ok()) return respond(ErrorFrom(parsed.status(), who));
+  if (parsed->user_id && *parsed->user_id != who) {
+    return respond(ErrorFrom(
+        Status::PermissionDenied("user_id in the body is not the authenticated user"), who));
   }
   const AssistantContext& assistant = context.assistant;
   if (assistant.provider == nullptr || assistant.workers == nullptr) {
-    http::Response r = ErrorFrom(Status::Unavailable(
+    return respond(ErrorFrom(Status::Unavailable(
         "no LLM provider is configured: set OMNIFLOW_LLM_BASE_URL and OMNIFLOW_LLM_MODEL "
-        "(and OMNIFLOW_LLM_API_KEY; for Azure OpenAI also OMNIFLOW_LLM_API_VERSION)"));
-    r.log_user = identity->user_id;
-    return respond(std::move(r));
+        "(and OMNIFLOW_LLM_API_KEY; for Azure OpenAI also OMNIFLOW_LLM_API_VERSION)"), who));
   }
 
   auto job = std::make_shared<MessageRequest>(std::move(*parsed));
   if (!job->thread_id) job->thread_id = RandomId("thread_", 12);
-  std::string user = identity->user_id;
+  std::string user = who;
   const ApiContext* ctx = &context;
   Status posted = assistant.workers->Post([ctx, job, user, respond, started]() {
     const AssistantContext& a = ctx->assistant;

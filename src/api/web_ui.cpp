@@ -4,8 +4,8 @@
 
 namespace omniflow::api {
 
-void WebAsset(const ApiContext&, const http::Request& request, http::Respond respond) {
-  std::string_view path = request.path;
+void WebAsset(const ApiContext&, const Call& call, http::Respond respond) {
+  std::string_view path = call.request.path;
   if (path == "/") path = "/index.html";
   const WebAssetFile* file = FindWebAsset(path);
   if (file == nullptr) {
@@ -19,7 +19,6 @@ void WebAsset(const ApiContext&, const http::Request& request, http::Respond res
   const bool hashed = path.substr(0, 8) == "/assets/";
   r.headers.emplace_back("Cache-Control",
                          hashed ? "public, max-age=31536000, immutable" : "no-cache");
-  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("Referrer-Policy", "no-referrer");
   r.headers.emplace_back(
       "Content-Security-Policy",

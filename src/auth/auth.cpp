@@ -23,25 +23,6 @@
 namespace omniflow {
 namespace {
 
-// Every function the server exposes or may expose; each can have a key in FUNCTION_CODE_<NAME>.
-constexpr std::string_view kKnownFunctions[] = {
-    "save_interaction",
-    "get_interaction_history",
-    "get_interaction",
-    "tool_call_handler",
-    "proxy_router",
-    "get_data",
-    "add_new_data",
-    "update_data",
-    "delete_data",
-    "list_data",
-    "stats",
-    "users",
-    "threads",
-    "search",
-    "feedback",
-};
-
 // The seed system's variable for get_interaction_history's key.
 constexpr char kSeedHistoryKeyVariable[] = "FUNCTION_CODE_GET_HISTORY";
 
@@ -133,9 +114,9 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 
 // Where two variables name get_interaction_history's key, FUNCTION_CODE_GET_INTERACTION_HISTORY
 // wins over the seed's FUNCTION_CODE_GET_HISTORY.
-AuthOptions AuthOptions::FromEnvironment() {
+AuthOptions AuthOptions::FromEnvironment(std::span<const std::string_view> functions) {
   AuthOptions options;
-  for (std::string_view function : kKnownFunctions) {
+  for (std::string_view function : functions) {
     if (std::optional<std::string> key = NonEmptyEnv(FunctionKeyVariable(function))) {
       options.function_keys.emplace(std::string(function), std::move(*key));
     }
@@ -147,6 +128,24 @@ AuthOptions AuthOptions::FromEnvironment() {
   }
   options.admin_key = NonEmptyEnv("OMNIFLOW_ADMIN_KEY");
   options.jwt_secret = NonEmptyEnv("OMNIFLOW_JWT_SECRET");
+  if (std::optional<std::string> open = NonEmptyEnv("OMNIFLOW_OPEN_FUNCTIONS")) {
+    std::string_view list = *open;
+    while (!list.empty()) {
+      const size_t comma = list.find(',');
+      const std::string_view name = TrimSpace(list.substr(0, comma));
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      if (name.empty()) continue;
+      bool known = false;
+      for (std::string_view function : functions) known = known || function == name;
+      if (!known) {
+        options.error = "OMNIFLOW_OPEN_FUNCTIONS names \"" + std::string(name.substr(0, 64)) +
+                        "\", which is not a function; the functions are:";
+        for (std::string_view function : functions) options.error += " " + std::string(function);
+        return options;
+      }
+      options.open_functions.emplace(name);
+    }
+  }
   return options;
 }
 
@@ -154,8 +153,8 @@ Authenticator::Authenticator(AuthOptions options, long (*now_seconds)())
     : options_(std::move(options)), now_seconds_(now_seconds ? now_seconds : &RealNowSeconds) {}
 
 // Decision order (see auth.h): a presented key, else a presented Authorization header, else
-// 401 when the function is guarded (its own key or a JWT secret; an admin key alone guards
-// nothing but admin use), else the open mode. A presented credential never falls through.
+// the open mode where the function is open, else 401. A presented credential never falls
+// through.
 Result<Identity> Authenticator::Authenticate(std::string_view function,
                                              const Credentials& credentials) const {
   const auto own_key = options_.function_keys.find(std::string(function));
@@ -201,12 +200,12 @@ Result<Identity> Authenticator::Authenticate(std::string_view function,
     return identity;
   }
 
-  if (function_has_key || options_.jwt_secret) {
+  if (!options_.FunctionOpen(function)) {
     return Status::Unauthenticated(
         "missing credentials: send x-functions-key (or ?code=) or Authorization: Bearer <token>");
   }
 
-  Result<std::string> user = UserFromHeader(credentials.user_id_header, /*required=*/true);
+  Result<std::string> user = UserFromHeader(credentials.user_id_header, /*required=*/false);
   if (!user.ok()) return user.status();
   Identity identity;
   identity.kind = Identity::Kind::kOpen;

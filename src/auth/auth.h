@@ -5,6 +5,8 @@
 
 #include <map>
 #include <optional>
+#include <set>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -21,14 +23,32 @@ struct AuthOptions {
   // HS256 secret for bearer tokens (OMNIFLOW_JWT_SECRET); none disables tokens.
   std::optional<std::string> jwt_secret;
 
-  // True when no user function is guarded (no function key and no JWT secret): the open
-  // development mode. An admin key alone guards only the cross-user views.
-  bool Open() const { return function_keys.empty() && !jwt_secret; }
+  // Functions opened explicitly (OMNIFLOW_OPEN_FUNCTIONS) while credentials are configured: they
+  // serve callers without credentials, for the user named by X-User-Id.
+  std::set<std::string, std::less<>> open_functions;
+  // Set by FromEnvironment when a variable is unusable (an unknown function in
+  // OMNIFLOW_OPEN_FUNCTIONS, say); the server refuses to start and prints it.
+  std::string error;
 
-  // Reads FUNCTION_CODE_<NAME> for each known function, OMNIFLOW_ADMIN_KEY and
-  // OMNIFLOW_JWT_SECRET from the environment. FUNCTION_CODE_GET_HISTORY is the seed's name for
-  // get_interaction_history's key.
-  static AuthOptions FromEnvironment();
+  // True when no credential of any kind is configured (no function key, no admin key, no JWT
+  // secret): the open development mode, where every function serves callers without
+  // credentials. Once any credential is configured, every function fails closed.
+  bool DevelopmentMode() const { return function_keys.empty() && !admin_key && !jwt_secret; }
+
+  // True when `function` serves callers who present no credentials: in development mode, or
+  // when it is opened explicitly.
+  bool FunctionOpen(std::string_view function) const {
+    return DevelopmentMode() || open_functions.count(function) > 0;
+  }
+
+  // True when any function serves callers without credentials.
+  bool AnyFunctionOpen() const { return DevelopmentMode() || !open_functions.empty(); }
+
+  // Reads FUNCTION_CODE_<NAME> for each of `functions` (the route table's), OMNIFLOW_ADMIN_KEY,
+  // OMNIFLOW_JWT_SECRET and OMNIFLOW_OPEN_FUNCTIONS (comma-separated names of `functions`) from
+  // the environment. FUNCTION_CODE_GET_HISTORY is the seed's name for get_interaction_history's
+  // key.
+  static AuthOptions FromEnvironment(std::span<const std::string_view> functions);
 };
 
 // What one request presents; the HTTP layer fills it in.
@@ -49,11 +69,13 @@ class Authenticator {
   // `now_seconds` is injectable for token expiry tests; null means the real clock.
   explicit Authenticator(AuthOptions options, long (*now_seconds)() = nullptr);
 
-  // The user this request acts for, for function `function`.
-  // - A valid function key (or the admin key): the user named by X-User-Id (400 if missing/invalid).
+  // The caller of function `function`, as verified.
+  // - The function's own key: the user named by X-User-Id (400 if missing or invalid).
+  // - The admin key: every user; acting for X-User-Id when given (validated).
   // - Else a bearer token, when a secret is set: the token's `sub`; a differing X-User-Id is 403.
-  // - Else, when the function has a key or a secret is set: 401.
-  // - Else (open for this function): the user named by X-User-Id.
+  // - Else, when the function is open (options().FunctionOpen): kOpen, for the user named by
+  //   X-User-Id (validated; empty when the header is absent, for the caller to require).
+  // - Else 401.
   // A presented but invalid key or token is 401, never a fallback to the open mode.
   Result<Identity> Authenticate(std::string_view function, const Credentials& credentials) const;
 

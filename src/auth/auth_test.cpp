@@ -56,7 +56,7 @@ void ExpectCode(const Result<Identity>& r, Status::Code code, const std::string&
 
 TEST(Auth, OpenModeTrustsValidUserIdHeader) {
   Authenticator auth(AuthOptions{}, &FixedNow);
-  ASSERT_TRUE(auth.options().Open());
+  ASSERT_TRUE(auth.options().DevelopmentMode());
   Result<Identity> r = auth.Authenticate("save_interaction", User("test_user_123"));
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->user_id, "test_user_123");
@@ -64,11 +64,13 @@ TEST(Auth, OpenModeTrustsValidUserIdHeader) {
   EXPECT_FALSE(r->admin());
 }
 
-TEST(Auth, OpenModeRequiresAValidUserId) {
+TEST(Auth, OpenModeRequiresAValidUserIdWhenOneIsGiven) {
   Authenticator auth(AuthOptions{}, &FixedNow);
+  // No X-User-Id: an open caller of nobody in particular (the route decides whether it needs one).
   Result<Identity> missing = auth.Authenticate("save_interaction", Credentials{});
-  ExpectCode(missing, Status::Code::kInvalidArgument, "missing");
-  EXPECT_NE(missing.status().message().find("X-User-Id header is required"), std::string::npos);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->user_id, "");
+  EXPECT_EQ(missing->kind, Identity::Kind::kOpen);
   for (std::string bad :
        {std::string("../etc"), std::string(".hidden"), std::string(129, 'a'), std::string("a b"),
         std::string(""), std::string("a/b"), std::string("caf\xc3\xa9")}) {
@@ -122,10 +124,11 @@ TEST(Auth, EachFunctionHasItsOwnKey) {
   ExpectCode(auth.Authenticate("get_interaction_history", Key(kSaveKey, "u1")),
              Status::Code::kUnauthenticated, "save key on history");
   EXPECT_TRUE(auth.Authenticate("get_interaction_history", Key("history-key", "u1")).ok());
-  // A function without a key, and no secret: open, but a presented key must still be valid.
-  EXPECT_TRUE(auth.Authenticate("get_interaction", User("u1")).ok());
+  // A function without a key of its own is closed once any credential is configured.
+  ExpectCode(auth.Authenticate("get_interaction", User("u1")), Status::Code::kUnauthenticated,
+             "a function without a key, no credentials");
   ExpectCode(auth.Authenticate("get_interaction", Key(kSaveKey, "u1")),
-             Status::Code::kUnauthenticated, "other function's key on an open function");
+             Status::Code::kUnauthenticated, "other function's key on a function without one");
 }
 
 TEST(Auth, KeyInOpenModeIsRefused) {
@@ -153,14 +156,45 @@ TEST(Auth, AdminKeyIsEveryFunctionsKey) {
              "admin with .hidden");
 }
 
-TEST(Auth, AdminKeyAloneLeavesUserFunctionsOpen) {
+TEST(Auth, AdminKeyAloneClosesEveryFunction) {
   AuthOptions o;
   o.admin_key = kAdminKey;
   Authenticator auth(std::move(o), &FixedNow);
-  EXPECT_TRUE(auth.Authenticate("save_interaction", User("u1")).ok());
+  EXPECT_FALSE(auth.options().DevelopmentMode());
+  ExpectCode(auth.Authenticate("save_interaction", User("u1")), Status::Code::kUnauthenticated,
+             "admin key configured, no credentials");
   EXPECT_TRUE(auth.Authenticate("save_interaction", Key(kAdminKey, "u1"))->admin());
   ExpectCode(auth.Authenticate("save_interaction", Key("wrong", "u1")),
              Status::Code::kUnauthenticated, "wrong key");
+}
+
+TEST(Auth, OneFunctionKeyClosesEveryOtherFunction) {
+  AuthOptions o;
+  o.function_keys["save_interaction"] = kSaveKey;
+  o.function_keys["get_interaction_history"] = "history-key";
+  Authenticator auth(std::move(o), &FixedNow);
+  // Finding 3: functions without a key of their own were open to any X-User-Id.
+  for (std::string_view function : {"search", "get_interaction", "get_data", "stats", "users"}) {
+    ExpectCode(auth.Authenticate(function, User("u1")), Status::Code::kUnauthenticated,
+               std::string(function));
+    // Another function's key is not theirs either.
+    ExpectCode(auth.Authenticate(function, Key(kSaveKey, "u1")), Status::Code::kUnauthenticated,
+               std::string(function) + " with save's key");
+  }
+}
+
+TEST(Auth, OpenFunctionsServeCallersWithoutCredentials) {
+  AuthOptions o;
+  o.admin_key = kAdminKey;
+  o.open_functions.emplace("save_interaction");
+  Authenticator auth(std::move(o), &FixedNow);
+  EXPECT_TRUE(auth.options().AnyFunctionOpen());
+  Result<Identity> r = auth.Authenticate("save_interaction", User("u1"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->kind, Identity::Kind::kOpen);
+  EXPECT_EQ(r->user_id, "u1");
+  ExpectCode(auth.Authenticate("get_interaction_history", User("u1")),
+             Status::Code::kUnauthenticated, "a function not opened");
 }
 
 TEST(Auth, KeyedFunctionWithoutCredentialsIs401) {
@@ -289,7 +323,6 @@ class AuthEnvironment : public ::testing::Test {
       "FUNCTION_CODE_GET_INTERACTION_HISTORY",
       "FUNCTION_CODE_GET_INTERACTION",
       "FUNCTION_CODE_TOOL_CALL_HANDLER",
-      "FUNCTION_CODE_PROXY_ROUTER",
       "FUNCTION_CODE_GET_DATA",
       "FUNCTION_CODE_ADD_NEW_DATA",
       "FUNCTION_CODE_UPDATE_DATA",
@@ -302,12 +335,20 @@ class AuthEnvironment : public ::testing::Test {
       "FUNCTION_CODE_FEEDBACK",
       "OMNIFLOW_ADMIN_KEY",
       "OMNIFLOW_JWT_SECRET",
+      "OMNIFLOW_OPEN_FUNCTIONS",
   };
 };
 
+// The functions of a route table, as the server passes them.
+constexpr std::string_view kFunctions[] = {
+    "save_interaction", "get_interaction_history", "get_interaction", "tool_call_handler",
+    "get_data",         "add_new_data",            "update_data",     "delete_data",
+    "list_data",        "stats",                   "users",           "threads",
+    "search",           "feedback"};
+
 TEST_F(AuthEnvironment, NothingSetIsOpen) {
-  AuthOptions o = AuthOptions::FromEnvironment();
-  EXPECT_TRUE(o.Open());
+  AuthOptions o = AuthOptions::FromEnvironment(kFunctions);
+  EXPECT_TRUE(o.DevelopmentMode());
   EXPECT_TRUE(o.function_keys.empty());
   EXPECT_FALSE(o.admin_key);
   EXPECT_FALSE(o.jwt_secret);
@@ -322,7 +363,7 @@ TEST_F(AuthEnvironment, MapsVariablesToFunctions) {
   setenv("FUNCTION_CODE_NOT_A_FUNCTION", "ignored", 1);
   setenv("OMNIFLOW_ADMIN_KEY", "k-admin", 1);
   setenv("OMNIFLOW_JWT_SECRET", "s3cret", 1);
-  AuthOptions o = AuthOptions::FromEnvironment();
+  AuthOptions o = AuthOptions::FromEnvironment(kFunctions);
   unsetenv("FUNCTION_CODE_NOT_A_FUNCTION");
   const std::map<std::string, std::string> expected = {
       {"save_interaction", "k-save"}, {"get_interaction_history", "k-history"},
@@ -332,28 +373,28 @@ TEST_F(AuthEnvironment, MapsVariablesToFunctions) {
   EXPECT_EQ(o.function_keys, expected);
   EXPECT_EQ(o.admin_key, "k-admin");
   EXPECT_EQ(o.jwt_secret, "s3cret");
-  EXPECT_FALSE(o.Open());
+  EXPECT_FALSE(o.DevelopmentMode());
 }
 
 TEST_F(AuthEnvironment, EveryKnownFunctionHasAVariable) {
   for (const char* name : kVariables) setenv(name, name, 1);
-  AuthOptions o = AuthOptions::FromEnvironment();
+  AuthOptions o = AuthOptions::FromEnvironment(kFunctions);
   for (const char* function :
        {"save_interaction", "get_interaction_history", "get_interaction", "tool_call_handler",
-        "proxy_router", "get_data", "add_new_data", "update_data", "delete_data", "list_data",
+        "get_data", "add_new_data", "update_data", "delete_data", "list_data",
         "stats", "users", "threads", "search", "feedback"}) {
     ASSERT_EQ(o.function_keys.count(function), 1u) << function;
   }
-  EXPECT_EQ(o.function_keys.size(), 15u);
+  EXPECT_EQ(o.function_keys.size(), 14u);
   EXPECT_EQ(o.function_keys["stats"], "FUNCTION_CODE_STATS");
 }
 
 TEST_F(AuthEnvironment, FullHistoryNameWinsOverTheSeeds) {
   setenv("FUNCTION_CODE_GET_HISTORY", "seed", 1);
   setenv("FUNCTION_CODE_GET_INTERACTION_HISTORY", "full", 1);
-  EXPECT_EQ(AuthOptions::FromEnvironment().function_keys["get_interaction_history"], "full");
+  EXPECT_EQ(AuthOptions::FromEnvironment(kFunctions).function_keys["get_interaction_history"], "full");
   setenv("FUNCTION_CODE_GET_INTERACTION_HISTORY", "", 1);
-  EXPECT_EQ(AuthOptions::FromEnvironment().function_keys["get_interaction_history"], "seed");
+  EXPECT_EQ(AuthOptions::FromEnvironment(kFunctions).function_keys["get_interaction_history"], "seed");
 }
 
 TEST_F(AuthEnvironment, EmptyValuesCountAsUnset) {
@@ -361,14 +402,29 @@ TEST_F(AuthEnvironment, EmptyValuesCountAsUnset) {
   setenv("FUNCTION_CODE_GET_HISTORY", "", 1);
   setenv("OMNIFLOW_ADMIN_KEY", "", 1);
   setenv("OMNIFLOW_JWT_SECRET", "", 1);
-  AuthOptions o = AuthOptions::FromEnvironment();
-  EXPECT_TRUE(o.Open());
+  AuthOptions o = AuthOptions::FromEnvironment(kFunctions);
+  EXPECT_TRUE(o.DevelopmentMode());
 }
 
-TEST_F(AuthEnvironment, AdminKeyAloneLeavesUserFunctionsOpen) {
+TEST_F(AuthEnvironment, AdminKeyAloneEndsTheDevelopmentMode) {
   setenv("OMNIFLOW_ADMIN_KEY", "k-admin", 1);
-  AuthOptions o = AuthOptions::FromEnvironment();
-  EXPECT_TRUE(o.Open());  // so the server still warns and refuses non-loopback binds
+  AuthOptions o = AuthOptions::FromEnvironment(kFunctions);
+  EXPECT_FALSE(o.DevelopmentMode());
+  EXPECT_FALSE(o.AnyFunctionOpen());
+}
+
+TEST_F(AuthEnvironment, OpenFunctionsAreReadAndCheckedAgainstTheTable) {
+  setenv("OMNIFLOW_ADMIN_KEY", "k-admin", 1);
+  setenv("OMNIFLOW_OPEN_FUNCTIONS", " save_interaction, get_interaction_history ,", 1);
+  AuthOptions o = AuthOptions::FromEnvironment(kFunctions);
+  EXPECT_EQ(o.error, "");
+  EXPECT_EQ(o.open_functions.size(), 2u);
+  EXPECT_TRUE(o.FunctionOpen("save_interaction"));
+  EXPECT_TRUE(o.FunctionOpen("get_interaction_history"));
+  EXPECT_FALSE(o.FunctionOpen("search"));
+  setenv("OMNIFLOW_OPEN_FUNCTIONS", "save_interaction,delete_everything", 1);
+  AuthOptions bad = AuthOptions::FromEnvironment(kFunctions);
+  EXPECT_NE(bad.error.find("delete_everything"), std::string::npos) << bad.error;
 }
 
 TEST(ConstantTimeEquals, ComparesContentAndLength) {

@@ -15,6 +15,7 @@
 #include "agent/spool.h"
 #include "agent/worker_pool.h"
 #include "api/context.h"
+#include "api/route_table.h"
 #include "auth/auth.h"
 #include "auth/jwt.h"
 #include "cli/demo_data.h"
@@ -53,25 +54,45 @@ struct AssistantSettings {
   int max_tool_rounds = 8;
   std::string assistant_id;      // empty: derived from the model
   std::string router_upstream;   // empty: proxy_router calls the functions in-process
+  int max_user_inflight = 4;     // one user's worker-thread requests in flight; 0: no limit
   bool log_interactions = true;
 };
 
 int Serve(http::ServerOptions server_options, StoreOptions store_options,
           WriterOptions writer_options, AssistantSettings assistant, bool insecure) {
   RaiseFileLimit();
-  AuthOptions auth_options = AuthOptions::FromEnvironment();
-  if (auth_options.Open()) {
+  const std::vector<std::string_view> functions = api::FunctionNames();
+  AuthOptions auth_options = AuthOptions::FromEnvironment(functions);
+  if (!auth_options.error.empty()) {
+    std::cerr << "omniflow: " << auth_options.error << "\n";
+    return 2;
+  }
+  if (auth_options.AnyFunctionOpen()) {
     if (!IsLoopback(server_options.host) && !insecure) {
       std::cerr << "omniflow: refusing to listen on " << server_options.host
-                << " with no authentication configured.\n"
-                << "Set function keys (FUNCTION_CODE_SAVE_INTERACTION, FUNCTION_CODE_GET_HISTORY),"
-                   " OMNIFLOW_JWT_SECRET or OMNIFLOW_ADMIN_KEY, or pass --insecure to serve "
-                   "without authentication.\n";
+                << (auth_options.DevelopmentMode()
+                        ? " with no credentials configured"
+                        : " with functions open without credentials (OMNIFLOW_OPEN_FUNCTIONS)")
+                << ".\nConfigure a credential (OMNIFLOW_ADMIN_KEY, OMNIFLOW_JWT_SECRET or a "
+                   "FUNCTION_CODE_<NAME> key such as FUNCTION_CODE_SAVE_INTERACTION), unset "
+                   "OMNIFLOW_OPEN_FUNCTIONS, listen on 127.0.0.1, or pass --insecure.\n";
       return 2;
     }
+  }
+  if (auth_options.DevelopmentMode()) {
     spdlog::warn(
-        "event=open_mode msg=\"no function keys or JWT secret configured: any caller may act as "
-        "any X-User-Id; for local development only\"");
+        "event=open_mode msg=\"no credentials configured: every function is open, any caller "
+        "may act as any X-User-Id, only loopback Host names and same-origin pages are served; "
+        "for local development only\"");
+  } else {
+    std::string open;
+    for (const std::string& name : auth_options.open_functions) open += (open.empty() ? "" : ",") + name;
+    if (open.empty()) {
+      spdlog::info("event=auth msg=\"every function needs a credential\"");
+    } else {
+      spdlog::warn("event=open_functions functions={} msg=\"these functions serve callers "
+                   "without credentials, for any X-User-Id\"", open);
+    }
   }
   if (server_options.host == "localhost") server_options.host = "127.0.0.1";
 
@@ -125,6 +146,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
                  "OMNIFLOW_LLM_BASE_URL and OMNIFLOW_LLM_MODEL are set\"");
   }
   agent::WorkerPool workers(assistant.worker_threads, assistant.worker_queue);
+  api::UserGate gate(assistant.max_user_inflight);
   agent::InteractionLogger logger(&writer, &spool);
 
   api::ApiContext context;
@@ -144,8 +166,9 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
       !assistant.assistant_id.empty() ? assistant.assistant_id
       : provider_options.model.empty() ? std::string("omniflow-assistant")
                                        : "omniflow-" + provider_options.model;
+  context.gate = &gate;
+  context.any_host = insecure;
   http::Router router;
-  context.proxy.router = &router;
   context.proxy.upstream = assistant.router_upstream;
   while (!context.proxy.upstream.empty() && context.proxy.upstream.back() == '/') {
     context.proxy.upstream.pop_back();
@@ -315,12 +338,17 @@ int main(int argc, char** argv) {
   serve->add_option("--router-upstream", assistant.router_upstream,
                     "proxy_router forwards to {URL}/api/{function} instead of in-process")
       ->envname("OMNIFLOW_ROUTER_UPSTREAM");
+  serve->add_option("--max-user-inflight", assistant.max_user_inflight,
+                    "One user's LLM, data-function and upstream requests in flight at most "
+                    "(beyond: 429); 0 for no limit")
+      ->envname("OMNIFLOW_MAX_USER_INFLIGHT")->check(CLI::Range(0, 1024))->capture_default_str();
   bool no_agent_log = false;
   serve->add_flag("--no-agent-log", no_agent_log,
                   "Do not log tool_call_handler interactions (only to measure logging overhead)")
       ->envname("OMNIFLOW_NO_AGENT_LOG");
   serve->add_flag("--insecure", insecure,
-                  "Allow listening on a non-loopback address with no authentication")
+                  "Allow listening on a non-loopback address with functions open without "
+                  "credentials, and answer any Host name in the open mode")
       ->envname("OMNIFLOW_INSECURE");
 
   std::string import_path;
@@ -364,6 +392,8 @@ int main(int argc, char** argv) {
   token->add_option("--sub", token_sub, "The user id the token stands for")->required();
   token->add_option("--ttl", token_ttl, "Seconds until it expires")->capture_default_str();
 
+  app.add_subcommand("routes", "Print the route table (method, path, key, access) as Markdown");
+
   CLI11_PARSE(app, argc, argv);
   if (!InitLogging(log_level)) {
     std::cerr << "omniflow: unknown --log-level " << log_level << "\n";
@@ -376,5 +406,9 @@ int main(int argc, char** argv) {
   if (*migrate) return RunMigrate(store_options);
   if (*token) return RunToken(token_sub, token_ttl);
   if (*demo) return RunDemoData(store_options, demo_count, demo_users, demo_days);
+  if (app.got_subcommand("routes")) {
+    std::cout << api::RouteTableMarkdown();
+    return 0;
+  }
   return 2;
 }

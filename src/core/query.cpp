@@ -9,6 +9,15 @@ int HexValue(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
+// True when `text` holds a C0 control character or DEL (after decoding).
+bool HasControl(std::string_view text) {
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
@@ -46,6 +55,10 @@ Result<QueryParams> QueryParams::Parse(std::string_view query) {
     std::string name, value;
     if (!PercentDecode(raw_name, true, &name) || !PercentDecode(raw_value, true, &value))
       return Status::InvalidArgument("malformed percent-escape in the query string");
+    if (HasControl(name) || HasControl(value)) {
+      return Status::InvalidArgument(
+          "query parameters may not contain control characters (such as %00 or a newline)");
+    }
     if (params.Get(name))
       return Status::InvalidArgument("query parameter \"" + name +
                                      "\" is given more than once");

@@ -16,7 +16,8 @@ namespace omniflow {
 
 class QueryParams {
  public:
-  // Parses "a=1&b=x%20y" (the part after '?'). '+' decodes to a space.
+  // Parses "a=1&b=x%20y" (the part after '?'). '+' decodes to a space. A name or value holding
+  // a control character once decoded (%00, %0A, ...) is InvalidArgument.
   static Result<QueryParams> Parse(std::string_view query);
 
   // The decoded value of `name`, if present.

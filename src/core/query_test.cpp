@@ -47,3 +47,22 @@ TEST(QueryParams, RejectsLimitAboveMaxWithMessageNamingIt) {
 
 }  // namespace
 }  // namespace omniflow
+
+namespace omniflow {
+namespace {
+
+TEST(QueryParams, RejectsControlCharactersInNamesAndValues) {
+  for (const char* query : {"q=%00weather", "q=a%0Ab", "q=%7F", "q%09=1", "q=a%1fb"}) {
+    Result<QueryParams> p = QueryParams::Parse(query);
+    ASSERT_FALSE(p.ok()) << query;
+    EXPECT_EQ(p.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(p.status().message().find("control characters"), std::string::npos);
+  }
+  // Tabs and non-ASCII text that are not control characters pass.
+  Result<QueryParams> ok = QueryParams::Parse("q=%E5%A4%A9%E6%B0%97+today");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok->Get("q"), "天気 today");
+}
+
+}  // namespace
+}  // namespace omniflow

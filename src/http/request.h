@@ -19,6 +19,9 @@ struct Request {
   std::string_view query;   // target after '?', without it
   std::vector<std::pair<std::string_view, std::string_view>> headers;
   std::string_view body;
+  // X-Request-Id of this request: the caller's when it is 1-64 characters of A-Z a-z 0-9 . _ -,
+  // else one the server made. It is in the response's header and in the request's log line.
+  std::string_view request_id;
 
   // The first header named `name` (case-insensitive).
   std::optional<std::string_view> Header(std::string_view name) const;
@@ -38,6 +41,9 @@ struct Response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. Retry-After
   std::string log_user;  // the acting user, masked when logged
+  // Why an internal failure happened (a store's error text, say): logged with the request id,
+  // never sent to the client, whose body says only that an internal error occurred.
+  std::string log_error;
   bool close = false;    // close the connection after this response
 };
 

@@ -1,9 +1,11 @@
-// The Router maps method and path to a handler: exact paths ("/api/save_interaction") and path
-// prefixes with one trailing segment ("/api/interactions/{id}"). Unknown paths get 404 and a
-// known path with the wrong method gets 405 with an Allow header. Immutable after set-up, so
-// Dispatch is thread-safe.
+// The Router maps method and path to a handler. A route's pattern is a path whose segments are
+// literals or `{name}` placeholders (each matching exactly one non-empty segment, captured raw,
+// still percent-encoded), optionally ending in `/*` (matches one or more further segments).
+// Unknown paths get 404 and a known path with the wrong method gets 405 with an Allow header.
+// Immutable after set-up, so Dispatch is thread-safe.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,21 +14,33 @@
 
 namespace omniflow::http {
 
+// The raw (undecoded) segments a pattern's placeholders captured, in pattern order.
+struct PathParams {
+  static constexpr size_t kMax = 4;
+  std::array<std::string_view, kMax> values;
+  size_t size = 0;
+};
+
+using RouteHandler = std::function<void(const Request&, const PathParams&, Respond)>;
+
 class Router {
  public:
-  // `path` is exact unless it ends in '/' (and is not "/" itself), in which case it matches
-  // every path below it.
-  void Add(std::string_view method, std::string path, Handler handler);
+  // REQUIRES: at most PathParams::kMax placeholders in `pattern`.
+  void Add(std::string_view method, std::string_view pattern, RouteHandler handler);
+  // Answers requests under `prefix` that match no route (e.g. to list what is there instead of
+  // the generic 404).
+  void SetFallback(std::string_view prefix, Handler handler);
   void Dispatch(const Request& request, Respond respond) const;
 
  private:
   struct Route {
     std::string method;
-    std::string path;
-    bool prefix;
-    Handler handler;
+    std::vector<std::string> segments;  // literal, "{name}" or a final "*"
+    RouteHandler handler;
   };
+  static bool Match(const Route& route, std::string_view path, PathParams* params);
   std::vector<Route> routes_;
+  std::vector<std::pair<std::string, Handler>> fallbacks_;
 };
 
 // A JSON error response: {"status":"error","error":"<message>"}.

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -40,6 +41,26 @@ std::string SanitizeForLog(std::string_view text) {
     out.push_back(c < 0x21 || c >= 0x7f || c == '"' || c == '\\' ? '?' : static_cast<char>(c));
   }
   return out;
+}
+
+// The caller's X-Request-Id when it is 1-64 characters of A-Z a-z 0-9 . _ -, else a new random
+// one written to `storage`. The view points into `given` or `storage`.
+std::string_view RequestIdFor(std::optional<std::string_view> given, std::string* storage) {
+  if (given && !given->empty() && given->size() <= 64) {
+    bool valid = true;
+    for (char c : *given) {
+      valid = valid && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
+    }
+    if (valid) return *given;
+  }
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  storage->assign(20, '0');
+  uint64_t bits = random();
+  for (size_t i = 0; i < 16; ++i, bits >>= 4) (*storage)[4 + i] = kHex[bits & 15];
+  storage->replace(0, 4, "req-");
+  return *storage;
 }
 
 class Session;
@@ -106,6 +127,18 @@ class Session : public std::enable_shared_from_this<Session> {
     if (msg.version() != 11 && msg.version() != 10) {
       return Fail(400, "unsupported HTTP version: use HTTP/1.1");
     }
+    // RFC 9112 6.1: a Transfer-Encoding the server does not understand is answered with 400 and
+    // the connection closed, never ignored (the body would be read as the next request).
+    size_t encodings = 0;
+    for (const auto& field : msg) {
+      if (field.name() != bhttp::field::transfer_encoding) continue;
+      if (++encodings > 1 || !beast::iequals(field.value(), "chunked")) {
+        return Fail(400, "Transfer-Encoding must be exactly \"chunked\"");
+      }
+    }
+    if (encodings == 1 && msg.find(bhttp::field::content_length) != msg.end()) {
+      return Fail(400, "a request may not carry both Transfer-Encoding and Content-Length");
+    }
     if (auto length = parser_->content_length(); length && *length > shared_->options.max_body) {
       return Fail(413, "request body is larger than the limit of " +
                            std::to_string(shared_->options.max_body) + " bytes");
@@ -158,6 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request_.headers.clear();
     for (const auto& field : msg) request_.headers.emplace_back(SV(field.name_string()), SV(field.value()));
     request_.body = msg.body();
+    request_.request_id = RequestId(request_.Header("x-request-id"));
     keep_alive_ = msg.keep_alive();
 
     stream_.expires_never();  // the handler may wait for the writer; no read is pending
@@ -177,9 +211,14 @@ class Session : public std::enable_shared_from_this<Session> {
     request_.method = parser_ ? SV(parser_->get().method_string()) : std::string_view();
     request_.path = parser_ ? SV(parser_->get().target()) : std::string_view();
     request_.path = request_.path.substr(0, request_.path.find('?'));
+    request_.request_id = RequestId(std::nullopt);
     Response r = ErrorResponse(status, message);
     r.close = true;
     Write(std::move(r));
+  }
+
+  std::string_view RequestId(std::optional<std::string_view> given) {
+    return RequestIdFor(given, &request_id_);
   }
 
   void Write(Response r) {
@@ -188,6 +227,18 @@ class Session : public std::enable_shared_from_this<Session> {
     response_->result(static_cast<unsigned>(r.status));
     response_->set(bhttp::field::server, "omniflow");
     response_->set(bhttp::field::content_type, r.content_type);
+    response_->set("X-Content-Type-Options", "nosniff");
+    response_->set("X-Request-Id", beast::string_view(request_.request_id.data(), request_.request_id.size()));
+    if (!r.log_error.empty()) {
+      // The client learns that something failed and the id to quote; the log learns why.
+      spdlog::error("event=internal_error request_id={} path=\"{}\" error=\"{}\"",
+                    request_.request_id, SanitizeForLog(request_.path),
+                    SanitizeForLog(r.log_error));
+      if (!r.body.empty() && r.body.back() == '}') {  // the id, for the caller to quote
+        r.body.pop_back();
+        r.body.append(",\"request_id\":\"").append(request_.request_id).append("\"}");
+      }
+    }
     for (auto& [name, value] : r.headers) response_->set(name, value);
     response_->keep_alive(keep_alive_ && !r.close && !shared_->stopping.load());
     response_->body() = std::move(r.body);
@@ -203,9 +254,10 @@ class Session : public std::enable_shared_from_this<Session> {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - start_)
                       .count();
-    spdlog::info("method={} path=\"{}\" status={} dur_ms={:.3f} user={}",
+    spdlog::info("method={} path=\"{}\" status={} dur_ms={:.3f} user={} request_id={}",
                  SanitizeForLog(request_.method), SanitizeForLog(request_.path), r.status,
-                 static_cast<double>(micros) / 1000.0, MaskUserId(r.log_user));
+                 static_cast<double>(micros) / 1000.0, MaskUserId(r.log_user),
+                 request_.request_id);
     start_ = {};
   }
 
@@ -249,6 +301,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
   std::optional<bhttp::response<bhttp::string_body>> response_;
   Request request_;
+  std::string request_id_;  // a generated X-Request-Id; request_.request_id may view it
   bool keep_alive_ = false;
   bool busy_ = false;
   bool linger_ = false;

@@ -1,0 +1,237 @@
+// Serving a request through the route table, in one order for every route and for proxy_router
+// alike: web safety in open mode, the query, authentication, the typed path parameters, the
+// body's media type, the per-user limit, then the handler. RegisterRoutes derives the router's
+// routes (and proxy_router's) from the table.
+#include <simdjson.h>
+
+#include "api/analytics_access.h"
+#include "api/context.h"
+#include "api/handlers.h"
+#include "api/respond.h"
+#include "api/route_table.h"
+#include "core/query.h"
+#include "core/validate.h"
+
+namespace omniflow::api {
+
+namespace {
+
+// "localhost", 127.0.0.0/8 and [::1], each with an optional port.
+bool IsLoopbackHost(std::string_view host) {
+  if (host.substr(0, 5) == "[::1]") {
+    host.remove_prefix(5);
+  } else {
+    const size_t colon = host.find(':');
+    const std::string_view name = host.substr(0, colon);
+    host = colon == std::string_view::npos ? std::string_view() : host.substr(colon);
+    bool loopback = http::EqualsIgnoreCase(name, "localhost");
+    if (!loopback && name.substr(0, 4) == "127.") {
+      int dots = 0, digits = 0;
+      loopback = true;
+      for (char c : name) {
+        if (c == '.') {
+          loopback = loopback && digits > 0 && digits <= 3;
+          ++dots, digits = 0;
+        } else {
+          loopback = loopback && c >= '0' && c <= '9';
+          ++digits;
+        }
+      }
+      loopback = loopback && dots == 3 && digits > 0 && digits <= 3;
+    }
+    if (!loopback) return false;
+  }
+  if (host.empty()) return true;
+  if (host.front() != ':' || host.size() < 2 || host.size() > 6) return false;
+  for (char c : host.substr(1)) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// A request carrying an Origin must come from a page of this server (same scheme, host, port).
+Status CheckOrigin(const http::Request& request) {
+  std::optional<std::string_view> origin = request.Header("origin");
+  if (!origin) return Status::Ok();
+  std::optional<std::string_view> host = request.Header("host");
+  if (host && http::EqualsIgnoreCase(*origin, "http://" + std::string(*host))) return Status::Ok();
+  return Status::PermissionDenied(
+      "cross-origin requests are refused by functions open without credentials; use the "
+      "dashboard this server serves, or configure credentials (docs/security.md)");
+}
+
+// In the open development mode the server answers only loopback Host names (a DNS rebinding
+// page has its own name) and only same-origin pages.
+Status CheckOpenMode(const ApiContext& context, const http::Request& request) {
+  if (!context.auth->options().DevelopmentMode()) return Status::Ok();
+  if (!context.any_host) {
+    std::optional<std::string_view> host = request.Header("host");
+    if (!host || !IsLoopbackHost(*host)) {
+      return Status::PermissionDenied(
+          "in the open development mode only requests to localhost, 127.0.0.0/8 or [::1] are "
+          "served; configure credentials to serve other names (docs/security.md)");
+    }
+  }
+  return CheckOrigin(request);
+}
+
+// POST, PUT and PATCH bodies must declare the route's media type.
+Status CheckBodyType(const Route& route, const http::Request& request) {
+  const bool has_body_method =
+      request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
+  if (!has_body_method) return Status::Ok();
+  std::optional<std::string_view> type = request.Header("content-type");
+  if (!type && request.body.empty()) return Status::Ok();
+  const std::string_view want = route.body_type.empty() ? "application/json" : route.body_type;
+  std::string_view media = type.value_or("");
+  media = media.substr(0, media.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  if (type && http::EqualsIgnoreCase(media, want)) return Status::Ok();
+  return Status::UnsupportedMedia("Content-Type must be " + std::string(want));
+}
+
+// The "user_id" of a JSON object body, if it is a string; nullopt otherwise (the handler
+// reports a malformed body).
+std::optional<std::string> UserIdInBody(std::string_view body) {
+  static thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+  std::string_view user;
+  if (root["user_id"].get(user) != simdjson::SUCCESS) return std::nullopt;
+  return std::string(user);
+}
+
+Result<Caller> Authorize(const ApiContext& context, const Route& route,
+                         const http::Request& request, const QueryParams& query) {
+  Credentials credentials = CredentialsOf(request, query.Get("code"));
+  std::optional<std::string> body_user;
+  if (route.user_in_body) body_user = UserIdInBody(request.body);
+  if (body_user) {
+    if (credentials.user_id_header && *credentials.user_id_header != *body_user) {
+      return Status::InvalidArgument("user_id in the body and the X-User-Id header differ");
+    }
+    credentials.user_id_header = *body_user;
+  }
+  Result<Identity> identity = context.auth->Authenticate(route.function, credentials);
+  if (!identity.ok()) return identity.status();
+  Caller caller;
+  caller.kind = identity->kind;
+  caller.user_id = std::move(identity->user_id);
+  caller.token = identity->kind == Identity::Kind::kToken;
+  const bool everyone = identity->admin() || (identity->kind == Identity::Kind::kOpen &&
+                                              context.auth->options().DevelopmentMode());
+  if (route.access == Access::kViewer && everyone) {
+    caller.all_users = true;
+    return caller;
+  }
+  if (caller.user_id.empty()) {
+    return Status::InvalidArgument(std::string("X-User-Id header is required: the user to act "
+                                               "for, ") + kUserIdRule);
+  }
+  return caller;
+}
+
+// Decodes and checks each path parameter against the grammar its name declares.
+Status DecodeParams(const Route& route, const http::PathParams& raw, Call* call) {
+  std::string_view rest = route.pattern;
+  size_t i = 0;
+  for (size_t open = rest.find('{'); open != std::string_view::npos; open = rest.find('{'), ++i) {
+    const size_t close = rest.find('}', open);
+    const std::string_view name = rest.substr(open + 1, close - open - 1);
+    rest.remove_prefix(close + 1);
+    std::string& value = call->params[i];
+    if (i >= raw.size || !PercentDecode(raw.values[i], false, &value)) {
+      return Status::InvalidArgument(std::string(name) + " is not validly percent-encoded");
+    }
+    if (name == "interaction_id") {
+      if (!IsInteractionId(value)) {
+        return Status::NotFound("no interaction with that id for this user");
+      }
+    } else if (name == "thread_id") {
+      if (!IsValidThreadId(value)) {
+        return Status::InvalidArgument(std::string("thread id must be ") + kThreadIdRule);
+      }
+    } else {
+      return Status::Internal("route parameter without a grammar: " + std::string(name));
+    }
+  }
+  return Status::Ok();
+}
+
+// Serves `request` for `route`; `proxied` when it came through /api/proxy_router/.
+void Serve(const ApiContext& context, const Route& route, bool proxied,
+           const http::Request& request, const http::PathParams& raw, http::Respond respond) {
+  if (Status s = CheckOpenMode(context, request); !s.ok()) return respond(ErrorFrom(s));
+  Result<QueryParams> query = QueryParams::Parse(request.query);
+  if (!query.ok()) return respond(ErrorFrom(query.status()));
+  Call call{request, *query, {}, {}};
+  if (route.access != Access::kPublic) {
+    if (context.auth == nullptr) {
+      return respond(ErrorFrom(Status::Unavailable("authentication is not configured here")));
+    }
+    Result<Caller> caller = Authorize(context, route, request, *query);
+    if (!caller.ok()) return respond(ErrorFrom(caller.status()));
+    call.caller = std::move(*caller);
+    if (call.caller.kind == Identity::Kind::kOpen) {
+      if (Status s = CheckOrigin(request); !s.ok()) return respond(ErrorFrom(s, call.caller.user_id));
+    }
+  }
+  const std::string& who = call.caller.user_id;
+  if (Status s = DecodeParams(route, raw, &call); !s.ok()) return respond(ErrorFrom(s, who));
+  if (Status s = CheckBodyType(route, request); !s.ok()) return respond(ErrorFrom(s, who));
+  const bool upstream = proxied && !context.proxy.upstream.empty();
+  if ((route.worker || upstream) && context.gate != nullptr) {
+    std::shared_ptr<void> pass = context.gate->TryEnter(who);
+    if (!pass) {
+      return respond(ErrorFrom(
+          Status::TooManyRequests("this user already has " +
+                                  std::to_string(context.gate->limit()) +
+                                  " requests in flight; retry when one has finished"),
+          who));
+    }
+    respond = [pass = std::move(pass), respond = std::move(respond)](http::Response r) mutable {
+      pass.reset();
+      respond(std::move(r));
+    };
+  }
+  if (upstream) return ForwardUpstream(context, route, call, std::move(respond));
+  route.handler(context, call, std::move(respond));
+}
+
+std::string ProxyRouteList() {
+  std::string list;
+  for (const Route& route : Routes()) {
+    if (route.proxy.empty()) continue;
+    if (!list.empty()) list.append(", ");
+    list.append(route.method).append(" ").append(ProxyPattern(route));
+  }
+  return list;
+}
+
+}  // namespace
+
+void RegisterRoutes(const ApiContext* context, http::Router* router) {
+  for (const Route& route : Routes()) {
+    router->Add(route.method, route.pattern,
+                [context, &route](const http::Request& request, const http::PathParams& params,
+                                  http::Respond respond) {
+                  Serve(*context, route, false, request, params, std::move(respond));
+                });
+  }
+  for (const Route& route : Routes()) {
+    if (route.proxy.empty()) continue;
+    router->Add(route.method, ProxyPattern(route),
+                [context, &route](const http::Request& request, const http::PathParams& params,
+                                  http::Respond respond) {
+                  Serve(*context, route, true, request, params, std::move(respond));
+                });
+  }
+  router->SetFallback("/api/proxy_router", [context](const http::Request& request,
+                                                     http::Respond respond) {
+    if (Status s = CheckOpenMode(*context, request); !s.ok()) return respond(ErrorFrom(s));
+    respond(ErrorFrom(Status::NotFound("no such function behind the router; the routes are " +
+                                       ProxyRouteList())));
+  });
+}
+
+}  // namespace omniflow::api

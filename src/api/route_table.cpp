@@ -1,0 +1,118 @@
+// The route table itself, and what is derived from it without serving a request (the function
+// names, the proxy_router paths, the Markdown table). Serving lives in dispatch.cpp.
+#include "api/route_table.h"
+
+#include <algorithm>
+
+#include "api/analytics_handlers.h"
+#include "api/handlers.h"
+
+namespace omniflow::api {
+
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+
+// method, pattern, function, access, body type, proxy name, worker, user_in_body, handler, summary
+constexpr Route kRoutes[] = {
+    {"POST", "/api/save_interaction", "save_interaction", Access::kUser, kJson,
+     "save_interaction", false, false, &SaveInteraction,
+     "Save one interaction; 201 once it is durable"},
+    {"GET", "/api/get_interaction_history", "get_interaction_history", Access::kUser, "",
+     "get_interaction_history", false, false, &GetInteractionHistory,
+     "The caller's interactions, newest first, paged"},
+    {"GET", "/api/interactions/{interaction_id}", "get_interaction", Access::kUser, "",
+     "get_interaction", false, false, &GetInteraction, "One of the caller's interactions"},
+    {"POST", "/api/interactions/{interaction_id}/feedback", "feedback", Access::kViewer, kJson,
+     "", false, false, &SetFeedback, "Feedback on an interaction (its owner's, or any with the admin key)"},
+    {"POST", "/api/tool_call_handler", "tool_call_handler", Access::kUser, kJson,
+     "tool_call_handler", true, true, &ToolCallHandler,
+     "Run a message through the LLM with the data tools; logged"},
+    {"GET", "/api/get_data", "get_data", Access::kUser, "", "get_data", true, false, &GetData,
+     "One of the caller's data documents"},
+    {"GET", "/api/list_data", "list_data", Access::kUser, "", "list_data", true, false,
+     &ListData, "The caller's data documents"},
+    {"POST", "/api/add_new_data", "add_new_data", Access::kUser, kJson, "add_new_data", true,
+     false, &AddNewData, "Add an entry to a data document"},
+    {"POST", "/api/update_data", "update_data", Access::kUser, kJson, "update_data", true,
+     false, &UpdateData, "Update an entry of a data document"},
+    {"POST", "/api/delete_data", "delete_data", Access::kUser, kJson, "delete_data", true,
+     false, &DeleteData, "Delete an entry of a data document"},
+    {"GET", "/api/stats", "stats", Access::kViewer, "", "", false, false, &GetStats,
+     "Usage statistics"},
+    {"GET", "/api/users", "users", Access::kViewer, "", "", false, false, &ListUsers,
+     "Users with interactions (the caller alone without the admin key)"},
+    {"GET", "/api/threads", "threads", Access::kViewer, "", "", false, false, &ListThreads,
+     "Conversation threads"},
+    {"GET", "/api/threads/{thread_id}", "threads", Access::kViewer, "", "", false, false,
+     &GetThread, "One thread's conversation, oldest first (user_id required)"},
+    {"GET", "/api/search", "search", Access::kViewer, "", "", false, false, &Search,
+     "Full-text search with filters"},
+    {"GET", "/healthz", "", Access::kPublic, "", "", false, false, &Healthz,
+     "200 while the store is writable"},
+    {"GET", "/", "", Access::kPublic, "", "", false, false, &WebAsset, "The dashboard"},
+    {"GET", "/index.html", "", Access::kPublic, "", "", false, false, &WebAsset, "The dashboard"},
+    {"GET", "/favicon.svg", "", Access::kPublic, "", "", false, false, &WebAsset, "Its icon"},
+    {"GET", "/assets/*", "", Access::kPublic, "", "", false, false, &WebAsset,
+     "Its scripts and styles"},
+};
+
+std::string_view AccessName(Access access) {
+  switch (access) {
+    case Access::kPublic: return "anyone";
+    case Access::kUser: return "one user";
+    case Access::kViewer: return "own user; all with admin key";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::span<const Route> Routes() { return kRoutes; }
+
+std::vector<std::string_view> FunctionNames() {
+  std::vector<std::string_view> names;
+  for (const Route& route : kRoutes) {
+    if (route.function.empty()) continue;
+    if (std::find(names.begin(), names.end(), route.function) == names.end()) {
+      names.push_back(route.function);
+    }
+  }
+  return names;
+}
+
+std::string ProxyPattern(const Route& route) {
+  if (route.proxy.empty()) return {};
+  std::string path = "/api/proxy_router/" + std::string(route.proxy);
+  std::string_view rest = route.pattern;
+  for (size_t open = rest.find('{'); open != std::string_view::npos; open = rest.find('{')) {
+    const size_t close = rest.find('}', open);
+    path += "/" + std::string(rest.substr(open, close - open + 1));
+    rest.remove_prefix(close + 1);
+  }
+  return path;
+}
+
+std::string RouteTableMarkdown() {
+  std::string out =
+      "| method | path | key (`FUNCTION_CODE_…`) | who may call | body | through proxy_router |\n"
+      "|---|---|---|---|---|---|\n";
+  for (const Route& route : kRoutes) {
+    std::string key;
+    if (!route.function.empty()) {
+      key = "`FUNCTION_CODE_";
+      for (char c : route.function) key.push_back(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+      key += "`";
+    } else {
+      key = "none";
+    }
+    const std::string proxy = ProxyPattern(route);
+    out += "| " + std::string(route.method) + " | `" + std::string(route.pattern) + "` | " + key +
+           " | " + std::string(AccessName(route.access)) + " | " +
+           (route.body_type.empty() ? std::string("-") : std::string(route.body_type)) + " | " +
+           (proxy.empty() ? std::string("no") : "`" + proxy + "`") + " |\n";
+  }
+  return out;
+}
+
+}  // namespace omniflow::api

@@ -1,0 +1,57 @@
+// The one table of omniflow's HTTP surface. Each route declares its method, its path pattern
+// with typed parameters, the function whose key guards it, who may call it, the media type of
+// its body, and the name it is forwarded under by proxy_router. Everything else is derived from
+// it: the router's routes, authentication, the proxy_router's routes and upstream paths, the
+// functions FUNCTION_CODE_<NAME> and OMNIFLOW_OPEN_FUNCTIONS accept, the isolation test matrix
+// and the route table in docs/security.md (`omniflow routes`).
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/call.h"
+
+namespace omniflow::api {
+
+// Who may call a route.
+enum class Access {
+  kPublic,  // anyone, no credentials (health, the dashboard's files)
+  kUser,    // acts for exactly one user: that user's token; the function's key, the admin key or
+            // an open function with X-User-Id
+  kViewer,  // one user's own data with user credentials; every user's with the admin key (and
+            // in the open development mode)
+};
+
+struct Route {
+  std::string_view method;
+  // Literal segments and typed parameters: {interaction_id} (INT_ and upper-case letters,
+  // digits, '_'), {thread_id} (the thread id grammar, percent-decoded); a final "*" matches the
+  // rest (static files only).
+  std::string_view pattern;
+  std::string_view function;   // guarded by FUNCTION_CODE_<FUNCTION>; empty for kPublic
+  Access access;
+  std::string_view body_type;  // the media type POST/PUT/PATCH bodies must declare; empty: none
+  // Forwarded by proxy_router as /api/proxy_router/<proxy>[/{param}...]; empty: not forwarded.
+  std::string_view proxy;
+  bool worker;                 // holds a worker thread: counted against the per-user limit
+  bool user_in_body;           // the body's "user_id" names the user when X-User-Id is absent
+  HandlerFn handler;
+  std::string_view summary;
+};
+
+// Every route, in matching order.
+std::span<const Route> Routes();
+
+// The distinct function names of the table (each may have FUNCTION_CODE_<NAME>).
+std::vector<std::string_view> FunctionNames();
+
+// The proxy_router path of `route` ("/api/proxy_router/get_interaction/{interaction_id}"), or
+// empty when it is not forwarded.
+std::string ProxyPattern(const Route& route);
+
+// The route table as a Markdown table, for docs/security.md.
+std::string RouteTableMarkdown();
+
+}  // namespace omniflow::api
