@@ -75,7 +75,7 @@ TEST(E2eServer, SigtermDrainsInFlightSavesAndExitsZero) {
 TEST(E2eServer, ExpectContinueIsHonoured) {
   RunningServer s;
   std::string body = SaveBody("continue");
-  std::string head = "POST /api/save_interaction HTTP/1.1\r\nHost: x\r\nX-User-Id: cont\r\n"
+  std::string head = "POST /api/save_interaction HTTP/1.1\r\nHost: localhost\r\nX-User-Id: cont\r\n"
                      "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
                      std::to_string(body.size()) + "\r\n\r\n";
   int fd = s.client->Connect();

@@ -88,6 +88,8 @@ std::string FakeLlm::base_url() const {
   return "http://127.0.0.1:" + std::to_string(port_) + "/v1";
 }
 
+std::string FakeLlm::origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
 std::vector<std::string> FakeLlm::requests() const {
   std::lock_guard<std::mutex> lock(mu_);
   return requests_;
@@ -154,7 +156,7 @@ void FakeLlm::Serve(int fd) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " Scripted\r\n" +
-                    "Content-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+                    "Content-Type: " + reply.content_type + "\r\nConnection: close\r\nContent-Length: " +
                     std::to_string(reply.body.size()) + "\r\n";
   for (const auto& [name, value] : reply.headers) out += name + ": " + value + "\r\n";
   out += "\r\n" + reply.body;

@@ -21,6 +21,7 @@ struct FakeReply {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   int delay_ms = 0;  // wait this long before answering
+  std::string content_type = "application/json";
 };
 
 struct FakeToolCall {
@@ -55,6 +56,8 @@ class FakeLlm {
 
   // http://127.0.0.1:<port>/v1
   std::string base_url() const;
+  // http://127.0.0.1:<port>, for use as any HTTP upstream (it answers every path).
+  std::string origin() const;
   // Bodies of the chat-completions requests received so far, in order.
   std::vector<std::string> requests() const;
   // The raw header block of each request, in order.
