@@ -187,7 +187,8 @@ Result<Identity> Authenticator::Authenticate(std::string_view function,
     if (!options_.jwt_secret || options_.jwt_secret->empty()) {
       return Status::Unauthenticated("bearer tokens are not enabled: set OMNIFLOW_JWT_SECRET");
     }
-    Result<TokenClaims> claims = VerifyHs256(*token, *options_.jwt_secret, now_seconds_());
+    Result<TokenClaims> claims =
+        VerifyHs256(*token, *options_.jwt_secret, now_seconds_(), options_.token_policy);
     if (!claims.ok()) return claims.status();
     if (!IsValidUserId(claims->sub)) {
       return Status::Unauthenticated(std::string("token subject (sub) must be ") + kUserIdRule);

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/jwt.h"
 #include "core/status.h"
 
 namespace omniflow {
@@ -20,6 +21,10 @@ struct AuthOptions {
   std::optional<std::string> admin_key;
   // HS256 secret for bearer tokens (OMNIFLOW_JWT_SECRET); none disables tokens.
   std::optional<std::string> jwt_secret;
+  // What a bearer token must satisfy beyond its signature: the longest remaining lifetime
+  // (OMNIFLOW_JWT_MAX_TTL, default 86400 s), the audience (OMNIFLOW_JWT_AUDIENCE) and the
+  // issuer (OMNIFLOW_JWT_ISSUER); see TokenPolicy.
+  TokenPolicy token_policy;
 
   // True when no user function is guarded (no function key and no JWT secret): the open
   // development mode. An admin key alone guards only the cross-user views.
@@ -51,7 +56,8 @@ class Authenticator {
 
   // The user this request acts for, for function `function`.
   // - A valid function key (or the admin key): the user named by X-User-Id (400 if missing/invalid).
-  // - Else a bearer token, when a secret is set: the token's `sub`; a differing X-User-Id is 403.
+  // - Else a bearer token, when a secret is set and the token satisfies options.token_policy:
+  //   the token's `sub`; a differing X-User-Id is 403.
   // - Else, when the function has a key or a secret is set: 401.
   // - Else (open for this function): the user named by X-User-Id.
   // A presented but invalid key or token is 401, never a fallback to the open mode.

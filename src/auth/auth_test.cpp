@@ -257,6 +257,53 @@ TEST(Auth, UsesTheInjectedClock) {
   EXPECT_EQ(r.status().message(), "token expired");
 }
 
+TEST(Auth, TokenPolicyIsEnforced) {
+  AuthOptions o;
+  o.jwt_secret = kSecret;
+  o.token_policy.max_ttl_seconds = 600;
+  o.token_policy.audience = "omniflow-api";
+  o.token_policy.issuer = "issuer-a";
+  Authenticator auth(std::move(o), &FixedNow);
+  auto bearer = [](const std::string& claims) {
+    return "Bearer " + SignHs256("{\"sub\":\"alice\"," + claims + "}", kSecret);
+  };
+  const std::string exp = "\"exp\":" + std::to_string(kNow + 600);
+  Result<Identity> ok = auth.Authenticate(
+      "save_interaction", Auth(bearer(exp + R"(,"aud":["x","omniflow-api"],"iss":"issuer-a")"),
+                               std::nullopt));
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->user_id, "alice");
+
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"\"exp\":" + std::to_string(kNow + 601) + R"(,"aud":"omniflow-api","iss":"issuer-a")",
+       "token lives longer than the cap of 600 seconds (OMNIFLOW_JWT_MAX_TTL)"},
+      {R"("exp":1e308,"aud":"omniflow-api","iss":"issuer-a")", "exp must be a non-negative integer"},
+      {exp + R"(,"iss":"issuer-a")", "token audience (aud) is missing"},
+      {exp + R"(,"aud":"other","iss":"issuer-a")", "token audience (aud) does not match"},
+      {exp + R"(,"aud":"omniflow-api","iss":"issuer-b")", "token issuer (iss) does not match"},
+      {exp + R"(,"aud":"omniflow-api")", "token issuer (iss) is missing"},
+  };
+  for (const auto& [claims, message] : cases) {
+    Result<Identity> r = auth.Authenticate("save_interaction", Auth(bearer(claims), std::nullopt));
+    ExpectCode(r, Status::Code::kUnauthenticated, claims);
+    EXPECT_NE(r.status().message().find(message), std::string::npos)
+        << claims << ": " << r.status().message();
+    EXPECT_EQ(r.status().message().find(kSecret), std::string::npos);
+  }
+}
+
+TEST(Auth, DefaultPolicyCapsTokensAtADay) {
+  AuthOptions o;
+  o.jwt_secret = kSecret;
+  Authenticator auth(std::move(o), &FixedNow);
+  EXPECT_TRUE(
+      auth.Authenticate("save_interaction", Auth("Bearer " + Token("alice", kNow + 86400), std::nullopt))
+          .ok());
+  ExpectCode(
+      auth.Authenticate("save_interaction", Auth("Bearer " + Token("alice", kNow + 86401), std::nullopt)),
+      Status::Code::kUnauthenticated, "a day and a second");
+}
+
 TEST(Auth, EmptyConfiguredSecretsFailClosed) {
   AuthOptions o;
   o.function_keys["save_interaction"] = "";
