@@ -12,10 +12,12 @@
 
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <system_error>
 
 #include "auth/jwt.h"
 #include "core/validate.h"
@@ -50,6 +52,15 @@ std::optional<std::string> NonEmptyEnv(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr || *value == '\0') return std::nullopt;
   return std::string(value);
+}
+
+// `text` as a positive decimal integer: digits only (no sign, space or fraction), no overflow.
+std::optional<int64_t> PositiveInteger(std::string_view text) {
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end || value <= 0) return std::nullopt;
+  return value;
 }
 
 std::string FunctionKeyVariable(std::string_view function) {
@@ -147,6 +158,17 @@ AuthOptions AuthOptions::FromEnvironment() {
   }
   options.admin_key = NonEmptyEnv("OMNIFLOW_ADMIN_KEY");
   options.jwt_secret = NonEmptyEnv("OMNIFLOW_JWT_SECRET");
+  if (std::optional<std::string> ttl = NonEmptyEnv("OMNIFLOW_JWT_MAX_TTL")) {
+    if (std::optional<int64_t> seconds = PositiveInteger(*ttl)) {
+      options.token_policy.max_ttl_seconds = *seconds;
+    } else {
+      options.environment_error =
+          "OMNIFLOW_JWT_MAX_TTL must be a positive whole number of seconds (default " +
+          std::to_string(TokenPolicy{}.max_ttl_seconds) + ")";
+    }
+  }
+  options.token_policy.audience = NonEmptyEnv("OMNIFLOW_JWT_AUDIENCE");
+  options.token_policy.issuer = NonEmptyEnv("OMNIFLOW_JWT_ISSUER");
   return options;
 }
 

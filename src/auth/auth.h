@@ -26,13 +26,20 @@ struct AuthOptions {
   // issuer (OMNIFLOW_JWT_ISSUER); see TokenPolicy.
   TokenPolicy token_policy;
 
+  // Set by FromEnvironment when a variable holds an invalid value, saying which and why (never
+  // a secret); empty otherwise. The fields are then not to be used: the server prints this and
+  // exits with status 2 instead of running with a setting the operator did not ask for.
+  std::string environment_error;
+
   // True when no user function is guarded (no function key and no JWT secret): the open
   // development mode. An admin key alone guards only the cross-user views.
   bool Open() const { return function_keys.empty() && !jwt_secret; }
 
-  // Reads FUNCTION_CODE_<NAME> for each known function, OMNIFLOW_ADMIN_KEY and
-  // OMNIFLOW_JWT_SECRET from the environment. FUNCTION_CODE_GET_HISTORY is the seed's name for
-  // get_interaction_history's key.
+  // Reads FUNCTION_CODE_<NAME> for each known function, OMNIFLOW_ADMIN_KEY,
+  // OMNIFLOW_JWT_SECRET, OMNIFLOW_JWT_MAX_TTL, OMNIFLOW_JWT_AUDIENCE and OMNIFLOW_JWT_ISSUER
+  // from the environment; an empty variable counts as unset. FUNCTION_CODE_GET_HISTORY is the
+  // seed's name for get_interaction_history's key. OMNIFLOW_JWT_MAX_TTL must be a positive
+  // decimal integer (digits only); anything else sets environment_error.
   static AuthOptions FromEnvironment();
 };
 

@@ -349,6 +349,9 @@ class AuthEnvironment : public ::testing::Test {
       "FUNCTION_CODE_FEEDBACK",
       "OMNIFLOW_ADMIN_KEY",
       "OMNIFLOW_JWT_SECRET",
+      "OMNIFLOW_JWT_MAX_TTL",
+      "OMNIFLOW_JWT_AUDIENCE",
+      "OMNIFLOW_JWT_ISSUER",
   };
 };
 
@@ -358,6 +361,48 @@ TEST_F(AuthEnvironment, NothingSetIsOpen) {
   EXPECT_TRUE(o.function_keys.empty());
   EXPECT_FALSE(o.admin_key);
   EXPECT_FALSE(o.jwt_secret);
+  EXPECT_EQ(o.token_policy.max_ttl_seconds, 86400);
+  EXPECT_FALSE(o.token_policy.audience);
+  EXPECT_FALSE(o.token_policy.issuer);
+  EXPECT_EQ(o.environment_error, "");
+}
+
+TEST_F(AuthEnvironment, ReadsTheTokenPolicy) {
+  setenv("OMNIFLOW_JWT_MAX_TTL", "3600", 1);
+  setenv("OMNIFLOW_JWT_AUDIENCE", "omniflow-api", 1);
+  setenv("OMNIFLOW_JWT_ISSUER", "https://issuer.example", 1);
+  AuthOptions o = AuthOptions::FromEnvironment();
+  EXPECT_EQ(o.environment_error, "");
+  EXPECT_EQ(o.token_policy.max_ttl_seconds, 3600);
+  EXPECT_EQ(o.token_policy.audience, "omniflow-api");
+  EXPECT_EQ(o.token_policy.issuer, "https://issuer.example");
+  // Empty values count as unset, as for every other variable.
+  setenv("OMNIFLOW_JWT_MAX_TTL", "", 1);
+  setenv("OMNIFLOW_JWT_AUDIENCE", "", 1);
+  setenv("OMNIFLOW_JWT_ISSUER", "", 1);
+  o = AuthOptions::FromEnvironment();
+  EXPECT_EQ(o.environment_error, "");
+  EXPECT_EQ(o.token_policy.max_ttl_seconds, 86400);
+  EXPECT_FALSE(o.token_policy.audience);
+  EXPECT_FALSE(o.token_policy.issuer);
+}
+
+TEST_F(AuthEnvironment, BadMaxTtlIsReportedNotReplaced) {
+  setenv("OMNIFLOW_JWT_SECRET", "s3cret-value", 1);
+  for (const char* bad : {"0", "-5", "abc", "3600s", "1.5", "1e5", " 3600", "3600 ", "+3600",
+                          "99999999999999999999"}) {
+    setenv("OMNIFLOW_JWT_MAX_TTL", bad, 1);
+    AuthOptions o = AuthOptions::FromEnvironment();
+    EXPECT_NE(o.environment_error.find("OMNIFLOW_JWT_MAX_TTL must be a positive whole number of "
+                                       "seconds (default 86400)"),
+              std::string::npos)
+        << bad << ": " << o.environment_error;
+    EXPECT_EQ(o.environment_error.find("s3cret-value"), std::string::npos);
+  }
+  setenv("OMNIFLOW_JWT_MAX_TTL", "1", 1);
+  AuthOptions smallest = AuthOptions::FromEnvironment();
+  EXPECT_EQ(smallest.environment_error, "");
+  EXPECT_EQ(smallest.token_policy.max_ttl_seconds, 1);
 }
 
 TEST_F(AuthEnvironment, MapsVariablesToFunctions) {

@@ -60,6 +60,10 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
           WriterOptions writer_options, AssistantSettings assistant, bool insecure) {
   RaiseFileLimit();
   AuthOptions auth_options = AuthOptions::FromEnvironment();
+  if (!auth_options.environment_error.empty()) {
+    std::cerr << "omniflow: " << auth_options.environment_error << "\n";
+    return 2;
+  }
   if (auth_options.Open()) {
     if (!IsLoopback(server_options.host) && !insecure) {
       std::cerr << "omniflow: refusing to listen on " << server_options.host
