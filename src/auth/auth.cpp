@@ -12,10 +12,12 @@
 
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <system_error>
 
 #include "auth/jwt.h"
 #include "core/validate.h"
@@ -31,6 +33,15 @@ std::optional<std::string> NonEmptyEnv(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr || *value == '\0') return std::nullopt;
   return std::string(value);
+}
+
+// `text` as a positive decimal integer: digits only (no sign, space or fraction), no overflow.
+std::optional<int64_t> PositiveInteger(std::string_view text) {
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end || value <= 0) return std::nullopt;
+  return value;
 }
 
 std::string FunctionKeyVariable(std::string_view function) {
@@ -128,6 +139,17 @@ AuthOptions AuthOptions::FromEnvironment(std::span<const std::string_view> funct
   }
   options.admin_key = NonEmptyEnv("OMNIFLOW_ADMIN_KEY");
   options.jwt_secret = NonEmptyEnv("OMNIFLOW_JWT_SECRET");
+  if (std::optional<std::string> ttl = NonEmptyEnv("OMNIFLOW_JWT_MAX_TTL")) {
+    if (std::optional<int64_t> seconds = PositiveInteger(*ttl)) {
+      options.token_policy.max_ttl_seconds = *seconds;
+    } else {
+      options.environment_error =
+          "OMNIFLOW_JWT_MAX_TTL must be a positive whole number of seconds (default " +
+          std::to_string(TokenPolicy{}.max_ttl_seconds) + ")";
+    }
+  }
+  options.token_policy.audience = NonEmptyEnv("OMNIFLOW_JWT_AUDIENCE");
+  options.token_policy.issuer = NonEmptyEnv("OMNIFLOW_JWT_ISSUER");
   if (std::optional<std::string> open = NonEmptyEnv("OMNIFLOW_OPEN_FUNCTIONS")) {
     std::string_view list = *open;
     while (!list.empty()) {
@@ -138,9 +160,9 @@ AuthOptions AuthOptions::FromEnvironment(std::span<const std::string_view> funct
       bool known = false;
       for (std::string_view function : functions) known = known || function == name;
       if (!known) {
-        options.error = "OMNIFLOW_OPEN_FUNCTIONS names \"" + std::string(name.substr(0, 64)) +
+        options.environment_error = "OMNIFLOW_OPEN_FUNCTIONS names \"" + std::string(name.substr(0, 64)) +
                         "\", which is not a function; the functions are:";
-        for (std::string_view function : functions) options.error += " " + std::string(function);
+        for (std::string_view function : functions) options.environment_error += " " + std::string(function);
         return options;
       }
       options.open_functions.emplace(name);
@@ -186,7 +208,8 @@ Result<Identity> Authenticator::Authenticate(std::string_view function,
     if (!options_.jwt_secret || options_.jwt_secret->empty()) {
       return Status::Unauthenticated("bearer tokens are not enabled: set OMNIFLOW_JWT_SECRET");
     }
-    Result<TokenClaims> claims = VerifyHs256(*token, *options_.jwt_secret, now_seconds_());
+    Result<TokenClaims> claims =
+        VerifyHs256(*token, *options_.jwt_secret, now_seconds_(), options_.token_policy);
     if (!claims.ok()) return claims.status();
     if (!IsValidUserId(claims->sub)) {
       return Status::Unauthenticated(std::string("token subject (sub) must be ") + kUserIdRule);

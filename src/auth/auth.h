@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/jwt.h"
 #include "core/status.h"
 
 namespace omniflow {
@@ -22,13 +23,19 @@ struct AuthOptions {
   std::optional<std::string> admin_key;
   // HS256 secret for bearer tokens (OMNIFLOW_JWT_SECRET); none disables tokens.
   std::optional<std::string> jwt_secret;
+  // What a bearer token must satisfy beyond its signature: the longest remaining lifetime
+  // (OMNIFLOW_JWT_MAX_TTL, default 86400 s), the audience (OMNIFLOW_JWT_AUDIENCE) and the
+  // issuer (OMNIFLOW_JWT_ISSUER); see TokenPolicy.
+  TokenPolicy token_policy;
+
+  // Set by FromEnvironment when a variable holds an invalid value, saying which and why (never
+  // a secret); empty otherwise. The fields are then not to be used: the server prints this and
+  // exits with status 2 instead of running with a setting the operator did not ask for.
+  std::string environment_error;
 
   // Functions opened explicitly (OMNIFLOW_OPEN_FUNCTIONS) while credentials are configured: they
   // serve callers without credentials, for the user named by X-User-Id.
   std::set<std::string, std::less<>> open_functions;
-  // Set by FromEnvironment when a variable is unusable (an unknown function in
-  // OMNIFLOW_OPEN_FUNCTIONS, say); the server refuses to start and prints it.
-  std::string error;
 
   // True when no credential of any kind is configured (no function key, no admin key, no JWT
   // secret): the open development mode, where every function serves callers without
@@ -45,9 +52,11 @@ struct AuthOptions {
   bool AnyFunctionOpen() const { return DevelopmentMode() || !open_functions.empty(); }
 
   // Reads FUNCTION_CODE_<NAME> for each of `functions` (the route table's), OMNIFLOW_ADMIN_KEY,
-  // OMNIFLOW_JWT_SECRET and OMNIFLOW_OPEN_FUNCTIONS (comma-separated names of `functions`) from
-  // the environment. FUNCTION_CODE_GET_HISTORY is the seed's name for get_interaction_history's
-  // key.
+  // OMNIFLOW_JWT_SECRET, OMNIFLOW_JWT_MAX_TTL, OMNIFLOW_JWT_AUDIENCE, OMNIFLOW_JWT_ISSUER and
+  // OMNIFLOW_OPEN_FUNCTIONS (comma-separated names of `functions`) from the environment; an
+  // empty variable counts as unset. FUNCTION_CODE_GET_HISTORY is the seed's name for
+  // get_interaction_history's key. An unusable value (OMNIFLOW_JWT_MAX_TTL not a positive
+  // integer, an unknown function to open) sets environment_error.
   static AuthOptions FromEnvironment(std::span<const std::string_view> functions);
 };
 
@@ -72,7 +81,8 @@ class Authenticator {
   // The caller of function `function`, as verified.
   // - The function's own key: the user named by X-User-Id (400 if missing or invalid).
   // - The admin key: every user; acting for X-User-Id when given (validated).
-  // - Else a bearer token, when a secret is set: the token's `sub`; a differing X-User-Id is 403.
+  // - Else a bearer token, when a secret is set and the token satisfies options().token_policy:
+  //   the token's `sub`; a differing X-User-Id is 403.
   // - Else, when the function is open (options().FunctionOpen): kOpen, for the user named by
   //   X-User-Id (validated; empty when the header is absent, for the caller to require).
   // - Else 401.

@@ -291,6 +291,53 @@ TEST(Auth, UsesTheInjectedClock) {
   EXPECT_EQ(r.status().message(), "token expired");
 }
 
+TEST(Auth, TokenPolicyIsEnforced) {
+  AuthOptions o;
+  o.jwt_secret = kSecret;
+  o.token_policy.max_ttl_seconds = 600;
+  o.token_policy.audience = "omniflow-api";
+  o.token_policy.issuer = "issuer-a";
+  Authenticator auth(std::move(o), &FixedNow);
+  auto bearer = [](const std::string& claims) {
+    return "Bearer " + SignHs256("{\"sub\":\"alice\"," + claims + "}", kSecret);
+  };
+  const std::string exp = "\"exp\":" + std::to_string(kNow + 600);
+  Result<Identity> ok = auth.Authenticate(
+      "save_interaction", Auth(bearer(exp + R"(,"aud":["x","omniflow-api"],"iss":"issuer-a")"),
+                               std::nullopt));
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->user_id, "alice");
+
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"\"exp\":" + std::to_string(kNow + 601) + R"(,"aud":"omniflow-api","iss":"issuer-a")",
+       "token lives longer than the cap of 600 seconds (OMNIFLOW_JWT_MAX_TTL)"},
+      {R"("exp":1e308,"aud":"omniflow-api","iss":"issuer-a")", "exp must be a non-negative integer"},
+      {exp + R"(,"iss":"issuer-a")", "token audience (aud) is missing"},
+      {exp + R"(,"aud":"other","iss":"issuer-a")", "token audience (aud) does not match"},
+      {exp + R"(,"aud":"omniflow-api","iss":"issuer-b")", "token issuer (iss) does not match"},
+      {exp + R"(,"aud":"omniflow-api")", "token issuer (iss) is missing"},
+  };
+  for (const auto& [claims, message] : cases) {
+    Result<Identity> r = auth.Authenticate("save_interaction", Auth(bearer(claims), std::nullopt));
+    ExpectCode(r, Status::Code::kUnauthenticated, claims);
+    EXPECT_NE(r.status().message().find(message), std::string::npos)
+        << claims << ": " << r.status().message();
+    EXPECT_EQ(r.status().message().find(kSecret), std::string::npos);
+  }
+}
+
+TEST(Auth, DefaultPolicyCapsTokensAtADay) {
+  AuthOptions o;
+  o.jwt_secret = kSecret;
+  Authenticator auth(std::move(o), &FixedNow);
+  EXPECT_TRUE(
+      auth.Authenticate("save_interaction", Auth("Bearer " + Token("alice", kNow + 86400), std::nullopt))
+          .ok());
+  ExpectCode(
+      auth.Authenticate("save_interaction", Auth("Bearer " + Token("alice", kNow + 86401), std::nullopt)),
+      Status::Code::kUnauthenticated, "a day and a second");
+}
+
 TEST(Auth, EmptyConfiguredSecretsFailClosed) {
   AuthOptions o;
   o.function_keys["save_interaction"] = "";
@@ -336,6 +383,9 @@ class AuthEnvironment : public ::testing::Test {
       "OMNIFLOW_ADMIN_KEY",
       "OMNIFLOW_JWT_SECRET",
       "OMNIFLOW_OPEN_FUNCTIONS",
+      "OMNIFLOW_JWT_MAX_TTL",
+      "OMNIFLOW_JWT_AUDIENCE",
+      "OMNIFLOW_JWT_ISSUER",
   };
 };
 
@@ -352,6 +402,48 @@ TEST_F(AuthEnvironment, NothingSetIsOpen) {
   EXPECT_TRUE(o.function_keys.empty());
   EXPECT_FALSE(o.admin_key);
   EXPECT_FALSE(o.jwt_secret);
+  EXPECT_EQ(o.token_policy.max_ttl_seconds, 86400);
+  EXPECT_FALSE(o.token_policy.audience);
+  EXPECT_FALSE(o.token_policy.issuer);
+  EXPECT_EQ(o.environment_error, "");
+}
+
+TEST_F(AuthEnvironment, ReadsTheTokenPolicy) {
+  setenv("OMNIFLOW_JWT_MAX_TTL", "3600", 1);
+  setenv("OMNIFLOW_JWT_AUDIENCE", "omniflow-api", 1);
+  setenv("OMNIFLOW_JWT_ISSUER", "https://issuer.example", 1);
+  AuthOptions o = AuthOptions::FromEnvironment(kFunctions);
+  EXPECT_EQ(o.environment_error, "");
+  EXPECT_EQ(o.token_policy.max_ttl_seconds, 3600);
+  EXPECT_EQ(o.token_policy.audience, "omniflow-api");
+  EXPECT_EQ(o.token_policy.issuer, "https://issuer.example");
+  // Empty values count as unset, as for every other variable.
+  setenv("OMNIFLOW_JWT_MAX_TTL", "", 1);
+  setenv("OMNIFLOW_JWT_AUDIENCE", "", 1);
+  setenv("OMNIFLOW_JWT_ISSUER", "", 1);
+  o = AuthOptions::FromEnvironment(kFunctions);
+  EXPECT_EQ(o.environment_error, "");
+  EXPECT_EQ(o.token_policy.max_ttl_seconds, 86400);
+  EXPECT_FALSE(o.token_policy.audience);
+  EXPECT_FALSE(o.token_policy.issuer);
+}
+
+TEST_F(AuthEnvironment, BadMaxTtlIsReportedNotReplaced) {
+  setenv("OMNIFLOW_JWT_SECRET", "s3cret-value", 1);
+  for (const char* bad : {"0", "-5", "abc", "3600s", "1.5", "1e5", " 3600", "3600 ", "+3600",
+                          "99999999999999999999"}) {
+    setenv("OMNIFLOW_JWT_MAX_TTL", bad, 1);
+    AuthOptions o = AuthOptions::FromEnvironment(kFunctions);
+    EXPECT_NE(o.environment_error.find("OMNIFLOW_JWT_MAX_TTL must be a positive whole number of "
+                                       "seconds (default 86400)"),
+              std::string::npos)
+        << bad << ": " << o.environment_error;
+    EXPECT_EQ(o.environment_error.find("s3cret-value"), std::string::npos);
+  }
+  setenv("OMNIFLOW_JWT_MAX_TTL", "1", 1);
+  AuthOptions smallest = AuthOptions::FromEnvironment(kFunctions);
+  EXPECT_EQ(smallest.environment_error, "");
+  EXPECT_EQ(smallest.token_policy.max_ttl_seconds, 1);
 }
 
 TEST_F(AuthEnvironment, MapsVariablesToFunctions) {
@@ -417,14 +509,14 @@ TEST_F(AuthEnvironment, OpenFunctionsAreReadAndCheckedAgainstTheTable) {
   setenv("OMNIFLOW_ADMIN_KEY", "k-admin", 1);
   setenv("OMNIFLOW_OPEN_FUNCTIONS", " save_interaction, get_interaction_history ,", 1);
   AuthOptions o = AuthOptions::FromEnvironment(kFunctions);
-  EXPECT_EQ(o.error, "");
+  EXPECT_EQ(o.environment_error, "");
   EXPECT_EQ(o.open_functions.size(), 2u);
   EXPECT_TRUE(o.FunctionOpen("save_interaction"));
   EXPECT_TRUE(o.FunctionOpen("get_interaction_history"));
   EXPECT_FALSE(o.FunctionOpen("search"));
   setenv("OMNIFLOW_OPEN_FUNCTIONS", "save_interaction,delete_everything", 1);
   AuthOptions bad = AuthOptions::FromEnvironment(kFunctions);
-  EXPECT_NE(bad.error.find("delete_everything"), std::string::npos) << bad.error;
+  EXPECT_NE(bad.environment_error.find("delete_everything"), std::string::npos) << bad.environment_error;
 }
 
 TEST(ConstantTimeEquals, ComparesContentAndLength) {

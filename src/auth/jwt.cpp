@@ -3,7 +3,8 @@
 //
 // VerifyHs256 works in this order, so that nothing about an unauthenticated token is trusted
 // further than needed: length bound, three parts, header (must say alg HS256, no `crit`),
-// signature (constant-time, before the payload is even decoded), then the claims exp, nbf, sub.
+// signature (constant-time, before the payload is even decoded), then the claims exp, nbf, iat,
+// iss, aud, sub against the TokenPolicy.
 // Error messages say what is wrong but never echo the token, a claim value or the secret.
 #include "auth/jwt.h"
 
@@ -15,8 +16,6 @@
 #include <algorithm>
 #include <array>
 #include <climits>
-#include <cmath>
-#include <limits>
 #include <optional>
 
 namespace omniflow {
@@ -92,29 +91,53 @@ simdjson::simdjson_result<simdjson::dom::object> ParseObject(std::string_view js
   return parser.parse(padded).get_object();
 }
 
-// A NumericDate claim (RFC 7519 section 2): an integer or a float, as a double for comparison
-// with the clock; nullopt when `value` is not a number.
-std::optional<double> NumericDate(simdjson::dom::element value) {
-  switch (value.type()) {
-    case simdjson::dom::element_type::INT64:
-      return static_cast<double>(value.get_int64().value_unsafe());
-    case simdjson::dom::element_type::UINT64:
-      return static_cast<double>(value.get_uint64().value_unsafe());
-    case simdjson::dom::element_type::DOUBLE:
-      return value.get_double().value_unsafe();
-    default:
-      return std::nullopt;
-  }
+// A NumericDate claim (RFC 7519 section 2) as this module accepts it: a JSON integer from 0 to
+// INT64_MAX seconds. RFC 7519 also allows fractions, but a float is where `1e308` (a token that
+// never expires) hides, and no issuer needs sub-second dates; nullopt for anything else.
+std::optional<int64_t> IntegerDate(simdjson::dom::element value) {
+  // simdjson types a number written with a fraction or an exponent as DOUBLE, and an integer
+  // above INT64_MAX as UINT64: both are refused.
+  if (value.type() != simdjson::dom::element_type::INT64) return std::nullopt;
+  const int64_t seconds = value.get_int64().value_unsafe();
+  if (seconds < 0) return std::nullopt;
+  return seconds;
 }
 
-// `exp` as whole seconds for TokenClaims: rounded up (the token is valid while now < exp) and
-// clamped to int64_t.
-int64_t ExpirySeconds(double exp) {
-  double up = std::ceil(exp);
-  // 2^63 is exactly representable; anything at or above it saturates.
-  if (up >= 9223372036854775808.0) return std::numeric_limits<int64_t>::max();
-  if (up < -9223372036854775808.0) return std::numeric_limits<int64_t>::min();
-  return static_cast<int64_t>(up);
+// Whether `aud` (a string, or an array of strings, RFC 7519 section 4.1.3) names `audience`.
+// An `aud` of any other shape, or an array with a non-string element, is refused as a whole.
+Status CheckAudience(const std::optional<simdjson::dom::element>& aud,
+                     std::string_view audience) {
+  if (!aud) return Status::Unauthenticated("token audience (aud) is missing, one is required");
+  std::string_view one;
+  if (aud->get_string().get(one) == simdjson::SUCCESS) {
+    if (one == audience) return Status::Ok();
+    return Status::Unauthenticated("token audience (aud) does not match");
+  }
+  simdjson::dom::array many;
+  if (aud->get_array().get(many) != simdjson::SUCCESS) {
+    return Status::Unauthenticated("token audience (aud) must be a string or an array of strings");
+  }
+  bool found = false;
+  for (simdjson::dom::element element : many) {
+    if (element.get_string().get(one) != simdjson::SUCCESS) {
+      return Status::Unauthenticated(
+          "token audience (aud) must be a string or an array of strings");
+    }
+    found = found || one == audience;
+  }
+  if (!found) return Status::Unauthenticated("token audience (aud) does not match");
+  return Status::Ok();
+}
+
+// Whether `iss` is the string `issuer`.
+Status CheckIssuer(const std::optional<simdjson::dom::element>& iss, std::string_view issuer) {
+  if (!iss) return Status::Unauthenticated("token issuer (iss) is missing, one is required");
+  std::string_view value;
+  if (iss->get_string().get(value) != simdjson::SUCCESS) {
+    return Status::Unauthenticated("token issuer (iss) must be a string");
+  }
+  if (value != issuer) return Status::Unauthenticated("token issuer (iss) does not match");
+  return Status::Ok();
 }
 
 // Checks the JOSE header: a JSON object whose single `alg` is exactly "HS256" and that asks for
@@ -146,6 +169,9 @@ Status CheckHeader(std::string_view header_b64) {
 struct RawClaims {
   std::optional<simdjson::dom::element> exp;
   std::optional<simdjson::dom::element> nbf;
+  std::optional<simdjson::dom::element> iat;
+  std::optional<simdjson::dom::element> iss;
+  std::optional<simdjson::dom::element> aud;
   std::optional<simdjson::dom::element> sub;
 };
 
@@ -226,7 +252,7 @@ std::string SignHs256(std::string_view payload_json, std::string_view secret) {
 }
 
 Result<TokenClaims> VerifyHs256(std::string_view token, std::string_view secret,
-                                int64_t now_seconds) {
+                                int64_t now_seconds, const TokenPolicy& policy) {
   if (token.empty()) return Malformed("empty");
   if (token.size() > kMaxTokenLength) {
     return Malformed("longer than " + std::to_string(kMaxTokenLength) + " bytes");
@@ -266,6 +292,9 @@ Result<TokenClaims> VerifyHs256(std::string_view token, std::string_view secret,
   for (auto field : payload) {
     std::optional<simdjson::dom::element>* slot = field.key == "exp"   ? &raw.exp
                                                   : field.key == "nbf" ? &raw.nbf
+                                                  : field.key == "iat" ? &raw.iat
+                                                  : field.key == "iss" ? &raw.iss
+                                                  : field.key == "aud" ? &raw.aud
                                                   : field.key == "sub" ? &raw.sub
                                                                        : nullptr;
     if (slot == nullptr) continue;
@@ -275,16 +304,37 @@ Result<TokenClaims> VerifyHs256(std::string_view token, std::string_view secret,
   }
 
   if (!raw.exp) return Status::Unauthenticated("token has no expiry (exp)");
-  std::optional<double> exp = NumericDate(*raw.exp);
-  if (!exp) return Malformed("exp must be a number");
-  if (!(static_cast<double>(now_seconds) < *exp)) return Status::Unauthenticated("token expired");
+  std::optional<int64_t> exp = IntegerDate(*raw.exp);
+  if (!exp) return Malformed("exp must be a non-negative integer number of seconds");
+  if (*exp <= now_seconds) return Status::Unauthenticated("token expired");
+  // exp > now, so the difference is positive and fits in uint64_t whatever the two int64_ts.
+  const uint64_t remaining = static_cast<uint64_t>(*exp) - static_cast<uint64_t>(now_seconds);
+  if (policy.max_ttl_seconds <= 0 || remaining > static_cast<uint64_t>(policy.max_ttl_seconds)) {
+    return Status::Unauthenticated("token lives longer than the cap of " +
+                                   std::to_string(policy.max_ttl_seconds) +
+                                   " seconds (OMNIFLOW_JWT_MAX_TTL)");
+  }
 
   if (raw.nbf) {
-    std::optional<double> nbf = NumericDate(*raw.nbf);
-    if (!nbf) return Malformed("nbf must be a number");
-    if (!(*nbf <= static_cast<double>(now_seconds))) {
-      return Status::Unauthenticated("token is not valid yet (nbf)");
+    std::optional<int64_t> nbf = IntegerDate(*raw.nbf);
+    if (!nbf) return Malformed("nbf must be a non-negative integer number of seconds");
+    if (*nbf > now_seconds) return Status::Unauthenticated("token is not valid yet (nbf)");
+  }
+
+  if (raw.iat) {
+    std::optional<int64_t> iat = IntegerDate(*raw.iat);
+    if (!iat) return Malformed("iat must be a non-negative integer number of seconds");
+    // iat >= 0, so the subtraction cannot overflow.
+    if (*iat - kMaxIatSkewSeconds > now_seconds) {
+      return Status::Unauthenticated("token is issued in the future (iat)");
     }
+  }
+
+  if (policy.issuer) {
+    if (Status s = CheckIssuer(raw.iss, *policy.issuer); !s.ok()) return s;
+  }
+  if (policy.audience) {
+    if (Status s = CheckAudience(raw.aud, *policy.audience); !s.ok()) return s;
   }
 
   std::string_view sub;
@@ -294,7 +344,7 @@ Result<TokenClaims> VerifyHs256(std::string_view token, std::string_view secret,
 
   TokenClaims claims;
   claims.sub = std::string(sub);
-  claims.exp = ExpirySeconds(*exp);
+  claims.exp = *exp;
   return claims;
 }
 

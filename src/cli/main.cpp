@@ -21,6 +21,7 @@
 #include "cli/demo_data.h"
 #include "cli/import.h"
 #include "core/ids.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/validate.h"
 #include "http/server.h"
@@ -63,8 +64,8 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   RaiseFileLimit();
   const std::vector<std::string_view> functions = api::FunctionNames();
   AuthOptions auth_options = AuthOptions::FromEnvironment(functions);
-  if (!auth_options.error.empty()) {
-    std::cerr << "omniflow: " << auth_options.error << "\n";
+  if (!auth_options.environment_error.empty()) {
+    std::cerr << "omniflow: " << auth_options.environment_error << "\n";
     return 2;
   }
   if (auth_options.AnyFunctionOpen()) {
@@ -266,19 +267,41 @@ int RunDemoData(StoreOptions store_options, int64_t count, int users, int days) 
   return 0;
 }
 
-int RunToken(const std::string& sub, int64_t ttl) {
+// Mints a token the server configured by the same environment accepts: the secret, the TTL cap,
+// and the audience and issuer (the defaults of `aud` and `iss`) come from AuthOptions.
+int RunToken(const std::string& sub, int64_t ttl, std::string aud, std::string iss) {
   if (!IsValidUserId(sub)) {
     std::cerr << "omniflow: --sub must be " << kUserIdRule << "\n";
     return 2;
   }
-  const char* secret = std::getenv("OMNIFLOW_JWT_SECRET");
-  if (!secret || !*secret) {
+  AuthOptions auth = AuthOptions::FromEnvironment(api::FunctionNames());
+  if (!auth.environment_error.empty()) {
+    std::cerr << "omniflow: " << auth.environment_error << "\n";
+    return 2;
+  }
+  if (!auth.jwt_secret) {
     std::cerr << "omniflow: set OMNIFLOW_JWT_SECRET to the server's secret first\n";
     return 2;
   }
+  const int64_t max_ttl = auth.token_policy.max_ttl_seconds;
+  if (ttl > max_ttl) {
+    std::cerr << "omniflow: --ttl " << ttl << " is above the cap of " << max_ttl
+              << " seconds (OMNIFLOW_JWT_MAX_TTL): the server would refuse the token\n";
+    return 2;
+  }
+  if (aud.empty() && auth.token_policy.audience) aud = *auth.token_policy.audience;
+  if (iss.empty() && auth.token_policy.issuer) iss = *auth.token_policy.issuer;
+  if (!simdjson::validate_utf8(aud.data(), aud.size()) ||
+      !simdjson::validate_utf8(iss.data(), iss.size())) {
+    std::cerr << "omniflow: --aud and --iss must be UTF-8\n";
+    return 2;
+  }
   int64_t exp = Clock::Real()->NowMicros() / 1000000 + ttl;
-  std::string payload = "{\"sub\":\"" + sub + "\",\"exp\":" + std::to_string(exp) + "}";
-  std::cout << SignHs256(payload, secret) << "\n";
+  std::string payload = "{\"sub\":" + JsonString(sub) + ",\"exp\":" + std::to_string(exp);
+  if (!aud.empty()) payload += ",\"aud\":" + JsonString(aud);
+  if (!iss.empty()) payload += ",\"iss\":" + JsonString(iss);
+  payload += "}";
+  std::cout << SignHs256(payload, *auth.jwt_secret) << "\n";
   return 0;
 }
 
@@ -390,7 +413,12 @@ int main(int argc, char** argv) {
   int64_t token_ttl = 3600;
   auto* token = app.add_subcommand("token", "Print an HS256 user token signed with OMNIFLOW_JWT_SECRET");
   token->add_option("--sub", token_sub, "The user id the token stands for")->required();
-  token->add_option("--ttl", token_ttl, "Seconds until it expires")->capture_default_str();
+  token->add_option("--ttl", token_ttl, "Seconds until it expires, at most OMNIFLOW_JWT_MAX_TTL")
+      ->capture_default_str();
+  std::string token_aud;
+  std::string token_iss;
+  token->add_option("--aud", token_aud, "Audience claim (default: OMNIFLOW_JWT_AUDIENCE)");
+  token->add_option("--iss", token_iss, "Issuer claim (default: OMNIFLOW_JWT_ISSUER)");
 
   app.add_subcommand("routes", "Print the route table (method, path, key, access) as Markdown");
 
@@ -404,7 +432,7 @@ int main(int argc, char** argv) {
   if (*serve) return Serve(server_options, store_options, writer_options, assistant, insecure);
   if (*import) return RunImport(import_path, store_options, import_batch);
   if (*migrate) return RunMigrate(store_options);
-  if (*token) return RunToken(token_sub, token_ttl);
+  if (*token) return RunToken(token_sub, token_ttl, token_aud, token_iss);
   if (*demo) return RunDemoData(store_options, demo_count, demo_users, demo_days);
   if (app.got_subcommand("routes")) {
     std::cout << api::RouteTableMarkdown();
