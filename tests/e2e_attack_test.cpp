@@ -478,3 +478,37 @@ TEST(Attack10Info, OneUserCannotStarveTheOthers) {
 
 }  // namespace
 }  // namespace omniflow::testing
+
+namespace omniflow::testing {
+namespace {
+
+TEST(Attack10Info, TokensLivingTooLongOrForAnotherAudienceAreRefused) {
+  ServerConfig config = Secured({{"OMNIFLOW_JWT_AUDIENCE", "omniflow-test"},
+                                 {"OMNIFLOW_JWT_ISSUER", "https://issuer.test"},
+                                 {"OMNIFLOW_JWT_MAX_TTL", "3600"}});
+  RunningServer s(config);
+  ASSERT_TRUE(s.started);
+  auto token = [](const std::string& claims) {
+    return Headers{{"Authorization", "Bearer " + SignHs256("{\"sub\":\"alice\"," + claims + "}", kSecret)}};
+  };
+  const std::string exp = "\"exp\":" + std::to_string(Now() + 600);
+  const std::string good = exp + R"(,"aud":"omniflow-test","iss":"https://issuer.test")";
+  EXPECT_EQ(s.client->Get("/api/get_interaction_history", token(good)).status, 200);
+  for (const std::string& claims :
+       {std::string(R"("exp":1e308,"aud":"omniflow-test","iss":"https://issuer.test")"),
+        "\"exp\":" + std::to_string(Now() + 7200) + R"(,"aud":"omniflow-test","iss":"https://issuer.test")",
+        exp + R"(,"iss":"https://issuer.test")", exp + R"(,"aud":"other","iss":"https://issuer.test")",
+        exp + R"(,"aud":"omniflow-test")", exp + R"(,"aud":"omniflow-test","iss":"https://evil.test")"}) {
+    HttpResponse r = s.client->Get("/api/get_interaction_history", token(claims));
+    EXPECT_EQ(r.status, 401) << claims << " " << r.body;
+  }
+  // A bad cap is refused at start, not silently replaced.
+  ServerConfig bad = Secured({{"OMNIFLOW_JWT_MAX_TTL", "1e308"}});
+  ServerProcess refused(bad);
+  std::string error;
+  EXPECT_FALSE(refused.Start(&error));
+  EXPECT_NE(error.find("OMNIFLOW_JWT_MAX_TTL"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace omniflow::testing
