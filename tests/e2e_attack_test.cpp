@@ -391,7 +391,11 @@ TEST(Attack8ErrorLeaks, AFailedSaveSaysSoWithoutTheDatabasesText) {
   }
   EXPECT_EQ(r.Header("x-request-id"), "readonly-1");
   // The reason is in the log, under the same request id.
-  EXPECT_NE(s.server->Log().find("request_id=readonly-1"), std::string::npos) << s.server->Log();
+  const std::string log = s.server->Log();
+  const size_t line = log.find("event=internal_error request_id=readonly-1");
+  ASSERT_NE(line, std::string::npos) << log;
+  EXPECT_NE(Lower(log.substr(line, log.find('\n', line) - line)).find("sqlstate"), std::string::npos)
+      << log.substr(line, 400);
 }
 
 // --- 9. Upstream content served as HTML on the dashboard's origin. ---
