@@ -27,6 +27,11 @@ Result<AnalyticsScope> TimeScope(const QueryParams& query);
 std::string EncodeCursor(const HistoryCursor& cursor);
 Result<HistoryCursor> DecodeCursor(std::string_view text);
 
+// The answer of an analytics route on a server wired without analytics.
+inline Status NoAnalytics() {
+  return Status::Unavailable("analytics are not available with this store");
+}
+
 // True for ids of the form INT_ followed by upper-case letters, digits and '_' (5-64 bytes).
 bool IsInteractionId(std::string_view id);
 

@@ -7,15 +7,12 @@ namespace omniflow::api {
 
 void GetStats(const ApiContext& context, const Call& call, http::Respond respond) {
   const std::string& who = call.caller.user_id;
-  if (context.analytics == nullptr) {
-    return respond(ErrorFrom(Status::Unavailable("analytics are not available with this store"), who));
-  }
-  const QueryParams* query = &call.query;
-  Result<std::optional<std::string>> user = ScopedUser(call.caller, *query);
+  if (context.analytics == nullptr) return respond(ErrorFrom(NoAnalytics(), who));
+  Result<std::optional<std::string>> user = ScopedUser(call.caller, call.query);
   if (!user.ok()) return respond(ErrorFrom(user.status(), who));
-  Result<AnalyticsScope> scope = TimeScope(*query);
+  Result<AnalyticsScope> scope = TimeScope(call.query);
   if (!scope.ok()) return respond(ErrorFrom(scope.status(), who));
-  Result<int64_t> top = query->GetInt("top", 1, 100, 10);
+  Result<int64_t> top = call.query.GetInt("top", 1, 100, 10);
   if (!top.ok()) return respond(ErrorFrom(top.status(), who));
   StatsQuery q;
   q.scope = std::move(*scope);

@@ -7,12 +7,9 @@ namespace omniflow::api {
 
 void GetThread(const ApiContext& context, const Call& call, http::Respond respond) {
   const std::string& who = call.caller.user_id;
-  if (context.analytics == nullptr) {
-    return respond(ErrorFrom(Status::Unavailable("analytics are not available with this store"), who));
-  }
-  const QueryParams* query = &call.query;
+  if (context.analytics == nullptr) return respond(ErrorFrom(NoAnalytics(), who));
   const std::string& thread_id = call.params[0];  // checked by the route table
-  Result<std::optional<std::string>> user = ScopedUser(call.caller, *query);
+  Result<std::optional<std::string>> user = ScopedUser(call.caller, call.query);
   if (!user.ok()) return respond(ErrorFrom(user.status(), who));
   if (!*user) {
     return respond(ErrorFrom(
@@ -21,10 +18,10 @@ void GetThread(const ApiContext& context, const Call& call, http::Respond respon
   ConversationQuery q;
   q.user_id = **user;
   q.thread_id = thread_id;
-  Result<int64_t> limit = query->GetInt("limit", 1, 1000, 500);
+  Result<int64_t> limit = call.query.GetInt("limit", 1, 1000, 500);
   if (!limit.ok()) return respond(ErrorFrom(limit.status(), who));
   q.limit = static_cast<int>(*limit);
-  if (auto cursor = query->Get("cursor")) {
+  if (auto cursor = call.query.Get("cursor")) {
     Result<HistoryCursor> decoded = DecodeCursor(*cursor);
     if (!decoded.ok()) return respond(ErrorFrom(decoded.status(), who));
     q.after = std::move(*decoded);

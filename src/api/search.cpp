@@ -69,11 +69,8 @@ Result<SearchQuery> ParseSearch(const Caller& viewer, const QueryParams& query) 
 
 void Search(const ApiContext& context, const Call& call, http::Respond respond) {
   const std::string& who = call.caller.user_id;
-  if (context.analytics == nullptr) {
-    return respond(ErrorFrom(Status::Unavailable("analytics are not available with this store"), who));
-  }
-  const QueryParams* query = &call.query;
-  Result<SearchQuery> q = ParseSearch(call.caller, *query);
+  if (context.analytics == nullptr) return respond(ErrorFrom(NoAnalytics(), who));
+  Result<SearchQuery> q = ParseSearch(call.caller, call.query);
   if (!q.ok()) return respond(ErrorFrom(q.status(), who));
   Result<SearchPage> page = context.analytics->Search(*q);
   if (!page.ok()) return respond(StoreError(page.status(), who));

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include "api/analytics_access.h"
 #include "api/analytics_json.h"
 #include "api/analytics_handlers.h"
 #include "api/respond.h"
@@ -59,9 +60,7 @@ Result<Feedback> ParseFeedback(std::string_view body) {
 
 void SetFeedback(const ApiContext& context, const Call& call, http::Respond respond) {
   const std::string& who = call.caller.user_id;
-  if (context.analytics == nullptr) {
-    return respond(ErrorFrom(Status::Unavailable("analytics are not available with this store"), who));
-  }
+  if (context.analytics == nullptr) return respond(ErrorFrom(NoAnalytics(), who));
   const std::string& id = call.params[0];  // checked against the id grammar by the route table
   Result<Feedback> feedback = ParseFeedback(call.request.body);
   if (!feedback.ok()) return respond(ErrorFrom(feedback.status(), who));
