@@ -418,7 +418,7 @@ TEST(DataFunctions, NeedTheirFunctionKeysWhenSet) {
 // does not live; ctest's PostgreSQL pass leaves it out (TEST_FILTER in CMakeLists.txt).
 TEST(ToolCallHandler, LoggingFailureNeverFailsTheAnswerAndTheSpoolIsReplayed) {
   SmallDisk disk("1m");
-  if (!disk.mounted()) GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";
+  REQUIRE_SMALL_DISK(disk);
   TempDir spool;
   FakeLlm llm;
   llm.SetFallback({200, TextCompletion("answered while the disk was full"), {}, 0});

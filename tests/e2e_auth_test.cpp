@@ -2,7 +2,10 @@
 #include "auth/jwt.h"
 #include "support/e2e.h"
 
+#include <stdlib.h>
+
 #include <chrono>
+#include <optional>
 
 namespace omniflow::testing {
 namespace {
@@ -154,6 +157,62 @@ TEST(E2eAuth, LogsCarryMaskedUsersButNoSecretsOrMessages) {
                                     std::string("test_user_123")}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << "leaked: " << secret;
   }
+}
+
+// Sets an environment variable of the test runner itself for one scope, then restores it.
+class ScopedRunnerEnv {
+ public:
+  ScopedRunnerEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~ScopedRunnerEnv() {
+    if (old_) ::setenv(name_, old_->c_str(), 1); else ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+// Regression: only a fixed list of variables was cleared, so a key exported in the shell that
+// runs the tests (FUNCTION_CODE_GET_INTERACTION_HISTORY, say) silently secured every server.
+TEST(E2eAuth, KeysAndSecretsInTheRunnersEnvironmentNeverReachTheServer) {
+  ScopedRunnerEnv save_key("FUNCTION_CODE_SAVE_INTERACTION", "stray-save-key");
+  ScopedRunnerEnv history_key("FUNCTION_CODE_GET_INTERACTION_HISTORY", "stray-history-key");
+  ScopedRunnerEnv secret("OMNIFLOW_JWT_SECRET", "stray-secret-0123456789abcdef0123456789");
+  ScopedRunnerEnv admin("OMNIFLOW_ADMIN_KEY", "stray-admin-key");
+  {
+    RunningServer s;  // open mode: none of the stray keys applies
+    ASSERT_TRUE(s.started);
+    EXPECT_EQ(s.client->Post("/api/save_interaction", SaveBody("open"), As("stray_env")).status, 201);
+    HttpResponse history = s.client->Get("/api/get_interaction_history", As("stray_env"));
+    ASSERT_EQ(history.status, 200) << history.body;
+    EXPECT_EQ(IntAt(history.Json(), "total"), 1);
+    // Had they reached it, the stray key, admin key and secret would be accepted: here each is
+    // an unknown credential, refused as such.
+    EXPECT_EQ(s.client->Post("/api/save_interaction", SaveBody("stray key"),
+                             {{"X-User-Id", "stray_env"}, {"x-functions-key", "stray-save-key"}}).status,
+              401);
+    EXPECT_EQ(s.client->Get("/api/get_interaction_history",
+                            {{"X-User-Id", "stray_env"}, {"x-functions-key", "stray-admin-key"}}).status,
+              401);
+    std::string token = Token("stray_env", 3600, "stray-secret-0123456789abcdef0123456789");
+    EXPECT_EQ(s.client->Get("/api/get_interaction_history", Bearer(token)).status, 401);
+  }
+  {
+    RunningServer s(Secured());  // the test's own environment still applies
+    ASSERT_TRUE(s.started);
+    EXPECT_EQ(s.client->Post("/api/save_interaction", SaveBody("x"), As("u1")).status, 401);
+    EXPECT_EQ(s.client->Post("/api/save_interaction", SaveBody("x"),
+                             {{"X-User-Id", "u1"}, {"x-functions-key", "stray-save-key"}}).status, 401);
+    EXPECT_EQ(s.client->Post("/api/save_interaction", SaveBody("x"),
+                             {{"X-User-Id", "u1"}, {"x-functions-key", kSaveKey}}).status, 201);
+  }
+  // Commands too: `token` signs only with a secret given to it, not the runner's.
+  std::string out;
+  EXPECT_EQ(ServerProcess::RunCommand({"token", "--sub", "u1"}, {}, &out), 2) << out;
+  EXPECT_NE(out.find("set OMNIFLOW_JWT_SECRET"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// Hostile input over real sockets: every case gets a clear 4xx or a closed connection, stores
-// nothing, and the server keeps serving everyone else. Content fields (user_message, ...) may
-// legitimately contain SQL or path-like text: those are stored verbatim and read back intact.
+// Hostile input over real sockets: every case gets a clear 4xx (only the cases whitelisted with
+// a reason may end in a closed connection instead), stores nothing, and the server keeps serving
+// everyone else. Content fields (user_message, ...) may legitimately contain SQL or path-like
+// text: those are stored verbatim and read back intact.
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,6 +37,9 @@ std::string WithMeta(const std::string& meta) {
 struct Case {
   std::string name;
   std::string raw;
+  // Why this case may end with the connection closed and no response; empty: it must get a
+  // real 4xx answer.
+  std::string may_close = "";
 };
 
 std::vector<Case> HostileCases() {
@@ -140,7 +144,8 @@ std::vector<Case> HostileCases() {
   c.push_back({"content-length negative", with_length("-5", small)});
   c.push_back({"content-length overflow", with_length("99999999999999999999999", small)});
   c.push_back({"content-length too short", with_length("10", small)});
-  c.push_back({"content-length longer than body", with_length("500", small)});
+  c.push_back({"content-length longer than body", with_length("500", small),
+               "the rest of the body never comes: the read timeout ends the connection"});
   c.push_back({"content-length over limit", with_length("2000000000", small)});
   c.push_back({"two content-lengths", "POST /api/save_interaction HTTP/1.1\r\nHost: x\r\nX-User-Id: " +
                                           std::string(kUser) + "\r\nContent-Length: 3\r\nContent-Length: " +
@@ -152,7 +157,8 @@ std::vector<Case> HostileCases() {
   };
   c.push_back({"chunk size not hex", chunked("zz\r\n" + small + "\r\n0\r\n\r\n")});
   c.push_back({"chunk size too big", chunked("ffffffffffffffffff\r\nabc\r\n0\r\n\r\n")});
-  c.push_back({"chunk missing terminator", chunked("5\r\n{\"use\r\n")});
+  c.push_back({"chunk missing terminator", chunked("5\r\n{\"use\r\n"),
+               "the next chunk never comes: the read timeout ends the connection"});
   c.push_back({"chunk longer than size", chunked("3\r\n" + small + "\r\n0\r\n\r\n")});
   c.push_back({"chunked json cut", chunked("10\r\n" + small.substr(0, 16) + "\r\n0\r\n\r\n")});
   c.push_back({"chunked and content-length", "POST /api/save_interaction HTTP/1.1\r\nHost: x\r\nX-User-Id: " +
@@ -197,7 +203,7 @@ std::vector<Case> HostileCases() {
   return c;
 }
 
-TEST(Hostile, EveryCaseIs4xxOrClosedAndStoresNothing) {
+TEST(Hostile, EveryCaseGetsA4xxUnlessWhitelistedToCloseAndStoresNothing) {
   ServerConfig config;
   config.args = {"--read-timeout", "3"};
   RunningServer s(config);
@@ -207,24 +213,23 @@ TEST(Hostile, EveryCaseIs4xxOrClosedAndStoresNothing) {
   for (const Case& c : cases) {
     HttpResponse r = s.client->Raw(c.raw, 6000);
     if (r.status == 0) {
+      EXPECT_FALSE(c.may_close.empty()) << c.name << ": the connection closed without a response";
       ++closed;
     } else {
       EXPECT_GE(r.status, 400) << c.name << ": " << r.status << " " << r.body;
       EXPECT_LT(r.status, 500) << c.name << ": " << r.status << " " << r.body;
-      if (r.status >= 400) {
-        EXPECT_NE(r.body.find("\"status\":\"error\""), std::string::npos) << c.name << ": " << r.body;
-      }
+      EXPECT_NE(r.body.find("\"status\":\"error\""), std::string::npos) << c.name << ": " << r.body;
     }
     // The server keeps serving everyone else after each case.
     ASSERT_EQ(s.client->Get("/healthz").status, 200) << "after " << c.name;
   }
   HttpResponse r = s.client->Get("/api/get_interaction_history", As(kUser));
-  int64_t total = -1;
-  total = IntAt(r.Json(), "total");
-  EXPECT_EQ(total, 0) << r.body.substr(0, 500);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(IntAt(r.Json(), "total"), 0) << r.body.substr(0, 500);
   HttpResponse data = s.client->Get("/api/list_data", As(kUser));
+  ASSERT_EQ(data.status, 200) << data.body;
   EXPECT_EQ(data.body.find("\"name\""), std::string::npos) << data.body;
-  std::printf("hostile cases: %zu (closed without a response: %d)\n", cases.size(), closed);
+  std::printf("hostile cases: %zu (closed without a response, as whitelisted: %d)\n", cases.size(), closed);
 }
 
 TEST(Hostile, SqlAndPathTextInContentIsStoredVerbatim) {

@@ -36,7 +36,7 @@ long RssKb(pid_t pid) {
 // does not live; ctest's PostgreSQL pass leaves it out (TEST_FILTER in CMakeLists.txt).
 TEST(FullDisk, SavesGet503ReadsWorkNothingLostAndItRecovers) {
   SmallDisk disk("2m");
-  if (!disk.mounted()) GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";
+  REQUIRE_SMALL_DISK(disk);
   ServerConfig config;
   config.data_dir = disk.path() + "/data";
   RunningServer s(config);

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "store/postgres/pg_conn.h"
@@ -125,15 +126,20 @@ std::vector<char*> Argv(std::vector<std::string>& args) {
   return argv;
 }
 
-// Clears variables that would change the server's configuration, then applies `env`.
-void ApplyEnvironment(const std::vector<std::pair<std::string, std::string>>& env) {
-  for (const char* name : {"OMNIFLOW_JWT_SECRET", "OMNIFLOW_ADMIN_KEY", "OMNIFLOW_STORE",
-                           "OMNIFLOW_PORT", "OMNIFLOW_HOST", "OMNIFLOW_DATA_DIR",
-                           "FUNCTION_CODE_SAVE_INTERACTION", "FUNCTION_CODE_GET_HISTORY",
-                           "OMNIFLOW_LLM_BASE_URL", "OMNIFLOW_LLM_API_KEY", "OMNIFLOW_LLM_MODEL"}) {
-    ::unsetenv(name);
+// The child's environment: the runner's, without any FUNCTION_CODE_* or OMNIFLOW_* variable
+// (a key or secret exported in the shell that runs the tests must not change what a test
+// serves), then `env`. Built before fork: the child only calls execve.
+std::vector<std::string> ChildEnvironment(const std::vector<std::pair<std::string, std::string>>& env) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry = *e;
+    std::string_view name = entry.substr(0, entry.find('='));
+    if (name.starts_with("FUNCTION_CODE_") || name.starts_with("OMNIFLOW_")) continue;
+    if (HasEnv(env, std::string(name))) continue;  // the test's own value replaces it
+    out.emplace_back(entry);
   }
-  for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
 }
 }  // namespace
 
@@ -146,15 +152,16 @@ bool ServerProcess::Start(std::string* error) {
   if (TestingPostgres() && !HasArg(config_.args, "--store") && !HasEnv(config_.env, "OMNIFLOW_STORE")) {
     args.insert(args.end(), {"--store", TestStoreUrl(data_dir_)});
   }
+  std::vector<std::string> environment = ChildEnvironment(config_.env);
+  auto argv = Argv(args);
+  auto envp = Argv(environment);
   pid_ = ::fork();
   if (pid_ == 0) {
-    ApplyEnvironment(config_.env);
     ::dup2(out[1], STDOUT_FILENO);
     int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(log, STDERR_FILENO);
     ::close(out[0]);
-    auto argv = Argv(args);
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   ::close(out[1]);
@@ -237,14 +244,15 @@ int ServerProcess::RunCommand(const std::vector<std::string>& args_in,
       break;
     }
   }
+  std::vector<std::string> environment = ChildEnvironment(env);
+  auto argv = Argv(args);
+  auto envp = Argv(environment);
   pid_t pid = ::fork();
   if (pid == 0) {
-    ApplyEnvironment(env);
     ::dup2(out[1], STDOUT_FILENO);
     ::dup2(out[1], STDERR_FILENO);
     ::close(out[0]);
-    auto argv = Argv(args);
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   ::close(out[1]);

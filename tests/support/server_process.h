@@ -5,6 +5,7 @@
 // does), every server and every command given a --data-dir gets `--store` of a database of its
 // own, one per data dir: servers sharing a data dir share a database, as they would share the
 // SQLite file. So every end-to-end test runs unchanged against both backends.
+// The binary never sees the runner's FUNCTION_CODE_* or OMNIFLOW_* variables, only `env`'s.
 #pragma once
 
 #include <sys/types.h>
@@ -31,7 +32,8 @@ class TempDir {
 
 struct ServerConfig {
   std::vector<std::string> args;                            // extra `serve` arguments
-  std::vector<std::pair<std::string, std::string>> env;     // extra environment
+  std::vector<std::pair<std::string, std::string>> env;     // extra environment (the runner's
+                                                            // FUNCTION_CODE_*, OMNIFLOW_* are dropped)
   std::string data_dir;                                     // empty: a fresh temp dir
   std::string host = "127.0.0.1";
 };

@@ -206,6 +206,69 @@ try {
   await page.locator(".chart canvas").first().waitFor();
   await shot(page, join(shotDir, "05-user.png"));
 
+  // 9. Hostile ids and content on the thread and user pages. Ids may hold only letters, digits
+  // and . _ - @ + (and : in thread ids; src/core/validate.cpp), so theirs are the payloads that
+  // grammar allows (a javascript: scheme, e-mail-like text); the content carries markup.
+  const xss = {
+    user: "xss_user+onerror@evil.example",
+    thread: "javascript:alert",
+    userMessage: "<script>alert('xss-thread')</script><img src=x onerror=alert('xss-img')>",
+    answer: "\"><svg onload=alert('xss-svg')><iframe src=\"javascript:alert('xss-frame')\"></iframe>",
+    tool: "<img src=x onerror=alert('xss-tool')>",
+    args: "</pre><script>alert('xss-args')</script>",
+  };
+  const planted = await admin("/api/save_interaction", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-User-Id": xss.user },
+    body: JSON.stringify({ user_message: xss.userMessage, assistant_response: xss.answer,
+                           thread_id: xss.thread,
+                           tool_calls: [{ tool_name: xss.tool, arguments: { "<b>k</b>": xss.args },
+                                          status: "error" }] }),
+  });
+  check(typeof planted.interaction_id === "string", "the hostile interaction is saved");
+  const dialogsBefore = dialogs.length;
+  // Nothing in the view became markup: no script, image, frame or SVG with a handler, no
+  // on* attribute and no javascript: link anywhere under <main>.
+  const inert = () => page.locator("main#view").evaluate((main) =>
+    main.querySelectorAll("script, img, iframe, object, embed").length === 0 &&
+    [...main.querySelectorAll("*")].every((el) =>
+      [...el.attributes].every((a) => !a.name.startsWith("on")) &&
+      !(el.getAttribute("href") ?? "").trim().toLowerCase().startsWith("javascript:")));
+  const threadHash = `#/thread/${encodeURIComponent(xss.user)}/${encodeURIComponent(xss.thread)}`;
+  await replacingView(() => page.goto(base + "/" + threadHash));
+  await page.locator(".chat .turn").first().waitFor();
+  check(await page.locator(".thread-title").textContent() === xss.thread,
+        "thread page: the thread id is shown literally");
+  check(await page.locator(".crumbs .user-link").textContent() === xss.user &&
+        (await page.locator(".crumbs .user-link").getAttribute("href")).startsWith("#/user/"),
+        "thread page: the user id is shown literally, linked to its page");
+  check(await page.locator(".chat .bubble.user .text").first().textContent() === xss.userMessage,
+        "thread page: the message's markup is shown as text");
+  check(await page.locator(".chat .bubble.assistant .text").first().textContent() === xss.answer,
+        "thread page: the answer's markup is shown as text");
+  const toolSummary = page.locator(".chat details.tool summary").first();
+  check(await toolSummary.locator("b").textContent() === xss.tool, "thread page: the tool name is shown as text");
+  await toolSummary.click();
+  const argsPre = page.locator(".chat details.tool[open] pre.json").first();
+  await argsPre.waitFor();
+  check((await argsPre.textContent()).includes(xss.args), "thread page: the tool arguments' markup is shown as text");
+  check(await inert(), "thread page: no element or handler was created from the payloads");
+  await shot(page, join(shotDir, "06-thread-xss.png"));
+  await replacingView(() => page.locator(".crumbs .user-link").click());
+  await page.locator("table.threads tbody tr").first().waitFor();
+  check(await page.locator(".user-title").textContent() === xss.user, "user page: the user id is shown literally");
+  const threadLink = page.locator("table.threads .thread-link").first();
+  check(await threadLink.textContent() === xss.thread && await threadLink.getAttribute("href") === threadHash,
+        "user page: the thread id is shown literally and links to the thread page");
+  check(await page.locator("table.threads .msg").first().textContent() === xss.userMessage,
+        "user page: the first message's markup is shown as text");
+  await page.locator("table.tools .tool-name").first().waitFor();
+  check((await page.locator("table.tools .tool-name").allTextContents()).includes(xss.tool),
+        "user page: the tool name is shown as text");
+  check(await inert(), "user page: no element or handler was created from the payloads");
+  check(dialogs.length === dialogsBefore, "no dialog opened on the thread and user pages");
+  await shot(page, join(shotDir, "07-user-xss.png"));
+
   check(dialogs.length === 0, `no dialog was ever opened by page content (${dialogs.join(", ")})`);
   check(pageErrors.length === 0, `no JavaScript errors (${pageErrors.join("; ")})`);
 } catch (e) {
