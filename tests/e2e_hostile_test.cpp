@@ -17,7 +17,7 @@ constexpr char kUser[] = "hostile_target";
 
 std::string Post(const std::string& body, const std::string& extra_headers = "",
                  const std::string& user = kUser) {
-  return "POST /api/save_interaction HTTP/1.1\r\nHost: x\r\nX-User-Id: " + user +
+  return "POST /api/save_interaction HTTP/1.1\r\nHost: localhost\r\nX-User-Id: " + user +
          "\r\nContent-Type: application/json\r\n" + extra_headers +
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
@@ -117,27 +117,27 @@ std::vector<Case> HostileCases() {
     c.push_back({"evil user header " + evil, Post(R"({"user_message":"a","assistant_response":"b"})", "", evil)});
   }
   // Header injection and oversized headers.
-  c.push_back({"header with bare CR", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-User-Id: a\rX-Evil: 1\r\n\r\n"});
-  c.push_back({"header without colon", "GET /healthz HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n"});
+  c.push_back({"header with bare CR", "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-User-Id: a\rX-Evil: 1\r\n\r\n"});
+  c.push_back({"header without colon", "GET /healthz HTTP/1.1\r\nHost: localhost\r\nNoColonHere\r\n\r\n"});
   c.push_back({"space before colon", "GET /healthz HTTP/1.1\r\nHost : x\r\n\r\n"});
-  c.push_back({"huge header", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: " + std::string(100000, 'a') + "\r\n\r\n"});
+  c.push_back({"huge header", "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-A: " + std::string(100000, 'a') + "\r\n\r\n"});
   {
-    std::string many = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    std::string many = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n";
     for (int i = 0; i < 5000; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
     c.push_back({"thousands of headers", many + "\r\n"});
   }
-  c.push_back({"huge request line", "GET /" + std::string(100000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"});
+  c.push_back({"huge request line", "GET /" + std::string(100000, 'a') + " HTTP/1.1\r\nHost: localhost\r\n\r\n"});
   {
-    static const char kNulLine[] = "GET /heal\0thz HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char kNulLine[] = "GET /heal\0thz HTTP/1.1\r\nHost: localhost\r\n\r\n";
     c.push_back({"nul in request line", std::string(kNulLine, sizeof kNulLine - 1)});
   }
-  c.push_back({"bad method chars", "G(T /healthz HTTP/1.1\r\nHost: x\r\n\r\n"});
-  c.push_back({"bad version", "GET /healthz HTTP/2.7\r\nHost: x\r\n\r\n"});
+  c.push_back({"bad method chars", "G(T /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"});
+  c.push_back({"bad version", "GET /healthz HTTP/2.7\r\nHost: localhost\r\n\r\n"});
   c.push_back({"no version", "GET /healthz\r\n\r\n"});
   // Lying or broken Content-Length.
   const std::string small = R"({"user_message":"a","assistant_response":"b"})";
   auto with_length = [&](const std::string& length, const std::string& body) {
-    return "POST /api/save_interaction HTTP/1.1\r\nHost: x\r\nX-User-Id: " + std::string(kUser) +
+    return "POST /api/save_interaction HTTP/1.1\r\nHost: localhost\r\nX-User-Id: " + std::string(kUser) +
            "\r\nContent-Type: application/json\r\nContent-Length: " + length + "\r\n\r\n" + body;
   };
   c.push_back({"content-length not a number", with_length("abc", small)});
@@ -147,12 +147,12 @@ std::vector<Case> HostileCases() {
   c.push_back({"content-length longer than body", with_length("500", small),
                "the rest of the body never comes: the read timeout ends the connection"});
   c.push_back({"content-length over limit", with_length("2000000000", small)});
-  c.push_back({"two content-lengths", "POST /api/save_interaction HTTP/1.1\r\nHost: x\r\nX-User-Id: " +
+  c.push_back({"two content-lengths", "POST /api/save_interaction HTTP/1.1\r\nHost: localhost\r\nX-User-Id: " +
                                           std::string(kUser) + "\r\nContent-Length: 3\r\nContent-Length: " +
                                           std::to_string(small.size()) + "\r\n\r\n" + small});
   // Broken chunked encoding.
   auto chunked = [&](const std::string& chunks) {
-    return "POST /api/save_interaction HTTP/1.1\r\nHost: x\r\nX-User-Id: " + std::string(kUser) +
+    return "POST /api/save_interaction HTTP/1.1\r\nHost: localhost\r\nX-User-Id: " + std::string(kUser) +
            "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks;
   };
   c.push_back({"chunk size not hex", chunked("zz\r\n" + small + "\r\n0\r\n\r\n")});
@@ -161,24 +161,24 @@ std::vector<Case> HostileCases() {
                "the next chunk never comes: the read timeout ends the connection"});
   c.push_back({"chunk longer than size", chunked("3\r\n" + small + "\r\n0\r\n\r\n")});
   c.push_back({"chunked json cut", chunked("10\r\n" + small.substr(0, 16) + "\r\n0\r\n\r\n")});
-  c.push_back({"chunked and content-length", "POST /api/save_interaction HTTP/1.1\r\nHost: x\r\nX-User-Id: " +
+  c.push_back({"chunked and content-length", "POST /api/save_interaction HTTP/1.1\r\nHost: localhost\r\nX-User-Id: " +
                                                  std::string(kUser) + "\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"});
   // Wrong content types and methods.
-  c.push_back({"form content type", "POST /api/save_interaction HTTP/1.1\r\nHost: x\r\nX-User-Id: " + std::string(kUser) +
+  c.push_back({"form content type", "POST /api/save_interaction HTTP/1.1\r\nHost: localhost\r\nX-User-Id: " + std::string(kUser) +
                                         "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
                                         std::to_string(small.size()) + "\r\n\r\n" + small});
-  c.push_back({"get with body to save", "GET /api/save_interaction HTTP/1.1\r\nHost: x\r\nX-User-Id: " + std::string(kUser) +
+  c.push_back({"get with body to save", "GET /api/save_interaction HTTP/1.1\r\nHost: localhost\r\nX-User-Id: " + std::string(kUser) +
                                             "\r\nContent-Length: " + std::to_string(small.size()) + "\r\n\r\n" + small});
   // Hostile query strings.
   for (const std::string& q : {std::string("limit=1%00"), std::string("limit=%"), std::string("limit=1;DROP"),
                                std::string("thread_id=%2e%2e%2f%2e%2e"), std::string("offset=99999999999999999999"),
                                std::string("cursor=%ff%fe"), std::string("limit=1&limit=2"), std::string("thread_id=a%0d%0aX:1")}) {
-    c.push_back({"query " + q, "GET /api/get_interaction_history?" + q + " HTTP/1.1\r\nHost: x\r\nX-User-Id: " +
+    c.push_back({"query " + q, "GET /api/get_interaction_history?" + q + " HTTP/1.1\r\nHost: localhost\r\nX-User-Id: " +
                                    std::string(kUser) + "\r\n\r\n"});
   }
   // The assistant's endpoints: tool_call_handler and the data functions.
   auto post_to = [](const std::string& path, const std::string& body) {
-    return "POST " + path + " HTTP/1.1\r\nHost: x\r\nX-User-Id: " + std::string(kUser) +
+    return "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nX-User-Id: " + std::string(kUser) +
            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\n\r\n" + body;
   };
@@ -194,11 +194,11 @@ std::vector<Case> HostileCases() {
     c.push_back({"add_new_data name " + name, post_to("/api/add_new_data",
         "{\"target_blob_name\":\"" + name + "\",\"new_entry\":{\"a\":1}}")});
     c.push_back({"get_data name " + name, "GET /api/get_data?target_blob_name=" + name +
-                 " HTTP/1.1\r\nHost: x\r\nX-User-Id: " + std::string(kUser) + "\r\n\r\n"});
+                 " HTTP/1.1\r\nHost: localhost\r\nX-User-Id: " + std::string(kUser) + "\r\n\r\n"});
   }
   c.push_back({"add_new_data not an object", post_to("/api/add_new_data", "[]")});
   c.push_back({"update_data truncated", post_to("/api/update_data", "{\"target_blob_name\":\"t.json\",\"entry_id\"")});
-  c.push_back({"router to itself", "GET /api/proxy_router/proxy_router HTTP/1.1\r\nHost: x\r\nX-User-Id: " +
+  c.push_back({"router to itself", "GET /api/proxy_router/proxy_router HTTP/1.1\r\nHost: localhost\r\nX-User-Id: " +
                                    std::string(kUser) + "\r\n\r\n"});
   return c;
 }
@@ -254,7 +254,7 @@ TEST(Hostile, SlowClientIsCutOffWhileOthersAreServed) {
   RunningServer s(config);
   int fd = s.client->Connect();
   ASSERT_GE(fd, 0);
-  const std::string partial = "POST /api/save_interaction HTTP/1.1\r\nHost: x\r\nX-User";
+  const std::string partial = "POST /api/save_interaction HTTP/1.1\r\nHost: localhost\r\nX-User";
   auto start = std::chrono::steady_clock::now();
   bool cut = false;
   for (size_t i = 0; i < partial.size() && !cut; ++i) {

@@ -65,7 +65,7 @@ TEST(E2eServer, SigtermDrainsInFlightSavesAndExitsZero) {
   }
   constexpr int kInFlight = 8;
   const std::string body = SaveBody("in flight");
-  const std::string head = "POST /api/save_interaction HTTP/1.1\r\nHost: x\r\nX-User-Id: drainer\r\n"
+  const std::string head = "POST /api/save_interaction HTTP/1.1\r\nHost: localhost\r\nX-User-Id: drainer\r\n"
                            "Content-Type: application/json\r\nExpect: 100-continue\r\n"
                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
   std::vector<int> in_flight;
