@@ -59,6 +59,7 @@ fuzz: deps
 	  mkdir -p build-fuzz/corpus/$$t && cp -n fuzz/corpus/$$t/* build-fuzz/corpus/$$t/ ; \
 	  echo "fuzzing $$t for $(FUZZ_SECONDS)s"; \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp:fast_unwind_on_malloc=0 build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	    $$(test -f fuzz/$$t.dict && echo -dict=fuzz/$$t.dict) \
 	    -artifact_prefix=build-fuzz/crash-$$t- build-fuzz/corpus/$$t 2>build-fuzz/fuzz_$$t.log \
 	    || { tail -50 build-fuzz/fuzz_$$t.log; exit 1; }; \
 	  grep -E "stat::number_of_executed_units|stat::peak_rss" build-fuzz/fuzz_$$t.log; \
