@@ -41,7 +41,7 @@ test-asan: deps
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
 
 # The concurrency tests under ThreadSanitizer.
-TSAN_TESTS ?= Concurrent|Writer|IdGenerator|Sigterm|CrashSafety|Idle|ToolCallHandler|Spool|ProxyRouter
+TSAN_TESTS ?= Concurrent|Writer|IdGenerator|Sigterm|CrashSafety|Idle|ToolCallHandler|Spool|ProxyRouter|Attack10Info|IsolationMatrix
 test-tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOMNIFLOW_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS)
