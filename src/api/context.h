@@ -11,6 +11,7 @@
 #include "agent/provider.h"
 #include "agent/worker_pool.h"
 #include "api/user_gate.h"
+#include "api/web_assets.h"
 #include "auth/auth.h"
 #include "core/ids.h"
 #include "http/router.h"
@@ -47,6 +48,8 @@ struct ApiContext {
   RouterContext proxy;
   AnalyticsStore* analytics = nullptr;  // stats, search, feedback (issue 7)
   UserGate* gate = nullptr;             // per-user limit on worker-thread work; null: none
+  // The embedded dashboard's files (omniflow_web's FindWebAsset); null: no dashboard (404).
+  const WebAssetFile* (*find_web_asset)(std::string_view path) = nullptr;
   bool any_host = false;                // --insecure: the open mode answers any Host name
 };
 

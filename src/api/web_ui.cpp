@@ -4,10 +4,13 @@
 
 namespace omniflow::api {
 
-void WebAsset(const ApiContext&, const Call& call, http::Respond respond) {
+void WebAsset(const ApiContext& context, const Call& call, http::Respond respond) {
+  if (context.find_web_asset == nullptr) {
+    return respond(ErrorFrom(Status::NotFound("the dashboard is not built into this server")));
+  }
   std::string_view path = call.request.path;
   if (path == "/") path = "/index.html";
-  const WebAssetFile* file = FindWebAsset(path);
+  const WebAssetFile* file = context.find_web_asset(path);
   if (file == nullptr) {
     return respond(ErrorFrom(Status::NotFound("no such file in the dashboard")));
   }

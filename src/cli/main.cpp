@@ -168,6 +168,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
       : provider_options.model.empty() ? std::string("omniflow-assistant")
                                        : "omniflow-" + provider_options.model;
   context.gate = &gate;
+  context.find_web_asset = &api::FindWebAsset;
   context.any_host = insecure;
   http::Router router;
   context.proxy.upstream = assistant.router_upstream;
