@@ -76,7 +76,7 @@ class SqliteSearchIndexer {
   bool merge_due_ = false;  // used only by thread_
   std::atomic<int64_t> write_busy_us_{0};  // total time the writer spent in appends
   Mutex mu_;
-  CondVar cv_;  // signalled when stopping_ is set
+  CondVar cv_;                         // signalled when stopping_ is set
   std::atomic<bool> stopping_{false};  // set under mu_
   std::thread thread_;
 };
