@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
+
+#include "core/mutex.h"
 
 namespace omniflow::agent {
 
@@ -32,31 +32,31 @@ void InteractionLogger::ToSpool(const InteractionRecord& record) {
 
 Status CommitThroughWriter(Writer* writer, std::vector<InteractionRecord> records) {
   struct Wait {
-    std::mutex mu;
-    std::condition_variable cv;
-    size_t pending = 0;  // GUARDED_BY(mu)
-    Status failure;      // GUARDED_BY(mu)
+    Mutex mu;
+    CondVar cv;  // signalled when pending drops to 0
+    size_t pending GUARDED_BY(mu) = 0;
+    Status failure GUARDED_BY(mu);
   };
   auto wait = std::make_shared<Wait>();
   for (InteractionRecord& record : records) {
     {
-      std::lock_guard<std::mutex> lock(wait->mu);
+      MutexLock lock(&wait->mu);
       ++wait->pending;
     }
     Status queued = writer->Submit(std::move(record), [wait](const Status& committed) {
-      std::lock_guard<std::mutex> lock(wait->mu);
+      MutexLock lock(&wait->mu);
       if (!committed.ok() && wait->failure.ok()) wait->failure = committed;
-      if (--wait->pending == 0) wait->cv.notify_all();
+      if (--wait->pending == 0) wait->cv.SignalAll();
     });
     if (!queued.ok()) {
-      std::lock_guard<std::mutex> lock(wait->mu);
+      MutexLock lock(&wait->mu);
       --wait->pending;
       if (wait->failure.ok()) wait->failure = queued;
       break;
     }
   }
-  std::unique_lock<std::mutex> lock(wait->mu);
-  wait->cv.wait(lock, [&] { return wait->pending == 0; });
+  MutexLock lock(&wait->mu);
+  while (wait->pending != 0) wait->cv.Wait(&wait->mu);
   return wait->failure;
 }
 

@@ -22,10 +22,10 @@ Spool::Spool(std::string dir) : dir_(std::move(dir)), path_(dir_ + "/interaction
 
 Spool::~Spool() {
   {
-    std::lock_guard<std::mutex> lock(loop_mu_);
+    MutexLock lock(&loop_mu_);
     stopping_ = true;
   }
-  loop_cv_.notify_all();
+  loop_cv_.SignalAll();
   if (loop_.joinable()) loop_.join();
 }
 
@@ -36,7 +36,7 @@ Status Spool::Append(const InteractionRecord& r) {
                      ",\"tool_calls\":" + std::to_string(r.tool_call_count) +
                      ",\"tool_failures\":" + std::to_string(r.tool_failure_count) +
                      ",\"body\":" + r.json + "}\n";
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return Status::Unavailable("cannot open the spool file " + path_);
   size_t written = 0;
@@ -73,7 +73,7 @@ void SyncDir(const std::string& dir) {
 }  // namespace
 
 bool Spool::empty() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return !NonEmptyFile(path_) && !NonEmptyFile(replaying_path());
 }
 
@@ -121,11 +121,11 @@ Result<size_t> Spool::ReplayFile(InteractionStore* store, const Commit& commit) 
 Result<size_t> Spool::Replay(InteractionStore* store, const Commit& commit) {
   // One replay at a time; Append never waits for it: the spool file is renamed aside under the
   // file lock, and new lines go to a fresh file while the renamed one is committed.
-  std::lock_guard<std::mutex> replay_lock(replay_mu_);
+  MutexLock replay_lock(&replay_mu_);
   size_t total = 0;
   for (int pass = 0; pass < 2; ++pass) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!NonEmptyFile(replaying_path())) {
         if (!NonEmptyFile(path_)) return total;
         if (::rename(path_.c_str(), replaying_path().c_str()) != 0) {
@@ -145,11 +145,16 @@ void Spool::StartReplayLoop(InteractionStore* store, Commit commit,
                             std::chrono::milliseconds period) {
   loop_ = std::thread([this, store, commit = std::move(commit), period] {
     NameThisThread("of-spool");
-    std::unique_lock<std::mutex> lock(loop_mu_);
-    while (!loop_cv_.wait_for(lock, period, [this] { return stopping_; })) {
-      lock.unlock();
+    while (true) {
+      {
+        MutexLock lock(&loop_mu_);
+        const auto deadline = std::chrono::steady_clock::now() + period;
+        while (!stopping_) {
+          if (!loop_cv_.WaitUntil(&loop_mu_, deadline)) break;
+        }
+        if (stopping_) return;
+      }
       if (!empty()) (void)Replay(store, commit);
-      lock.lock();
     }
   });
 }

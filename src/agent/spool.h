@@ -5,15 +5,15 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
+#include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
-#include <vector>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/interaction.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "store/interaction_store.h"
 
@@ -33,7 +33,7 @@ class Spool {
   // Commits every spooled interaction not already in `store` (read to skip those a previous
   // replay committed before it could empty the file); empties the spool on success. Returns
   // how many were moved. A torn last line (crash mid-append) was never acknowledged: dropped.
-  Result<size_t> Replay(InteractionStore* store, const Commit& commit);
+  Result<size_t> Replay(InteractionStore* store, const Commit& commit) EXCLUDES(replay_mu_);
   // Replays every `period` on a background thread while the spool is not empty.
   void StartReplayLoop(InteractionStore* store, Commit commit, std::chrono::milliseconds period);
 
@@ -45,15 +45,15 @@ class Spool {
   bool empty() const;
 
  private:
-  Result<size_t> ReplayFile(InteractionStore* store, const Commit& commit);
+  Result<size_t> ReplayFile(InteractionStore* store, const Commit& commit) REQUIRES(replay_mu_);
 
   std::string dir_, path_;
-  mutable std::mutex mu_;  // serialises access to path_ (Append never waits for a replay)
-  std::mutex replay_mu_;   // one replay at a time
+  mutable Mutex mu_;  // serialises access to path_ (Append never waits for a replay)
+  Mutex replay_mu_;   // one replay at a time
   std::atomic<uint64_t> spooled_{0}, replayed_{0};
-  std::mutex loop_mu_;
-  std::condition_variable loop_cv_;
-  bool stopping_ = false;  // GUARDED_BY(loop_mu_)
+  Mutex loop_mu_;
+  CondVar loop_cv_;  // signalled when stopping_ is set
+  bool stopping_ GUARDED_BY(loop_mu_) = false;
   std::thread loop_;
 };
 

@@ -12,10 +12,10 @@ WorkerPool::~WorkerPool() { Stop(); }
 
 void WorkerPool::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -23,13 +23,13 @@ void WorkerPool::Stop() {
 
 Status WorkerPool::Post(std::function<void()> job) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_ || jobs_.size() >= max_queue_) {
       return Status::Unavailable("the assistant is busy; retry shortly");
     }
     jobs_.push_back(std::move(job));
   }
-  cv_.notify_one();
+  cv_.Signal();
   return Status::Ok();
 }
 
@@ -38,8 +38,8 @@ void WorkerPool::Run() {
   while (true) {
     std::function<void()> job;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      MutexLock lock(&mu_);
+      while (!stopping_ && jobs_.empty()) cv_.Wait(&mu_);
       if (jobs_.empty()) return;
       job = std::move(jobs_.front());
       jobs_.pop_front();

@@ -4,7 +4,7 @@ namespace omniflow::api {
 
 std::shared_ptr<void> UserGate::TryEnter(const std::string& user) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     int& count = in_flight_[user];
     if (limit_ > 0 && count >= limit_) {
       if (count == 0) in_flight_.erase(user);
@@ -17,13 +17,13 @@ std::shared_ptr<void> UserGate::TryEnter(const std::string& user) {
 }
 
 void UserGate::Leave(const std::string& user) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = in_flight_.find(user);
   if (it != in_flight_.end() && --it->second <= 0) in_flight_.erase(it);
 }
 
 int UserGate::InFlight(const std::string& user) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = in_flight_.find(user);
   return it == in_flight_.end() ? 0 : it->second;
 }

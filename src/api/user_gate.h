@@ -4,9 +4,10 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
+
+#include "core/mutex.h"
 
 namespace omniflow::api {
 
@@ -23,11 +24,11 @@ class UserGate {
   int InFlight(const std::string& user) const;
 
  private:
-  void Leave(const std::string& user);
+  void Leave(const std::string& user) EXCLUDES(mu_);
 
   const int limit_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, int> in_flight_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::unordered_map<std::string, int> in_flight_ GUARDED_BY(mu_);
 };
 
 }  // namespace omniflow::api

@@ -46,7 +46,7 @@ Clock* Clock::Real() {
 Stamp IdGenerator::Next() {
   int64_t now = clock_->NowMicros();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (now <= last_us_) now = last_us_ + 1;
     // The next microsecond of this process's slot.
     now += ((slot_ - now % slots_) % slots_ + slots_) % slots_;

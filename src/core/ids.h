@@ -7,9 +7,10 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
+
+#include "core/mutex.h"
 
 namespace omniflow {
 
@@ -40,8 +41,8 @@ class IdGenerator {
   Clock* clock_;
   const int64_t slot_;
   const int64_t slots_;
-  std::mutex mu_;
-  int64_t last_us_ = 0;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  int64_t last_us_ GUARDED_BY(mu_) = 0;
 };
 
 // `prefix` followed by `bytes` random bytes (OpenSSL's CSPRNG) in lower-case hex: ids that must

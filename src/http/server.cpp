@@ -5,7 +5,6 @@
 
 #include <array>
 #include <atomic>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
@@ -18,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/log.h"
+#include "core/mutex.h"
 #include "core/thread_name.h"
 
 namespace omniflow::http {
@@ -71,8 +71,8 @@ struct Shared {
   ServerOptions options;
   std::atomic<size_t> connections{0};
   std::atomic<bool> stopping{false};
-  std::mutex mu;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // GUARDED_BY(mu)
+  Mutex mu;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions GUARDED_BY(mu);
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -85,7 +85,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   ~Session() {
     {
-      std::lock_guard<std::mutex> lock(shared_->mu);
+      MutexLock lock(&shared_->mu);
       shared_->sessions.erase(this);
     }
     shared_->connections.fetch_sub(1, std::memory_order_relaxed);
@@ -93,7 +93,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Start() {
     {
-      std::lock_guard<std::mutex> lock(shared_->mu);
+      MutexLock lock(&shared_->mu);
       shared_->sessions.emplace(this, weak_from_this());
     }
     net::dispatch(stream_.get_executor(),
@@ -352,7 +352,7 @@ struct Server::Impl {
       acceptor.close(ec);
     });
     {
-      std::lock_guard<std::mutex> lock(shared.mu);
+      MutexLock lock(&shared.mu);
       for (auto& [ptr, weak] : shared.sessions) {
         if (auto session = weak.lock()) session->CloseIfIdle();
       }

@@ -14,7 +14,7 @@ Writer::~Writer() { Stop(); }
 Status Writer::Submit(InteractionRecord record, Done done) {
   bool wake = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_) {
       ++rejected_;
       return Status::Unavailable("the server is shutting down; retry shortly");
@@ -28,16 +28,16 @@ Status Writer::Submit(InteractionRecord record, Done done) {
     // batch: wake it only then (the coalescing wait also ends by itself).
     wake = queue_.size() == 1 || queue_.size() >= last_batch_;
   }
-  if (wake) cv_.notify_one();
+  if (wake) cv_.Signal();
   return Status::Ok();
 }
 
 void Writer::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_one();
+  cv_.Signal();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -47,16 +47,18 @@ void Writer::Run() {
   std::vector<InteractionRecord> batch;
   while (true) {
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
       if (queue_.empty()) return;  // stopping and drained
       // Under load, saves arrive in waves (each client sends its next one when its last is
       // answered). Waking on the first of a wave would commit it nearly alone and make the rest
       // wait a whole extra fsync; so while fewer are queued than the last batch held, wait a
       // moment for them. A lone save (last batch of 1) never waits.
       if (options_.coalesce.count() > 0 && queue_.size() < last_batch_ && !stopping_) {
-        cv_.wait_for(lock, options_.coalesce,
-                     [this] { return stopping_ || queue_.size() >= last_batch_; });
+        const auto deadline = std::chrono::steady_clock::now() + options_.coalesce;
+        while (!stopping_ && queue_.size() < last_batch_) {
+          if (!cv_.WaitUntil(&mu_, deadline)) break;
+        }
       }
       size_t n = std::min(queue_.size(), options_.max_batch);
       last_batch_ = n;
@@ -71,7 +73,7 @@ void Writer::Run() {
     for (auto& item : items) batch.push_back(std::move(item.record));
     Status status = store_->Append(batch);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       (status.ok() ? committed_ : failed_) += items.size();
     }
     for (auto& item : items) {
@@ -84,22 +86,22 @@ void Writer::Run() {
 }
 
 uint64_t Writer::committed() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return committed_;
 }
 
 uint64_t Writer::failed() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return failed_;
 }
 
 uint64_t Writer::rejected() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return rejected_;
 }
 
 size_t Writer::queued() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return queue_.size();
 }
 

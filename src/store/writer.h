@@ -5,15 +5,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "core/interaction.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "store/interaction_store.h"
 
@@ -60,14 +59,14 @@ class Writer {
 
   InteractionStore* store_;
   WriterOptions options_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Item> queue_;   // GUARDED_BY(mu_)
-  bool stopping_ = false;    // GUARDED_BY(mu_)
-  uint64_t committed_ = 0;   // GUARDED_BY(mu_)
-  uint64_t failed_ = 0;      // GUARDED_BY(mu_)
-  uint64_t rejected_ = 0;    // GUARDED_BY(mu_)
-  size_t last_batch_ = 0;    // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar cv_;  // signalled when an item is queued or stopping_ is set
+  std::deque<Item> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  uint64_t committed_ GUARDED_BY(mu_) = 0;
+  uint64_t failed_ GUARDED_BY(mu_) = 0;
+  uint64_t rejected_ GUARDED_BY(mu_) = 0;
+  size_t last_batch_ GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

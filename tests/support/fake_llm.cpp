@@ -63,24 +63,24 @@ FakeLlm::~FakeLlm() {
   ::close(listen_fd_);
   std::vector<std::thread> connections;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     connections.swap(connections_);
   }
   for (std::thread& t : connections) t.join();
 }
 
 void FakeLlm::Push(FakeReply reply) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   queue_.push_back(std::move(reply));
 }
 
 void FakeLlm::SetFallback(FakeReply reply) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   fallback_ = std::move(reply);
 }
 
 void FakeLlm::SetResponder(std::function<FakeReply(const std::string&)> responder) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   responder_ = std::move(responder);
 }
 
@@ -91,17 +91,17 @@ std::string FakeLlm::base_url() const {
 std::string FakeLlm::origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 std::vector<std::string> FakeLlm::requests() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return requests_;
 }
 
 std::vector<std::string> FakeLlm::request_headers() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return headers_;
 }
 
 int FakeLlm::calls() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return static_cast<int>(requests_.size());
 }
 
@@ -111,7 +111,7 @@ void FakeLlm::AcceptLoop() {
     if (::poll(&p, 1, 100) <= 0) continue;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     connections_.emplace_back([this, fd] { Serve(fd); });
   }
 }
@@ -142,7 +142,7 @@ void FakeLlm::Serve(int fd) {
   }
   FakeReply reply;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     headers_.push_back(data.substr(0, header_end));
     requests_.push_back(data.substr(header_end + 4, content_length));
     if (queue_.empty()) {

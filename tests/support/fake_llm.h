@@ -8,11 +8,12 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "core/mutex.h"
 
 namespace omniflow::testing {
 
@@ -71,13 +72,13 @@ class FakeLlm {
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
-  mutable std::mutex mu_;
-  std::deque<FakeReply> queue_;            // GUARDED_BY(mu_)
-  FakeReply fallback_;                     // GUARDED_BY(mu_)
-  std::function<FakeReply(const std::string&)> responder_;  // GUARDED_BY(mu_)
-  std::vector<std::string> requests_;      // GUARDED_BY(mu_)
-  std::vector<std::string> headers_;       // GUARDED_BY(mu_)
-  std::vector<std::thread> connections_;   // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::deque<FakeReply> queue_ GUARDED_BY(mu_);
+  FakeReply fallback_ GUARDED_BY(mu_);
+  std::function<FakeReply(const std::string&)> responder_ GUARDED_BY(mu_);
+  std::vector<std::string> requests_ GUARDED_BY(mu_);
+  std::vector<std::string> headers_ GUARDED_BY(mu_);
+  std::vector<std::thread> connections_ GUARDED_BY(mu_);
   std::thread acceptor_;
 };
 

@@ -217,7 +217,7 @@ Pool::Lease::~Lease() {
 
 Result<Pool::Lease> Pool::Acquire() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!idle_.empty()) {
       std::unique_ptr<Conn> conn = std::move(idle_.back());
       idle_.pop_back();
@@ -231,7 +231,7 @@ Result<Pool::Lease> Pool::Acquire() {
 
 void Pool::Release(std::unique_ptr<Conn> conn) {
   if (!conn->connected()) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (idle_.size() < keep_) idle_.push_back(std::move(conn));
 }
 

@@ -9,13 +9,13 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace omniflow::pg {
@@ -120,11 +120,11 @@ class Pool {
   Result<Lease> Acquire();
 
  private:
-  void Release(std::unique_ptr<Conn> conn);
+  void Release(std::unique_ptr<Conn> conn) EXCLUDES(mu_);
   const std::string url_;
   const size_t keep_;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<Conn>> idle_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::vector<std::unique_ptr<Conn>> idle_ GUARDED_BY(mu_);
 };
 
 // True for a URL this layer handles: postgresql://... or postgres://...

@@ -122,28 +122,31 @@ PostgresStore::PostgresStore(std::string url, pg::Conn writer, pg::Conn lease, i
 
 PostgresStore::~PostgresStore() {
   {
-    std::lock_guard<std::mutex> lock(lease_mu_);
+    MutexLock lock(&lease_mu_);
     stopping_ = true;
   }
-  lease_cv_.notify_all();
+  lease_cv_.SignalAll();
   if (renewer_.joinable()) renewer_.join();
-  std::lock_guard<std::mutex> lock(lease_mu_);
+  MutexLock lock(&lease_mu_);
   if (!slot_lost_) (void)lease_.Exec(kReleaseSlot, {std::to_string(slot_), holder_});
 }
 
 void PostgresStore::RenewLoop() {
-  std::unique_lock<std::mutex> lock(lease_mu_);
-  while (!stopping_) {
-    lease_cv_.wait_for(lock, kRenewEvery, [this] { return stopping_; });
-    if (stopping_) break;
-    lock.unlock();
+  while (true) {
+    {
+      MutexLock lock(&lease_mu_);
+      const SteadyClock::time_point deadline = SteadyClock::now() + kRenewEvery;
+      while (!stopping_) {
+        if (!lease_cv_.WaitUntil(&lease_mu_, deadline)) break;
+      }
+      if (stopping_) return;
+    }
     (void)RenewLease();
-    lock.lock();
   }
 }
 
 Status PostgresStore::RenewLease() {
-  std::lock_guard<std::mutex> lock(lease_mu_);
+  MutexLock lock(&lease_mu_);
   if (slot_lost_) {
     return Status::Unavailable("this server's id slot was taken by another server; restart it");
   }
@@ -163,7 +166,7 @@ Status PostgresStore::RenewLease() {
 
 Status PostgresStore::CheckLease() {
   {
-    std::lock_guard<std::mutex> lock(lease_mu_);
+    MutexLock lock(&lease_mu_);
     if (!slot_lost_ && SteadyClock::now() < lease_until_) return Status::Ok();
   }
   return RenewLease();

@@ -11,12 +11,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "core/mutex.h"
 #include "store/interaction_store.h"
 #include "store/postgres/pg_conn.h"
 
@@ -51,10 +50,10 @@ class PostgresStore final : public InteractionStore {
   Status AppendOnce(std::span<const InteractionRecord> batch);
   // Extends the lease; Unavailable when the database cannot be reached or (for good) when
   // another server holds the slot.
-  Status RenewLease();
+  Status RenewLease() EXCLUDES(lease_mu_);
   // Ok while the lease is known to be held for a while yet, renewing it first if needed.
-  Status CheckLease();
-  void RenewLoop();
+  Status CheckLease() EXCLUDES(lease_mu_);
+  void RenewLoop() EXCLUDES(lease_mu_);
 
   const std::string url_;
   // REQUIRES: used only by Append's caller (one at a time).
@@ -63,12 +62,12 @@ class PostgresStore final : public InteractionStore {
 
   const int slot_;
   const std::string holder_;  // this process's random lease token
-  std::mutex lease_mu_;
-  pg::Conn lease_;                       // GUARDED_BY(lease_mu_)
-  SteadyClock::time_point lease_until_;  // GUARDED_BY(lease_mu_), with a safety margin
-  bool slot_lost_ = false;               // GUARDED_BY(lease_mu_)
-  bool stopping_ = false;                // GUARDED_BY(lease_mu_)
-  std::condition_variable lease_cv_;
+  Mutex lease_mu_;
+  pg::Conn lease_ GUARDED_BY(lease_mu_);
+  SteadyClock::time_point lease_until_ GUARDED_BY(lease_mu_);  // with a safety margin
+  bool slot_lost_ GUARDED_BY(lease_mu_) = false;
+  bool stopping_ GUARDED_BY(lease_mu_) = false;
+  CondVar lease_cv_;  // signalled when stopping_ is set
   std::thread renewer_;
 
   pg::Pool readers_;

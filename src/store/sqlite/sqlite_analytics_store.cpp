@@ -168,12 +168,12 @@ class SqliteAnalyticsStore::Lease {
 Result<std::unique_ptr<SqliteAnalyticsStore>> SqliteAnalyticsStore::Open(
     const std::string& data_dir) {
   std::string path = (std::filesystem::path(data_dir) / "omniflow.db").string();
-  std::unique_ptr<SqliteAnalyticsStore> store(new SqliteAnalyticsStore(path));
   Result<sqlite::Db> writer = sqlite::Db::Open(path, SQLITE_OPEN_READWRITE);
   if (!writer.ok()) return writer.status();
-  store->writer_ = std::make_unique<sqlite::Db>(std::move(*writer));
-  Status s = store->writer_->Exec("PRAGMA synchronous=FULL");
+  Status s = writer->Exec("PRAGMA synchronous=FULL");
   if (!s.ok()) return s;
+  std::unique_ptr<SqliteAnalyticsStore> store(
+      new SqliteAnalyticsStore(path, std::make_unique<sqlite::Db>(std::move(*writer))));
   Result<Lease> probe = store->Acquire();  // fails early when the schema is missing
   if (!probe.ok()) return probe.status();
   Result<int64_t> has_schema =
@@ -185,7 +185,7 @@ Result<std::unique_ptr<SqliteAnalyticsStore>> SqliteAnalyticsStore::Open(
 
 Result<SqliteAnalyticsStore::Lease> SqliteAnalyticsStore::Acquire() {
   {
-    std::lock_guard<std::mutex> lock(pool_mu_);
+    MutexLock lock(&pool_mu_);
     if (!pool_.empty()) {
       std::unique_ptr<sqlite::Db> db = std::move(pool_.back());
       pool_.pop_back();
@@ -198,7 +198,7 @@ Result<SqliteAnalyticsStore::Lease> SqliteAnalyticsStore::Acquire() {
 }
 
 void SqliteAnalyticsStore::Release(std::unique_ptr<sqlite::Db> db) {
-  std::lock_guard<std::mutex> lock(pool_mu_);
+  MutexLock lock(&pool_mu_);
   if (pool_.size() < 8) pool_.push_back(std::move(db));
 }
 
@@ -548,7 +548,7 @@ Status SqliteAnalyticsStore::SetFeedback(const std::string& user_id,
                                          const Feedback& feedback) {
   int64_t ts_us = 0;
   if (!TimestampOfInteractionId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
-  std::lock_guard<std::mutex> lock(write_mu_);
+  MutexLock lock(&write_mu_);
   Query q;
   q.sql = "INSERT INTO feedback(user_id, interaction_id, ts_us, score, comment, updated_us) "
           "SELECT user_id, interaction_id, ts_us, ?4, ?5, ?6 FROM interactions "

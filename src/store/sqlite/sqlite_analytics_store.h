@@ -4,10 +4,10 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "store/analytics_store.h"
 #include "store/sqlite/sqlite_db.h"
 
@@ -31,15 +31,16 @@ class SqliteAnalyticsStore final : public AnalyticsStore {
 
  private:
   class Lease;
-  explicit SqliteAnalyticsStore(std::string path) : path_(std::move(path)) {}
-  Result<Lease> Acquire();
-  void Release(std::unique_ptr<sqlite::Db> db);
+  SqliteAnalyticsStore(std::string path, std::unique_ptr<sqlite::Db> writer)
+      : path_(std::move(path)), writer_(std::move(writer)) {}
+  Result<Lease> Acquire() EXCLUDES(pool_mu_);
+  void Release(std::unique_ptr<sqlite::Db> db) EXCLUDES(pool_mu_);
 
   const std::string path_;
-  std::mutex pool_mu_;
-  std::vector<std::unique_ptr<sqlite::Db>> pool_;  // GUARDED_BY(pool_mu_)
-  std::mutex write_mu_;
-  std::unique_ptr<sqlite::Db> writer_;  // GUARDED_BY(write_mu_); feedback only
+  Mutex pool_mu_;
+  std::vector<std::unique_ptr<sqlite::Db>> pool_ GUARDED_BY(pool_mu_);
+  Mutex write_mu_;
+  std::unique_ptr<sqlite::Db> writer_ GUARDED_BY(write_mu_);  // feedback only
 };
 
 }  // namespace omniflow

@@ -3,9 +3,9 @@
 // Data operations are few and small, so one connection behind a mutex serves them all.
 
 #include <filesystem>
-#include <mutex>
 
 #include "core/ids.h"
+#include "core/mutex.h"
 #include "store/data_store.h"
 #include "store/sqlite/sqlite_data_store.h"
 #include "store/sqlite/sqlite_db.h"
@@ -32,7 +32,7 @@ class SqliteDataStore final : public DataStore {
 
   Result<Added> Add(const std::string& user, const std::string& blob,
                     std::string_view entry) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Transaction txn(db_);
     if (!txn.status.ok()) return txn.status;
     Added added;
@@ -58,7 +58,7 @@ class SqliteDataStore final : public DataStore {
   }
 
   Result<std::vector<std::string>> Get(const std::string& user, const std::string& blob) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Result<sqlite::Stmt> select = db_.Prepare(
         "SELECT body FROM data_entries WHERE user_id = ?1 AND blob = ?2 ORDER BY seq");
     if (!select.ok()) return select.status();
@@ -76,7 +76,7 @@ class SqliteDataStore final : public DataStore {
 
   Result<std::string> GetEntry(const std::string& user, const std::string& blob,
                                const std::string& entry_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Result<sqlite::Stmt> select = db_.Prepare(
         "SELECT body FROM data_entries WHERE user_id = ?1 AND blob = ?2 AND entry_id = ?3");
     if (!select.ok()) return select.status();
@@ -91,7 +91,7 @@ class SqliteDataStore final : public DataStore {
 
   Status Replace(const std::string& user, const std::string& blob, const std::string& entry_id,
                  std::string_view merged) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Result<sqlite::Stmt> update = db_.Prepare(
         "UPDATE data_entries SET body = ?4 WHERE user_id = ?1 AND blob = ?2 AND entry_id = ?3");
     if (!update.ok()) return update.status();
@@ -106,7 +106,7 @@ class SqliteDataStore final : public DataStore {
 
   Result<int64_t> Delete(const std::string& user, const std::string& blob,
                          const std::string& entry_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Transaction txn(db_);
     if (!txn.status.ok()) return txn.status;
     Result<sqlite::Stmt> del = db_.Prepare(
@@ -124,7 +124,7 @@ class SqliteDataStore final : public DataStore {
   }
 
   Result<std::vector<std::pair<std::string, int64_t>>> List(const std::string& user) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Result<sqlite::Stmt> select = db_.Prepare(
         "SELECT blob, COUNT(*) FROM data_entries WHERE user_id = ?1 GROUP BY blob ORDER BY blob");
     if (!select.ok()) return select.status();
@@ -156,7 +156,7 @@ class SqliteDataStore final : public DataStore {
     bool committed = false;
   };
 
-  Result<int64_t> Count(const std::string& user, const std::string& blob) {
+  Result<int64_t> Count(const std::string& user, const std::string& blob) REQUIRES(mu_) {
     Result<sqlite::Stmt> count =
         db_.Prepare("SELECT COUNT(*) FROM data_entries WHERE user_id = ?1 AND blob = ?2");
     if (!count.ok()) return count.status();
@@ -167,8 +167,8 @@ class SqliteDataStore final : public DataStore {
     return count->Int(0);
   }
 
-  std::mutex mu_;
-  sqlite::Db db_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  sqlite::Db db_ GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -54,10 +54,10 @@ SqliteSearchIndexer::SqliteSearchIndexer(sqlite::Db db, SearchIndexerOptions opt
 
 SqliteSearchIndexer::~SqliteSearchIndexer() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -66,7 +66,7 @@ void SqliteSearchIndexer::NoteWrite(std::chrono::microseconds busy) {
 }
 
 Result<int64_t> SqliteSearchIndexer::Lag() {
-  std::lock_guard<std::mutex> lock(db_mu_);
+  MutexLock lock(&db_mu_);
   // seq is the rowid and rows are never deleted, so the distance between the newest seq and the
   // watermark is the number of rows waiting, read from two B-tree edges. (Counting them walked
   // every row after the watermark: during ingest, every poll read up to max_lag_rows rows.)
@@ -76,11 +76,12 @@ Result<int64_t> SqliteSearchIndexer::Lag() {
 }
 
 Result<int64_t> SqliteSearchIndexer::IndexSome(int64_t max_rows) {
-  std::lock_guard<std::mutex> lock(db_mu_);
+  MutexLock lock(&db_mu_);
   // BEGIN IMMEDIATE takes the write lock first, so no save is half-committed while the rows
   // after the watermark are read: their seqs only grow.
   if (Status s = db_.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
   auto rollback = [this](Status s) -> Result<int64_t> {
+    db_mu_.AssertHeld();  // called only under the lock above
     (void)db_.Exec("ROLLBACK");
     return s;
   };
@@ -118,7 +119,7 @@ Result<int64_t> SqliteSearchIndexer::IndexSome(int64_t max_rows) {
 }
 
 Result<bool> SqliteSearchIndexer::MergeSome() {
-  std::lock_guard<std::mutex> lock(db_mu_);
+  MutexLock lock(&db_mu_);
   const int64_t before = sqlite3_total_changes64(db_.get());
   // At most about `merge_pages` leaf pages of merged output; only levels holding several
   // segments are eligible (FTS5's usermerge), so a merged index costs one cheap statement.
@@ -181,12 +182,16 @@ void SqliteSearchIndexer::Run() {
     busy_at_start = busy;
     return saturated;
   };
-  std::unique_lock<std::mutex> lock(mu_);
   bool failing = false;
   while (!stopping_) {
-    cv_.wait_for(lock, options_.poll, [this] { return stopping_.load(); });
+    {
+      MutexLock lock(&mu_);
+      const auto deadline = std::chrono::steady_clock::now() + options_.poll;
+      while (!stopping_) {
+        if (!cv_.WaitUntil(&mu_, deadline)) break;
+      }
+    }
     if (stopping_) break;
-    lock.unlock();
     bool saturated = writer_saturated();
     bool lagging = false;
     if (saturated) {
@@ -210,7 +215,6 @@ void SqliteSearchIndexer::Run() {
       }
       failing = !n.ok();
     }
-    lock.lock();
   }
 }
 

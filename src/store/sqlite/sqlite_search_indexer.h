@@ -10,14 +10,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "store/sqlite/sqlite_db.h"
 
@@ -58,26 +57,26 @@ class SqliteSearchIndexer {
   Status CatchUp(const std::function<void(int64_t, int64_t)>& progress = {});
 
   // Rows committed but not yet indexed. Thread-safe.
-  Result<int64_t> Lag();
+  Result<int64_t> Lag() EXCLUDES(db_mu_);
 
  private:
   SqliteSearchIndexer(sqlite::Db db, SearchIndexerOptions options);
   // Indexes at most `max_rows` rows after the watermark in one transaction; returns how many.
-  Result<int64_t> IndexSome(int64_t max_rows);
+  Result<int64_t> IndexSome(int64_t max_rows) EXCLUDES(db_mu_);
   // Does one bounded step of FTS5 segment merging in its own transaction; true if it did work.
-  Result<bool> MergeSome();
+  Result<bool> MergeSome() EXCLUDES(db_mu_);
   // One transaction of the background thread: a merge step while merging is due, otherwise an
   // index transaction. False when there was nothing to do. Only the background thread calls it.
   Result<bool> Step();
   void Run();
 
   SearchIndexerOptions options_;
-  std::mutex db_mu_;
-  sqlite::Db db_;  // GUARDED_BY(db_mu_)
+  Mutex db_mu_;
+  sqlite::Db db_ GUARDED_BY(db_mu_);
   bool merge_due_ = false;  // used only by thread_
   std::atomic<int64_t> write_busy_us_{0};  // total time the writer spent in appends
-  std::mutex mu_;
-  std::condition_variable cv_;
+  Mutex mu_;
+  CondVar cv_;                         // signalled when stopping_ is set
   std::atomic<bool> stopping_{false};  // set under mu_
   std::thread thread_;
 };
