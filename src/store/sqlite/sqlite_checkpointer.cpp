@@ -38,10 +38,13 @@ void SqliteCheckpointer::Detach(sqlite3* db) { sqlite3_wal_hook(db, nullptr, nul
 int SqliteCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages) {
   auto* checkpointer = static_cast<SqliteCheckpointer*>(self);
   if (wal_pages >= checkpointer->options_.hard_limit_pages) {
-    // The background thread cannot keep up: do what SQLite's auto-checkpoint would, after the
-    // thread's checkpoint (if one runs) so that this one is not refused as a concurrent one.
+    // The background thread cannot keep up, or its checkpoints cannot restart the WAL (another
+    // connection kept writing or reading in it). After the thread's checkpoint (if one runs),
+    // so that this one is not refused as a concurrent one, fold the rest in and wait for the
+    // readers to leave the WAL: the next commit then starts it over. (A PASSIVE one here let
+    // the file grow by every commit while the indexer wrote between the writer's batches.)
     std::lock_guard<std::mutex> serial(checkpointer->checkpoint_mu_);
-    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
     checkpointer->inline_.fetch_add(1, std::memory_order_relaxed);
     return SQLITE_OK;
   }

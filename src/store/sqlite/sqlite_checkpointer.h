@@ -3,10 +3,16 @@
 // commit of whichever connection crosses 1,000 WAL pages: with 16 KiB pages that is 16 MB copied
 // and the database file fsynced while every waiting save stalls behind the writer. Attach() turns
 // a connection's auto-checkpoint off and has its commits wake this thread instead, which runs
-// PASSIVE checkpoints (they never take the write lock) until the WAL is folded in. If the WAL
-// still grows past `hard_limit_pages` (a checkpoint cannot keep up, e.g. on a starved CPU), the
-// committing connection waits for a running background checkpoint to end and checkpoints itself,
-// as SQLite would have, so the file stays bounded: the next commit then starts the WAL over.
+// PASSIVE checkpoints (they never take the write lock) until the WAL is folded in. A PASSIVE
+// checkpoint folds frames in but cannot make the WAL start over: that takes a moment when it is
+// all folded in and no reader holds a snapshot in it as the next transaction begins, which two
+// connections writing by turns (the store's writer and the search indexer) or steady readers
+// never leave. So when the WAL still grows past `hard_limit_pages` (a checkpoint cannot keep up,
+// or cannot restart it), the committing connection waits for a running background checkpoint
+// to end and runs a RESTART checkpoint itself: it folds in the rest, waits (the connection's
+// busy timeout) for readers to leave the WAL and holds back other writers meanwhile, so that
+// the next commit starts the WAL over and the file stays bounded. Attach every connection that
+// writes to the database file, or its commits escape both limits.
 #pragma once
 
 #include <atomic>
@@ -25,7 +31,8 @@ namespace omniflow {
 struct CheckpointOptions {
   // WAL pages after a commit that wake the checkpointer (SQLite's default auto-checkpoint).
   int wake_pages = 1000;
-  // WAL pages at which a committing connection checkpoints itself (SqliteStore: 4 x wake_pages).
+  // WAL pages at which a committing connection checkpoints itself and restarts the WAL
+  // (SqliteStore: 4 x wake_pages).
   int hard_limit_pages = 4000;
 };
 

@@ -176,7 +176,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& optio
   if (!checkpointer.ok()) return checkpointer.status();
   store->checkpointer_ = std::move(*checkpointer);
   store->checkpointer_->Attach(store->writer_.get());
-  Result<std::unique_ptr<SqliteSearchIndexer>> indexer = SqliteSearchIndexer::Start(store->path_);
+  Result<std::unique_ptr<SqliteSearchIndexer>> indexer = SqliteSearchIndexer::Start(store->path_, store->checkpointer_.get());
   if (!indexer.ok()) return indexer.status();
   store->indexer_ = std::move(*indexer);
   for (int i = 0; i < options.read_connections; ++i) {
