@@ -166,7 +166,7 @@ class SqliteAnalyticsStore::Lease {
 };
 
 Result<std::unique_ptr<SqliteAnalyticsStore>> SqliteAnalyticsStore::Open(
-    const std::string& data_dir) {
+    const std::string& data_dir, CheckpointOptions checkpoints) {
   std::string path = (std::filesystem::path(data_dir) / "omniflow.db").string();
   std::unique_ptr<SqliteAnalyticsStore> store(new SqliteAnalyticsStore(path));
   Result<sqlite::Db> writer = sqlite::Db::Open(path, SQLITE_OPEN_READWRITE);
@@ -174,6 +174,11 @@ Result<std::unique_ptr<SqliteAnalyticsStore>> SqliteAnalyticsStore::Open(
   store->writer_ = std::make_unique<sqlite::Db>(std::move(*writer));
   Status s = store->writer_->Exec("PRAGMA synchronous=FULL");
   if (!s.ok()) return s;
+  Result<std::shared_ptr<SqliteCheckpointer>> checkpointer =
+      SqliteCheckpointer::ForFile(path, checkpoints);
+  if (!checkpointer.ok()) return checkpointer.status();
+  store->checkpointer_ = std::move(*checkpointer);
+  store->checkpointer_->Attach(store->writer_->get());
   Result<Lease> probe = store->Acquire();  // fails early when the schema is missing
   if (!probe.ok()) return probe.status();
   Result<int64_t> has_schema =

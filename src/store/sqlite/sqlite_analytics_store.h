@@ -9,14 +9,17 @@
 #include <vector>
 
 #include "store/analytics_store.h"
+#include "store/sqlite/sqlite_checkpointer.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace omniflow {
 
 class SqliteAnalyticsStore final : public AnalyticsStore {
  public:
-  // `data_dir` holds omniflow.db, already migrated by SqliteStore::Open.
-  static Result<std::unique_ptr<SqliteAnalyticsStore>> Open(const std::string& data_dir);
+  // `data_dir` holds omniflow.db, already migrated by SqliteStore::Open. Feedback commits go
+  // through the file's checkpointer (started with `checkpoints` if no other facet runs it).
+  static Result<std::unique_ptr<SqliteAnalyticsStore>> Open(const std::string& data_dir,
+                                                             CheckpointOptions checkpoints = {});
 
   Result<Stats> GetStats(const StatsQuery& query) override;
   Result<UsersPage> ListUsers(const UsersQuery& query) override;
@@ -39,6 +42,7 @@ class SqliteAnalyticsStore final : public AnalyticsStore {
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<sqlite::Db>> pool_;  // GUARDED_BY(pool_mu_)
   std::mutex write_mu_;
+  std::shared_ptr<SqliteCheckpointer> checkpointer_;  // takes writer_'s checkpoints
   std::unique_ptr<sqlite::Db> writer_;  // GUARDED_BY(write_mu_); feedback only
 };
 

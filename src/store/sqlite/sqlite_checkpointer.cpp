@@ -2,9 +2,37 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
 #include "core/thread_name.h"
 
 namespace omniflow {
+
+CheckpointOptions CheckpointOptions::ForWakePages(int wake_pages) {
+  CheckpointOptions options;
+  options.wake_pages = std::max(1, wake_pages);
+  options.hard_limit_pages = 4 * options.wake_pages;
+  return options;
+}
+
+Result<std::shared_ptr<SqliteCheckpointer>> SqliteCheckpointer::ForFile(const std::string& path,
+                                                                        CheckpointOptions options) {
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<SqliteCheckpointer>> running;  // GUARDED_BY(mu)
+  std::error_code ec;
+  std::string key = std::filesystem::weakly_canonical(path, ec).string();
+  if (ec) key = path;
+  std::lock_guard<std::mutex> lock(mu);
+  std::erase_if(running, [](const auto& entry) { return entry.second.expired(); });
+  if (std::shared_ptr<SqliteCheckpointer> shared = running[key].lock()) return shared;
+  Result<std::unique_ptr<SqliteCheckpointer>> started = Start(path, options);
+  if (!started.ok()) return started.status();
+  std::shared_ptr<SqliteCheckpointer> shared = std::move(*started);
+  running[key] = shared;
+  return shared;
+}
 
 Result<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(const std::string& path,
                                                                       CheckpointOptions options) {
