@@ -370,6 +370,15 @@ int main(int argc, char** argv) {
   serve->add_flag("--no-agent-log", no_agent_log,
                   "Do not log tool_call_handler interactions (only to measure logging overhead)")
       ->envname("OMNIFLOW_NO_AGENT_LOG");
+  // The SQLite WAL's checkpoint size, for every command that writes the store.
+  auto add_checkpoint_pages = [&store_options](CLI::App* command) {
+    command->add_option("--sqlite-checkpoint-pages", store_options.sqlite_checkpoint_pages,
+                        "SQLite WAL pages that wake the checkpoint thread; at 4x, the commit "
+                        "that crosses them checkpoints and restarts the WAL itself")
+        ->envname("OMNIFLOW_SQLITE_CHECKPOINT_PAGES")->check(CLI::Range(1, 1000000))
+        ->capture_default_str();
+  };
+  add_checkpoint_pages(serve);
   serve->add_flag("--insecure", insecure,
                   "Allow listening on a non-loopback address with functions open without "
                   "credentials, and answer any Host name in the open mode")
@@ -386,6 +395,7 @@ int main(int argc, char** argv) {
   import->add_option("--store", store_options.url, "Store URL")->envname("OMNIFLOW_STORE");
   import->add_option("--batch", import_batch, "Interactions per transaction")
       ->check(CLI::Range(1, 100000))->capture_default_str();
+  add_checkpoint_pages(import);
 
   auto* migrate = app.add_subcommand(
       "migrate", "Apply the store's pending schema migrations (servers also do this at start)");
@@ -409,6 +419,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000))->capture_default_str();
   demo->add_option("--days", demo_days, "Days of history, ending now")
       ->check(CLI::Range(1, 3650))->capture_default_str();
+  add_checkpoint_pages(demo);
 
   std::string token_sub;
   int64_t token_ttl = 3600;

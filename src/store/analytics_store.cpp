@@ -11,7 +11,8 @@ Result<std::unique_ptr<AnalyticsStore>> AnalyticsStore::Open(const StoreOptions&
   if (url.empty() || url.rfind("sqlite:", 0) == 0) {
     std::string dir = options.data_dir;
     if (url.rfind("sqlite:", 0) == 0 && url.size() > 7) dir = url.substr(7);
-    Result<std::unique_ptr<SqliteAnalyticsStore>> store = SqliteAnalyticsStore::Open(dir);
+    Result<std::unique_ptr<SqliteAnalyticsStore>> store = SqliteAnalyticsStore::Open(
+        dir, CheckpointOptions::ForWakePages(options.sqlite_checkpoint_pages));
     if (!store.ok()) return store.status();
     return std::unique_ptr<AnalyticsStore>(std::move(*store));
   }

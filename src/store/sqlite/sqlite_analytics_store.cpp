@@ -166,14 +166,17 @@ class SqliteAnalyticsStore::Lease {
 };
 
 Result<std::unique_ptr<SqliteAnalyticsStore>> SqliteAnalyticsStore::Open(
-    const std::string& data_dir) {
+    const std::string& data_dir, CheckpointOptions checkpoints) {
   std::string path = (std::filesystem::path(data_dir) / "omniflow.db").string();
   Result<sqlite::Db> writer = sqlite::Db::Open(path, SQLITE_OPEN_READWRITE);
   if (!writer.ok()) return writer.status();
   Status s = writer->Exec("PRAGMA synchronous=FULL");
   if (!s.ok()) return s;
-  std::unique_ptr<SqliteAnalyticsStore> store(
-      new SqliteAnalyticsStore(path, std::make_unique<sqlite::Db>(std::move(*writer))));
+  Result<std::shared_ptr<SqliteCheckpointer>> checkpointer =
+      SqliteCheckpointer::ForFile(path, checkpoints);
+  if (!checkpointer.ok()) return checkpointer.status();
+  std::unique_ptr<SqliteAnalyticsStore> store(new SqliteAnalyticsStore(
+      path, std::move(*checkpointer), std::make_unique<sqlite::Db>(std::move(*writer))));
   Result<Lease> probe = store->Acquire();  // fails early when the schema is missing
   if (!probe.ok()) return probe.status();
   Result<int64_t> has_schema =

@@ -9,14 +9,17 @@
 
 #include "core/mutex.h"
 #include "store/analytics_store.h"
+#include "store/sqlite/sqlite_checkpointer.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace omniflow {
 
 class SqliteAnalyticsStore final : public AnalyticsStore {
  public:
-  // `data_dir` holds omniflow.db, already migrated by SqliteStore::Open.
-  static Result<std::unique_ptr<SqliteAnalyticsStore>> Open(const std::string& data_dir);
+  // `data_dir` holds omniflow.db, already migrated by SqliteStore::Open. Feedback commits go
+  // through the file's checkpointer (started with `checkpoints` if no other facet runs it).
+  static Result<std::unique_ptr<SqliteAnalyticsStore>> Open(const std::string& data_dir,
+                                                             CheckpointOptions checkpoints = {});
 
   Result<Stats> GetStats(const StatsQuery& query) override;
   Result<UsersPage> ListUsers(const UsersQuery& query) override;
@@ -31,8 +34,12 @@ class SqliteAnalyticsStore final : public AnalyticsStore {
 
  private:
   class Lease;
-  SqliteAnalyticsStore(std::string path, std::unique_ptr<sqlite::Db> writer)
-      : path_(std::move(path)), writer_(std::move(writer)) {}
+  // Before any other thread can see the store, its checkpointer takes the writer's checkpoints.
+  SqliteAnalyticsStore(std::string path, std::shared_ptr<SqliteCheckpointer> checkpointer,
+                       std::unique_ptr<sqlite::Db> writer)
+      : path_(std::move(path)), checkpointer_(std::move(checkpointer)), writer_(std::move(writer)) {
+    checkpointer_->Attach(writer_->get());
+  }
   Result<Lease> Acquire() EXCLUDES(pool_mu_);
   void Release(std::unique_ptr<sqlite::Db> db) EXCLUDES(pool_mu_);
 
@@ -40,6 +47,7 @@ class SqliteAnalyticsStore final : public AnalyticsStore {
   Mutex pool_mu_;
   std::vector<std::unique_ptr<sqlite::Db>> pool_ GUARDED_BY(pool_mu_);
   Mutex write_mu_;
+  std::shared_ptr<SqliteCheckpointer> checkpointer_;  // takes writer_'s checkpoints; outlives it
   std::unique_ptr<sqlite::Db> writer_ GUARDED_BY(write_mu_);  // feedback only
 };
 

@@ -2,9 +2,37 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
 #include "core/thread_name.h"
 
 namespace omniflow {
+
+CheckpointOptions CheckpointOptions::ForWakePages(int wake_pages) {
+  CheckpointOptions options;
+  options.wake_pages = std::max(1, wake_pages);
+  options.hard_limit_pages = 4 * options.wake_pages;
+  return options;
+}
+
+Result<std::shared_ptr<SqliteCheckpointer>> SqliteCheckpointer::ForFile(const std::string& path,
+                                                                        CheckpointOptions options) {
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<SqliteCheckpointer>> running;  // GUARDED_BY(mu)
+  std::error_code ec;
+  std::string key = std::filesystem::weakly_canonical(path, ec).string();
+  if (ec) key = path;
+  std::lock_guard<std::mutex> lock(mu);
+  std::erase_if(running, [](const auto& entry) { return entry.second.expired(); });
+  if (std::shared_ptr<SqliteCheckpointer> shared = running[key].lock()) return shared;
+  Result<std::unique_ptr<SqliteCheckpointer>> started = Start(path, options);
+  if (!started.ok()) return started.status();
+  std::shared_ptr<SqliteCheckpointer> shared = std::move(*started);
+  running[key] = shared;
+  return shared;
+}
 
 Result<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(const std::string& path,
                                                                       CheckpointOptions options) {
@@ -38,10 +66,13 @@ void SqliteCheckpointer::Detach(sqlite3* db) { sqlite3_wal_hook(db, nullptr, nul
 int SqliteCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages) {
   auto* checkpointer = static_cast<SqliteCheckpointer*>(self);
   if (wal_pages >= checkpointer->options_.hard_limit_pages) {
-    // The background thread cannot keep up: do what SQLite's auto-checkpoint would, after the
-    // thread's checkpoint (if one runs) so that this one is not refused as a concurrent one.
+    // The background thread cannot keep up, or its checkpoints cannot restart the WAL (another
+    // connection kept writing or reading in it). After the thread's checkpoint (if one runs),
+    // so that this one is not refused as a concurrent one, fold the rest in and wait for the
+    // readers to leave the WAL: the next commit then starts it over. (A PASSIVE one here let
+    // the file grow by every commit while the indexer wrote between the writer's batches.)
     std::lock_guard<std::mutex> serial(checkpointer->checkpoint_mu_);
-    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
     checkpointer->inline_.fetch_add(1, std::memory_order_relaxed);
     return SQLITE_OK;
   }

@@ -7,6 +7,7 @@
 #include "core/ids.h"
 #include "core/mutex.h"
 #include "store/data_store.h"
+#include "store/sqlite/sqlite_checkpointer.h"
 #include "store/sqlite/sqlite_data_store.h"
 #include "store/sqlite/sqlite_db.h"
 
@@ -28,7 +29,10 @@ namespace {
 
 class SqliteDataStore final : public DataStore {
  public:
-  explicit SqliteDataStore(sqlite::Db db) : db_(std::move(db)) {}
+  SqliteDataStore(std::shared_ptr<SqliteCheckpointer> checkpointer, sqlite::Db db)
+      : checkpointer_(std::move(checkpointer)), db_(std::move(db)) {
+    checkpointer_->Attach(db_.get());
+  }
 
   Result<Added> Add(const std::string& user, const std::string& blob,
                     std::string_view entry) override {
@@ -168,6 +172,7 @@ class SqliteDataStore final : public DataStore {
   }
 
   Mutex mu_;
+  std::shared_ptr<SqliteCheckpointer> checkpointer_;  // takes db_'s checkpoints; outlives it
   sqlite::Db db_ GUARDED_BY(mu_);
 };
 
@@ -182,7 +187,10 @@ Result<std::unique_ptr<DataStore>> OpenSqliteDataStore(const StoreOptions& optio
   Result<sqlite::Db> db = sqlite::Db::Open(path, SQLITE_OPEN_READWRITE);
   if (!db.ok()) return db.status();
   if (Status s = db->Exec("PRAGMA synchronous=FULL"); !s.ok()) return s;
-  return std::unique_ptr<DataStore>(new SqliteDataStore(std::move(*db)));
+  Result<std::shared_ptr<SqliteCheckpointer>> checkpointer = SqliteCheckpointer::ForFile(
+      path, CheckpointOptions::ForWakePages(options.sqlite_checkpoint_pages));
+  if (!checkpointer.ok()) return checkpointer.status();
+  return std::unique_ptr<DataStore>(new SqliteDataStore(std::move(*checkpointer), std::move(*db)));
 }
 
 }  // namespace omniflow

@@ -31,7 +31,7 @@ Result<int64_t> ScalarInt(sqlite::Db& db, const char* sql, int64_t bind = 0, int
 }  // namespace
 
 Result<std::unique_ptr<SqliteSearchIndexer>> SqliteSearchIndexer::Start(
-    const std::string& path, SearchIndexerOptions options) {
+    const std::string& path, SqliteCheckpointer* checkpointer, SearchIndexerOptions options) {
   Result<sqlite::Db> db = sqlite::Db::Open(path, SQLITE_OPEN_READWRITE);
   if (!db.ok()) return db.status();
   // Derived data: a crash may lose the last index transaction, never its consistency with the
@@ -44,6 +44,9 @@ Result<std::unique_ptr<SqliteSearchIndexer>> SqliteSearchIndexer::Start(
       !s.ok()) {
     return s;
   }
+  // The index writes as much as the rows it indexes, between the writer's transactions: its
+  // commits count towards the checkpointer's limits like the writer's.
+  if (checkpointer != nullptr) checkpointer->Attach(db->get());
   std::unique_ptr<SqliteSearchIndexer> indexer(new SqliteSearchIndexer(std::move(*db), options));
   indexer->thread_ = std::thread([raw = indexer.get()] { raw->Run(); });
   return indexer;
@@ -95,12 +98,15 @@ Result<int64_t> SqliteSearchIndexer::IndexSome(int64_t max_rows) {
   last->Bind(2, max_rows);
   Result<bool> row = last->Step();
   if (!row.ok()) return rollback(row.status());
-  int64_t count = last->Int(1);
+  const int64_t count = last->Int(1);
+  const int64_t to = last->Int(0);
+  // A statement left pending would keep this connection's snapshot past COMMIT, and its commit
+  // hook's checkpoint would be refused (SQLITE_LOCKED).
+  last->Reset();
   if (count == 0) {
     (void)db_.Exec("ROLLBACK");
     return int64_t{0};
   }
-  int64_t to = last->Int(0);
   Result<sqlite::Stmt> insert = db_.Prepare(
       "INSERT INTO interactions_fts(rowid, user_message, assistant_response) "
       "SELECT seq, json_extract(body, '$.user_message'), json_extract(body, '$.assistant_response') "

@@ -18,6 +18,7 @@
 
 #include "core/mutex.h"
 #include "core/status.h"
+#include "store/sqlite/sqlite_checkpointer.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace omniflow {
@@ -44,8 +45,10 @@ struct SearchIndexerOptions {
 class SqliteSearchIndexer {
  public:
   // Opens its own connection to the database at `path` (migrated already) and starts the
-  // background thread.
+  // background thread. The connection's commits wake `checkpointer`, which must outlive the
+  // indexer; without one they checkpoint as SQLite does by default.
   static Result<std::unique_ptr<SqliteSearchIndexer>> Start(const std::string& path,
+                                                            SqliteCheckpointer* checkpointer,
                                                             SearchIndexerOptions options = {});
   ~SqliteSearchIndexer();  // stops the thread; what is not indexed yet stays after the watermark
 

@@ -168,15 +168,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& optio
       new SqliteStore(options.data_dir, std::move(path), std::move(*db)));
   s = store->PrepareWriter();
   if (!s.ok()) return s;
-  CheckpointOptions checkpoints;
-  checkpoints.wake_pages = std::max(1, options.sqlite_checkpoint_pages);
-  checkpoints.hard_limit_pages = 4 * checkpoints.wake_pages;
-  Result<std::unique_ptr<SqliteCheckpointer>> checkpointer =
-      SqliteCheckpointer::Start(store->path_, checkpoints);
+  Result<std::shared_ptr<SqliteCheckpointer>> checkpointer = SqliteCheckpointer::ForFile(
+      store->path_, CheckpointOptions::ForWakePages(options.sqlite_checkpoint_pages));
   if (!checkpointer.ok()) return checkpointer.status();
   store->checkpointer_ = std::move(*checkpointer);
   store->checkpointer_->Attach(store->writer_.get());
-  Result<std::unique_ptr<SqliteSearchIndexer>> indexer = SqliteSearchIndexer::Start(store->path_);
+  Result<std::unique_ptr<SqliteSearchIndexer>> indexer = SqliteSearchIndexer::Start(store->path_, store->checkpointer_.get());
   if (!indexer.ok()) return indexer.status();
   store->indexer_ = std::move(*indexer);
   for (int i = 0; i < options.read_connections; ++i) {

@@ -51,7 +51,7 @@ class SqliteStore final : public InteractionStore {
   std::string stored_;  // the compact body being inserted
   SqliteAnalyticsWriter analytics_;  // tool index and aggregates, same transaction
   std::unique_ptr<SqliteSearchIndexer> indexer_;  // full-text index, off the save path
-  std::unique_ptr<SqliteCheckpointer> checkpointer_;  // folds the WAL in, off the save path
+  std::shared_ptr<SqliteCheckpointer> checkpointer_;  // folds the WAL in, off the save path
   std::atomic<bool> last_append_ok_{true};
 
   std::mutex pool_mu_;
