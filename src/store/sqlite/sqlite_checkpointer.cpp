@@ -52,10 +52,10 @@ SqliteCheckpointer::SqliteCheckpointer(sqlite::Db db, CheckpointOptions options)
 
 SqliteCheckpointer::~SqliteCheckpointer() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -71,33 +71,34 @@ int SqliteCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, in
     // so that this one is not refused as a concurrent one, fold the rest in and wait for the
     // readers to leave the WAL: the next commit then starts it over. (A PASSIVE one here let
     // the file grow by every commit while the indexer wrote between the writer's batches.)
-    std::lock_guard<std::mutex> serial(checkpointer->checkpoint_mu_);
+    MutexLock serial(&checkpointer->checkpoint_mu_);
     sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
     checkpointer->inline_.fetch_add(1, std::memory_order_relaxed);
     return SQLITE_OK;
   }
   if (wal_pages >= checkpointer->options_.wake_pages) {
     {
-      std::lock_guard<std::mutex> lock(checkpointer->mu_);
+      MutexLock lock(&checkpointer->mu_);
       checkpointer->wanted_ = true;
     }
-    checkpointer->cv_.notify_one();
+    checkpointer->cv_.Signal();
   }
   return SQLITE_OK;
 }
 
 void SqliteCheckpointer::Run() {
   NameThisThread("of-checkpoint");
-  std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    cv_.wait(lock, [this] { return wanted_ || stopping_; });
-    if (stopping_) return;
-    wanted_ = false;
-    lock.unlock();
+    {
+      MutexLock lock(&mu_);
+      while (!wanted_ && !stopping_) cv_.Wait(&mu_);
+      if (stopping_) return;
+      wanted_ = false;
+    }
     int wal_frames = 0, checkpointed = 0;
     int rc;
     {
-      std::lock_guard<std::mutex> serial(checkpoint_mu_);
+      MutexLock serial(&checkpoint_mu_);
       rc = sqlite3_wal_checkpoint_v2(db_.get(), "main", SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
                                      &checkpointed);
     }
@@ -107,7 +108,6 @@ void SqliteCheckpointer::Run() {
       // A full disk or an I/O error: the next commit past the threshold tries again.
       spdlog::warn("event=checkpoint_failed error=\"{}\"", sqlite3_errmsg(db_.get()));
     }
-    lock.lock();
   }
 }
 

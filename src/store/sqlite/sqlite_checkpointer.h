@@ -20,12 +20,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "core/status.h"
 #include "store/sqlite/sqlite_db.h"
+#include "core/mutex.h"
 
 namespace omniflow {
 
@@ -75,12 +75,12 @@ class SqliteCheckpointer {
 
   // Held for the length of every checkpoint: SQLite refuses a second concurrent checkpoint at
   // once (SQLITE_BUSY, no busy handler), so the hard-limit path must queue behind the thread.
-  std::mutex checkpoint_mu_;
+  Mutex checkpoint_mu_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool wanted_ = false;    // GUARDED_BY(mu_)
-  bool stopping_ = false;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  bool wanted_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

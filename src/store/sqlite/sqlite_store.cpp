@@ -179,6 +179,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& optio
   for (int i = 0; i < options.read_connections; ++i) {
     Result<std::unique_ptr<Reader>> reader = store->NewReader();
     if (!reader.ok()) return reader.status();
+    MutexLock lock(&store->pool_mu_);
     store->pool_.push_back(std::move(*reader));
   }
   return store;
@@ -245,7 +246,7 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
 
 Result<SqliteStore::ReaderLease> SqliteStore::Acquire() {
   {
-    std::lock_guard<std::mutex> lock(pool_mu_);
+    MutexLock lock(&pool_mu_);
     if (!pool_.empty()) {
       std::unique_ptr<Reader> reader = std::move(pool_.back());
       pool_.pop_back();
@@ -258,7 +259,7 @@ Result<SqliteStore::ReaderLease> SqliteStore::Acquire() {
 }
 
 void SqliteStore::Release(std::unique_ptr<Reader> reader) {
-  std::lock_guard<std::mutex> lock(pool_mu_);
+  MutexLock lock(&pool_mu_);
   pool_.push_back(std::move(reader));
 }
 

@@ -15,6 +15,7 @@
 #include "store/sqlite/sqlite_checkpointer.h"
 #include "store/sqlite/sqlite_search_indexer.h"
 #include "store/sqlite/sqlite_db.h"
+#include "core/mutex.h"
 
 namespace omniflow {
 
@@ -54,8 +55,8 @@ class SqliteStore final : public InteractionStore {
   std::shared_ptr<SqliteCheckpointer> checkpointer_;  // folds the WAL in, off the save path
   std::atomic<bool> last_append_ok_{true};
 
-  std::mutex pool_mu_;
-  std::vector<std::unique_ptr<Reader>> pool_;  // GUARDED_BY(pool_mu_)
+  Mutex pool_mu_;
+  std::vector<std::unique_ptr<Reader>> pool_ GUARDED_BY(pool_mu_);
 };
 
 // The migrations of the interaction store, in order; exposed for tests.
