@@ -62,7 +62,10 @@ TEST(FullDisk, SavesGet503ReadsWorkNothingLostAndItRecovers) {
   ASSERT_EQ(history.status, 200);
   EXPECT_EQ(IntAt(history.Json(), "total"), static_cast<int64_t>(acked.size()));
   EXPECT_EQ(s.client->Get("/api/interactions/" + acked.back(), As("disk_user")).status, 200);
-  EXPECT_EQ(s.client->Get("/healthz").status, 503);
+  HttpResponse health = s.client->Get("/healthz");
+  EXPECT_EQ(health.status, 503);
+  EXPECT_NE(health.body.find("not writable"), std::string::npos) << health.body;
+  EXPECT_GE(IntAt(health.Json()["writer"], "failed"), 1) << health.body;
 
   // Space returns: the server recovers by itself.
   ASSERT_TRUE(disk.Resize("64m"));
@@ -73,6 +76,18 @@ TEST(FullDisk, SavesGet503ReadsWorkNothingLostAndItRecovers) {
   }
   EXPECT_EQ(status, 201);
   EXPECT_EQ(s.client->Get("/healthz").status, 200);
+  // The operator was told once why saves failed, and when they work again.
+  const std::string log = s.server->Log();
+  size_t warnings = 0;
+  for (size_t at = log.find("event=store_write_failed"); at != std::string::npos;
+       at = log.find("event=store_write_failed", at + 1)) {
+    ++warnings;
+    EXPECT_NE(log.substr(at, log.find('\n', at) - at).find("full"), std::string::npos)
+        << log.substr(at, 300);
+  }
+  EXPECT_GE(warnings, 1u);
+  EXPECT_LE(warnings, 2u) << "one warning per 10 s while the store keeps failing";
+  EXPECT_NE(log.find("event=store_write_recovered"), std::string::npos);
   for (const std::string& id : acked) {
     ASSERT_EQ(s.client->Get("/api/interactions/" + id, As("disk_user")).status, 200) << id;
   }

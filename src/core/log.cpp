@@ -1,5 +1,7 @@
 #include "core/log.h"
 
+#include <algorithm>
+
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -23,6 +25,17 @@ bool InitLogging(std::string_view level) {
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
   return true;
+}
+
+std::string LogSafe(std::string_view text, size_t max) {
+  std::string out;
+  const size_t n = std::min(text.size(), max);
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    out.push_back(c < 0x21 || c >= 0x7f || c == '"' || c == '\\' ? '?' : static_cast<char>(c));
+  }
+  return out;
 }
 
 }  // namespace omniflow

@@ -31,18 +31,6 @@ namespace {
 
 std::string_view SV(beast::string_view s) { return {s.data(), s.size()}; }
 
-// Keeps log lines one line long and free of control characters from hostile paths.
-std::string SanitizeForLog(std::string_view text) {
-  std::string out;
-  size_t n = std::min<size_t>(text.size(), 200);
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    out.push_back(c < 0x21 || c >= 0x7f || c == '"' || c == '\\' ? '?' : static_cast<char>(c));
-  }
-  return out;
-}
-
 // The caller's X-Request-Id when it is 1-64 characters of A-Z a-z 0-9 . _ -, else a new random
 // one written to `storage`. The view points into `given` or `storage`.
 std::string_view RequestIdFor(std::optional<std::string_view> given, std::string* storage) {
@@ -232,8 +220,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!r.log_error.empty()) {
       // The client learns that something failed and the id to quote; the log learns why.
       spdlog::error("event=internal_error request_id={} path=\"{}\" error=\"{}\"",
-                    request_.request_id, SanitizeForLog(request_.path),
-                    SanitizeForLog(r.log_error));
+                    request_.request_id, LogSafe(request_.path),
+                    LogSafe(r.log_error));
       if (!r.body.empty() && r.body.back() == '}') {  // the id, for the caller to quote
         r.body.pop_back();
         r.body.append(",\"request_id\":\"").append(request_.request_id).append("\"}");
@@ -255,7 +243,7 @@ class Session : public std::enable_shared_from_this<Session> {
                       std::chrono::steady_clock::now() - start_)
                       .count();
     spdlog::info("method={} path=\"{}\" status={} dur_ms={:.3f} user={} request_id={}",
-                 SanitizeForLog(request_.method), SanitizeForLog(request_.path), r.status,
+                 LogSafe(request_.method), LogSafe(request_.path), r.status,
                  static_cast<double>(micros) / 1000.0, MaskUserId(r.log_user),
                  request_.request_id);
     start_ = {};

@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
+#include "core/log.h"
 #include "core/thread_name.h"
 
 namespace omniflow {
@@ -76,6 +79,7 @@ void Writer::Run() {
       MutexLock lock(&mu_);
       (status.ok() ? committed_ : failed_) += items.size();
     }
+    NoteOutcome(status, items.size());
     for (auto& item : items) {
       if (item.done) item.done(status);
     }
@@ -83,6 +87,28 @@ void Writer::Run() {
     // waiting for its next request among them), which a graceful stop waits for.
     items.clear();
   }
+}
+
+void Writer::NoteOutcome(const Status& status, size_t saves) {
+  FailureLog& log = failure_log_;
+  if (status.ok()) {
+    if (log.failing) {
+      spdlog::info("event=store_write_recovered failed_batches={} failed_saves={}", log.batches,
+                   log.saves);
+      log = FailureLog{};
+    }
+    return;
+  }
+  ++log.batches, ++log.batches_since_warning;
+  log.saves += saves, log.saves_since_warning += saves;
+  const auto now = std::chrono::steady_clock::now();
+  if (log.failing && now - log.last_warning < options_.failure_warning_interval) return;
+  // Each refused save also has its own 503 line; this one says why, once per interval.
+  spdlog::warn("event=store_write_failed failed_batches={} failed_saves={} error=\"{}\"",
+               log.batches_since_warning, log.saves_since_warning, LogSafe(status.message(), 300));
+  log.failing = true;
+  log.last_warning = now;
+  log.batches_since_warning = log.saves_since_warning = 0;
 }
 
 uint64_t Writer::committed() const {

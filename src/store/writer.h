@@ -25,6 +25,8 @@ struct WriterOptions {
   size_t max_batch = 1024;
   // Longest wait for the rest of a wave of saves before committing (see Writer::Run); 0 = none.
   std::chrono::microseconds coalesce{200};
+  // While the store keeps failing, one warning (with the engine's reason) at most this often.
+  std::chrono::seconds failure_warning_interval{10};
 };
 
 class Writer {
@@ -56,6 +58,16 @@ class Writer {
     Done done;
   };
   void Run();
+  // Logs a failing store for the operator, rate-limited, and its recovery. Writer thread only.
+  void NoteOutcome(const Status& status, size_t saves);
+
+  // The writer thread's record of store failures not yet reported.
+  struct FailureLog {
+    bool failing = false;
+    std::chrono::steady_clock::time_point last_warning;
+    uint64_t batches_since_warning = 0, saves_since_warning = 0;
+    uint64_t batches = 0, saves = 0;  // since the store began failing
+  };
 
   InteractionStore* store_;
   WriterOptions options_;
@@ -67,6 +79,7 @@ class Writer {
   uint64_t failed_ GUARDED_BY(mu_) = 0;
   uint64_t rejected_ GUARDED_BY(mu_) = 0;
   size_t last_batch_ GUARDED_BY(mu_) = 0;
+  FailureLog failure_log_;  // the writer thread's own
   std::thread thread_;
 };
 

@@ -1,10 +1,13 @@
 #include "store/writer.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <future>
+#include <sstream>
 #include <thread>
 
 namespace omniflow {
@@ -115,6 +118,79 @@ TEST(Writer, StopDrainsTheQueueAndRefusesAfter) {
   writer.Stop();
   EXPECT_EQ(done.load(), 100);
   EXPECT_FALSE(writer.Submit(Rec(1000), nullptr).ok());
+}
+
+}  // namespace
+}  // namespace omniflow
+
+namespace omniflow {
+namespace {
+
+// Captures what the default logger writes while it lives.
+class CapturedLog {
+ public:
+  CapturedLog() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)) {
+    previous_ = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink_));
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+  std::string text() {
+    spdlog::default_logger()->flush();
+    return out_.str();
+  }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+size_t CountOf(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// One save after another, each answered before the next (so each is its own batch).
+void SaveOne(Writer* writer, int i) {
+  std::promise<Status> done;
+  ASSERT_TRUE(writer->Submit(Rec(i), [&](const Status& s) { done.set_value(s); }).ok());
+  done.get_future().get();
+}
+
+TEST(Writer, AFailingStoreIsWarnedOncePerIntervalWithItsReasonAndItsRecovery) {
+  CapturedLog log;
+  GateStore store;
+  store.fail_ = true;
+  WriterOptions options;
+  options.failure_warning_interval = std::chrono::seconds(3600);
+  Writer writer(&store, options);
+  for (int i = 0; i < 5; ++i) SaveOne(&writer, i);
+  {
+    std::lock_guard<std::mutex> lock(store.mu_);
+    store.fail_ = false;
+  }
+  SaveOne(&writer, 5);
+  writer.Stop();
+  const std::string text = log.text();
+  EXPECT_EQ(CountOf(text, "event=store_write_failed"), 1u) << text;
+  EXPECT_NE(text.find("error=\"disk?full\""), std::string::npos) << text;
+  EXPECT_NE(text.find("event=store_write_recovered failed_batches=5 failed_saves=5"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Writer, AStoreStillFailingAfterTheIntervalIsWarnedAgainWithTheCountSince) {
+  CapturedLog log;
+  GateStore store;
+  store.fail_ = true;
+  WriterOptions options;
+  options.failure_warning_interval = std::chrono::seconds(0);
+  Writer writer(&store, options);
+  for (int i = 0; i < 3; ++i) SaveOne(&writer, i);
+  writer.Stop();
+  const std::string text = log.text();
+  EXPECT_EQ(CountOf(text, "event=store_write_failed failed_batches=1 failed_saves=1"), 3u) << text;
 }
 
 }  // namespace

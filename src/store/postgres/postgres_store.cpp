@@ -314,7 +314,7 @@ Status PostgresStore::CheckWritable() {
   if (!r.ok()) return r.status();
   if (r->Text(0, 0) == "t") return Status::Unavailable("the database is a read-only standby");
   if (!last_append_ok_.load()) {
-    return Status::Unavailable("the last write failed; it is retried with the next save");
+    return Status::Unavailable("the last write failed; saves are refused until one succeeds");
   }
   return Status::Ok();
 }
