@@ -54,13 +54,6 @@ Result<AnalyticsScope> TimeScope(const QueryParams& query) {
   return scope;
 }
 
-bool IsInteractionId(std::string_view id) {
-  if (id.size() < 5 || id.size() > 64 || id.substr(0, 4) != "INT_") return false;
-  for (char c : id) {
-    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
-  }
-  return true;
-}
 
 std::string EncodeCursor(const HistoryCursor& cursor) {
   return Base64UrlEncode("v1|" + std::to_string(cursor.ts_us) + "|" + cursor.interaction_id);
@@ -80,7 +73,7 @@ Result<HistoryCursor> DecodeCursor(std::string_view text) {
   auto [end, ec] = std::from_chars(v.data(), v.data() + bar, cursor.ts_us);
   if (ec != std::errc() || end != v.data() + bar) return bad;
   cursor.interaction_id = std::string(v.substr(bar + 1));
-  if (!IsInteractionId(cursor.interaction_id)) return bad;
+  if (!IsValidInteractionId(cursor.interaction_id)) return bad;
   return cursor;
 }
 

@@ -32,7 +32,4 @@ inline Status NoAnalytics() {
   return Status::Unavailable("analytics are not available with this store");
 }
 
-// True for ids of the form INT_ followed by upper-case letters, digits and '_' (5-64 bytes).
-bool IsInteractionId(std::string_view id);
-
 }  // namespace omniflow::api

@@ -144,7 +144,7 @@ Status DecodeParams(const Route& route, const http::PathParams& raw, Call* call)
       return Status::InvalidArgument(std::string(name) + " is not validly percent-encoded");
     }
     if (name == "interaction_id") {
-      if (!IsInteractionId(value)) {
+      if (!IsValidInteractionId(value)) {
         return Status::NotFound("no interaction with that id for this user");
       }
     } else if (name == "thread_id") {

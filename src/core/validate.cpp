@@ -171,6 +171,14 @@ Status ParseToolCalls(simdjson::dom::element value, SaveRequest* req) {
 bool IsValidUserId(std::string_view id) { return IsValidId(id, kMaxUserIdLength, false); }
 bool IsValidThreadId(std::string_view id) { return IsValidId(id, kMaxThreadIdLength, true); }
 
+bool IsValidInteractionId(std::string_view id) {
+  if (id.size() < 5 || id.size() > 64 || id.substr(0, 4) != "INT_") return false;
+  for (char c : id) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
 Result<SaveRequest> ParseSaveRequest(std::string_view body, ImportFields* import) {
   if (body.empty())
     return Status::InvalidArgument(

@@ -24,6 +24,9 @@ inline constexpr size_t kMaxToolStatusLength = 64;
 bool IsValidUserId(std::string_view id);
 // 1-256 characters of letters, digits and . _ - @ + :, not starting with '.'.
 bool IsValidThreadId(std::string_view id);
+// Interaction ids as the server makes them: INT_ followed by upper-case letters, digits and '_'
+// (5-64 bytes). The one check of them, for paths, cursors and stores alike.
+bool IsValidInteractionId(std::string_view id);
 // Human-readable statements of the two rules above, for error messages.
 extern const char kUserIdRule[];
 extern const char kThreadIdRule[];

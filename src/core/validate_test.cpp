@@ -134,3 +134,20 @@ TEST(Validate, ImportFieldsOnlyWhenImporting) {
 
 }  // namespace
 }  // namespace omniflow
+
+namespace omniflow {
+namespace {
+
+TEST(Validate, InteractionIdsAreTheServersShapeOnly) {
+  for (const char* good : {"INT_20251201_000000_123456", "INT_20251201_000000_123456_2", "INT_A"}) {
+    EXPECT_TRUE(IsValidInteractionId(good)) << good;
+  }
+  for (const std::string& bad : {std::string(""), std::string("INT_"), std::string("int_1"),
+                                std::string("INT_1/feedback"), std::string("INT_..%2F"),
+                                std::string("INT_a"), "INT_" + std::string(61, '1')}) {
+    EXPECT_FALSE(IsValidInteractionId(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace omniflow
