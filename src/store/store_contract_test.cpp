@@ -354,6 +354,11 @@ TEST_P(StoreContract, AnalyticsFeedbackIsPerOwnerReplacedAndOwned) {
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ((*got)->score, -1);
   EXPECT_EQ((*got)->comment, "");
+  auto stats = analytics.GetStats(StatsQuery{});
+  ASSERT_TRUE(stats.ok()) << stats.status().message();
+  EXPECT_EQ(stats->feedback.count, 1);
+  EXPECT_EQ(stats->feedback.negative, 1);
+  EXPECT_EQ(stats->feedback.positive, 0);
   SearchQuery negative;
   negative.feedback = FeedbackFilter::kNegative;
   EXPECT_EQ(SearchIds(negative), std::vector<std::string>{id});
@@ -409,6 +414,55 @@ TEST_P(StoreContract, AnalyticsThreadsAndConversationOldestFirst) {
   EXPECT_EQ(conv->items[1].position.interaction_id, b);
   cq.user_id = "carol";
   EXPECT_EQ(Analytics().GetConversation(cq).status().code(), Status::Code::kNotFound);
+}
+
+// Aggregates are per UTC hour. Not asserted here: active_users over a partial day, which the
+// header documents as counted over whole UTC days on SQLite only.
+TEST_P(StoreContract, AnalyticsStatsCountPerHourDayToolAndUser) {
+  constexpr int64_t kDay0 = 1764547200000000;  // 2025-12-01T00:00:00Z
+  constexpr int64_t kHour = 3600000000;
+  Save("ann", kDay0 + 10, R"({"user_message":"a","assistant_response":"b","thread_id":"t1",
+       "tool_calls":[{"tool_name":"get_weather","status":"success"},
+                     {"tool_name":"get_weather","status":"error"}]})");
+  Save("ann", kDay0 + kHour + 5, R"({"user_message":"a","assistant_response":"b","thread_id":"t1"})");
+  Save("bob", kDay0 + 25 * kHour, R"({"user_message":"c","assistant_response":"d",
+       "tool_calls":[{"tool_name":"get_tasks"}]})");
+  auto stats = Analytics().GetStats(StatsQuery{});
+  ASSERT_TRUE(stats.ok()) << stats.status().message();
+  EXPECT_EQ(stats->interactions, 3);
+  EXPECT_EQ(stats->tool_calls, 3);
+  EXPECT_EQ(stats->tool_failures, 1);
+  EXPECT_EQ(stats->active_users, 2);
+  EXPECT_EQ(stats->threads, 1);
+  ASSERT_EQ(stats->per_day.size(), 2u);
+  EXPECT_EQ(stats->per_day[0].start_us, kDay0);
+  EXPECT_EQ(stats->per_day[0].interactions, 2);
+  ASSERT_EQ(stats->per_hour.size(), 3u);
+  EXPECT_EQ(stats->per_hour[1].start_us, kDay0 + kHour);
+  ASSERT_EQ(stats->top_tools.size(), 2u);
+  EXPECT_EQ(stats->top_tools[0].tool_name, "get_weather");
+  EXPECT_EQ(stats->top_tools[0].calls, 2);
+  EXPECT_EQ(stats->top_tools[0].failures, 1);
+  ASSERT_EQ(stats->top_requests.size(), 2u);
+  EXPECT_EQ(stats->top_requests[0].text, "a");
+  EXPECT_EQ(stats->top_requests[0].count, 2);
+
+  StatsQuery bob;
+  bob.scope.user_id = "bob";
+  stats = Analytics().GetStats(bob);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->interactions, 1);
+  EXPECT_EQ(stats->active_users, 1);
+  ASSERT_EQ(stats->top_tools.size(), 1u);
+  EXPECT_EQ(stats->top_tools[0].tool_name, "get_tasks");
+
+  StatsQuery day1;
+  day1.scope.from_us = kDay0;
+  day1.scope.to_us = kDay0 + 24 * kHour;
+  stats = Analytics().GetStats(day1);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->interactions, 2);
+  EXPECT_EQ(stats->active_users, 1);
 }
 
 TEST_P(StoreContract, AnalyticsSearchFindsSubstringsInAnyScriptWithinTheScope) {

@@ -13,7 +13,6 @@ namespace omniflow {
 namespace {
 
 constexpr int64_t kT0 = 1764547200000000;  // 2025-12-01T00:00:00Z
-constexpr int64_t kHour = 3600000000;
 
 class SqliteAnalyticsTest : public ::testing::Test {
  protected:
@@ -58,69 +57,9 @@ class SqliteAnalyticsTest : public ::testing::Test {
   std::unique_ptr<SqliteAnalyticsStore> analytics_;
 };
 
-TEST_F(SqliteAnalyticsTest, StatsCountPerHourDayToolAndUser) {
-  Save("ann", kT0 + 10, R"({"user_message":"a","assistant_response":"b","thread_id":"t1",
-       "tool_calls":[{"tool_name":"get_weather","status":"success"},
-                     {"tool_name":"get_weather","status":"error"}]})");
-  Save("ann", kT0 + kHour + 5, R"({"user_message":"a","assistant_response":"b","thread_id":"t1"})");
-  Save("bob", kT0 + 25 * kHour, R"({"user_message":"c","assistant_response":"d",
-       "tool_calls":[{"tool_name":"get_tasks"}]})");
-
-  StatsQuery all;
-  auto stats = analytics_->GetStats(all);
-  ASSERT_TRUE(stats.ok()) << stats.status().message();
-  EXPECT_EQ(stats->interactions, 3);
-  EXPECT_EQ(stats->tool_calls, 3);
-  EXPECT_EQ(stats->tool_failures, 1);
-  EXPECT_EQ(stats->active_users, 2);
-  EXPECT_EQ(stats->threads, 1);
-  ASSERT_EQ(stats->per_day.size(), 2u);
-  EXPECT_EQ(stats->per_day[0].interactions, 2);
-  EXPECT_EQ(stats->per_hour.size(), 3u);
-  ASSERT_EQ(stats->top_tools.size(), 2u);
-  EXPECT_EQ(stats->top_tools[0].tool_name, "get_weather");
-  EXPECT_EQ(stats->top_tools[0].calls, 2);
-  EXPECT_EQ(stats->top_tools[0].failures, 1);
-  ASSERT_EQ(stats->top_requests.size(), 2u);
-  EXPECT_EQ(stats->top_requests[0].text, "a");
-  EXPECT_EQ(stats->top_requests[0].count, 2);
-
-  StatsQuery bob;
-  bob.scope.user_id = "bob";
-  stats = analytics_->GetStats(bob);
-  ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->interactions, 1);
-  EXPECT_EQ(stats->active_users, 1);
-  ASSERT_EQ(stats->top_tools.size(), 1u);
-  EXPECT_EQ(stats->top_tools[0].tool_name, "get_tasks");
-
-  StatsQuery day1;
-  day1.scope.from_us = kT0;
-  day1.scope.to_us = kT0 + 24 * kHour;
-  stats = analytics_->GetStats(day1);
-  ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->interactions, 2);
-  EXPECT_EQ(stats->active_users, 1);
-}
-
-// Feedback in the stats. Setting and reading feedback, search (scripts, scope, paging, tool and
-// status filters), users, threads and conversations are in src/store/store_contract_test.cpp.
-TEST_F(SqliteAnalyticsTest, FeedbackShowsInStats) {
-  std::string id = Save("ann", kT0 + 1, R"({"user_message":"x","assistant_response":"y"})");
-  ASSERT_TRUE(analytics_->SetFeedback("ann", id, Feedback{1, "great", kT0}).ok());
-  ASSERT_TRUE(analytics_->SetFeedback("ann", id, Feedback{-1, "", kT0}).ok());  // replaces
-  auto stats = analytics_->GetStats(StatsQuery{});
-  ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->feedback.count, 1);
-  EXPECT_EQ(stats->feedback.negative, 1);
-  EXPECT_EQ(stats->feedback.positive, 0);
-}
-
-}  // namespace
-}  // namespace omniflow
-
-namespace omniflow {
-namespace {
+// Stats, feedback, search (scripts, scope, paging, tool and status filters), users, threads and
+// conversations are in src/store/store_contract_test.cpp; what follows is SQLite's own search
+// machinery (the recent scan, the trigram index and its indexer).
 
 // A search first looks among the newest rows by time, then turns to the trigram index; results
 // must be the same either way, and paging must cross from one to the other without gaps.
@@ -155,12 +94,6 @@ TEST_F(SqliteAnalyticsTest, SearchIsExactAcrossTheRecentScanAndTheIndex) {
   EXPECT_EQ(all.size(), 4299u);  // every row but the needle's
   EXPECT_TRUE(std::is_sorted(all.rbegin(), all.rend()));
 }
-
-}  // namespace
-}  // namespace omniflow
-
-namespace omniflow {
-namespace {
 
 // The full-text index is fed off the save path: a search is complete before the indexer has
 // reached the newest rows, and after it has; CatchUp leaves nothing behind.
