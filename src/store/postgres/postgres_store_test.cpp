@@ -40,11 +40,6 @@ class PostgresStoreTest : public ::testing::Test {
     r.json = "{\"interaction_id\":\"" + r.interaction_id + "\"}";
     return r;
   }
-  static std::vector<std::string> Ids(const HistoryPage& page) {
-    std::vector<std::string> ids;
-    for (const auto& item : page.items) ids.push_back(item.substr(19, item.size() - 21));
-    return ids;
-  }
   HistoryPage Page(const std::string& user, int limit = 50, int64_t offset = 0,
                    std::optional<std::string> thread = std::nullopt,
                    std::optional<HistoryCursor> after = std::nullopt) {
@@ -66,78 +61,8 @@ class PostgresStoreTest : public ::testing::Test {
 
 const int64_t kT = 1765458330000000;
 
-TEST_F(PostgresStoreTest, NewestFirstWithTiesBrokenByIdDescending) {
-  std::vector<InteractionRecord> batch = {Rec("u", kT), Rec("u", kT + 2), Rec("u", kT + 2, "_2"),
-                                          Rec("u", kT + 1)};
-  ASSERT_TRUE(store_->Append(batch).ok());
-  HistoryPage page = Page("u");
-  EXPECT_EQ(page.total, 4);
-  EXPECT_EQ(Ids(page), (std::vector<std::string>{FormatInteractionId(kT + 2) + "_2",
-                                                 FormatInteractionId(kT + 2),
-                                                 FormatInteractionId(kT + 1), FormatInteractionId(kT)}));
-}
-
-TEST_F(PostgresStoreTest, OffsetAndCursorPagesWalkTheSameOrderWithKeptCounts) {
-  std::vector<InteractionRecord> batch;
-  for (int i = 0; i < 25; ++i) batch.push_back(Rec("p", kT + i, "", i % 2 ? std::optional<std::string>("odd") : std::nullopt));
-  batch.push_back(Rec("other", kT));
-  ASSERT_TRUE(store_->Append(batch).ok());
-  std::vector<std::string> by_offset, by_cursor;
-  for (int64_t off = 0;; off += 10) {
-    HistoryPage p = Page("p", 10, off);
-    EXPECT_EQ(p.total, 25);
-    for (auto& id : Ids(p)) by_offset.push_back(id);
-    if (!p.has_more) break;
-  }
-  std::optional<HistoryCursor> cursor;
-  while (true) {
-    HistoryPage p = Page("p", 10, 0, std::nullopt, cursor);
-    for (auto& id : Ids(p)) by_cursor.push_back(id);
-    if (!p.has_more) break;
-    ASSERT_TRUE(p.next.has_value());
-    cursor = p.next;
-  }
-  EXPECT_EQ(by_offset.size(), 25u);
-  EXPECT_EQ(by_offset, by_cursor);
-  EXPECT_TRUE(std::is_sorted(by_offset.rbegin(), by_offset.rend()));
-  HistoryPage odd = Page("p", 50, 0, std::string("odd"));
-  EXPECT_EQ(odd.total, 12);
-  EXPECT_EQ(odd.items.size(), 12u);
-  EXPECT_EQ(Page("nobody").total, 0);
-}
-
-TEST_F(PostgresStoreTest, BodiesRoundTripByteForByte) {
-  InteractionRecord r = Rec("q", kT);
-  r.json = R"({"interaction_id":")" + r.interaction_id +
-           R"(","m":"quote \" backslash \\ brace { } comma , NULL 'single' \u00e9 日本語 🎉"})";
-  ASSERT_TRUE(store_->Append(std::vector<InteractionRecord>{r}).ok());
-  auto got = store_->Get("q", r.interaction_id);
-  ASSERT_TRUE(got.ok()) << got.status().message();
-  EXPECT_EQ(*got, r.json);
-}
-
-TEST_F(PostgresStoreTest, GetIsNotFoundForAnotherUsersOrMalformedId) {
-  InteractionRecord r = Rec("owner", kT);
-  ASSERT_TRUE(store_->Append(std::vector<InteractionRecord>{r}).ok());
-  EXPECT_TRUE(store_->Get("owner", r.interaction_id).ok());
-  EXPECT_EQ(store_->Get("intruder", r.interaction_id).status().code(), Status::Code::kNotFound);
-  EXPECT_EQ(store_->Get("owner", "INT_bogus").status().code(), Status::Code::kNotFound);
-  EXPECT_EQ(store_->Get("owner", FormatInteractionId(kT + 1)).status().code(), Status::Code::kNotFound);
-}
-
-TEST_F(PostgresStoreTest, AFailedBatchStoresNothingAndCountsStayExact) {
-  ASSERT_TRUE(store_->Append(std::vector<InteractionRecord>{Rec("d", kT)}).ok());
-  // The second row repeats the first's key: the whole batch is refused.
-  std::vector<InteractionRecord> bad = {Rec("d", kT + 5), Rec("d", kT)};
-  EXPECT_FALSE(store_->Append(bad).ok());
-  HistoryPage page = Page("d");
-  EXPECT_EQ(page.total, 1);
-  EXPECT_EQ(page.items.size(), 1u);
-  // The store recovers: the next batch commits.
-  EXPECT_TRUE(store_->Append(std::vector<InteractionRecord>{Rec("d", kT + 6)}).ok());
-  EXPECT_EQ(Page("d").total, 2);
-  EXPECT_TRUE(store_->CheckWritable().ok());
-}
+// The engine-neutral promises (order, paging, counts, Get, atomic batches, bodies, reopening)
+// are in src/store/store_contract_test.cpp; what follows is PostgreSQL's own.
 
 TEST_F(PostgresStoreTest, MigrationsAppliedTwiceAreANoOp) {
   auto conn = pg::Conn::Connect(options_.url);

@@ -13,7 +13,6 @@ namespace omniflow {
 namespace {
 
 constexpr int64_t kT0 = 1764547200000000;  // 2025-12-01T00:00:00Z
-constexpr int64_t kHour = 3600000000;
 
 class SqliteAnalyticsTest : public ::testing::Test {
  protected:
@@ -58,176 +57,9 @@ class SqliteAnalyticsTest : public ::testing::Test {
   std::unique_ptr<SqliteAnalyticsStore> analytics_;
 };
 
-TEST_F(SqliteAnalyticsTest, StatsCountPerHourDayToolAndUser) {
-  Save("ann", kT0 + 10, R"({"user_message":"a","assistant_response":"b","thread_id":"t1",
-       "tool_calls":[{"tool_name":"get_weather","status":"success"},
-                     {"tool_name":"get_weather","status":"error"}]})");
-  Save("ann", kT0 + kHour + 5, R"({"user_message":"a","assistant_response":"b","thread_id":"t1"})");
-  Save("bob", kT0 + 25 * kHour, R"({"user_message":"c","assistant_response":"d",
-       "tool_calls":[{"tool_name":"get_tasks"}]})");
-
-  StatsQuery all;
-  auto stats = analytics_->GetStats(all);
-  ASSERT_TRUE(stats.ok()) << stats.status().message();
-  EXPECT_EQ(stats->interactions, 3);
-  EXPECT_EQ(stats->tool_calls, 3);
-  EXPECT_EQ(stats->tool_failures, 1);
-  EXPECT_EQ(stats->active_users, 2);
-  EXPECT_EQ(stats->threads, 1);
-  ASSERT_EQ(stats->per_day.size(), 2u);
-  EXPECT_EQ(stats->per_day[0].interactions, 2);
-  EXPECT_EQ(stats->per_hour.size(), 3u);
-  ASSERT_EQ(stats->top_tools.size(), 2u);
-  EXPECT_EQ(stats->top_tools[0].tool_name, "get_weather");
-  EXPECT_EQ(stats->top_tools[0].calls, 2);
-  EXPECT_EQ(stats->top_tools[0].failures, 1);
-  ASSERT_EQ(stats->top_requests.size(), 2u);
-  EXPECT_EQ(stats->top_requests[0].text, "a");
-  EXPECT_EQ(stats->top_requests[0].count, 2);
-
-  StatsQuery bob;
-  bob.scope.user_id = "bob";
-  stats = analytics_->GetStats(bob);
-  ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->interactions, 1);
-  EXPECT_EQ(stats->active_users, 1);
-  ASSERT_EQ(stats->top_tools.size(), 1u);
-  EXPECT_EQ(stats->top_tools[0].tool_name, "get_tasks");
-
-  StatsQuery day1;
-  day1.scope.from_us = kT0;
-  day1.scope.to_us = kT0 + 24 * kHour;
-  stats = analytics_->GetStats(day1);
-  ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->interactions, 2);
-  EXPECT_EQ(stats->active_users, 1);
-}
-
-TEST_F(SqliteAnalyticsTest, SearchFindsSubstringsInEveryScriptAndShortTerms) {
-  std::string en = Save("ann", kT0 + 1, R"({"user_message":"What's the weather in Berlin?","assistant_response":"Cloudy"})");
-  std::string ja = Save("ann", kT0 + 2, R"({"user_message":"明日の東京の天気は？","assistant_response":"晴れ"})");
-  std::string ar = Save("bob", kT0 + 3, R"({"user_message":"ما هي مهامي لهذا اليوم؟","assistant_response":"مهمتان"})");
-  std::string ru = Save("bob", kT0 + 4, R"({"user_message":"Какие у меня задачи?","assistant_response":"Две ЗАДАЧИ"})");
-
-  SearchQuery q;
-  q.q = "WEATHER";
-  EXPECT_EQ(SearchIds(q), std::vector<std::string>{en});
-  q.q = "東京の天気";
-  EXPECT_EQ(SearchIds(q), std::vector<std::string>{ja});
-  q.q = "東京";  // two characters: below the trigram size, found by the fallback
-  EXPECT_EQ(SearchIds(q), std::vector<std::string>{ja});
-  q.q = "مهامي";
-  EXPECT_EQ(SearchIds(q), std::vector<std::string>{ar});
-  q.q = "задачи";
-  EXPECT_EQ(SearchIds(q), std::vector<std::string>{ru});
-  q.q = "задачи";
-  q.scope.user_id = "ann";  // another user's rows never match
-  EXPECT_TRUE(SearchIds(q).empty());
-  std::string quoted = Save("carol", kT0 + 5, R"({"user_message":"He said \"hello\" twice","assistant_response":"ok"})");
-  q.q = "\"hello\"";  // JSON escapes the quotes in the stored row; the search still finds them
-  q.scope.user_id.reset();
-  EXPECT_EQ(SearchIds(q), std::vector<std::string>{quoted});
-  q.q = "\"quoted\" OR NEAR(";  // FTS syntax is searched literally
-  q.scope.user_id.reset();
-  EXPECT_TRUE(SearchIds(q).empty());
-}
-
-TEST_F(SqliteAnalyticsTest, SearchPagesNewestFirstWithACursor) {
-  std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) {
-    ids.push_back(Save("ann", kT0 + i, R"({"user_message":"hello world","assistant_response":"hi"})"));
-  }
-  SearchQuery q;
-  q.q = "hello";
-  q.limit = 2;
-  auto page = analytics_->Search(q);
-  ASSERT_TRUE(page.ok());
-  ASSERT_EQ(page->items.size(), 2u);
-  EXPECT_EQ(page->items[0].position.interaction_id, ids[4]);
-  EXPECT_TRUE(page->has_more);
-  q.after = page->next;
-  page = analytics_->Search(q);
-  ASSERT_TRUE(page.ok());
-  ASSERT_EQ(page->items.size(), 2u);
-  EXPECT_EQ(page->items[0].position.interaction_id, ids[2]);
-  q.after = page->next;
-  page = analytics_->Search(q);
-  ASSERT_TRUE(page.ok());
-  ASSERT_EQ(page->items.size(), 1u);
-  EXPECT_FALSE(page->has_more);
-}
-
-TEST_F(SqliteAnalyticsTest, ToolAndStatusFiltersUseTheToolIndex) {
-  std::string ok = Save("ann", kT0 + 1, R"({"user_message":"x","assistant_response":"y",
-      "tool_calls":[{"tool_name":"get_weather"}]})");
-  std::string bad = Save("ann", kT0 + 2, R"({"user_message":"x","assistant_response":"y",
-      "tool_calls":[{"tool_name":"get_weather","status":"error"},{"tool_name":"get_tasks"}]})");
-  Save("ann", kT0 + 3, R"({"user_message":"x","assistant_response":"y"})");
-  SearchQuery q;
-  q.tool = "get_weather";
-  EXPECT_EQ(SearchIds(q), (std::vector<std::string>{bad, ok}));
-  q.status = ToolStatusFilter::kFailed;
-  EXPECT_EQ(SearchIds(q), std::vector<std::string>{bad});
-  q.tool = "get_tasks";
-  EXPECT_TRUE(SearchIds(q).empty());
-}
-
-TEST_F(SqliteAnalyticsTest, FeedbackIsPerOwnerAndShowsInStatsAndSearch) {
-  std::string id = Save("ann", kT0 + 1, R"({"user_message":"x","assistant_response":"y"})");
-  Feedback good{1, "great", kT0};
-  EXPECT_EQ(analytics_->SetFeedback("bob", id, good).code(), Status::Code::kNotFound);
-  ASSERT_TRUE(analytics_->SetFeedback("ann", id, good).ok());
-  auto got = analytics_->GetFeedback("ann", id);
-  ASSERT_TRUE(got.ok());
-  ASSERT_TRUE(got->has_value());
-  EXPECT_EQ((*got)->comment, "great");
-  EXPECT_EQ(analytics_->GetFeedback("bob", id).status().code(), Status::Code::kNotFound);
-  Feedback bad{-1, "", kT0};
-  ASSERT_TRUE(analytics_->SetFeedback("ann", id, bad).ok());  // replaces
-  auto stats = analytics_->GetStats(StatsQuery{});
-  ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->feedback.count, 1);
-  EXPECT_EQ(stats->feedback.negative, 1);
-  SearchQuery q;
-  q.feedback = FeedbackFilter::kNegative;
-  EXPECT_EQ(SearchIds(q), std::vector<std::string>{id});
-  auto owner = analytics_->OwnerOf(id);
-  ASSERT_TRUE(owner.ok());
-  EXPECT_EQ(*owner, "ann");
-}
-
-TEST_F(SqliteAnalyticsTest, ThreadsAndConversationOldestFirst) {
-  std::string a = Save("ann", kT0 + 5, R"({"user_message":"first","assistant_response":"1","thread_id":"t"})");
-  std::string b = Save("ann", kT0 + 9, R"({"user_message":"second","assistant_response":"2","thread_id":"t"})");
-  Save("bob", kT0 + 7, R"({"user_message":"other","assistant_response":"3","thread_id":"t"})");
-  ThreadsQuery tq;
-  tq.user_id = "ann";
-  auto threads = analytics_->ListThreads(tq);
-  ASSERT_TRUE(threads.ok());
-  ASSERT_EQ(threads->threads.size(), 1u);
-  EXPECT_EQ(threads->threads[0].interactions, 2);
-  EXPECT_EQ(threads->threads[0].first_message, "first");
-  EXPECT_EQ(threads->threads[0].last_message, "second");
-  ConversationQuery cq;
-  cq.user_id = "ann";
-  cq.thread_id = "t";
-  auto conv = analytics_->GetConversation(cq);
-  ASSERT_TRUE(conv.ok());
-  ASSERT_EQ(conv->items.size(), 2u);
-  EXPECT_EQ(conv->items[0].position.interaction_id, a);
-  EXPECT_EQ(conv->items[1].position.interaction_id, b);
-  cq.user_id = "carol";
-  EXPECT_EQ(analytics_->GetConversation(cq).status().code(), Status::Code::kNotFound);
-  auto users = analytics_->ListUsers(UsersQuery{});
-  ASSERT_TRUE(users.ok());
-  EXPECT_EQ(users->total, 2);
-}
-
-}  // namespace
-}  // namespace omniflow
-
-namespace omniflow {
-namespace {
+// Stats, feedback, search (scripts, scope, paging, tool and status filters), users, threads and
+// conversations are in src/store/store_contract_test.cpp; what follows is SQLite's own search
+// machinery (the recent scan, the trigram index and its indexer).
 
 // A search first looks among the newest rows by time, then turns to the trigram index; results
 // must be the same either way, and paging must cross from one to the other without gaps.
@@ -262,12 +94,6 @@ TEST_F(SqliteAnalyticsTest, SearchIsExactAcrossTheRecentScanAndTheIndex) {
   EXPECT_EQ(all.size(), 4299u);  // every row but the needle's
   EXPECT_TRUE(std::is_sorted(all.rbegin(), all.rend()));
 }
-
-}  // namespace
-}  // namespace omniflow
-
-namespace omniflow {
-namespace {
 
 // The full-text index is fed off the save path: a search is complete before the indexer has
 // reached the newest rows, and after it has; CatchUp leaves nothing behind.
