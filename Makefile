@@ -41,8 +41,8 @@ test-asan: deps
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
 
 # The concurrency tests under ThreadSanitizer. Not the SIGTERM drain test: in one full CI run under
-# TSan (2026-11-30) its idle connection was not closed within 10 s of SIGTERM; 15 runs alone and
-# beside busy loops passed. It runs in the ASan and release passes on both engines; see
+# TSan (2026-11-30) its idle connection was not closed within 10 s of SIGTERM; 7 runs (4 alone,
+# 3 beside two busy loops) passed. It runs in the ASan and release passes on both engines; see
 # docs/reliability.md.
 TSAN_TESTS ?= Concurrent|Writer|IdGenerator|CrashSafety|Idle|ToolCallHandler|Spool|ProxyRouter|Attack10Info|IsolationMatrix
 test-tsan: deps
