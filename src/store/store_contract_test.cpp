@@ -20,6 +20,7 @@
 #include "store/analytics_store.h"
 #include "store/data_store.h"
 #include "store/interaction_store.h"
+#include "store/store_test_fixtures.h"
 #include "store/postgres/pg_test_db.h"
 
 namespace omniflow {
@@ -86,16 +87,9 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
     return *analytics_;
   }
 
-  // A bare record whose body is {"interaction_id":"..."}.
   static InteractionRecord Rec(const std::string& user, int64_t ts, const std::string& suffix = "",
                                std::optional<std::string> thread = std::nullopt) {
-    InteractionRecord r;
-    r.user_id = user;
-    r.ts_us = ts;
-    r.interaction_id = FormatInteractionId(ts) + suffix;
-    r.thread_id = thread;
-    r.json = "{\"interaction_id\":\"" + r.interaction_id + "\"}";
-    return r;
+    return TestRecord(user, ts, suffix, std::move(thread));
   }
   static std::vector<std::string> Ids(const HistoryPage& page) {
     std::vector<std::string> ids;
@@ -105,15 +99,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
   HistoryPage Page(const std::string& user, int limit = 50, int64_t offset = 0,
                    std::optional<std::string> thread = std::nullopt,
                    std::optional<HistoryCursor> after = std::nullopt) {
-    HistoryQuery q;
-    q.user_id = user;
-    q.limit = limit;
-    q.offset = offset;
-    q.thread_id = thread;
-    q.after = after;
-    auto page = store_->History(q);
-    EXPECT_TRUE(page.ok()) << page.status().message();
-    return page.ok() ? *page : HistoryPage();
+    return TestPage(store_.get(), user, limit, offset, std::move(thread), std::move(after));
   }
   // Appends one interaction built from a save body, as the server would; returns its id.
   std::string Save(const std::string& user, int64_t ts, const std::string& body) {

@@ -11,6 +11,7 @@
 #include "core/ids.h"
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_test_db.h"
+#include "store/store_test_fixtures.h"
 
 namespace omniflow {
 namespace {
@@ -32,26 +33,12 @@ class PostgresStoreTest : public ::testing::Test {
   }
   static InteractionRecord Rec(const std::string& user, int64_t ts, const std::string& suffix = "",
                                std::optional<std::string> thread = std::nullopt) {
-    InteractionRecord r;
-    r.user_id = user;
-    r.ts_us = ts;
-    r.interaction_id = FormatInteractionId(ts) + suffix;
-    r.thread_id = thread;
-    r.json = "{\"interaction_id\":\"" + r.interaction_id + "\"}";
-    return r;
+    return TestRecord(user, ts, suffix, std::move(thread));
   }
   HistoryPage Page(const std::string& user, int limit = 50, int64_t offset = 0,
                    std::optional<std::string> thread = std::nullopt,
                    std::optional<HistoryCursor> after = std::nullopt) {
-    HistoryQuery q;
-    q.user_id = user;
-    q.limit = limit;
-    q.offset = offset;
-    q.thread_id = thread;
-    q.after = after;
-    auto page = store_->History(q);
-    EXPECT_TRUE(page.ok()) << page.status().message();
-    return page.ok() ? *page : HistoryPage();
+    return TestPage(store_.get(), user, limit, offset, std::move(thread), std::move(after));
   }
 
   pg::TestDatabase db_{::testing::UnitTest::GetInstance()->current_test_info()->name()};

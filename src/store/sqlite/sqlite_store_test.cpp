@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/ids.h"
+#include "store/store_test_fixtures.h"
 
 namespace omniflow {
 namespace {
@@ -31,13 +32,7 @@ class SqliteStoreTest : public ::testing::Test {
   }
   static InteractionRecord Rec(const std::string& user, int64_t ts, const std::string& suffix = "",
                                std::optional<std::string> thread = std::nullopt) {
-    InteractionRecord r;
-    r.user_id = user;
-    r.ts_us = ts;
-    r.interaction_id = FormatInteractionId(ts) + suffix;
-    r.thread_id = thread;
-    r.json = "{\"interaction_id\":\"" + r.interaction_id + "\"}";
-    return r;
+    return TestRecord(user, ts, suffix, std::move(thread));
   }
 
   std::string dir_;
