@@ -133,16 +133,16 @@ Result<Caller> Authorize(const ApiContext& context, const Route& route,
 
 // Decodes and checks each path parameter against the grammar its name declares.
 Status DecodeParams(const Route& route, const http::PathParams& raw, Call* call) {
-  std::string_view rest = route.pattern;
+  if (route.pattern.find('{') == std::string_view::npos) return Status::Ok();  // the save path
   size_t i = 0;
-  for (size_t open = rest.find('{'); open != std::string_view::npos; open = rest.find('{'), ++i) {
-    const size_t close = rest.find('}', open);
-    const std::string_view name = rest.substr(open + 1, close - open - 1);
-    rest.remove_prefix(close + 1);
+  for (const PatternPart& part : PatternParts(route.pattern)) {
+    if (!part.parameter) continue;
+    const std::string_view name = part.text;
     std::string& value = call->params[i];
     if (i >= raw.size || !PercentDecode(raw.values[i], false, &value)) {
       return Status::InvalidArgument(std::string(name) + " is not validly percent-encoded");
     }
+    ++i;
     if (name == "interaction_id") {
       if (!IsValidInteractionId(value)) {
         return Status::NotFound("no interaction with that id for this user");

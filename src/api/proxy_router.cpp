@@ -40,15 +40,14 @@ void AppendEncoded(std::string* out, std::string_view value) {
 // (compared after decoding, so %63ode is dropped too).
 std::string UpstreamTarget(const Route& route, const Call& call) {
   std::string target;
-  std::string_view pattern = route.pattern;
   size_t i = 0;
-  for (size_t open = pattern.find('{'); open != std::string_view::npos;
-       open = pattern.find('{')) {
-    target.append(pattern.substr(0, open));
-    AppendEncoded(&target, call.params[i++]);
-    pattern.remove_prefix(pattern.find('}', open) + 1);
+  for (const PatternPart& part : PatternParts(route.pattern)) {
+    if (part.parameter) {
+      AppendEncoded(&target, call.params[i++]);
+    } else {
+      target.append(part.text);
+    }
   }
-  target.append(pattern);
   char separator = '?';
   for (const auto& [name, value] : call.query.all()) {
     if (name == "code") continue;

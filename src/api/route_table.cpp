@@ -81,14 +81,23 @@ std::vector<std::string_view> FunctionNames() {
   return names;
 }
 
+std::vector<PatternPart> PatternParts(std::string_view pattern) {
+  std::vector<PatternPart> parts;
+  for (size_t open = pattern.find('{'); open != std::string_view::npos; open = pattern.find('{')) {
+    const size_t close = pattern.find('}', open);
+    if (open > 0) parts.push_back({pattern.substr(0, open), false});
+    parts.push_back({pattern.substr(open + 1, close - open - 1), true});
+    pattern.remove_prefix(close + 1);
+  }
+  if (!pattern.empty()) parts.push_back({pattern, false});
+  return parts;
+}
+
 std::string ProxyPattern(const Route& route) {
   if (route.proxy.empty()) return {};
   std::string path = "/api/proxy_router/" + std::string(route.proxy);
-  std::string_view rest = route.pattern;
-  for (size_t open = rest.find('{'); open != std::string_view::npos; open = rest.find('{')) {
-    const size_t close = rest.find('}', open);
-    path += "/" + std::string(rest.substr(open, close - open + 1));
-    rest.remove_prefix(close + 1);
+  for (const PatternPart& part : PatternParts(route.pattern)) {
+    if (part.parameter) path += "/{" + std::string(part.text) + "}";
   }
   return path;
 }

@@ -47,6 +47,14 @@ std::span<const Route> Routes();
 // The distinct function names of the table (each may have FUNCTION_CODE_<NAME>).
 std::vector<std::string_view> FunctionNames();
 
+// A pattern cut into its literal runs and its {parameters}, in order: "/api/interactions/{id}/x"
+// is "/api/interactions/", {id}, "/x". A parameter's text is its name, without the braces.
+struct PatternPart {
+  std::string_view text;
+  bool parameter;
+};
+std::vector<PatternPart> PatternParts(std::string_view pattern);
+
 // The proxy_router path of `route` ("/api/proxy_router/get_interaction/{interaction_id}"), or
 // empty when it is not forwarded.
 std::string ProxyPattern(const Route& route);
