@@ -18,7 +18,7 @@
 #include "auth/auth.h"
 #include "core/ids.h"
 #include "http/router.h"
-#include "store/interaction_store.h"
+#include "store/database.h"
 #include "store/writer.h"
 
 int main(int argc, char** argv) {
@@ -46,16 +46,17 @@ int main(int argc, char** argv) {
     StoreOptions options;
     options.data_dir = dir;
     if (const char* page = std::getenv("BENCH_PAGE_SIZE")) options.sqlite_page_size = std::atoi(page);
-    Result<std::unique_ptr<InteractionStore>> store = InteractionStore::Open(options);
-    if (!store.ok()) {
-      std::fprintf(stderr, "%s\n", store.status().message().c_str());
+    Result<std::unique_ptr<Database>> db = Database::Open(options);
+    if (!db.ok()) {
+      std::fprintf(stderr, "%s\n", db.status().message().c_str());
       return 1;
     }
-    Writer writer(store->get(), WriterOptions{});
+    InteractionStore* store = &(*db)->interactions();
+    Writer writer(store, WriterOptions{});
     IdGenerator ids(Clock::Real());
     Authenticator auth(AuthOptions{});
     api::ApiContext context;
-    context.store = store->get();
+    context.store = store;
     context.writer = &writer;
     context.ids = &ids;
     context.auth = &auth;

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "store/interaction_store.h"
+#include "store/database.h"
 
 namespace omniflow::agent {
 namespace {
@@ -19,12 +19,14 @@ class SpoolTest : public ::testing::Test {
     StoreOptions options;
     options.data_dir = dir_ + "/data";
     std::filesystem::create_directories(options.data_dir);
-    auto store = InteractionStore::Open(options);
-    ASSERT_TRUE(store.ok()) << store.status().message();
-    store_ = std::move(*store);
+    auto db = Database::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status().message();
+    db_ = std::move(*db);
+    store_ = &db_->interactions();
   }
   void TearDown() override {
-    store_.reset();
+    store_ = nullptr;
+    db_.reset();
     std::filesystem::remove_all(dir_);
   }
   static InteractionRecord Rec(int i) {
@@ -40,7 +42,8 @@ class SpoolTest : public ::testing::Test {
     return [this](std::vector<InteractionRecord> records) { return store_->Append(records); };
   }
   std::string dir_;
-  std::unique_ptr<InteractionStore> store_;
+  std::unique_ptr<Database> db_;
+  InteractionStore* store_ = nullptr;  // db_'s
 };
 
 TEST_F(SpoolTest, ReplayMovesEverythingOnceAndEmptiesTheSpool) {
@@ -49,26 +52,26 @@ TEST_F(SpoolTest, ReplayMovesEverythingOnceAndEmptiesTheSpool) {
   ASSERT_TRUE(spool.Append(Rec(1)).ok());
   ASSERT_TRUE(spool.Append(Rec(2)).ok());
   EXPECT_FALSE(spool.empty());
-  auto moved = spool.Replay(store_.get(), Direct());
+  auto moved = spool.Replay(store_, Direct());
   ASSERT_TRUE(moved.ok()) << moved.status().message();
   EXPECT_EQ(*moved, 2u);
   EXPECT_TRUE(spool.empty());
   auto got = store_->Get("spool_user", Rec(2).interaction_id);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(*got, Rec(2).json);
-  EXPECT_EQ(*spool.Replay(store_.get(), Direct()), 0u);
+  EXPECT_EQ(*spool.Replay(store_, Direct()), 0u);
 }
 
 TEST_F(SpoolTest, AFailedCommitKeepsEverythingForTheNextReplay) {
   Spool spool(dir_ + "/spool");
   ASSERT_TRUE(spool.Append(Rec(1)).ok());
-  auto failed = spool.Replay(store_.get(), [](std::vector<InteractionRecord>) {
+  auto failed = spool.Replay(store_, [](std::vector<InteractionRecord>) {
     return Status::Unavailable("disk full");
   });
   EXPECT_FALSE(failed.ok());
   EXPECT_FALSE(spool.empty());
   ASSERT_TRUE(spool.Append(Rec(2)).ok());  // appends go on while a replay is pending
-  auto moved = spool.Replay(store_.get(), Direct());
+  auto moved = spool.Replay(store_, Direct());
   ASSERT_TRUE(moved.ok());
   EXPECT_EQ(*moved, 2u);
   EXPECT_TRUE(spool.empty());
@@ -83,7 +86,7 @@ TEST_F(SpoolTest, SkipsWhatIsAlreadyStoredAndATornLastLine) {
     std::ofstream torn(spool.path(), std::ios::app);
     torn << "{\"user_id\":\"spool_user\",\"ts_us\":17654";
   }
-  auto moved = spool.Replay(store_.get(), Direct());
+  auto moved = spool.Replay(store_, Direct());
   ASSERT_TRUE(moved.ok()) << moved.status().message();
   EXPECT_EQ(*moved, 1u);
   HistoryQuery q;

@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "store/interaction_store.h"
+#include "store/database.h"
 
 namespace omniflow::agent {
 namespace {
@@ -18,28 +18,23 @@ class ToolsTest : public ::testing::Test {
     dir_ = ::mkdtemp(tmpl.data());
     StoreOptions options;
     options.data_dir = dir_;
-    auto interactions = InteractionStore::Open(options);  // runs the migrations
-    ASSERT_TRUE(interactions.ok()) << interactions.status().message();
-    interactions_ = std::move(*interactions);
-    auto data = DataStore::Open(options);
-    ASSERT_TRUE(data.ok()) << data.status().message();
-    data_ = std::move(*data);
+    auto db = Database::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status().message();
+    db_ = std::move(*db);
   }
   void TearDown() override {
-    data_.reset();
-    interactions_.reset();
+    db_.reset();
     std::filesystem::remove_all(dir_);
   }
   simdjson::dom::element Run(const std::string& user, std::string_view name, std::string_view args,
                              bool* ok = nullptr) {
-    last_ = RunTool(data_.get(), user, name, args);
+    last_ = RunTool(&db_->data(), user, name, args);
     if (ok) *ok = last_.ok;
     return parser_.parse(last_.result).value();
   }
 
   std::string dir_;
-  std::unique_ptr<InteractionStore> interactions_;
-  std::unique_ptr<DataStore> data_;
+  std::unique_ptr<Database> db_;
   ToolOutcome last_;
   simdjson::dom::parser parser_;
 };

@@ -25,9 +25,7 @@
 #include "core/log.h"
 #include "core/validate.h"
 #include "http/server.h"
-#include "store/analytics_store.h"
-#include "store/data_store.h"
-#include "store/interaction_store.h"
+#include "store/database.h"
 #include "store/writer.h"
 
 namespace omniflow {
@@ -97,17 +95,13 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   }
   if (server_options.host == "localhost") server_options.host = "127.0.0.1";
 
-  Result<std::unique_ptr<InteractionStore>> store = InteractionStore::Open(store_options);
-  if (!store.ok()) {
-    std::cerr << "omniflow: cannot open the store: " << store.status().message() << "\n";
+  Result<std::unique_ptr<Database>> db = Database::Open(store_options);
+  if (!db.ok()) {
+    std::cerr << "omniflow: cannot open the store: " << db.status().message() << "\n";
     return 1;
   }
-  Result<std::unique_ptr<DataStore>> data = DataStore::Open(store_options);
-  if (!data.ok()) {
-    std::cerr << "omniflow: cannot open the data store: " << data.status().message() << "\n";
-    return 1;
-  }
-  Writer writer(store->get(), writer_options);
+  InteractionStore* store = &(*db)->interactions();
+  Writer writer(store, writer_options);
   // Interactions spooled while the store could not take them go in before anything new.
   agent::Spool spool(assistant.spool_dir.empty() ? store_options.data_dir + "/spool"
                                                  : assistant.spool_dir);
@@ -115,29 +109,17 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
     return agent::CommitThroughWriter(&writer, std::move(records));
   };
   if (!spool.empty()) {
-    Result<size_t> replayed = spool.Replay(store->get(), commit);
+    Result<size_t> replayed = spool.Replay(store, commit);
     if (replayed.ok()) {
       spdlog::info("event=spool_replayed count={}", *replayed);
     } else {
       spdlog::warn("event=spool_replay_failed error=\"{}\"", replayed.status().message());
     }
   }
-  spool.StartReplayLoop(store->get(), commit, std::chrono::seconds(1));
-  const IdSpace id_space = (*store)->id_space();
+  spool.StartReplayLoop(store, commit, std::chrono::seconds(1));
+  const IdSpace id_space = store->id_space();
   IdGenerator ids(Clock::Real(), id_space.slot, id_space.slots);
   Authenticator auth(std::move(auth_options));
-  // Analytics (stats, search, feedback, the dashboard's data) where the store supports them; a
-  // backend without them still serves everything else, and the analytics API answers 503.
-  Result<std::unique_ptr<AnalyticsStore>> analytics = AnalyticsStore::Open(store_options);
-  if (!analytics.ok()) {
-    if (analytics.status().code() != Status::Code::kInvalidArgument) {
-      std::cerr << "omniflow: cannot open the analytics store: " << analytics.status().message()
-                << "\n";
-      return 1;
-    }
-    spdlog::warn("event=analytics_unavailable msg=\"{}\"", analytics.status().message());
-    analytics = std::unique_ptr<AnalyticsStore>();
-  }
   agent::ProviderOptions provider_options = agent::ProviderOptions::FromEnvironment();
   std::unique_ptr<agent::ChatProvider> provider;
   if (provider_options.Configured()) {
@@ -151,12 +133,12 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   agent::InteractionLogger logger(&writer, &spool);
 
   api::ApiContext context;
-  context.store = store->get();
+  context.store = store;
   context.writer = &writer;
   context.ids = &ids;
   context.auth = &auth;
-  context.data = data->get();
-  context.analytics = analytics->get();
+  context.data = &(*db)->data();
+  context.analytics = &(*db)->analytics();
   context.assistant.provider = provider.get();
   context.assistant.options.max_tool_rounds = assistant.max_tool_rounds;
   context.assistant.options.model = provider_options.model;
@@ -183,7 +165,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
     return 1;
   }
   spdlog::info("event=listening url=http://{}:{} store=\"{}\" threads={}", server_options.host,
-               server.port(), (*store)->Describe(), server_options.threads);
+               server.port(), (*db)->Describe(), server_options.threads);
   std::printf("omniflow listening on http://%s:%u\n", server_options.host.c_str(),
               static_cast<unsigned>(server.port()));
   std::fflush(stdout);
@@ -197,9 +179,9 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
 }
 
 int RunImport(const std::string& path, StoreOptions store_options, size_t batch) {
-  Result<std::unique_ptr<InteractionStore>> store = InteractionStore::Open(store_options);
-  if (!store.ok()) {
-    std::cerr << "omniflow: cannot open the store: " << store.status().message() << "\n";
+  Result<std::unique_ptr<Database>> db = Database::Open(store_options);
+  if (!db.ok()) {
+    std::cerr << "omniflow: cannot open the store: " << db.status().message() << "\n";
     return 1;
   }
   ImportOptions options;
@@ -217,7 +199,7 @@ int RunImport(const std::string& path, StoreOptions store_options, size_t batch)
       std::cerr << "search index: " << indexed << " of " << total << " interactions\n";
     }
   };
-  Result<ImportStats> stats = Import(path, store->get(), Clock::Real(), options);
+  Result<ImportStats> stats = Import(path, &(*db)->interactions(), Clock::Real(), options);
   if (!stats.ok()) {
     std::cerr << "omniflow: import stopped: " << stats.status().message() << "\n";
     return 1;
@@ -228,7 +210,7 @@ int RunImport(const std::string& path, StoreOptions store_options, size_t batch)
 }
 
 int RunMigrate(const StoreOptions& store_options) {
-  Result<MigrationReport> report = InteractionStore::Migrate(store_options);
+  Result<MigrationReport> report = Database::Migrate(store_options);
   if (!report.ok()) {
     std::cerr << "omniflow: migration failed: " << report.status().message() << "\n";
     return 1;
@@ -239,15 +221,9 @@ int RunMigrate(const StoreOptions& store_options) {
 }
 
 int RunDemoData(StoreOptions store_options, int64_t count, int users, int days) {
-  Result<std::unique_ptr<InteractionStore>> store = InteractionStore::Open(store_options);
-  if (!store.ok()) {
-    std::cerr << "omniflow: cannot open the store: " << store.status().message() << "\n";
-    return 1;
-  }
-  Result<std::unique_ptr<AnalyticsStore>> analytics = AnalyticsStore::Open(store_options);
-  if (!analytics.ok()) {
-    std::cerr << "omniflow: cannot open the analytics store: " << analytics.status().message()
-              << "\n";
+  Result<std::unique_ptr<Database>> db = Database::Open(store_options);
+  if (!db.ok()) {
+    std::cerr << "omniflow: cannot open the store: " << db.status().message() << "\n";
     return 1;
   }
   DemoOptions options;
@@ -257,14 +233,15 @@ int RunDemoData(StoreOptions store_options, int64_t count, int users, int days) 
   options.progress = [](int64_t written, int64_t total) {
     std::cerr << "\rdemo-data: " << written << " / " << total << " interactions" << std::flush;
   };
-  Result<int64_t> written = GenerateDemoData(options, store->get(), analytics->get());
+  Result<int64_t> written =
+      GenerateDemoData(options, &(*db)->interactions(), &(*db)->analytics());
   std::cerr << "\n";
   if (!written.ok()) {
     std::cerr << "omniflow: demo-data stopped: " << written.status().message() << "\n";
     return 1;
   }
   std::cout << "wrote " << *written << " demo interactions for " << users << " users into "
-            << (*store)->Describe() << "\n";
+            << (*db)->Describe() << "\n";
   return 0;
 }
 

@@ -1,6 +1,6 @@
 // An AnalyticsStore answers the dashboard's questions about stored interactions: stats over a
 // time range, users, threads, a thread's conversation, full-text search and feedback. It reads
-// the same database an InteractionStore writes (SqliteStore, PostgresStore); results are plain
+// the same database an InteractionStore writes (both are facets of one Database); results are plain
 // structs, and src/api turns them into JSON, so one serializer serves every backend.
 //
 // Scoping: every query takes an optional user_id. The API layer decides who may omit it (the
@@ -197,10 +197,6 @@ struct SearchPage {
 class AnalyticsStore {
  public:
   virtual ~AnalyticsStore() = default;
-
-  // Opens the analytics view of the store named by `options` (the InteractionStore must have
-  // been opened first, so that its migrations have run).
-  static Result<std::unique_ptr<AnalyticsStore>> Open(const StoreOptions& options);
 
   virtual Result<Stats> GetStats(const StatsQuery& query) = 0;
   virtual Result<UsersPage> ListUsers(const UsersQuery& query) = 0;

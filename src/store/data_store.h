@@ -20,10 +20,6 @@ class DataStore {
  public:
   virtual ~DataStore() = default;
 
-  // Opens the data store beside the interaction store named by `options` (which must have been
-  // opened first, so that migrations have run).
-  static Result<std::unique_ptr<DataStore>> Open(const StoreOptions& options);
-
   struct Added {
     std::string entry_id;
     int64_t entry_count = 0;

@@ -1,7 +1,7 @@
 // An InteractionStore keeps interactions per user durably and serves them newest first
-// (ts_us DESC, interaction_id DESC). Implementations: SqliteStore (embedded default) and
-// PostgresStore (several servers on one database). Handlers never see SQL; the store never sees
-// HTTP.
+// (ts_us DESC, interaction_id DESC). It is a facet of a Database (store/database.h), which opens
+// it: SqliteStore (embedded default) or PostgresStore (several servers on one database).
+// Handlers never see SQL; the store never sees HTTP.
 #pragma once
 
 #include <cstdint>
@@ -14,21 +14,9 @@
 
 #include "core/interaction.h"
 #include "core/status.h"
+#include "store/store_options.h"
 
 namespace omniflow {
-
-struct StoreOptions {
-  // Where the embedded store keeps its files (created if missing).
-  std::string data_dir = "./data";
-  // Store URL: empty for SQLite in data_dir; "postgresql://..." for PostgreSQL.
-  std::string url;
-  // Connections kept for concurrent reads.
-  int read_connections = 4;
-  // SQLite page size for a new database (bytes); 16 KiB measured ~2x faster for 1.2 KB rows.
-  int sqlite_page_size = 16384;
-  // WAL pages after a save's commit that wake the background checkpointer (SQLite's default).
-  int sqlite_checkpoint_pages = 1000;
-};
 
 struct HistoryQuery {
   std::string user_id;
@@ -52,22 +40,9 @@ struct IdSpace {
   int slots = 1;
 };
 
-// What `omniflow migrate` did.
-struct MigrationReport {
-  int applied = 0;  // migrations applied by this call (0 when already up to date)
-  int version = 0;  // schema version afterwards
-};
-
 class InteractionStore {
  public:
   virtual ~InteractionStore() = default;
-
-  // Opens (creating and migrating as needed) the store named by `options`.
-  static Result<std::unique_ptr<InteractionStore>> Open(const StoreOptions& options);
-
-  // Applies the pending migrations of the store named by `options` and nothing else. Applying
-  // twice is a no-op. Safe while servers run (PostgreSQL serialises it with an advisory lock).
-  static Result<MigrationReport> Migrate(const StoreOptions& options);
 
   // Appends `batch` in one transaction, durably (on disk when this returns ok). All or nothing.
   // REQUIRES: one caller at a time (the group-commit writer, or an import).

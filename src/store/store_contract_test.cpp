@@ -17,9 +17,7 @@
 
 #include "core/ids.h"
 #include "core/validate.h"
-#include "store/analytics_store.h"
-#include "store/data_store.h"
-#include "store/interaction_store.h"
+#include "store/database.h"
 #include "store/store_test_fixtures.h"
 #include "store/postgres/pg_test_db.h"
 
@@ -57,35 +55,23 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
     ASSERT_NO_FATAL_FAILURE(OpenStore());
   }
   void TearDown() override {
-    analytics_.reset();
-    data_.reset();
-    store_.reset();
+    store_ = nullptr;
+    database_.reset();
     db_.reset();
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
+  // Opens (or closes and reopens) the Database under test.
   void OpenStore() {
-    store_.reset();
-    auto store = InteractionStore::Open(options_);
-    ASSERT_TRUE(store.ok()) << store.status().message();
-    store_ = std::move(*store);
+    store_ = nullptr;
+    database_.reset();
+    auto database = Database::Open(options_);
+    ASSERT_TRUE(database.ok()) << database.status().message();
+    database_ = std::move(*database);
+    store_ = &database_->interactions();
   }
-  DataStore& Data() {
-    if (!data_) {
-      auto data = DataStore::Open(options_);
-      EXPECT_TRUE(data.ok()) << data.status().message();
-      if (data.ok()) data_ = std::move(*data);
-    }
-    return *data_;
-  }
-  AnalyticsStore& Analytics() {
-    if (!analytics_) {
-      auto analytics = AnalyticsStore::Open(options_);
-      EXPECT_TRUE(analytics.ok()) << analytics.status().message();
-      if (analytics.ok()) analytics_ = std::move(*analytics);
-    }
-    return *analytics_;
-  }
+  DataStore& Data() { return database_->data(); }
+  AnalyticsStore& Analytics() { return database_->analytics(); }
 
   static InteractionRecord Rec(const std::string& user, int64_t ts, const std::string& suffix = "",
                                std::optional<std::string> thread = std::nullopt) {
@@ -99,7 +85,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
   HistoryPage Page(const std::string& user, int limit = 50, int64_t offset = 0,
                    std::optional<std::string> thread = std::nullopt,
                    std::optional<HistoryCursor> after = std::nullopt) {
-    return TestPage(store_.get(), user, limit, offset, std::move(thread), std::move(after));
+    return TestPage(store_, user, limit, offset, std::move(thread), std::move(after));
   }
   // Appends one interaction built from a save body, as the server would; returns its id.
   std::string Save(const std::string& user, int64_t ts, const std::string& body) {
@@ -130,9 +116,8 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
   std::string dir_;
   std::unique_ptr<pg::TestDatabase> db_;
   StoreOptions options_;
-  std::unique_ptr<InteractionStore> store_;
-  std::unique_ptr<DataStore> data_;
-  std::unique_ptr<AnalyticsStore> analytics_;
+  std::unique_ptr<Database> database_;
+  InteractionStore* store_ = nullptr;  // database_'s
 };
 
 // ---- InteractionStore ------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 // 2 data documents).
 #pragma once
 
-#include "store/interaction_store.h"
+#include "store/store_options.h"
 #include "store/postgres/pg_conn.h"
 
 namespace omniflow::pg {

@@ -93,16 +93,6 @@ InteractionView ViewOf(const pg::Res& r, int row) {
 
 }  // namespace
 
-Result<std::unique_ptr<PostgresAnalyticsStore>> PostgresAnalyticsStore::Open(
-    const StoreOptions& options) {
-  Result<pg::Conn> conn = pg::Conn::Connect(options.url);
-  if (!conn.ok()) return conn.status();
-  Result<MigrationReport> migrated = pg::Migrate(*conn);
-  if (!migrated.ok()) return migrated.status();
-  return std::unique_ptr<PostgresAnalyticsStore>(new PostgresAnalyticsStore(
-      options.url, static_cast<size_t>(std::max(1, options.read_connections))));
-}
-
 Result<std::vector<pg::Res>> PostgresAnalyticsStore::Run(const std::optional<std::string>& user,
                                                          std::vector<pg::Query> queries,
                                                          bool write) {
@@ -112,7 +102,7 @@ Result<std::vector<pg::Res>> PostgresAnalyticsStore::Run(const std::optional<std
   } else {
     queries.insert(queries.begin(), pg::Query{"SELECT set_config('omniflow.admin', 'on', true)", {}});
   }
-  Result<pg::Pool::Lease> conn = pool_.Acquire();
+  Result<pg::Pool::Lease> conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
   Result<std::vector<pg::Res>> done = (*conn)->Transaction(
       queries, write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");

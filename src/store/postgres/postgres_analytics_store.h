@@ -1,5 +1,5 @@
-// PostgresAnalyticsStore: the AnalyticsStore over the PostgreSQL database PostgresStore writes
-// (migration 3). Aggregates are computed at query time from the indexes (per user through the
+// PostgresAnalyticsStore: the analytics facet of a PostgresDatabase, over the tables
+// PostgresStore writes (migration 3). Aggregates are computed at query time from the indexes (per user through the
 // primary key, over everyone through interactions_by_time); users and threads come from the
 // kept counts with their first and last interaction; search matches each term as a substring
 // of omniflow_search_text(body), reading the user's rows (all rows for the admin's view). Every query runs in a transaction that sets the user for row-level
@@ -16,7 +16,8 @@ namespace omniflow {
 
 class PostgresAnalyticsStore final : public AnalyticsStore {
  public:
-  static Result<std::unique_ptr<PostgresAnalyticsStore>> Open(const StoreOptions& options);
+  // Runs on `pool`'s connections. REQUIRES: the database migrated; `pool` outlives the store.
+  explicit PostgresAnalyticsStore(pg::Pool* pool) : pool_(pool) {}
 
   Result<Stats> GetStats(const StatsQuery& query) override;
   Result<UsersPage> ListUsers(const UsersQuery& query) override;
@@ -30,13 +31,12 @@ class PostgresAnalyticsStore final : public AnalyticsStore {
   Result<std::string> OwnerOf(const std::string& interaction_id) override;
 
  private:
-  PostgresAnalyticsStore(const std::string& url, size_t keep) : pool_(url, keep) {}
   // Runs `queries` in one read-only (or, with `write`, read-write) transaction as `user` (or as
   // the admin reader when none); returns their results.
   Result<std::vector<pg::Res>> Run(const std::optional<std::string>& user,
                                    std::vector<pg::Query> queries, bool write = false);
 
-  pg::Pool pool_;
+  pg::Pool* const pool_;
 };
 
 }  // namespace omniflow

@@ -6,7 +6,7 @@
 
 #include "core/ids.h"
 #include "store/postgres/pg_test_db.h"
-#include "store/postgres/postgres_store.h"
+#include "store/database.h"
 
 namespace omniflow {
 namespace {
@@ -17,12 +17,11 @@ class PostgresAnalyticsTest : public ::testing::Test {
     if (!db_.configured()) GTEST_SKIP() << "set OMNIFLOW_TEST_STORE (ctest's pg.* tests do)";
     ASSERT_TRUE(db_.error().empty()) << db_.error();
     options_.url = db_.url();
-    auto store = PostgresStore::Open(options_);
-    ASSERT_TRUE(store.ok()) << store.status().message();
-    store_ = std::move(*store);
-    auto analytics = PostgresAnalyticsStore::Open(options_);
-    ASSERT_TRUE(analytics.ok()) << analytics.status().message();
-    analytics_ = std::move(*analytics);
+    auto database = Database::Open(options_);
+    ASSERT_TRUE(database.ok()) << database.status().message();
+    database_ = std::move(*database);
+    store_ = &database_->interactions();
+    analytics_ = &database_->analytics();
   }
   void Save(const std::string& user, int64_t ts, const std::string& message, const std::string& answer) {
     InteractionRecord r;
@@ -48,8 +47,9 @@ class PostgresAnalyticsTest : public ::testing::Test {
 
   pg::TestDatabase db_{::testing::UnitTest::GetInstance()->current_test_info()->name()};
   StoreOptions options_;
-  std::unique_ptr<PostgresStore> store_;
-  std::unique_ptr<PostgresAnalyticsStore> analytics_;
+  std::unique_ptr<Database> database_;
+  InteractionStore* store_ = nullptr;    // database_'s
+  AnalyticsStore* analytics_ = nullptr;  // database_'s
 };
 
 // PostgreSQL text cannot hold a NUL character: a body with an escaped \u0000 is stored and found.

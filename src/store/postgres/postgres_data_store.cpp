@@ -1,7 +1,6 @@
 #include "store/postgres/postgres_data_store.h"
 
 #include "core/ids.h"
-#include "store/postgres/pg_migrations.h"
 
 namespace omniflow {
 
@@ -11,19 +10,10 @@ constexpr const char* kCount = "SELECT COUNT(*) FROM data_entries WHERE user_id 
 
 }  // namespace
 
-Result<std::unique_ptr<PostgresDataStore>> PostgresDataStore::Open(const StoreOptions& options) {
-  Result<pg::Conn> conn = pg::Conn::Connect(options.url);
-  if (!conn.ok()) return conn.status();
-  Result<MigrationReport> migrated = pg::Migrate(*conn);
-  if (!migrated.ok()) return migrated.status();
-  return std::unique_ptr<PostgresDataStore>(
-      new PostgresDataStore(options.url, static_cast<size_t>(std::max(1, options.read_connections))));
-}
-
 Result<std::vector<pg::Res>> PostgresDataStore::AsUser(const std::string& user,
                                                        std::vector<pg::Query> queries) {
   queries.insert(queries.begin(), pg::Query{"SELECT set_config('omniflow.user_id', $1, true)", {user}});
-  Result<pg::Pool::Lease> conn = pool_.Acquire();
+  Result<pg::Pool::Lease> conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
   Result<std::vector<pg::Res>> done = (*conn)->Transaction(queries);
   if (!done.ok()) return done.status();

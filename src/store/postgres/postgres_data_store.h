@@ -1,5 +1,5 @@
-// PostgresDataStore: the DataStore (per-user named JSON documents) on PostgreSQL, table
-// data_entries of the interaction store's migration 2. Each call is one transaction, sent in one
+// PostgresDataStore: the data facet of a PostgresDatabase (per-user named JSON documents,
+// table data_entries of migration 2). Each call is one transaction, sent in one
 // round trip, that first sets the user for row-level security. Entry order is a database-wide
 // identity column, so entries added through different servers keep their insertion order.
 #pragma once
@@ -13,9 +13,8 @@ namespace omniflow {
 
 class PostgresDataStore final : public DataStore {
  public:
-  // Connects to options.url and applies pending migrations (a no-op after the interaction
-  // store's Open).
-  static Result<std::unique_ptr<PostgresDataStore>> Open(const StoreOptions& options);
+  // Runs on `pool`'s connections. REQUIRES: the database migrated; `pool` outlives the store.
+  explicit PostgresDataStore(pg::Pool* pool) : pool_(pool) {}
 
   Result<Added> Add(const std::string& user, const std::string& blob,
                     std::string_view entry_object) override;
@@ -29,11 +28,10 @@ class PostgresDataStore final : public DataStore {
   Result<std::vector<std::pair<std::string, int64_t>>> List(const std::string& user) override;
 
  private:
-  PostgresDataStore(const std::string& url, size_t keep) : pool_(url, keep) {}
   // Runs `queries` after setting `user`, in one transaction; results exclude the setting's.
   Result<std::vector<pg::Res>> AsUser(const std::string& user, std::vector<pg::Query> queries);
 
-  pg::Pool pool_;
+  pg::Pool* const pool_;
 };
 
 }  // namespace omniflow

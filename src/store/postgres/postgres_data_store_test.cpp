@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "store/postgres/pg_test_db.h"
-#include "store/postgres/postgres_store.h"
+#include "store/database.h"
 
 namespace omniflow {
 namespace {
@@ -17,16 +17,20 @@ class PostgresDataStoreTest : public ::testing::Test {
     ASSERT_TRUE(db_.error().empty()) << db_.error();
     StoreOptions options;
     options.url = db_.url();
-    auto opened = PostgresDataStore::Open(options);
+    auto opened = Database::Open(options);
     ASSERT_TRUE(opened.ok()) << opened.status().message();
-    store_ = std::move(*opened);
-    auto second = PostgresDataStore::Open(options);  // another server on the same database
+    server_ = std::move(*opened);
+    store_ = &server_->data();
+    auto second = Database::Open(options);  // another server on the same database
     ASSERT_TRUE(second.ok()) << second.status().message();
-    other_server_ = std::move(*second);
+    other_server_db_ = std::move(*second);
+    other_server_ = &other_server_db_->data();
   }
 
   pg::TestDatabase db_{::testing::UnitTest::GetInstance()->current_test_info()->name()};
-  std::unique_ptr<PostgresDataStore> store_, other_server_;
+  std::unique_ptr<Database> server_, other_server_db_;
+  DataStore* store_ = nullptr;         // server_'s
+  DataStore* other_server_ = nullptr;  // other_server_db_'s
 };
 
 // Several servers on one database share each blob's order and counts. The DataStore contract

@@ -6,7 +6,6 @@
 
 #include "core/ids.h"
 #include "core/thread_name.h"
-#include "store/postgres/pg_migrations.h"
 
 namespace omniflow {
 
@@ -78,13 +77,9 @@ constexpr const char* kReleaseSlot = "DELETE FROM id_slots WHERE slot = $1 AND h
 
 }  // namespace
 
-Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const StoreOptions& options) {
-  Result<pg::Conn> writer = pg::Conn::Connect(options.url);
-  if (!writer.ok()) return writer.status();
-  Result<MigrationReport> migrated = pg::Migrate(*writer);
-  if (!migrated.ok()) return migrated.status();
-
-  Result<pg::Conn> lease = pg::Conn::Connect(options.url);
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url,
+                                                           pg::Conn writer, pg::Pool* readers) {
+  Result<pg::Conn> lease = pg::Conn::Connect(url);
   if (!lease.ok()) return lease.status();
   std::string holder = RandomId("", 12);
   const std::string term = std::to_string(kLeaseTerm.count());
@@ -100,12 +95,11 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const StoreOptions& o
                                "or give this server its own database");
   }
   return std::unique_ptr<PostgresStore>(
-      new PostgresStore(options.url, std::move(*writer), std::move(*lease), slot, std::move(holder),
-                        static_cast<size_t>(std::max(1, options.read_connections))));
+      new PostgresStore(url, std::move(writer), std::move(*lease), slot, std::move(holder), readers));
 }
 
 PostgresStore::PostgresStore(std::string url, pg::Conn writer, pg::Conn lease, int slot,
-                             std::string holder, size_t keep)
+                             std::string holder, pg::Pool* readers)
     : url_(std::move(url)),
       writer_(std::move(writer)),
       slot_(slot),
@@ -113,7 +107,7 @@ PostgresStore::PostgresStore(std::string url, pg::Conn writer, pg::Conn lease, i
       lease_(std::move(lease)),
       // Counted from after the claim returned, less a margin for clock rate differences.
       lease_until_(SteadyClock::now() + kLeaseTerm - kRenewEvery),
-      readers_(url_, keep) {
+      readers_(readers) {
   renewer_ = std::thread([this] {
     NameThisThread("of-pg-lease");
     RenewLoop();
@@ -261,7 +255,7 @@ Result<HistoryPage> PostgresStore::History(const HistoryQuery& query) {
       {kTotal, {query.user_id, by_thread ? *query.thread_id : std::string()}},
       {kHistorySql[by_thread][by_cursor], std::move(params)},
   };
-  Result<pg::Pool::Lease> conn = readers_.Acquire();
+  Result<pg::Pool::Lease> conn = readers_->Acquire();
   if (!conn.ok()) return conn.status();
   Result<std::vector<pg::Res>> done = (*conn)->Transaction(queries, kReadOnly);
   if (!done.ok()) return done.status();
@@ -297,7 +291,7 @@ Result<std::string> PostgresStore::Get(const std::string& user_id,
       {"SELECT body FROM interactions WHERE user_id = $1 AND ts_us = $2 AND interaction_id = $3",
        {user_id, std::to_string(ts_us), interaction_id}},
   };
-  Result<pg::Pool::Lease> conn = readers_.Acquire();
+  Result<pg::Pool::Lease> conn = readers_->Acquire();
   if (!conn.ok()) return conn.status();
   Result<std::vector<pg::Res>> done = (*conn)->Transaction(queries, kReadOnly);
   if (!done.ok()) return done.status();
@@ -308,7 +302,7 @@ Result<std::string> PostgresStore::Get(const std::string& user_id,
 
 Status PostgresStore::CheckWritable() {
   if (Status s = CheckLease(); !s.ok()) return s;
-  Result<pg::Pool::Lease> conn = readers_.Acquire();
+  Result<pg::Pool::Lease> conn = readers_->Acquire();
   if (!conn.ok()) return conn.status();
   Result<pg::Res> r = (*conn)->Exec("SELECT pg_is_in_recovery()");
   if (!r.ok()) return r.status();

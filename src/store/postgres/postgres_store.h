@@ -1,4 +1,5 @@
-// PostgresStore: the InteractionStore for several stateless servers on one PostgreSQL database.
+// PostgresStore: the interactions facet of a PostgresDatabase, for several stateless servers on
+// one PostgreSQL database.
 // Appends come from the group-commit writer: a batch is one transaction of four statements sent
 // in one round trip (pipeline mode), the rows as arrays through unnest, the kept counts upserted
 // in the same transaction, answered only after COMMIT (durable with synchronous_commit on).
@@ -30,8 +31,10 @@ class PostgresStore final : public InteractionStore {
   static constexpr std::chrono::seconds kLeaseTerm{60};
   static constexpr std::chrono::seconds kRenewEvery{10};
 
-  // Connects, migrates and leases an id slot.
-  static Result<std::unique_ptr<PostgresStore>> Open(const StoreOptions& options);
+  // Leases an id slot and keeps it (on a connection of its own); appends go through `writer`,
+  // reads through `readers`. REQUIRES: the database migrated; `readers` outlives the store.
+  static Result<std::unique_ptr<PostgresStore>> Open(const std::string& url, pg::Conn writer,
+                                                     pg::Pool* readers);
   // Stops renewing and gives the slot back.
   ~PostgresStore() override;
 
@@ -46,7 +49,7 @@ class PostgresStore final : public InteractionStore {
   using SteadyClock = std::chrono::steady_clock;
 
   PostgresStore(std::string url, pg::Conn writer, pg::Conn lease, int slot, std::string holder,
-                size_t keep);
+                pg::Pool* readers);
   Status AppendOnce(std::span<const InteractionRecord> batch);
   // Extends the lease; Unavailable when the database cannot be reached or (for good) when
   // another server holds the slot.
@@ -70,7 +73,7 @@ class PostgresStore final : public InteractionStore {
   CondVar lease_cv_;  // signalled when stopping_ is set
   std::thread renewer_;
 
-  pg::Pool readers_;
+  pg::Pool* const readers_;
 };
 
 }  // namespace omniflow

@@ -3,6 +3,8 @@
 // owned by the non-superuser role the servers use, so row-level security applies.
 #include "store/postgres/postgres_store.h"
 
+#include "store/database.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -26,8 +28,9 @@ class PostgresStoreTest : public ::testing::Test {
     ASSERT_NE(store_, nullptr);
   }
   void TearDown() override { store_.reset(); }
-  std::unique_ptr<PostgresStore> Open() {
-    auto store = PostgresStore::Open(options_);
+  // A Database on the test database: another server, as far as the store can tell.
+  std::unique_ptr<Database> Open() {
+    auto store = Database::Open(options_);
     EXPECT_TRUE(store.ok()) << store.status().message();
     return store.ok() ? std::move(*store) : nullptr;
   }
@@ -38,12 +41,12 @@ class PostgresStoreTest : public ::testing::Test {
   HistoryPage Page(const std::string& user, int limit = 50, int64_t offset = 0,
                    std::optional<std::string> thread = std::nullopt,
                    std::optional<HistoryCursor> after = std::nullopt) {
-    return TestPage(store_.get(), user, limit, offset, std::move(thread), std::move(after));
+    return TestPage(&store_->interactions(), user, limit, offset, std::move(thread), std::move(after));
   }
 
   pg::TestDatabase db_{::testing::UnitTest::GetInstance()->current_test_info()->name()};
   StoreOptions options_;
-  std::unique_ptr<PostgresStore> store_;
+  std::unique_ptr<Database> store_;
 };
 
 const int64_t kT = 1765458330000000;
@@ -64,50 +67,50 @@ TEST_F(PostgresStoreTest, MigrationsAppliedTwiceAreANoOp) {
 }
 
 TEST_F(PostgresStoreTest, ConcurrentOpensMigrateOnceAndLeaseDistinctIdSlots) {
-  std::vector<std::unique_ptr<PostgresStore>> stores(4);
+  std::vector<std::unique_ptr<Database>> stores(4);
   std::vector<std::thread> threads;
   for (auto& s : stores) threads.emplace_back([&] { s = Open(); });
   for (auto& t : threads) t.join();
-  std::set<int> slots = {store_->id_space().slot};
+  std::set<int> slots = {store_->interactions().id_space().slot};
   for (auto& s : stores) {
     ASSERT_NE(s, nullptr);
-    EXPECT_EQ(s->id_space().slots, PostgresStore::kIdSlots);
-    slots.insert(s->id_space().slot);
+    EXPECT_EQ(s->interactions().id_space().slots, PostgresStore::kIdSlots);
+    slots.insert(s->interactions().id_space().slot);
   }
   EXPECT_EQ(slots.size(), 5u);
   // A closed store's slot is free again.
-  int freed = stores[0]->id_space().slot;
+  int freed = stores[0]->interactions().id_space().slot;
   stores[0].reset();
   auto reopened = Open();
   ASSERT_NE(reopened, nullptr);
-  EXPECT_EQ(reopened->id_space().slot, freed);
+  EXPECT_EQ(reopened->interactions().id_space().slot, freed);
 }
 
 TEST_F(PostgresStoreTest, AllSlotsHeldRefusesAnotherServerAndAnExpiredLeaseIsTakenOver) {
-  std::vector<std::unique_ptr<PostgresStore>> more;
+  std::vector<std::unique_ptr<Database>> more;
   for (int i = 1; i < PostgresStore::kIdSlots; ++i) {
     more.push_back(Open());
     ASSERT_NE(more.back(), nullptr);
   }
-  auto refused = PostgresStore::Open(options_);
+  auto refused = Database::Open(options_);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Status::Code::kUnavailable);
   EXPECT_NE(refused.status().message().find("id slots"), std::string::npos);
   // A lease that ran out (a server that died without giving its slot back) is taken over.
   auto conn = pg::Conn::Connect(options_.url);
   ASSERT_TRUE(conn.ok());
-  const int stale = more.back()->id_space().slot;
+  const int stale = more.back()->interactions().id_space().slot;
   ASSERT_TRUE(conn->Exec("UPDATE id_slots SET holder = 'dead', expires_at = now() - interval '1 s' "
                          "WHERE slot = " + std::to_string(stale)).ok());
-  auto taker = PostgresStore::Open(options_);
+  auto taker = Database::Open(options_);
   ASSERT_TRUE(taker.ok()) << taker.status().message();
-  EXPECT_EQ((*taker)->id_space().slot, stale);
+  EXPECT_EQ((*taker)->interactions().id_space().slot, stale);
 }
 
 TEST_F(PostgresStoreTest, TwoWritersOnOneDatabaseKeepCountsExact) {
   auto second = Open();
   ASSERT_NE(second, nullptr);
-  auto write = [&](PostgresStore* store, int64_t base) {
+  auto write = [&](InteractionStore* store, int64_t base) {
     for (int b = 0; b < 20; ++b) {
       std::vector<InteractionRecord> batch;
       for (int i = 0; i < 10; ++i) {
@@ -118,7 +121,7 @@ TEST_F(PostgresStoreTest, TwoWritersOnOneDatabaseKeepCountsExact) {
       EXPECT_TRUE(store->Append(batch).ok());
     }
   };
-  std::thread a(write, store_.get(), kT), b(write, second.get(), kT + 1);
+  std::thread a(write, &store_->interactions(), kT), b(write, &second->interactions(), kT + 1);
   a.join();
   b.join();
   EXPECT_EQ(Page("shared_a").total, 200);
@@ -131,7 +134,7 @@ TEST_F(PostgresStoreTest, TwoWritersOnOneDatabaseKeepCountsExact) {
 }
 
 TEST_F(PostgresStoreTest, RowLevelSecurityHidesOtherUsersFromTheApplicationRole) {
-  ASSERT_TRUE(store_->Append(std::vector<InteractionRecord>{Rec("alice", kT, "", std::string("secret")), Rec("bob", kT + 1)}).ok());
+  ASSERT_TRUE(store_->interactions().Append(std::vector<InteractionRecord>{Rec("alice", kT, "", std::string("secret")), Rec("bob", kT + 1)}).ok());
   auto conn = pg::Conn::Connect(options_.url);  // the application role, as the server uses it
   ASSERT_TRUE(conn.ok());
   // No user set: nothing at all, not even counts.

@@ -165,27 +165,6 @@ class SqliteAnalyticsStore::Lease {
   std::unique_ptr<sqlite::Db> db_;
 };
 
-Result<std::unique_ptr<SqliteAnalyticsStore>> SqliteAnalyticsStore::Open(
-    const std::string& data_dir, CheckpointOptions checkpoints) {
-  std::string path = (std::filesystem::path(data_dir) / "omniflow.db").string();
-  Result<sqlite::Db> writer = sqlite::Db::Open(path, SQLITE_OPEN_READWRITE);
-  if (!writer.ok()) return writer.status();
-  Status s = writer->Exec("PRAGMA synchronous=FULL");
-  if (!s.ok()) return s;
-  Result<std::shared_ptr<SqliteCheckpointer>> checkpointer =
-      SqliteCheckpointer::ForFile(path, checkpoints);
-  if (!checkpointer.ok()) return checkpointer.status();
-  std::unique_ptr<SqliteAnalyticsStore> store(new SqliteAnalyticsStore(
-      path, std::move(*checkpointer), std::make_unique<sqlite::Db>(std::move(*writer))));
-  Result<Lease> probe = store->Acquire();  // fails early when the schema is missing
-  if (!probe.ok()) return probe.status();
-  Result<int64_t> has_schema =
-      Scalar(probe->db(), Query{"SELECT count(*) FROM sqlite_master WHERE name = 'stats_hourly'", {}});
-  if (!has_schema.ok()) return has_schema.status();
-  if (*has_schema == 0) return Status::Internal("the analytics schema (migration 3) is missing");
-  return store;
-}
-
 Result<SqliteAnalyticsStore::Lease> SqliteAnalyticsStore::Acquire() {
   {
     MutexLock lock(&pool_mu_);
@@ -195,7 +174,7 @@ Result<SqliteAnalyticsStore::Lease> SqliteAnalyticsStore::Acquire() {
       return Lease(this, std::move(db));
     }
   }
-  Result<sqlite::Db> db = sqlite::Db::Open(path_, SQLITE_OPEN_READONLY);
+  Result<sqlite::Db> db = sqlite::Db::Open(file_->path, SQLITE_OPEN_READONLY);
   if (!db.ok()) return db.status();
   return Lease(this, std::make_unique<sqlite::Db>(std::move(*db)));
 }
@@ -551,7 +530,7 @@ Status SqliteAnalyticsStore::SetFeedback(const std::string& user_id,
                                          const Feedback& feedback) {
   int64_t ts_us = 0;
   if (!TimestampOfInteractionId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
-  MutexLock lock(&write_mu_);
+  MutexLock lock(&file_->write_mu);
   Query q;
   q.sql = "INSERT INTO feedback(user_id, interaction_id, ts_us, score, comment, updated_us) "
           "SELECT user_id, interaction_id, ts_us, ?4, ?5, ?6 FROM interactions "
@@ -560,11 +539,11 @@ Status SqliteAnalyticsStore::SetFeedback(const std::string& user_id,
           "comment = excluded.comment, updated_us = excluded.updated_us";
   q.params = {user_id, ts_us, interaction_id, feedback.score, feedback.comment,
               feedback.updated_us};
-  Result<sqlite::Stmt> stmt = Prepare(*writer_, q);
+  Result<sqlite::Stmt> stmt = Prepare(file_->writer, q);
   if (!stmt.ok()) return stmt.status();
   Status s = stmt->Run();
   if (!s.ok()) return s;
-  if (sqlite3_changes(writer_->get()) == 0) return Status::NotFound("no such interaction");
+  if (sqlite3_changes(file_->writer.get()) == 0) return Status::NotFound("no such interaction");
   return Status::Ok();
 }
 

@@ -7,7 +7,7 @@
 
 #include "core/ids.h"
 #include "core/validate.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/database.h"
 
 namespace omniflow {
 namespace {
@@ -21,16 +21,16 @@ class SqliteAnalyticsTest : public ::testing::Test {
     dir_ = ::mkdtemp(tmpl.data());
     StoreOptions options;
     options.data_dir = dir_;
-    auto store = SqliteStore::Open(options);
-    ASSERT_TRUE(store.ok()) << store.status().message();
-    store_ = std::move(*store);
-    auto analytics = SqliteAnalyticsStore::Open(dir_);
-    ASSERT_TRUE(analytics.ok()) << analytics.status().message();
-    analytics_ = std::move(*analytics);
+    auto db = Database::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status().message();
+    db_ = std::move(*db);
+    store_ = &db_->interactions();
+    analytics_ = &db_->analytics();
   }
   void TearDown() override {
-    analytics_.reset();
-    store_.reset();
+    analytics_ = nullptr;
+    store_ = nullptr;
+    db_.reset();
     std::filesystem::remove_all(dir_);
   }
   // Appends one interaction built from a save body, as the server would.
@@ -53,8 +53,9 @@ class SqliteAnalyticsTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<SqliteAnalyticsStore> analytics_;
+  std::unique_ptr<Database> db_;
+  InteractionStore* store_ = nullptr;      // db_'s
+  AnalyticsStore* analytics_ = nullptr;    // db_'s
 };
 
 // Stats, feedback, search (scripts, scope, paging, tool and status filters), users, threads and

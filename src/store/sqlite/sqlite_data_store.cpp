@@ -1,43 +1,24 @@
-// SqliteDataStore: the DataStore on the same SQLite file as the interactions (table
-// data_entries, created by the interaction store's migration 2), through its own connection.
-// Data operations are few and small, so one connection behind a mutex serves them all.
-
-#include <filesystem>
+// SqliteDataStore: the data facet of a SqliteDatabase (table data_entries, migration 2). Data
+// operations are few and small, so they all run on the file's one write connection, under its
+// mutex (sqlite_file.h).
+#include "store/sqlite/sqlite_data_store.h"
 
 #include "core/ids.h"
 #include "core/mutex.h"
-#include "store/data_store.h"
-#include "store/sqlite/sqlite_checkpointer.h"
-#include "store/sqlite/sqlite_data_store.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace omniflow {
-
-bool IsValidBlobName(std::string_view name) {
-  constexpr std::string_view kSuffix = ".json";
-  if (name.size() <= kSuffix.size() || name.size() > 64 + kSuffix.size()) return false;
-  if (name.substr(name.size() - kSuffix.size()) != kSuffix) return false;
-  for (char c : name.substr(0, name.size() - kSuffix.size())) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 namespace {
 
 class SqliteDataStore final : public DataStore {
  public:
-  SqliteDataStore(std::shared_ptr<SqliteCheckpointer> checkpointer, sqlite::Db db)
-      : checkpointer_(std::move(checkpointer)), db_(std::move(db)) {
-    checkpointer_->Attach(db_.get());
-  }
+  explicit SqliteDataStore(SqliteFile* file) : file_(file) {}
 
   Result<Added> Add(const std::string& user, const std::string& blob,
                     std::string_view entry) override {
-    MutexLock lock(&mu_);
-    Transaction txn(db_);
+    MutexLock lock(&file_->write_mu);
+    Transaction txn(file_->writer);
     if (!txn.status.ok()) return txn.status;
     Added added;
     added.entry_id = RandomId("E", 6);
@@ -45,7 +26,7 @@ class SqliteDataStore final : public DataStore {
     std::string body = "{\"entry_id\":\"" + added.entry_id + "\"";
     if (entry.size() > 2) body.append(",").append(entry.substr(1));
     else body.append("}");
-    Result<sqlite::Stmt> insert = db_.Prepare(
+    Result<sqlite::Stmt> insert = file_->writer.Prepare(
         "INSERT INTO data_entries(user_id, blob, entry_id, seq, body) VALUES(?1, ?2, ?3, "
         "(SELECT COALESCE(MAX(seq), 0) + 1 FROM data_entries WHERE user_id = ?1 AND blob = ?2), ?4)");
     if (!insert.ok()) return insert.status();
@@ -62,8 +43,8 @@ class SqliteDataStore final : public DataStore {
   }
 
   Result<std::vector<std::string>> Get(const std::string& user, const std::string& blob) override {
-    MutexLock lock(&mu_);
-    Result<sqlite::Stmt> select = db_.Prepare(
+    MutexLock lock(&file_->write_mu);
+    Result<sqlite::Stmt> select = file_->writer.Prepare(
         "SELECT body FROM data_entries WHERE user_id = ?1 AND blob = ?2 ORDER BY seq");
     if (!select.ok()) return select.status();
     select->Bind(1, user);
@@ -80,8 +61,8 @@ class SqliteDataStore final : public DataStore {
 
   Result<std::string> GetEntry(const std::string& user, const std::string& blob,
                                const std::string& entry_id) override {
-    MutexLock lock(&mu_);
-    Result<sqlite::Stmt> select = db_.Prepare(
+    MutexLock lock(&file_->write_mu);
+    Result<sqlite::Stmt> select = file_->writer.Prepare(
         "SELECT body FROM data_entries WHERE user_id = ?1 AND blob = ?2 AND entry_id = ?3");
     if (!select.ok()) return select.status();
     select->Bind(1, user);
@@ -95,8 +76,8 @@ class SqliteDataStore final : public DataStore {
 
   Status Replace(const std::string& user, const std::string& blob, const std::string& entry_id,
                  std::string_view merged) override {
-    MutexLock lock(&mu_);
-    Result<sqlite::Stmt> update = db_.Prepare(
+    MutexLock lock(&file_->write_mu);
+    Result<sqlite::Stmt> update = file_->writer.Prepare(
         "UPDATE data_entries SET body = ?4 WHERE user_id = ?1 AND blob = ?2 AND entry_id = ?3");
     if (!update.ok()) return update.status();
     update->Bind(1, user);
@@ -104,23 +85,23 @@ class SqliteDataStore final : public DataStore {
     update->Bind(3, entry_id);
     update->Bind(4, merged);
     if (Status s = update->Run(); !s.ok()) return s;
-    if (sqlite3_changes(db_.get()) == 0) return Status::NotFound("no entry " + entry_id + " in " + blob);
+    if (sqlite3_changes(file_->writer.get()) == 0) return Status::NotFound("no entry " + entry_id + " in " + blob);
     return Status::Ok();
   }
 
   Result<int64_t> Delete(const std::string& user, const std::string& blob,
                          const std::string& entry_id) override {
-    MutexLock lock(&mu_);
-    Transaction txn(db_);
+    MutexLock lock(&file_->write_mu);
+    Transaction txn(file_->writer);
     if (!txn.status.ok()) return txn.status;
-    Result<sqlite::Stmt> del = db_.Prepare(
+    Result<sqlite::Stmt> del = file_->writer.Prepare(
         "DELETE FROM data_entries WHERE user_id = ?1 AND blob = ?2 AND entry_id = ?3");
     if (!del.ok()) return del.status();
     del->Bind(1, user);
     del->Bind(2, blob);
     del->Bind(3, entry_id);
     if (Status s = del->Run(); !s.ok()) return s;
-    if (sqlite3_changes(db_.get()) == 0) return Status::NotFound("no entry " + entry_id + " in " + blob);
+    if (sqlite3_changes(file_->writer.get()) == 0) return Status::NotFound("no entry " + entry_id + " in " + blob);
     Result<int64_t> count = Count(user, blob);
     if (!count.ok()) return count.status();
     if (Status s = txn.Commit(); !s.ok()) return s;
@@ -128,8 +109,8 @@ class SqliteDataStore final : public DataStore {
   }
 
   Result<std::vector<std::pair<std::string, int64_t>>> List(const std::string& user) override {
-    MutexLock lock(&mu_);
-    Result<sqlite::Stmt> select = db_.Prepare(
+    MutexLock lock(&file_->write_mu);
+    Result<sqlite::Stmt> select = file_->writer.Prepare(
         "SELECT blob, COUNT(*) FROM data_entries WHERE user_id = ?1 GROUP BY blob ORDER BY blob");
     if (!select.ok()) return select.status();
     select->Bind(1, user);
@@ -160,9 +141,9 @@ class SqliteDataStore final : public DataStore {
     bool committed = false;
   };
 
-  Result<int64_t> Count(const std::string& user, const std::string& blob) REQUIRES(mu_) {
+  Result<int64_t> Count(const std::string& user, const std::string& blob) REQUIRES(file_->write_mu) {
     Result<sqlite::Stmt> count =
-        db_.Prepare("SELECT COUNT(*) FROM data_entries WHERE user_id = ?1 AND blob = ?2");
+        file_->writer.Prepare("SELECT COUNT(*) FROM data_entries WHERE user_id = ?1 AND blob = ?2");
     if (!count.ok()) return count.status();
     count->Bind(1, user);
     count->Bind(2, blob);
@@ -171,26 +152,13 @@ class SqliteDataStore final : public DataStore {
     return count->Int(0);
   }
 
-  Mutex mu_;
-  std::shared_ptr<SqliteCheckpointer> checkpointer_;  // takes db_'s checkpoints; outlives it
-  sqlite::Db db_ GUARDED_BY(mu_);
+  SqliteFile* const file_;
 };
 
 }  // namespace
 
-// DataStore::Open (store/data_store.cpp) dispatches here for SQLite URLs.
-Result<std::unique_ptr<DataStore>> OpenSqliteDataStore(const StoreOptions& options) {
-  std::string dir = options.url.rfind("sqlite:", 0) == 0 && options.url.size() > 7
-                        ? options.url.substr(7)
-                        : options.data_dir;
-  std::string path = (std::filesystem::path(dir) / "omniflow.db").string();
-  Result<sqlite::Db> db = sqlite::Db::Open(path, SQLITE_OPEN_READWRITE);
-  if (!db.ok()) return db.status();
-  if (Status s = db->Exec("PRAGMA synchronous=FULL"); !s.ok()) return s;
-  Result<std::shared_ptr<SqliteCheckpointer>> checkpointer = SqliteCheckpointer::ForFile(
-      path, CheckpointOptions::ForWakePages(options.sqlite_checkpoint_pages));
-  if (!checkpointer.ok()) return checkpointer.status();
-  return std::unique_ptr<DataStore>(new SqliteDataStore(std::move(*checkpointer), std::move(*db)));
+std::unique_ptr<DataStore> NewSqliteDataStore(SqliteFile* file) {
+  return std::make_unique<SqliteDataStore>(file);
 }
 
 }  // namespace omniflow

@@ -1,14 +1,14 @@
-// The SQLite DataStore's factory, for DataStore::Open's dispatch (store/data_store.cpp).
+// The data facet of a SqliteDatabase (per-user JSON documents, table data_entries).
 #pragma once
 
 #include <memory>
 
 #include "store/data_store.h"
+#include "store/sqlite/sqlite_file.h"
 
 namespace omniflow {
 
-// Opens the data store on the SQLite file in options.data_dir (or the sqlite:<dir> URL), which
-// the interaction store must have created and migrated.
-Result<std::unique_ptr<DataStore>> OpenSqliteDataStore(const StoreOptions& options);
+// A DataStore on `file`'s write connection. REQUIRES: `file` migrated; it outlives the store.
+std::unique_ptr<DataStore> NewSqliteDataStore(SqliteFile* file);
 
 }  // namespace omniflow

@@ -80,6 +80,15 @@ bool Stmt::IsNull(int column) const { return sqlite3_column_type(stmt_, column) 
 
 Db::~Db() { sqlite3_close_v2(db_); }
 
+Db& Db::operator=(Db&& other) noexcept {
+  if (this != &other) {
+    sqlite3_close_v2(db_);
+    db_ = other.db_;
+    other.db_ = nullptr;
+  }
+  return *this;
+}
+
 namespace {
 
 // SQLite's own busy_timeout sleeps 1, 2, 5, 10 ... up to 100 ms between tries, so a writer that

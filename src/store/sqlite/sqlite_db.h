@@ -50,7 +50,7 @@ class Db {
  public:
   Db() = default;
   Db(Db&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
-  Db& operator=(Db&&) = delete;
+  Db& operator=(Db&& other) noexcept;  // closes this connection first
   ~Db();
 
   // Opens `path` with `flags` (SQLITE_OPEN_*); a locked database is retried in fine steps

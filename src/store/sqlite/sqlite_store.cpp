@@ -11,58 +11,10 @@
 
 #include "core/ids.h"
 #include "store/sqlite/compact_body.h"
-#include "store/sqlite/sqlite_analytics_schema.h"
 
 namespace omniflow {
 
 namespace {
-
-// Each migration runs once, in its own transaction, recorded in schema_migrations.
-constexpr const char* kMigrations[] = {
-    // 1: interactions, newest-first indexes, kept counts ('' thread = the user's total).
-    R"sql(
-    CREATE TABLE interactions(
-      seq INTEGER PRIMARY KEY,
-      user_id TEXT NOT NULL,
-      ts_us INTEGER NOT NULL,
-      interaction_id TEXT NOT NULL,
-      thread_id TEXT,
-      tool_calls INTEGER NOT NULL DEFAULT 0,
-      tool_failures INTEGER NOT NULL DEFAULT 0,
-      body TEXT NOT NULL);
-    CREATE UNIQUE INDEX interactions_by_user_time ON interactions(user_id, ts_us, interaction_id);
-    CREATE INDEX interactions_by_user_thread_time
-      ON interactions(user_id, thread_id, ts_us, interaction_id) WHERE thread_id IS NOT NULL;
-    CREATE TABLE interaction_counts(
-      user_id TEXT NOT NULL,
-      thread_id TEXT NOT NULL,
-      n INTEGER NOT NULL,
-      PRIMARY KEY(user_id, thread_id)) WITHOUT ROWID;
-    )sql",
-    // 2: the per-user JSON documents of the data tools (tasks.json, notes.json, ...).
-    R"sql(
-    CREATE TABLE data_entries(
-      user_id TEXT NOT NULL,
-      blob TEXT NOT NULL,
-      entry_id TEXT NOT NULL,
-      seq INTEGER NOT NULL,
-      body TEXT NOT NULL,
-      PRIMARY KEY(user_id, blob, entry_id)) WITHOUT ROWID;
-    CREATE INDEX data_entries_in_order ON data_entries(user_id, blob, seq);
-    )sql",
-    // 3: analytics: trigram full-text index, tool index, hourly/tool/thread/user aggregates,
-    // feedback (see sqlite_analytics_schema.h).
-    kAnalyticsMigrationSql,
-    // 4: the full-text index is fed off the save path (sqlite_search_indexer.h); its watermark
-    // starts after every row indexed so far.
-    R"sql(
-    CREATE TABLE search_index_progress(
-      id INTEGER PRIMARY KEY CHECK (id = 1),
-      indexed_seq INTEGER NOT NULL);
-    INSERT INTO search_index_progress(id, indexed_seq)
-      SELECT 1, coalesce(max(seq), 0) FROM interactions;
-    )sql",
-};
 
 // History statements: [thread filter][cursor]. Offset pages select row ids through the covering
 // index first, so skipped rows never load their bodies.
@@ -108,72 +60,15 @@ class SqliteStore::ReaderLease {
   std::unique_ptr<Reader> reader_;
 };
 
-Status MigrateSqlite(sqlite::Db& db) {
-  Status s = db.Exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations("
-      "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-  if (!s.ok()) return s;
-  const int64_t count = static_cast<int64_t>(std::size(kMigrations));
-  for (int64_t version = 1; version <= count; ++version) {
-    s = db.Exec("BEGIN IMMEDIATE");
-    if (!s.ok()) return s;
-    Result<sqlite::Stmt> seen = db.Prepare("SELECT 1 FROM schema_migrations WHERE version = ?1");
-    if (!seen.ok()) {
-      (void)db.Exec("ROLLBACK");
-      return seen.status();
-    }
-    seen->Bind(1, version);
-    Result<bool> applied = seen->Step();
-    if (applied.ok() && !*applied) {
-      s = db.Exec(kMigrations[version - 1]);
-      if (s.ok()) {
-        Result<sqlite::Stmt> record = db.Prepare(
-            "INSERT INTO schema_migrations(version, applied_at) "
-            "VALUES(?1, strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
-        s = record.ok() ? (record->Bind(1, version), record->Run()) : record.status();
-      }
-    } else if (!applied.ok()) {
-      s = applied.status();
-    }
-    seen = sqlite::Stmt();
-    if (!s.ok()) {
-      (void)db.Exec("ROLLBACK");
-      return Status(s.code() == Status::Code::kUnavailable
-                        ? Status::Unavailable("migration " + std::to_string(version) + ": " + s.message())
-                        : Status::Internal("migration " + std::to_string(version) + ": " + s.message()));
-    }
-    s = db.Exec("COMMIT");
-    if (!s.ok()) return s;
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteFile* file,
+                                                       const StoreOptions& options) {
+  std::unique_ptr<SqliteStore> store(new SqliteStore(file));
+  {
+    MutexLock lock(&store->file_->write_mu);
+    if (Status s = store->PrepareWriter(); !s.ok()) return s;
   }
-  return Status::Ok();
-}
-
-Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.data_dir, ec);
-  if (ec) {
-    return Status::Unavailable("cannot create data dir " + options.data_dir + ": " + ec.message());
-  }
-  std::string path = (std::filesystem::path(options.data_dir) / "omniflow.db").string();
-  Result<sqlite::Db> db =
-      sqlite::Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (!db.ok()) return db.status();
-  // page_size only takes effect before the first table is created.
-  Status s = db->Exec("PRAGMA page_size=" + std::to_string(options.sqlite_page_size));
-  if (s.ok()) s = db->Exec("PRAGMA journal_mode=WAL");
-  if (s.ok()) s = db->Exec("PRAGMA synchronous=FULL");
-  if (s.ok()) s = MigrateSqlite(*db);
-  if (!s.ok()) return s;
-  std::unique_ptr<SqliteStore> store(
-      new SqliteStore(options.data_dir, std::move(path), std::move(*db)));
-  s = store->PrepareWriter();
-  if (!s.ok()) return s;
-  Result<std::shared_ptr<SqliteCheckpointer>> checkpointer = SqliteCheckpointer::ForFile(
-      store->path_, CheckpointOptions::ForWakePages(options.sqlite_checkpoint_pages));
-  if (!checkpointer.ok()) return checkpointer.status();
-  store->checkpointer_ = std::move(*checkpointer);
-  store->checkpointer_->Attach(store->writer_.get());
-  Result<std::unique_ptr<SqliteSearchIndexer>> indexer = SqliteSearchIndexer::Start(store->path_, store->checkpointer_.get());
+  Result<std::unique_ptr<SqliteSearchIndexer>> indexer =
+      SqliteSearchIndexer::Start(file->path, file->checkpointer.get());
   if (!indexer.ok()) return indexer.status();
   store->indexer_ = std::move(*indexer);
   for (int i = 0; i < options.read_connections; ++i) {
@@ -185,18 +80,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& optio
   return store;
 }
 
-SqliteStore::SqliteStore(std::string dir, std::string path, sqlite::Db writer)
-    : dir_(std::move(dir)), path_(std::move(path)), writer_(std::move(writer)) {}
+SqliteStore::SqliteStore(SqliteFile* file) : file_(file) {}
 
-SqliteStore::~SqliteStore() {
-  indexer_.reset();
-  if (checkpointer_) {
-    SqliteCheckpointer::Detach(writer_.get());
-    checkpointer_.reset();
-  }
-  // Fold the WAL back into the database so the next start opens a compact file quickly.
-  (void)writer_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
-}
+// The statements on the file's writer are finalized with the members; the file, its writer and
+// its checkpointer are the SqliteDatabase's and outlive this store.
+SqliteStore::~SqliteStore() { indexer_.reset(); }
 
 Status SqliteStore::PrepareWriter() {
   struct {
@@ -214,15 +102,15 @@ Status SqliteStore::PrepareWriter() {
        "ON CONFLICT(user_id, thread_id) DO UPDATE SET n = n + excluded.n"},
   };
   for (auto& [stmt, sql] : statements) {
-    Result<sqlite::Stmt> prepared = writer_.Prepare(sql);
+    Result<sqlite::Stmt> prepared = file_->writer.Prepare(sql);
     if (!prepared.ok()) return prepared.status();
     *stmt = std::move(*prepared);
   }
-  return analytics_.Prepare(writer_);
+  return analytics_.Prepare(file_->writer);
 }
 
 Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
-  Result<sqlite::Db> db = sqlite::Db::Open(path_, SQLITE_OPEN_READONLY);
+  Result<sqlite::Db> db = sqlite::Db::Open(file_->path, SQLITE_OPEN_READONLY);
   if (!db.ok()) return db.status();
   auto reader = std::make_unique<Reader>(Reader{std::move(*db), {}, {}, {}});
   for (int thread = 0; thread < 2; ++thread) {
@@ -263,6 +151,15 @@ void SqliteStore::Release(std::unique_ptr<Reader> reader) {
   pool_.push_back(std::move(reader));
 }
 
+Status SqliteStore::Fail(Status s) {
+  rollback_.Reset();
+  if (!sqlite3_get_autocommit(file_->writer.get())) (void)rollback_.Run();
+  rollback_.Reset();
+  last_append_ok_ = false;
+  analytics_.Discard();
+  return s;
+}
+
 Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
   if (batch.empty()) return Status::Ok();
   // The time this append holds (or waits for) the write lock tells the indexer how busy saves
@@ -276,17 +173,10 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
           std::chrono::steady_clock::now() - start));
     }
   } note_busy{indexer_.get()};
-  auto fail = [this](Status s) {
-    rollback_.Reset();
-    if (!sqlite3_get_autocommit(writer_.get())) (void)rollback_.Run();
-    rollback_.Reset();
-    last_append_ok_ = false;
-    analytics_.Discard();
-    return s;
-  };
+  MutexLock lock(&file_->write_mu);
   begin_.Reset();
   Status s = begin_.Run();
-  if (!s.ok()) return fail(s);
+  if (!s.ok()) return Fail(s);
   std::map<std::pair<std::string_view, std::string_view>, int64_t> counts;
   for (const InteractionRecord& r : batch) {
     insert_.Reset();
@@ -303,9 +193,9 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
     // Without the fields the columns hold (see compact_body.h), when the JSON is canonical.
     insert_.Bind(7, CompactBody(r, &stored_) ? std::string_view(stored_) : std::string_view(r.json));
     s = insert_.Run();
-    if (!s.ok()) return fail(s);
-    s = analytics_.Add(r, sqlite3_last_insert_rowid(writer_.get()));
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return Fail(s);
+    s = analytics_.Add(r, sqlite3_last_insert_rowid(file_->writer.get()));
+    if (!s.ok()) return Fail(s);
     ++counts[{r.user_id, std::string_view()}];
     if (r.thread_id) ++counts[{r.user_id, *r.thread_id}];
   }
@@ -315,16 +205,16 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
     count_.Bind(2, key.second);
     count_.Bind(3, n);
     s = count_.Run();
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return Fail(s);
   }
   insert_.Reset();
   count_.Reset();
   s = analytics_.Flush();
-  if (!s.ok()) return fail(s);
+  if (!s.ok()) return Fail(s);
   commit_.Reset();
   s = commit_.Run();
   commit_.Reset();
-  if (!s.ok()) return fail(s);
+  if (!s.ok()) return Fail(s);
   last_append_ok_ = true;
   return Status::Ok();
 }
@@ -420,10 +310,10 @@ Status SqliteStore::CatchUp(const std::function<void(int64_t, int64_t)>& progres
 
 Status SqliteStore::CheckWritable() {
   struct statvfs fs {};
-  if (::statvfs(dir_.c_str(), &fs) != 0) return Status::Unavailable("cannot stat the data dir");
+  if (::statvfs(file_->dir.c_str(), &fs) != 0) return Status::Unavailable("cannot stat the data dir");
   const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
   if (free_bytes < (256u << 10)) return Status::Unavailable("the data dir's disk is full");
-  if (::access(dir_.c_str(), W_OK) != 0) return Status::Unavailable("the data dir is read-only");
+  if (::access(file_->dir.c_str(), W_OK) != 0) return Status::Unavailable("the data dir is read-only");
   if (!last_append_ok_.load()) {
     return Status::Unavailable("the last write failed; it is retried with the next save");
   }

@@ -1,7 +1,8 @@
-// SqliteStore: the embedded default InteractionStore. One SQLite file in WAL mode with
-// synchronous=FULL; appends come from one writer connection in one transaction per batch, reads
-// from a pool of connections. Counts per user and per thread are kept in the same transaction
-// so that `total` is O(1). The WAL is checkpointed by a thread of its own, never by a commit.
+// SqliteStore: the embedded default InteractionStore, the interactions facet of a
+// SqliteDatabase. Appends go through the file's one write connection (sqlite_file.h) in one
+// transaction per batch, reads come from a pool of read-only connections. Counts per user and
+// per thread are kept in the same transaction so that `total` is O(1); the search index is fed
+// off the save path by a SqliteSearchIndexer this store runs.
 #pragma once
 
 #include <atomic>
@@ -11,17 +12,19 @@
 #include <vector>
 
 #include "store/interaction_store.h"
-#include "store/sqlite/sqlite_analytics_writer.h"
-#include "store/sqlite/sqlite_checkpointer.h"
-#include "store/sqlite/sqlite_search_indexer.h"
-#include "store/sqlite/sqlite_db.h"
 #include "core/mutex.h"
+#include "store/sqlite/sqlite_analytics_writer.h"
+#include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_file.h"
+#include "store/sqlite/sqlite_search_indexer.h"
 
 namespace omniflow {
 
 class SqliteStore final : public InteractionStore {
  public:
-  static Result<std::unique_ptr<SqliteStore>> Open(const StoreOptions& options);
+  // Prepares its statements on `file`'s writer, starts the search indexer and opens
+  // options.read_connections readers. REQUIRES: `file` migrated; it outlives the store.
+  static Result<std::unique_ptr<SqliteStore>> Open(SqliteFile* file, const StoreOptions& options);
   ~SqliteStore() override;
 
   Status Append(std::span<const InteractionRecord> batch) override;
@@ -29,37 +32,36 @@ class SqliteStore final : public InteractionStore {
   Result<std::string> Get(const std::string& user_id, const std::string& interaction_id) override;
   Status CheckWritable() override;
   Status CatchUp(const std::function<void(int64_t, int64_t)>& progress) override;
-  std::string Describe() const override { return "sqlite:" + path_; }
+  std::string Describe() const override { return "sqlite:" + file_->path; }
 
-  const std::string& path() const { return path_; }
-  const SqliteCheckpointer& checkpointer() const { return *checkpointer_; }
+  const std::string& path() const { return file_->path; }
+  const SqliteCheckpointer& checkpointer() const { return *file_->checkpointer; }
 
  private:
   struct Reader;
   class ReaderLease;
 
-  SqliteStore(std::string dir, std::string path, sqlite::Db writer);
-  Status PrepareWriter();
+  explicit SqliteStore(SqliteFile* file);
+  Status PrepareWriter() REQUIRES(file_->write_mu);
+  // Rolls the batch back, remembers the failure and returns `s`.
+  Status Fail(Status s) REQUIRES(file_->write_mu);
   Result<std::unique_ptr<Reader>> NewReader();
   Result<ReaderLease> Acquire();
   void Release(std::unique_ptr<Reader> reader);
 
-  const std::string dir_;
-  const std::string path_;
-  // Writer side. REQUIRES: used only by Append's caller (one at a time).
-  sqlite::Db writer_;
-  sqlite::Stmt begin_, commit_, rollback_, insert_, count_;
-  std::string stored_;  // the compact body being inserted
-  SqliteAnalyticsWriter analytics_;  // tool index and aggregates, same transaction
+  SqliteFile* const file_;
+  // Writer side: statements on file_->writer.
+  sqlite::Stmt begin_ GUARDED_BY(file_->write_mu), commit_ GUARDED_BY(file_->write_mu),
+      rollback_ GUARDED_BY(file_->write_mu), insert_ GUARDED_BY(file_->write_mu),
+      count_ GUARDED_BY(file_->write_mu);
+  std::string stored_ GUARDED_BY(file_->write_mu);  // the compact body being inserted
+  // Tool index and aggregates, in the same transaction.
+  SqliteAnalyticsWriter analytics_ GUARDED_BY(file_->write_mu);
   std::unique_ptr<SqliteSearchIndexer> indexer_;  // full-text index, off the save path
-  std::shared_ptr<SqliteCheckpointer> checkpointer_;  // folds the WAL in, off the save path
   std::atomic<bool> last_append_ok_{true};
 
   Mutex pool_mu_;
   std::vector<std::unique_ptr<Reader>> pool_ GUARDED_BY(pool_mu_);
 };
-
-// The migrations of the interaction store, in order; exposed for tests.
-Status MigrateSqlite(sqlite::Db& db);
 
 }  // namespace omniflow

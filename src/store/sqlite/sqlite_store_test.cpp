@@ -1,4 +1,5 @@
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_database.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -19,16 +20,23 @@ class SqliteStoreTest : public ::testing::Test {
     std::string tmpl = (std::filesystem::temp_directory_path() / "omniflow-store-XXXXXX").string();
     dir_ = ::mkdtemp(tmpl.data());
     options_.data_dir = dir_;
-    store_ = Open();
+    Reopen();
   }
   void TearDown() override {
-    store_.reset();
+    Close();
     std::filesystem::remove_all(dir_);
   }
-  std::unique_ptr<SqliteStore> Open() {
-    auto store = SqliteStore::Open(options_);
-    EXPECT_TRUE(store.ok()) << store.status().message();
-    return store.ok() ? std::move(*store) : nullptr;
+  // Opens the SqliteDatabase of options_ (closing the one open).
+  void Reopen() {
+    Close();
+    auto db = Database::Open(options_);
+    ASSERT_TRUE(db.ok()) << db.status().message();
+    db_.reset(static_cast<SqliteDatabase*>(db->release()));
+    store_ = &db_->sqlite_store();
+  }
+  void Close() {
+    store_ = nullptr;
+    db_.reset();
   }
   static InteractionRecord Rec(const std::string& user, int64_t ts, const std::string& suffix = "",
                                std::optional<std::string> thread = std::nullopt) {
@@ -37,7 +45,8 @@ class SqliteStoreTest : public ::testing::Test {
 
   std::string dir_;
   StoreOptions options_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<SqliteDatabase> db_;
+  SqliteStore* store_ = nullptr;  // db_'s
 };
 
 // The engine-neutral promises (order, paging, counts, Get, atomic batches, reopening) are in
@@ -45,10 +54,10 @@ class SqliteStoreTest : public ::testing::Test {
 
 TEST_F(SqliteStoreTest, MigrationsRunOnceAcrossReopens) {
   ASSERT_TRUE(store_->Append(std::vector<InteractionRecord>{Rec("u", 1), Rec("u", 2, "", "t")}).ok());
-  store_.reset();
-  store_ = Open();
-  store_.reset();
-  store_ = Open();
+  Close();
+  Reopen();
+  Close();
+  Reopen();
   auto db = sqlite::Db::Open(dir_ + "/omniflow.db", SQLITE_OPEN_READONLY);
   ASSERT_TRUE(db.ok());
   auto stmt = db->Prepare("SELECT COUNT(*), MAX(version) FROM schema_migrations");
@@ -76,9 +85,9 @@ TEST_F(SqliteStoreTest, QueryPlansUseTheIndexes) {
 // Saves never checkpoint: the WAL reaches the database file through the checkpointer's thread,
 // while the store is open, and the WAL stays bounded however much is written.
 TEST_F(SqliteStoreTest, TheWalIsFoldedInOffTheSavePathAndStaysBounded) {
-  store_.reset();
+  Close();
   options_.sqlite_checkpoint_pages = 16;  // 256 KiB of 16 KiB pages
-  store_ = Open();
+  Reopen();
   const std::string db_file = dir_ + "/omniflow.db";
   const std::string wal_file = db_file + "-wal";
   const auto db_size_before = std::filesystem::file_size(db_file);

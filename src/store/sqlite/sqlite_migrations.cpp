@@ -1,13 +1,52 @@
-// The analytics part of the SQLite schema (migration 3): a trigram full-text index over user
-// messages and assistant responses, and aggregates kept by the writer in the same transaction
-// as each insert (per hour, per tool; first and last activity of each user and thread), plus
-// feedback. Existing rows are
-// back-filled when the migration runs.
-#pragma once
+// The SQLite schema's history: every migration, in order, each applied once in its own
+// transaction and recorded in schema_migrations (version, applied_at).
+#include "store/sqlite/sqlite_migrations.h"
+
+#include <iterator>
+#include <string>
 
 namespace omniflow {
 
-inline constexpr char kAnalyticsMigrationSql[] = R"sql(
+namespace {
+
+// Each migration runs once, in its own transaction, recorded in schema_migrations.
+constexpr const char* kMigrations[] = {
+    // 1: interactions, newest-first indexes, kept counts ('' thread = the user's total).
+    R"sql(
+    CREATE TABLE interactions(
+      seq INTEGER PRIMARY KEY,
+      user_id TEXT NOT NULL,
+      ts_us INTEGER NOT NULL,
+      interaction_id TEXT NOT NULL,
+      thread_id TEXT,
+      tool_calls INTEGER NOT NULL DEFAULT 0,
+      tool_failures INTEGER NOT NULL DEFAULT 0,
+      body TEXT NOT NULL);
+    CREATE UNIQUE INDEX interactions_by_user_time ON interactions(user_id, ts_us, interaction_id);
+    CREATE INDEX interactions_by_user_thread_time
+      ON interactions(user_id, thread_id, ts_us, interaction_id) WHERE thread_id IS NOT NULL;
+    CREATE TABLE interaction_counts(
+      user_id TEXT NOT NULL,
+      thread_id TEXT NOT NULL,
+      n INTEGER NOT NULL,
+      PRIMARY KEY(user_id, thread_id)) WITHOUT ROWID;
+    )sql",
+    // 2: the per-user JSON documents of the data tools (tasks.json, notes.json, ...).
+    R"sql(
+    CREATE TABLE data_entries(
+      user_id TEXT NOT NULL,
+      blob TEXT NOT NULL,
+      entry_id TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      body TEXT NOT NULL,
+      PRIMARY KEY(user_id, blob, entry_id)) WITHOUT ROWID;
+    CREATE INDEX data_entries_in_order ON data_entries(user_id, blob, seq);
+    )sql",
+    // 3: analytics: a trigram full-text index over user messages and assistant responses, and
+    // aggregates kept by the writer in the same transaction as each insert (per hour, per tool;
+    // first and last activity of each user and thread), plus feedback. Existing rows are
+    // back-filled.
+    R"sql(
 CREATE INDEX interactions_by_time ON interactions(ts_us, interaction_id);
 CREATE INDEX interactions_failed_by_time ON interactions(ts_us, interaction_id)
   WHERE tool_failures > 0;
@@ -110,6 +149,65 @@ UPDATE interaction_counts SET
 UPDATE interaction_counts SET
   first_us = (SELECT ts_us FROM interactions WHERE seq = first_seq),
   last_us = (SELECT ts_us FROM interactions WHERE seq = last_seq);
-)sql";
+)sql",
+    // 4: the full-text index is fed off the save path (sqlite_search_indexer.h); its watermark
+    // starts after every row indexed so far.
+    R"sql(
+    CREATE TABLE search_index_progress(
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      indexed_seq INTEGER NOT NULL);
+    INSERT INTO search_index_progress(id, indexed_seq)
+      SELECT 1, coalesce(max(seq), 0) FROM interactions;
+    )sql",
+};
+
+}  // namespace
+
+Result<MigrationReport> MigrateSqlite(sqlite::Db& db) {
+  Status s = db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations("
+      "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  if (!s.ok()) return s;
+  MigrationReport report;
+  const int64_t count = static_cast<int64_t>(std::size(kMigrations));
+  for (int64_t version = 1; version <= count; ++version) {
+    s = db.Exec("BEGIN IMMEDIATE");
+    if (!s.ok()) return s;
+    Result<sqlite::Stmt> seen = db.Prepare("SELECT 1 FROM schema_migrations WHERE version = ?1");
+    if (!seen.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return seen.status();
+    }
+    seen->Bind(1, version);
+    Result<bool> applied = seen->Step();
+    if (applied.ok() && !*applied) {
+      ++report.applied;
+      s = db.Exec(kMigrations[version - 1]);
+      if (s.ok()) {
+        Result<sqlite::Stmt> record = db.Prepare(
+            "INSERT INTO schema_migrations(version, applied_at) "
+            "VALUES(?1, strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
+        s = record.ok() ? (record->Bind(1, version), record->Run()) : record.status();
+      }
+    } else if (!applied.ok()) {
+      s = applied.status();
+    }
+    seen = sqlite::Stmt();
+    if (!s.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return Status(s.code() == Status::Code::kUnavailable
+                        ? Status::Unavailable("migration " + std::to_string(version) + ": " + s.message())
+                        : Status::Internal("migration " + std::to_string(version) + ": " + s.message()));
+    }
+    s = db.Exec("COMMIT");
+    if (!s.ok()) return s;
+  }
+  Result<sqlite::Stmt> version = db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!version.ok()) return version.status();
+  Result<bool> row = version->Step();
+  if (!row.ok()) return row.status();
+  report.version = static_cast<int>(version->Int(0));
+  return report;
+}
 
 }  // namespace omniflow

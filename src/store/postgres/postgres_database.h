@@ -1,0 +1,41 @@
+// PostgresDatabase: the Database for several stateless servers on one PostgreSQL database. It
+// applies the schema history (pg_migrations.cpp) once when it opens, keeps one pool of
+// connections that every facet's reads and small writes share, and owns the facets; the
+// interactions facet adds its writer and its id-slot lease connections.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/database.h"
+#include "store/postgres/pg_conn.h"
+#include "store/postgres/postgres_analytics_store.h"
+#include "store/postgres/postgres_data_store.h"
+#include "store/postgres/postgres_store.h"
+
+namespace omniflow {
+
+class PostgresDatabase final : public Database {
+ public:
+  static Result<std::unique_ptr<Database>> Open(const StoreLocation& location,
+                                                const StoreOptions& options);
+  static Result<MigrationReport> Migrate(const StoreLocation& location);
+  ~PostgresDatabase() override;
+
+  InteractionStore& interactions() override { return *interactions_; }
+  AnalyticsStore& analytics() override { return *analytics_; }
+  DataStore& data() override { return *data_; }
+  std::string Describe() const override { return pg::RedactUrl(url_); }
+
+ private:
+  PostgresDatabase(std::string url, size_t keep)
+      : url_(std::move(url)), pool_(std::make_unique<pg::Pool>(url_, keep)) {}
+
+  const std::string url_;
+  std::unique_ptr<pg::Pool> pool_;  // declared before the facets: outlives them
+  std::unique_ptr<PostgresStore> interactions_;
+  std::unique_ptr<PostgresAnalyticsStore> analytics_;
+  std::unique_ptr<PostgresDataStore> data_;
+};
+
+}  // namespace omniflow

@@ -1,0 +1,27 @@
+// The one SQLite file of a SqliteDatabase, as its facets share it: where it is, its one write
+// connection and the checkpointer that keeps its WAL bounded. Every facet writes through
+// `writer` while holding `write_mu` (SQLite lets one transaction write at a time anyway; a mutex
+// queues writers in this process instead of having them poll for the file lock). The search
+// indexer alone writes on a connection of its own, in short slices between saves
+// (sqlite_search_indexer.h), attached to the same checkpointer.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/mutex.h"
+#include "store/sqlite/sqlite_checkpointer.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace omniflow {
+
+struct SqliteFile {
+  std::string dir;   // the data dir
+  std::string path;  // dir/omniflow.db
+  std::shared_ptr<SqliteCheckpointer> checkpointer;  // outlives `writer`, which it serves
+
+  Mutex write_mu;
+  sqlite::Db writer GUARDED_BY(write_mu);  // WAL, synchronous=FULL, attached to `checkpointer`
+};
+
+}  // namespace omniflow
