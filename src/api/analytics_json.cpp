@@ -10,15 +10,15 @@ namespace {
 // Rates, scores and averages are written to 6 significant digits.
 constexpr int kDigits = 6;
 
-void Time(JsonWriter* w, std::string_view key, int64_t ts_us) {
+void Time(std::string_view key, int64_t ts_us, JsonWriter* w) {
   w->Field(key, FormatTimestamp(ts_us));
 }
 
-void Buckets(JsonWriter* w, std::string_view key, const std::vector<VolumeBucket>& buckets) {
+void Buckets(std::string_view key, const std::vector<VolumeBucket>& buckets, JsonWriter* w) {
   w->Key(key).BeginArray();
   for (const VolumeBucket& b : buckets) {
     w->BeginObject();
-    Time(w, "start", b.start_us);
+    Time("start", b.start_us, w);
     w->Field("interactions", b.interactions)
         .Field("tool_calls", b.tool_calls)
         .Field("tool_failures", b.tool_failures)
@@ -29,27 +29,30 @@ void Buckets(JsonWriter* w, std::string_view key, const std::vector<VolumeBucket
 
 // The stored JSON, an object, with "feedback" added as its last member. A stored text that is
 // not an object is left out.
-void Interaction(JsonWriter* w, const InteractionView& v) {
+void Interaction(const InteractionView& v, JsonWriter* w) {
   if (v.json.find('}') == std::string::npos) return;
   w->BeginObjectFrom(v.json).Key("feedback");
-  WriteFeedback(w, v.feedback);
+  WriteFeedback(v.feedback, w);
   w->EndObject();
 }
 
-void Cursor(JsonWriter* w, bool has_more, const std::optional<HistoryCursor>& next) {
+void Cursor(bool has_more, const std::optional<HistoryCursor>& next, JsonWriter* w) {
   w->Field("has_more", has_more).Key("next_cursor");
   has_more && next ? w->String(EncodeCursor(*next)) : w->Null();
 }
 
 }  // namespace
 
-void WriteFeedback(JsonWriter* w, const std::optional<Feedback>& feedback) {
+void WriteFeedback(const std::optional<Feedback>& feedback, JsonWriter* w) {
   if (!feedback) {
     w->Null();
     return;
   }
-  w->BeginObject().Key("score").Double(feedback->score, kDigits).Field("comment", feedback->comment);
-  Time(w, "updated_at", feedback->updated_us);
+  w->BeginObject()
+      .Key("score")
+      .Double(feedback->score, kDigits)
+      .Field("comment", feedback->comment);
+  Time("updated_at", feedback->updated_us, w);
   w->EndObject();
 }
 
@@ -72,8 +75,8 @@ std::string StatsJson(const Stats& s, const AnalyticsScope& scope) {
       .Field("active_users", s.active_users)
       .Field("threads", s.threads)
       .EndObject();
-  Buckets(&w, "per_day", s.per_day);
-  Buckets(&w, "per_hour", s.per_hour);
+  Buckets("per_day", s.per_day, &w);
+  Buckets("per_hour", s.per_hour, &w);
   w.Key("top_tools").BeginArray();
   for (const ToolUsage& t : s.top_tools) {
     w.BeginObject()
@@ -94,8 +97,8 @@ std::string StatsJson(const Stats& s, const AnalyticsScope& scope) {
         .Field("user_id", t.user_id)
         .Field("thread_id", t.thread_id)
         .Field("interactions", t.interactions);
-    Time(&w, "first_timestamp", t.first_us);
-    Time(&w, "last_timestamp", t.last_us);
+    Time("first_timestamp", t.first_us, &w);
+    Time("last_timestamp", t.last_us, &w);
     w.EndObject();
   }
   w.EndArray().Key("top_requests").BeginArray();
@@ -124,8 +127,8 @@ std::string UsersJson(const UsersPage& page) {
         .Field("user_id", u.user_id)
         .Field("interactions", u.interactions)
         .Field("threads", u.threads);
-    Time(&w, "first_seen", u.first_us);
-    Time(&w, "last_seen", u.last_us);
+    Time("first_seen", u.first_us, &w);
+    Time("last_seen", u.last_us, &w);
     w.EndObject();
   }
   w.EndArray().Field("total", page.total).EndObject();
@@ -140,8 +143,8 @@ std::string ThreadsJson(const ThreadsPage& page) {
         .Field("user_id", t.user_id)
         .Field("thread_id", t.thread_id)
         .Field("interactions", t.interactions);
-    Time(&w, "first_timestamp", t.first_us);
-    Time(&w, "last_timestamp", t.last_us);
+    Time("first_timestamp", t.first_us, &w);
+    Time("last_timestamp", t.last_us, &w);
     w.Field("first_message", t.first_message).Field("last_message", t.last_message).EndObject();
   }
   w.EndArray().Field("total", page.total).EndObject();
@@ -157,9 +160,9 @@ std::string ConversationJson(const std::string& user_id, const std::string& thre
       .Field("thread_id", thread_id)
       .Key("interactions")
       .BeginArray();
-  for (const InteractionView& v : page.items) Interaction(&w, v);
+  for (const InteractionView& v : page.items) Interaction(v, &w);
   w.EndArray().Field("total", page.total);
-  Cursor(&w, page.has_more, page.next);
+  Cursor(page.has_more, page.next, &w);
   w.EndObject();
   return w.Release();
 }
@@ -167,9 +170,9 @@ std::string ConversationJson(const std::string& user_id, const std::string& thre
 std::string SearchJson(const SearchPage& page) {
   JsonWriter w;
   w.BeginObject().Field("status", "success").Key("interactions").BeginArray();
-  for (const InteractionView& v : page.items) Interaction(&w, v);
+  for (const InteractionView& v : page.items) Interaction(v, &w);
   w.EndArray();
-  Cursor(&w, page.has_more, page.next);
+  Cursor(page.has_more, page.next, &w);
   w.EndObject();
   return w.Release();
 }

@@ -16,6 +16,6 @@ std::string ConversationJson(const std::string& user_id, const std::string& thre
                              const ConversationPage& page);
 std::string SearchJson(const SearchPage& page);
 // Writes {"score":..,"comment":"..","updated_at":".."}, or null without feedback.
-void WriteFeedback(JsonWriter* w, const std::optional<Feedback>& feedback);
+void WriteFeedback(const std::optional<Feedback>& feedback, JsonWriter* w);
 
 }  // namespace omniflow::api

@@ -22,7 +22,7 @@ void GetInteraction(const ApiContext& context, const Call& call, http::Respond r
   if (context.analytics) {
     Result<std::optional<Feedback>> feedback = context.analytics->GetFeedback(who, id);
     w.Key("feedback");
-    WriteFeedback(&w, feedback.ok() ? *feedback : std::nullopt);
+    WriteFeedback(feedback.ok() ? *feedback : std::nullopt, &w);
   }
   w.EndObject();
   respond(JsonResponse(200, w.Release(), who));

@@ -85,7 +85,7 @@ void SetFeedback(const ApiContext& context, const Call& call, http::Respond resp
   }
   JsonWriter w;
   w.BeginObject().Field("status", "success").Field("interaction_id", id).Key("feedback");
-  WriteFeedback(&w, *feedback);
+  WriteFeedback(*feedback, &w);
   w.EndObject();
   respond(JsonResponse(200, w.Release(), who));
 }
