@@ -2,6 +2,7 @@
 
 #include "api/analytics_access.h"
 #include "core/ids.h"
+#include "core/json.h"
 
 namespace omniflow::api {
 

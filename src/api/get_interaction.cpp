@@ -1,6 +1,7 @@
 #include "api/analytics_json.h"
 #include "api/handlers.h"
 #include "api/respond.h"
+#include "core/json.h"
 
 namespace omniflow::api {
 
