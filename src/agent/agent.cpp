@@ -9,6 +9,16 @@ namespace omniflow::agent {
 
 namespace {
 
+// A chat message {"role":..,"content":..}, with "tool_call_id" first for a tool's answer.
+std::string ChatMessage(std::string_view role, std::string_view content,
+                        std::string_view tool_call_id = {}) {
+  JsonWriter w;
+  w.BeginObject().Field("role", role);
+  if (!tool_call_id.empty()) w.Field("tool_call_id", tool_call_id);
+  w.Field("content", content).EndObject();
+  return w.Release();
+}
+
 // The thread's earlier turns as chat messages, oldest first, within the bounds.
 std::vector<std::string> HistoryMessages(InteractionStore* store, const AgentOptions& options,
                                          const std::string& user, const std::string& thread_id) {
@@ -30,22 +40,20 @@ std::vector<std::string> HistoryMessages(InteractionStore* store, const AgentOpt
     }
     chars += user_text.size() + assistant_text.size();
     if (chars > options.max_history_chars) break;
-    turns.push_back("{\"role\":\"assistant\",\"content\":" + JsonString(assistant_text) + "}");
-    turns.push_back("{\"role\":\"user\",\"content\":" + JsonString(user_text) + "}");
+    turns.push_back(ChatMessage("assistant", assistant_text));
+    turns.push_back(ChatMessage("user", user_text));
   }
   return std::vector<std::string>(turns.rbegin(), turns.rend());
 }
 
 std::string BuildRequest(const AgentOptions& options, const std::vector<std::string>& messages) {
-  std::string request = "{";
-  if (!options.model.empty()) request += "\"model\":" + JsonString(options.model) + ",";
-  request += "\"messages\":[";
-  for (size_t i = 0; i < messages.size(); ++i) {
-    if (i) request.push_back(',');
-    request.append(messages[i]);
-  }
-  request += "],\"tools\":" + ToolDefinitions() + ",\"tool_choice\":\"auto\"}";
-  return request;
+  JsonWriter w;
+  w.BeginObject();
+  if (!options.model.empty()) w.Field("model", options.model);
+  w.Key("messages").BeginArray();
+  for (const std::string& message : messages) w.Raw(message);
+  w.EndArray().RawField("tools", ToolDefinitions()).Field("tool_choice", "auto").EndObject();
+  return w.Release();
 }
 
 // Arguments as stored in the log: the parsed object when they parse to one, else the text.
@@ -67,11 +75,11 @@ AgentOutcome RunMessage(ChatProvider* provider, InteractionStore* store, DataSto
                         const std::string& thread_id, const std::string& message) {
   AgentOutcome out;
   std::vector<std::string> messages;
-  messages.push_back("{\"role\":\"system\",\"content\":" + JsonString(options.system_prompt) + "}");
+  messages.push_back(ChatMessage("system", options.system_prompt));
   for (std::string& turn : HistoryMessages(store, options, user, thread_id)) {
     messages.push_back(std::move(turn));
   }
-  messages.push_back("{\"role\":\"user\",\"content\":" + JsonString(message) + "}");
+  messages.push_back(ChatMessage("user", message));
 
   for (int round = 0; round < options.max_tool_rounds; ++round) {
     Result<ChatResult> answer = provider->Complete(BuildRequest(options, messages));
@@ -93,8 +101,7 @@ AgentOutcome RunMessage(ChatProvider* provider, InteractionStore* store, DataSto
       ToolOutcome result = RunTool(data, user, call.name, call.arguments);
       out.tool_calls.push_back(
           ToolCallRecord{call.name, CanonicalArguments(call.arguments), result.result, result.ok});
-      messages.push_back("{\"role\":\"tool\",\"tool_call_id\":" + JsonString(call.id) +
-                         ",\"content\":" + JsonString(result.result) + "}");
+      messages.push_back(ChatMessage("tool", result.result, call.id));
     }
   }
   out.round_cap_reached = true;

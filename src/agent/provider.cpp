@@ -123,7 +123,6 @@ Result<ChatResult> ParseCompletion(std::string_view body) {
     if (usage["total_tokens"].get(v) == simdjson::SUCCESS) result.total_tokens = v;
   }
   simdjson::dom::array calls;
-  std::string tool_calls_json = "[";
   if (message["tool_calls"].get(calls) == simdjson::SUCCESS) {
     for (simdjson::dom::element call : calls) {
       ToolCallRequest t;
@@ -135,18 +134,30 @@ Result<ChatResult> ParseCompletion(std::string_view body) {
       t.id = std::string(id);
       t.name = std::string(name);
       t.arguments = std::string(arguments);
-      if (tool_calls_json.size() > 1) tool_calls_json.push_back(',');
-      tool_calls_json += "{\"id\":" + JsonString(t.id) + ",\"type\":\"function\",\"function\":{\"name\":" +
-                         JsonString(t.name) + ",\"arguments\":" + JsonString(t.arguments) + "}}";
       result.tool_calls.push_back(std::move(t));
     }
   }
-  tool_calls_json.push_back(']');
-  result.message_json = "{\"role\":\"assistant\",\"content\":" +
-                        (result.content.empty() && !result.tool_calls.empty() ? std::string("null")
-                                                                               : JsonString(result.content));
-  if (!result.tool_calls.empty()) result.message_json += ",\"tool_calls\":" + tool_calls_json;
-  result.message_json.push_back('}');
+  // The assistant message as sent back next round: its tool calls with their arguments as text.
+  JsonWriter w;
+  w.BeginObject().Field("role", "assistant").Key("content");
+  result.content.empty() && !result.tool_calls.empty() ? w.Null() : w.String(result.content);
+  if (!result.tool_calls.empty()) {
+    w.Key("tool_calls").BeginArray();
+    for (const ToolCallRequest& t : result.tool_calls) {
+      w.BeginObject()
+          .Field("id", t.id)
+          .Field("type", "function")
+          .Key("function")
+          .BeginObject()
+          .Field("name", t.name)
+          .Field("arguments", t.arguments)
+          .EndObject()
+          .EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  result.message_json = w.Release();
   return result;
 }
 

@@ -30,12 +30,20 @@ Spool::~Spool() {
 }
 
 Status Spool::Append(const InteractionRecord& r) {
-  std::string line = "{\"user_id\":\"" + r.user_id + "\",\"ts_us\":" + std::to_string(r.ts_us) +
-                     ",\"interaction_id\":\"" + r.interaction_id + "\",\"thread_id\":" +
-                     (r.thread_id ? JsonString(*r.thread_id) : std::string("null")) +
-                     ",\"tool_calls\":" + std::to_string(r.tool_call_count) +
-                     ",\"tool_failures\":" + std::to_string(r.tool_failure_count) +
-                     ",\"body\":" + r.json + "}\n";
+  JsonWriter w;
+  w.Reserve(r.json.size() + 200);
+  w.BeginObject()
+      .Field("user_id", r.user_id)
+      .Field("ts_us", r.ts_us)
+      .Field("interaction_id", r.interaction_id)
+      .Key("thread_id");
+  r.thread_id ? w.String(*r.thread_id) : w.Null();
+  w.Field("tool_calls", r.tool_call_count)
+      .Field("tool_failures", r.tool_failure_count)
+      .RawField("body", r.json)
+      .EndObject();
+  std::string line = w.Release();
+  line.push_back('\n');
   MutexLock lock(&mu_);
   int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return Status::Unavailable("cannot open the spool file " + path_);

@@ -11,7 +11,9 @@ namespace {
 ToolOutcome Error(Status::Code code, std::string_view message) {
   ToolOutcome out;
   out.code = code;
-  out.result = "{\"status\":\"error\",\"error\":" + JsonString(message) + "}";
+  JsonWriter w;
+  w.BeginObject().Field("status", "error").Field("error", message).EndObject();
+  out.result = w.Release();
   return out;
 }
 
@@ -59,23 +61,24 @@ ToolOutcome AddNewData(DataStore* store, const std::string& user, simdjson::dom:
   if (args["new_entry"].get(entry) != simdjson::SUCCESS) {
     return Error(Status::Code::kInvalidArgument, "new_entry is required and must be a JSON object");
   }
-  std::string body = "{";
-  bool first = true;
+  JsonWriter body;
+  body.BeginObject();
   for (auto field : entry) {
     if (field.key == "entry_id") continue;  // assigned by the store
-    if (!first) body.push_back(',');
-    first = false;
-    AppendJsonString(&body, field.key);
-    body.push_back(':');
-    AppendJson(&body, field.value);
+    body.Key(field.key).Element(field.value);
   }
-  body.push_back('}');
-  Result<DataStore::Added> added = store->Add(user, blob, body);
+  body.EndObject();
+  Result<DataStore::Added> added = store->Add(user, blob, body.str());
   if (!added.ok()) return FromStatus(added.status());
   ToolOutcome out;
   out.ok = true;
-  out.result = "{\"status\":\"success\",\"entry_count\":" + std::to_string(added->entry_count) +
-               ",\"entry_id\":\"" + added->entry_id + "\"}";
+  JsonWriter w;
+  w.BeginObject()
+      .Field("status", "success")
+      .Field("entry_count", added->entry_count)
+      .Field("entry_id", added->entry_id)
+      .EndObject();
+  out.result = w.Release();
   return out;
 }
 
@@ -87,13 +90,16 @@ ToolOutcome GetData(DataStore* store, const std::string& user, simdjson::dom::ob
   if (!entries.ok()) return FromStatus(entries.status());
   ToolOutcome out;
   out.ok = true;
-  out.result = "{\"status\":\"success\",\"target_blob_name\":\"" + blob + "\",\"entry_count\":" +
-               std::to_string(entries->size()) + ",\"entries\":[";
-  for (size_t i = 0; i < entries->size(); ++i) {
-    if (i) out.result.push_back(',');
-    out.result.append((*entries)[i]);
-  }
-  out.result.append("]}");
+  JsonWriter w;
+  w.BeginObject()
+      .Field("status", "success")
+      .Field("target_blob_name", blob)
+      .Field("entry_count", entries->size())
+      .Key("entries")
+      .BeginArray();
+  for (const std::string& entry : *entries) w.Raw(entry);
+  w.EndArray().EndObject();
+  out.result = w.Release();
   return out;
 }
 
@@ -113,26 +119,23 @@ ToolOutcome UpdateData(DataStore* store, const std::string& user, simdjson::dom:
     return Error(Status::Code::kInternal, "stored entry is not a JSON object");
   }
   // Shallow merge: fields of `updates` replace those of the entry; entry_id never changes.
-  std::string merged = "{\"entry_id\":" + JsonString(entry_id);
+  JsonWriter merged;
+  merged.BeginObject().Field("entry_id", entry_id);
   for (auto field : existing) {
     if (field.key == "entry_id" || updates[field.key].error() == simdjson::SUCCESS) continue;
-    merged.push_back(',');
-    AppendJsonString(&merged, field.key);
-    merged.push_back(':');
-    AppendJson(&merged, field.value);
+    merged.Key(field.key).Element(field.value);
   }
   for (auto field : updates) {
     if (field.key == "entry_id") continue;
-    merged.push_back(',');
-    AppendJsonString(&merged, field.key);
-    merged.push_back(':');
-    AppendJson(&merged, field.value);
+    merged.Key(field.key).Element(field.value);
   }
-  merged.push_back('}');
-  if (Status s = store->Replace(user, blob, entry_id, merged); !s.ok()) return FromStatus(s);
+  merged.EndObject();
+  if (Status s = store->Replace(user, blob, entry_id, merged.str()); !s.ok()) return FromStatus(s);
   ToolOutcome out;
   out.ok = true;
-  out.result = "{\"status\":\"success\",\"entry\":" + merged + "}";
+  JsonWriter w;
+  w.BeginObject().Field("status", "success").RawField("entry", merged.str()).EndObject();
+  out.result = w.Release();
   return out;
 }
 
@@ -144,7 +147,9 @@ ToolOutcome DeleteData(DataStore* store, const std::string& user, simdjson::dom:
   if (!left.ok()) return FromStatus(left.status());
   ToolOutcome out;
   out.ok = true;
-  out.result = "{\"status\":\"success\",\"entry_count\":" + std::to_string(*left) + "}";
+  JsonWriter w;
+  w.BeginObject().Field("status", "success").Field("entry_count", *left).EndObject();
+  out.result = w.Release();
   return out;
 }
 
@@ -153,13 +158,13 @@ ToolOutcome ListData(DataStore* store, const std::string& user) {
   if (!blobs.ok()) return FromStatus(blobs.status());
   ToolOutcome out;
   out.ok = true;
-  out.result = "{\"status\":\"success\",\"blobs\":[";
-  for (size_t i = 0; i < blobs->size(); ++i) {
-    if (i) out.result.push_back(',');
-    out.result += "{\"name\":\"" + (*blobs)[i].first +
-                  "\",\"entry_count\":" + std::to_string((*blobs)[i].second) + "}";
+  JsonWriter w;
+  w.BeginObject().Field("status", "success").Key("blobs").BeginArray();
+  for (const auto& [name, entry_count] : *blobs) {
+    w.BeginObject().Field("name", name).Field("entry_count", entry_count).EndObject();
   }
-  out.result.append("]}");
+  w.EndArray().EndObject();
+  out.result = w.Release();
   return out;
 }
 

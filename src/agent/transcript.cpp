@@ -16,18 +16,17 @@ const char* OutcomeName(const AgentOutcome& outcome) {
 
 }  // namespace
 
-std::string ToolCallsJson(const AgentOutcome& outcome) {
-  std::string out = "[";
+void WriteToolCalls(const AgentOutcome& outcome, JsonWriter* w) {
+  w->BeginArray();
   for (const ToolCallRecord& call : outcome.tool_calls) {
-    if (out.size() > 1) out.push_back(',');
-    out.append("{\"tool_name\":");
-    AppendJsonString(&out, call.tool_name);
-    out.append(",\"arguments\":").append(call.arguments);
-    out.append(",\"result\":").append(call.result);
-    out.append(",\"status\":").append(call.ok ? "\"success\"" : "\"error\"").push_back('}');
+    w->BeginObject()
+        .Field("tool_name", call.tool_name)
+        .RawField("arguments", call.arguments)
+        .RawField("result", call.result)
+        .Field("status", call.ok ? "success" : "error")
+        .EndObject();
   }
-  out.push_back(']');
-  return out;
+  w->EndArray();
 }
 
 SaveRequest ToSaveRequest(const AgentOutcome& outcome, const TranscriptInfo& info) {
@@ -35,40 +34,46 @@ SaveRequest ToSaveRequest(const AgentOutcome& outcome, const TranscriptInfo& inf
   request.user_message = JsonString(info.message);
   request.assistant_response = JsonString(outcome.response);
   request.thread_id = info.thread_id;
-  request.tool_calls = ToolCallsJson(outcome);
+  JsonWriter tool_calls;
+  WriteToolCalls(outcome, &tool_calls);
+  request.tool_calls = tool_calls.Release();
   request.tool_call_count = static_cast<int>(outcome.tool_calls.size());
   for (const ToolCallRecord& call : outcome.tool_calls) {
     if (!call.ok) ++request.tool_failure_count;
   }
   const std::string& model = outcome.model.empty() ? info.model : outcome.model;
-  std::string m = "{\"assistant_id\":";
-  AppendJsonString(&m, info.assistant_id);
-  m.append(",\"source\":\"tool_call_handler\",\"model\":");
-  AppendJsonString(&m, model);
-  m.append(",\"latency_ms\":").append(std::to_string(info.latency_ms));
-  m.append(",\"usage\":{\"prompt_tokens\":").append(std::to_string(outcome.prompt_tokens));
-  m.append(",\"completion_tokens\":").append(std::to_string(outcome.completion_tokens));
-  m.append(",\"total_tokens\":").append(std::to_string(outcome.total_tokens));
-  m.append("},\"rounds\":").append(std::to_string(outcome.rounds));
-  m.append(",\"outcome\":\"").append(OutcomeName(outcome)).push_back('"');
-  if (!outcome.status.ok()) {
-    m.append(",\"error\":");
-    AppendJsonString(&m, outcome.status.message());
-  }
-  m.push_back('}');
-  request.metadata = std::move(m);
+  JsonWriter m;
+  m.BeginObject()
+      .Field("assistant_id", info.assistant_id)
+      .Field("source", "tool_call_handler")
+      .Field("model", model)
+      .Field("latency_ms", info.latency_ms)
+      .Key("usage")
+      .BeginObject()
+      .Field("prompt_tokens", outcome.prompt_tokens)
+      .Field("completion_tokens", outcome.completion_tokens)
+      .Field("total_tokens", outcome.total_tokens)
+      .EndObject()
+      .Field("rounds", outcome.rounds)
+      .Field("outcome", OutcomeName(outcome));
+  if (!outcome.status.ok()) m.Field("error", outcome.status.message());
+  m.EndObject();
+  request.metadata = m.Release();
   return request;
 }
 
 std::string SuccessBody(const AgentOutcome& outcome, const std::string& thread_id,
                         const std::string& interaction_id) {
-  std::string body = "{\"status\":\"success\",\"response\":";
-  AppendJsonString(&body, outcome.response);
-  body.append(",\"thread_id\":");
-  AppendJsonString(&body, thread_id);
-  body.append(",\"interaction_id\":\"").append(interaction_id);
-  body.append("\",\"tool_calls\":").append(ToolCallsJson(outcome)).push_back('}');
-  return body;
+  JsonWriter w;
+  w.BeginObject()
+      .Field("status", "success")
+      .Field("response", outcome.response)
+      .Field("thread_id", thread_id)
+      .Field("interaction_id", interaction_id)
+      .Key("tool_calls");
+  WriteToolCalls(outcome, &w);
+  w.EndObject();
+  return w.Release();
 }
 
 }  // namespace omniflow::agent

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agent/agent.h"
+#include "core/json.h"
 #include "core/validate.h"
 
 namespace omniflow::agent {
@@ -24,8 +25,8 @@ struct TranscriptInfo {
 // source "tool_call_handler", model, latency_ms, usage, rounds, outcome and, on failure, error).
 SaveRequest ToSaveRequest(const AgentOutcome& outcome, const TranscriptInfo& info);
 
-// The JSON array of tool calls as answered to the caller and logged.
-std::string ToolCallsJson(const AgentOutcome& outcome);
+// Writes the JSON array of tool calls as answered to the caller and logged.
+void WriteToolCalls(const AgentOutcome& outcome, JsonWriter* w);
 
 // {"status":"success","response":...,"thread_id":...,"interaction_id":...,"tool_calls":[...]}
 std::string SuccessBody(const AgentOutcome& outcome, const std::string& thread_id,

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "core/json.h"
 #include "store/analytics_store.h"
 
 namespace omniflow::api {
@@ -14,7 +15,7 @@ std::string ThreadsJson(const ThreadsPage& page);
 std::string ConversationJson(const std::string& user_id, const std::string& thread_id,
                              const ConversationPage& page);
 std::string SearchJson(const SearchPage& page);
-// {"score":..,"comment":"..","updated_at":".."} or null.
-void AppendFeedbackJson(std::string* out, const std::optional<Feedback>& feedback);
+// Writes {"score":..,"comment":"..","updated_at":".."}, or null without feedback.
+void WriteFeedback(const std::optional<Feedback>& feedback, JsonWriter* w);
 
 }  // namespace omniflow::api

@@ -42,8 +42,9 @@ void GetData(const ApiContext& context, const Call& call, http::Respond respond)
     return respond(ErrorFrom(Status::InvalidArgument(
         "target_blob_name is required, e.g. ?target_blob_name=tasks.json"), call.caller.user_id));
   }
-  std::string arguments = "{\"target_blob_name\":" + JsonString(*blob) + "}";
-  RunDataFunction(context, call, std::move(respond), "get_data", std::move(arguments));
+  JsonWriter arguments;
+  arguments.BeginObject().Field("target_blob_name", *blob).EndObject();
+  RunDataFunction(context, call, std::move(respond), "get_data", arguments.Release());
 }
 
 void ListData(const ApiContext& context, const Call& call, http::Respond respond) {

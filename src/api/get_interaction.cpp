@@ -1,6 +1,7 @@
 #include "api/analytics_json.h"
 #include "api/handlers.h"
 #include "api/respond.h"
+#include "core/json.h"
 
 namespace omniflow::api {
 
@@ -16,16 +17,16 @@ void GetInteraction(const ApiContext& context, const Call& call, http::Respond r
                        ? ErrorFrom(Status::NotFound("no interaction with that id for this user"), who)
                        : StoreError(found.status(), who));
   }
-  std::string body;
-  body.reserve(found->size() + 40);
-  body.append("{\"status\":\"success\",\"interaction\":").append(*found);
+  JsonWriter w;
+  w.Reserve(found->size() + 40);
+  w.BeginObject().Field("status", "success").RawField("interaction", *found);
   if (context.analytics) {
     Result<std::optional<Feedback>> feedback = context.analytics->GetFeedback(who, id);
-    body.append(",\"feedback\":");
-    AppendFeedbackJson(&body, feedback.ok() ? *feedback : std::nullopt);
+    w.Key("feedback");
+    WriteFeedback(feedback.ok() ? *feedback : std::nullopt, &w);
   }
-  body.push_back('}');
-  respond(JsonResponse(200, std::move(body), who));
+  w.EndObject();
+  respond(JsonResponse(200, w.Release(), who));
 }
 
 }  // namespace omniflow::api

@@ -1,6 +1,7 @@
 #include "api/handlers.h"
 #include "api/respond.h"
 #include "api/analytics_access.h"
+#include "core/json.h"
 #include "core/validate.h"
 
 namespace omniflow::api {
@@ -44,26 +45,20 @@ void GetInteractionHistory(const ApiContext& context, const Call& call, http::Re
 
   size_t size = 160 + who.size();
   for (const auto& item : page->items) size += item.size() + 1;
-  std::string body;
-  body.reserve(size);
-  body.append("{\"status\":\"success\",\"user_id\":\"").append(who);
-  body.append("\",\"interactions\":[");
-  for (size_t i = 0; i < page->items.size(); ++i) {
-    if (i) body.push_back(',');
-    body.append(page->items[i]);
-  }
-  body.append("],\"total\":").append(std::to_string(page->total));
-  body.append(",\"limit\":").append(std::to_string(q.limit));
-  body.append(",\"offset\":").append(std::to_string(q.after ? 0 : q.offset));
-  body.append(",\"has_more\":").append(page->has_more ? "true" : "false");
-  body.append(",\"next_cursor\":");
-  if (page->has_more && page->next) {
-    body.append("\"").append(EncodeCursor(*page->next)).append("\"");
-  } else {
-    body.append("null");
-  }
-  body.push_back('}');
-  respond(JsonResponse(200, std::move(body), who));
+  JsonWriter w;
+  w.Reserve(size);
+  w.BeginObject().Field("status", "success").Field("user_id", who).Key("interactions");
+  w.BeginArray();
+  for (const std::string& item : page->items) w.Raw(item);
+  w.EndArray()
+      .Field("total", page->total)
+      .Field("limit", q.limit)
+      .Field("offset", q.after ? 0 : q.offset)
+      .Field("has_more", page->has_more)
+      .Key("next_cursor");
+  page->has_more && page->next ? w.String(EncodeCursor(*page->next)) : w.Null();
+  w.EndObject();
+  respond(JsonResponse(200, w.Release(), who));
 }
 
 }  // namespace omniflow::api

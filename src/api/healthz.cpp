@@ -1,5 +1,6 @@
 #include "api/handlers.h"
 #include "api/respond.h"
+#include "core/json.h"
 
 namespace omniflow::api {
 
@@ -9,17 +10,22 @@ namespace {
 // failed (the store refused the transaction; those callers got 503 and nothing is retried for
 // them); interactions of the assistant that went to the spool because the store could not take
 // them (replayed later), and any lost.
-void AppendCounters(const ApiContext& context, std::string* body) {
+void WriteCounters(const ApiContext& context, JsonWriter* w) {
   if (context.writer != nullptr) {
-    *body += ",\"writer\":{\"committed\":" + std::to_string(context.writer->committed()) +
-             ",\"queued\":" + std::to_string(context.writer->queued()) +
-             ",\"rejected\":" + std::to_string(context.writer->rejected()) +
-             ",\"failed\":" + std::to_string(context.writer->failed()) + "}";
+    w->Key("writer")
+        .BeginObject()
+        .Field("committed", context.writer->committed())
+        .Field("queued", context.writer->queued())
+        .Field("rejected", context.writer->rejected())
+        .Field("failed", context.writer->failed())
+        .EndObject();
   }
   if (context.assistant.logger != nullptr) {
-    *body += ",\"assistant_log\":{\"spooled\":" +
-             std::to_string(context.assistant.logger->spooled()) +
-             ",\"lost\":" + std::to_string(context.assistant.logger->lost()) + "}";
+    w->Key("assistant_log")
+        .BeginObject()
+        .Field("spooled", context.assistant.logger->spooled())
+        .Field("lost", context.assistant.logger->lost())
+        .EndObject();
   }
 }
 
@@ -30,13 +36,19 @@ void Healthz(const ApiContext& context, const Call&, http::Respond respond) {
     return respond(ErrorFrom(Status::Unavailable("the store is not enabled here")));
   }
   Status s = context.store->CheckWritable();
-  std::string body = s.ok() ? "{\"status\":\"ok\"" :
-      // Why goes to the log under this answer's request id (it may name the database).
-      "{\"status\":\"error\",\"error\":\"the store is not writable: saves are refused with 503 "
-      "until it is; the reason is in the server log\"";
-  AppendCounters(context, &body);
-  body.push_back('}');
-  http::Response r = JsonResponse(s.ok() ? 200 : 503, std::move(body));
+  JsonWriter w;
+  w.BeginObject();
+  if (s.ok()) {
+    w.Field("status", "ok");
+  } else {
+    // Why goes to the log under this answer's request id (it may name the database).
+    w.Field("status", "error")
+        .Field("error", "the store is not writable: saves are refused with 503 until it is; the "
+                        "reason is in the server log");
+  }
+  WriteCounters(context, &w);
+  w.EndObject();
+  http::Response r = JsonResponse(s.ok() ? 200 : 503, w.Release());
   if (!s.ok()) {
     r.log_error = s.message();
     r.headers.emplace_back("Retry-After", "1");

@@ -1,5 +1,6 @@
 #include "api/handlers.h"
 #include "api/respond.h"
+#include "core/json.h"
 #include "core/validate.h"
 
 namespace omniflow::api {
@@ -13,10 +14,14 @@ void SaveInteraction(const ApiContext& context, const Call& call, http::Respond 
   if (!parsed.ok()) return respond(ErrorFrom(parsed.status(), who));
 
   Stamp stamp = context.ids->Next();
-  std::string body;
-  body.reserve(96);
-  body.append("{\"status\":\"success\",\"interaction_id\":\"").append(stamp.interaction_id);
-  body.append("\",\"timestamp\":\"").append(stamp.timestamp).append("\"}");
+  JsonWriter w;
+  w.Reserve(96);
+  w.BeginObject()
+      .Field("status", "success")
+      .Field("interaction_id", stamp.interaction_id)
+      .Field("timestamp", stamp.timestamp)
+      .EndObject();
+  std::string body = w.Release();
   InteractionRecord record = BuildInteraction(stamp, who, std::move(*parsed));
 
   Status queued = context.writer->Submit(

@@ -83,12 +83,11 @@ void SetFeedback(const ApiContext& context, const Call& call, http::Respond resp
     return respond(s.code() == Status::Code::kNotFound ? ErrorFrom(not_found, who)
                                                        : StoreError(s, who));
   }
-  std::string body = "{\"status\":\"success\",\"interaction_id\":";
-  AppendJsonString(&body, id);
-  body.append(",\"feedback\":");
-  AppendFeedbackJson(&body, *feedback);
-  body.push_back('}');
-  respond(JsonResponse(200, std::move(body), who));
+  JsonWriter w;
+  w.BeginObject().Field("status", "success").Field("interaction_id", id).Key("feedback");
+  WriteFeedback(*feedback, &w);
+  w.EndObject();
+  respond(JsonResponse(200, w.Release(), who));
 }
 
 }  // namespace omniflow::api

@@ -119,22 +119,32 @@ Result<int64_t> GenerateDemoData(const DemoOptions& options, InteractionStore* s
     }
     const Topic& topic = kTopics[rng() % std::size(kTopics)];
     const bool failed = topic.tool && rng() % 100 < 12;
-    std::string body = "{\"user_message\":" + JsonString(topic.question) +
-                       ",\"assistant_response\":" +
-                       JsonString(failed ? std::string("Sorry, something went wrong: I could not "
-                                                       "complete that right now.")
-                                         : std::string(topic.answer)) +
-                       ",\"thread_id\":\"thread_" + users[u] + "_" +
-                       std::to_string(thread_of[u]) + "\"";
+    JsonWriter body;
+    body.BeginObject()
+        .Field("user_message", topic.question)
+        .Field("assistant_response",
+               failed ? "Sorry, something went wrong: I could not complete that right now."
+                      : topic.answer)
+        .Field("thread_id", "thread_" + users[u] + "_" + std::to_string(thread_of[u]));
     if (topic.tool) {
-      body += std::string(",\"tool_calls\":[{\"tool_name\":\"") + topic.tool +
-              "\",\"arguments\":" + topic.arguments + ",\"result\":" +
-              (failed ? topic.error : topic.result) + ",\"status\":\"" +
-              (failed ? "error" : "success") + "\"}]";
+      body.Key("tool_calls")
+          .BeginArray()
+          .BeginObject()
+          .Field("tool_name", topic.tool)
+          .RawField("arguments", topic.arguments)
+          .RawField("result", failed ? topic.error : topic.result)
+          .Field("status", failed ? "error" : "success")
+          .EndObject()
+          .EndArray();
     }
-    body += ",\"metadata\":{\"source\":\"demo\",\"model\":\"gpt-4o-mini\",\"latency_ms\":" +
-            std::to_string(200 + rng() % 2400) + "}}";
-    Result<SaveRequest> request = ParseSaveRequest(body);
+    body.Key("metadata")
+        .BeginObject()
+        .Field("source", "demo")
+        .Field("model", "gpt-4o-mini")
+        .Field("latency_ms", 200 + rng() % 2400)
+        .EndObject()
+        .EndObject();
+    Result<SaveRequest> request = ParseSaveRequest(body.str());
     if (!request.ok()) return request.status();
     Stamp stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)};
     batch.push_back(BuildInteraction(stamp, users[u], std::move(*request)));

@@ -275,11 +275,12 @@ int RunToken(const std::string& sub, int64_t ttl, std::string aud, std::string i
     return 2;
   }
   int64_t exp = Clock::Real()->NowMicros() / 1000000 + ttl;
-  std::string payload = "{\"sub\":" + JsonString(sub) + ",\"exp\":" + std::to_string(exp);
-  if (!aud.empty()) payload += ",\"aud\":" + JsonString(aud);
-  if (!iss.empty()) payload += ",\"iss\":" + JsonString(iss);
-  payload += "}";
-  std::cout << SignHs256(payload, *auth.jwt_secret) << "\n";
+  JsonWriter payload;
+  payload.BeginObject().Field("sub", sub).Field("exp", exp);
+  if (!aud.empty()) payload.Field("aud", aud);
+  if (!iss.empty()) payload.Field("iss", iss);
+  payload.EndObject();
+  std::cout << SignHs256(payload.str(), *auth.jwt_secret) << "\n";
   return 0;
 }
 

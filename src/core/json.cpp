@@ -1,8 +1,9 @@
 #include "core/json.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 
 namespace omniflow {
@@ -104,6 +105,44 @@ void AppendJson(std::string* out, simdjson::dom::element element) {
       out->append(simdjson::minify(element));
       return;
   }
+}
+
+JsonWriter& JsonWriter::BeginObjectFrom(std::string_view object) {
+  Separate();
+  // Without its closing brace; members follow a comma unless the object was empty.
+  object = object.substr(0, object.rfind('}'));
+  out_->append(object);
+  need_comma_ = object.find_first_not_of(" \t\n\r", 1) != std::string_view::npos;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Int(int64_t value) {
+  char buffer[24];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  return Literal(std::string_view(buffer, static_cast<size_t>(end - buffer)));
+}
+
+JsonWriter& JsonWriter::Uint(uint64_t value) {
+  char buffer[24];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  return Literal(std::string_view(buffer, static_cast<size_t>(end - buffer)));
+}
+
+JsonWriter& JsonWriter::Double(double value) {
+  if (!std::isfinite(value)) value = 0;
+  char buffer[32];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  return Literal(std::string_view(buffer, static_cast<size_t>(end - buffer)));
+}
+
+JsonWriter& JsonWriter::Double(double value, int significant_digits) {
+  if (!std::isfinite(value)) value = 0;
+  char buffer[32];  // "-d.dddddddddddddddde-308" at 17 digits
+  significant_digits = std::clamp(significant_digits, 1, 17);
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, value,
+                                 std::chars_format::general, significant_digits)
+                       .ptr;
+  return Literal(std::string_view(buffer, static_cast<size_t>(end - buffer)));
 }
 
 }  // namespace omniflow
