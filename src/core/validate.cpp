@@ -1,6 +1,7 @@
 #include "core/validate.h"
 
 #include <array>
+#include <vector>
 #include <simdjson.h>
 
 #include "core/json.h"
@@ -66,7 +67,7 @@ Status JsonError(simdjson::error_code error, std::string_view what) {
 
 std::string ToolPrefix(size_t index) { return "tool_calls[" + std::to_string(index) + "]"; }
 
-Status ParseToolCall(simdjson::dom::element call, size_t index, std::string* out, bool* failed) {
+Status ParseToolCall(simdjson::dom::element call, size_t index, JsonWriter* out, bool* failed) {
   const std::string where = ToolPrefix(index);
   if (!call.is_object()) return Status::InvalidArgument(where + " must be an object");
   simdjson::dom::object obj = call.get_object().value_unsafe();
@@ -76,7 +77,7 @@ Status ParseToolCall(simdjson::dom::element call, size_t index, std::string* out
   simdjson::dom::element arguments, result;
   bool has_arguments = false, has_result = false;
   std::string_view status = "success";
-  std::string extra;  // other fields, kept as given
+  std::vector<simdjson::dom::key_value_pair> extra;  // other fields, kept as given
 
   for (auto field : obj) {
     if (field.key == "tool_name") {
@@ -101,10 +102,7 @@ Status ParseToolCall(simdjson::dom::element call, size_t index, std::string* out
         return Status::InvalidArgument(where + ".status must be 1-" +
                                        std::to_string(kMaxToolStatusLength) + " characters");
     } else {
-      extra.push_back(',');
-      AppendJsonString(&extra, field.key);
-      extra.push_back(':');
-      AppendJson(&extra, field.value);
+      extra.push_back(field);
     }
   }
   if (!has_name || tool_name.empty())
@@ -113,34 +111,31 @@ Status ParseToolCall(simdjson::dom::element call, size_t index, std::string* out
     return Status::InvalidArgument(where + ".tool_name is longer than " +
                                    std::to_string(kMaxToolNameLength) + " characters");
 
-  out->append("{\"tool_name\":");
-  AppendJsonString(out, tool_name);
-  out->append(",\"arguments\":");
+  out->BeginObject().Field("tool_name", tool_name).Key("arguments");
   if (!has_arguments) {
-    out->append("{}");
+    out->BeginObject().EndObject();
   } else if (arguments.is_string()) {
     // OpenAI sends arguments as a JSON string; keep it parsed when it is an object.
     std::string_view text = arguments.get_string().value_unsafe();
     simdjson::dom::element parsed;
     auto error = ThreadParser(1).parse(text.data(), text.size()).get(parsed);
     if (!error && parsed.is_object()) {
-      AppendJson(out, parsed);
+      out->Element(parsed);
     } else {
-      AppendJsonString(out, text);
+      out->String(text);
     }
   } else {
-    AppendJson(out, arguments);
+    out->Element(arguments);
   }
-  out->append(",\"result\":");
+  out->Key("result");
   if (has_result) {
-    AppendJson(out, result);
+    out->Element(result);
   } else {
-    out->append("null");
+    out->Null();
   }
-  out->append(",\"status\":");
-  AppendJsonString(out, status);
-  out->append(extra);
-  out->push_back('}');
+  out->Field("status", status);
+  for (const simdjson::dom::key_value_pair& field : extra) out->Key(field.key).Element(field.value);
+  out->EndObject();
   *failed = status != "success";
   return Status::Ok();
 }
@@ -149,18 +144,19 @@ Status ParseToolCalls(simdjson::dom::element value, SaveRequest* req) {
   if (value.is_null()) return Status::Ok();
   if (!value.is_array())
     return Status::InvalidArgument("tool_calls must be an array of objects with a tool_name");
-  std::string out = "[";
+  std::string out;
+  JsonWriter writer(&out);
+  writer.BeginArray();
   size_t index = 0;
   simdjson::dom::array calls = value.get_array().value_unsafe();
   for (auto call : calls) {
-    if (index > 0) out.push_back(',');
     bool failed = false;
-    Status s = ParseToolCall(call, index, &out, &failed);
+    Status s = ParseToolCall(call, index, &writer, &failed);
     if (!s.ok()) return s;
     ++index;
     req->tool_failure_count += failed ? 1 : 0;
   }
-  out.push_back(']');
+  writer.EndArray();
   req->tool_call_count = static_cast<int>(index);
   req->tool_calls = std::move(out);
   return Status::Ok();
@@ -274,20 +270,23 @@ InteractionRecord BuildInteraction(const Stamp& stamp, const std::string& user_i
   j.reserve(160 + user_id.size() + request.user_message.size() +
             request.assistant_response.size() + request.tool_calls.size() +
             request.metadata.size());
-  j.append("{\"interaction_id\":\"").append(stamp.interaction_id);
-  j.append("\",\"timestamp\":\"").append(stamp.timestamp);
-  // User and thread ids are validated to characters that need no escaping.
-  j.append("\",\"user_id\":\"").append(user_id).append("\",\"thread_id\":");
+  JsonWriter w(&j);
+  w.BeginObject()
+      .Field("interaction_id", stamp.interaction_id)
+      .Field("timestamp", stamp.timestamp)
+      .Field("user_id", user_id)
+      .Key("thread_id");
   if (rec.thread_id) {
-    j.append("\"").append(*rec.thread_id).append("\"");
+    w.String(*rec.thread_id);
   } else {
-    j.append("null");
+    w.Null();
   }
-  j.append(",\"user_message\":").append(request.user_message);
-  j.append(",\"assistant_response\":").append(request.assistant_response);
-  j.append(",\"tool_calls\":").append(request.tool_calls);
-  j.append(",\"metadata\":").append(request.metadata);
-  j.push_back('}');
+  // The request's parts are JSON already (validated and escaped as they were parsed).
+  w.RawField("user_message", request.user_message)
+      .RawField("assistant_response", request.assistant_response)
+      .RawField("tool_calls", request.tool_calls)
+      .RawField("metadata", request.metadata)
+      .EndObject();
   return rec;
 }
 

@@ -26,9 +26,7 @@ Response ErrorResponse(int status, std::string_view message) {
   Response r;
   r.status = status;
   r.body.reserve(message.size() + 32);
-  r.body.append("{\"status\":\"error\",\"error\":");
-  AppendJsonString(&r.body, message);
-  r.body.push_back('}');
+  JsonWriter(&r.body).BeginObject().Field("status", "error").Field("error", message).EndObject();
   return r;
 }
 

@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/json.h"
 #include "core/log.h"
 #include "core/mutex.h"
 #include "core/thread_name.h"
@@ -223,8 +224,9 @@ class Session : public std::enable_shared_from_this<Session> {
                     request_.request_id, LogSafe(request_.path),
                     LogSafe(r.log_error));
       if (!r.body.empty() && r.body.back() == '}') {  // the id, for the caller to quote
-        r.body.pop_back();
-        r.body.append(",\"request_id\":\"").append(request_.request_id).append("\"}");
+        std::string body;
+        JsonWriter(&body).BeginObjectFrom(r.body).Field("request_id", request_.request_id).EndObject();
+        r.body = std::move(body);
       }
     }
     for (auto& [name, value] : r.headers) response_->set(name, value);
