@@ -1,5 +1,8 @@
 #include "store/data_store.h"
 
+#include "core/ids.h"
+#include "core/json.h"
+
 namespace omniflow {
 
 bool IsValidBlobName(std::string_view name) {
@@ -12,6 +15,20 @@ bool IsValidBlobName(std::string_view name) {
     if (!ok) return false;
   }
   return true;
+}
+
+NewEntry MakeEntry(std::string_view entry_object) {
+  NewEntry entry;
+  entry.entry_id = RandomId("E", 6);
+  JsonWriter(&entry.body).BeginObject().Field("entry_id", entry.entry_id);
+  // The entry's members follow verbatim (canonical JSON: "{}" or "{...}").
+  if (entry_object.size() > 2) {
+    entry.body.push_back(',');
+    entry.body.append(entry_object.substr(1));
+  } else {
+    entry.body.push_back('}');
+  }
+  return entry;
 }
 
 }  // namespace omniflow

@@ -16,6 +16,15 @@ namespace omniflow {
 // ^[A-Za-z0-9_-]{1,64}\.json$
 bool IsValidBlobName(std::string_view name);
 
+// A new entry of a data document as both engines store it: a fresh entry id ("E" + 6 random
+// characters) and the body {"entry_id":"E...", <the members of `entry_object`>}.
+// REQUIRES: `entry_object` is a canonical JSON object.
+struct NewEntry {
+  std::string entry_id;
+  std::string body;
+};
+NewEntry MakeEntry(std::string_view entry_object);
+
 class DataStore {
  public:
   virtual ~DataStore() = default;

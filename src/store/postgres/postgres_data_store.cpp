@@ -1,6 +1,5 @@
 #include "store/postgres/postgres_data_store.h"
 
-#include "core/ids.h"
 
 namespace omniflow {
 
@@ -23,18 +22,12 @@ Result<std::vector<pg::Res>> PostgresDataStore::AsUser(const std::string& user,
 
 Result<DataStore::Added> PostgresDataStore::Add(const std::string& user, const std::string& blob,
                                                 std::string_view entry) {
+  NewEntry made = MakeEntry(entry);
   Added added;
-  added.entry_id = RandomId("E", 6);  // as the SQLite data store makes them
-  // {"entry_id":"E...", <fields of entry>}
-  std::string body = "{\"entry_id\":\"" + added.entry_id + "\"";
-  if (entry.size() > 2) {
-    body.append(",").append(entry.substr(1));
-  } else {
-    body.append("}");
-  }
+  added.entry_id = made.entry_id;
   Result<std::vector<pg::Res>> done = AsUser(
       user, {{"INSERT INTO data_entries(user_id, blob, entry_id, body) VALUES ($1, $2, $3, $4)",
-              {user, blob, added.entry_id, std::move(body)}},
+              {user, blob, added.entry_id, std::move(made.body)}},
              {kCount, {user, blob}}});
   if (!done.ok()) return done.status();
   added.entry_count = (*done)[1].Int(0, 0);

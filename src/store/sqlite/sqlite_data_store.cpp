@@ -3,7 +3,6 @@
 // mutex (sqlite_file.h).
 #include "store/sqlite/sqlite_data_store.h"
 
-#include "core/ids.h"
 #include "core/mutex.h"
 #include "store/sqlite/sqlite_db.h"
 
@@ -20,12 +19,9 @@ class SqliteDataStore final : public DataStore {
     MutexLock lock(&file_->write_mu);
     Transaction txn(file_->writer);
     if (!txn.status.ok()) return txn.status;
+    NewEntry made = MakeEntry(entry);
     Added added;
-    added.entry_id = RandomId("E", 6);
-    // {"entry_id":"E...", <fields of entry>}
-    std::string body = "{\"entry_id\":\"" + added.entry_id + "\"";
-    if (entry.size() > 2) body.append(",").append(entry.substr(1));
-    else body.append("}");
+    added.entry_id = made.entry_id;
     Result<sqlite::Stmt> insert = file_->writer.Prepare(
         "INSERT INTO data_entries(user_id, blob, entry_id, seq, body) VALUES(?1, ?2, ?3, "
         "(SELECT COALESCE(MAX(seq), 0) + 1 FROM data_entries WHERE user_id = ?1 AND blob = ?2), ?4)");
@@ -33,7 +29,7 @@ class SqliteDataStore final : public DataStore {
     insert->Bind(1, user);
     insert->Bind(2, blob);
     insert->Bind(3, added.entry_id);
-    insert->Bind(4, body);
+    insert->Bind(4, made.body);
     if (Status s = insert->Run(); !s.ok()) return s;
     Result<int64_t> count = Count(user, blob);
     if (!count.ok()) return count.status();
