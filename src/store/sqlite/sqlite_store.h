@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "store/idempotency.h"
 #include "store/interaction_store.h"
 #include "store/sqlite/sqlite_analytics_writer.h"
 #include "store/sqlite/sqlite_checkpointer.h"
@@ -24,7 +25,8 @@ class SqliteStore final : public InteractionStore {
   static Result<std::unique_ptr<SqliteStore>> Open(const StoreOptions& options);
   ~SqliteStore() override;
 
-  Status Append(std::span<const InteractionRecord> batch) override;
+  using InteractionStore::Append;
+  Status Append(std::span<const InteractionRecord> batch, AppendReport* report) override;
   Result<HistoryPage> History(const HistoryQuery& query) override;
   Result<std::string> Get(const std::string& user_id, const std::string& interaction_id) override;
   Status CheckWritable() override;
@@ -40,6 +42,11 @@ class SqliteStore final : public InteractionStore {
 
   SqliteStore(std::string dir, std::string path, sqlite::Db writer);
   Status PrepareWriter();
+  // The idempotency key statements, prepared on the first append that needs them.
+  Status PrepareKeyStatements();
+  // The idempotency keys of `batch` already stored. REQUIRES: in the write transaction.
+  Result<HeldKeys> FindHeldKeys(std::span<const InteractionRecord> batch);
+  Status InsertKey(const InteractionRecord& record);
   Result<std::unique_ptr<Reader>> NewReader();
   Result<ReaderLease> Acquire();
   void Release(std::unique_ptr<Reader> reader);
@@ -49,6 +56,8 @@ class SqliteStore final : public InteractionStore {
   // Writer side. REQUIRES: used only by Append's caller (one at a time).
   sqlite::Db writer_;
   sqlite::Stmt begin_, commit_, rollback_, insert_, count_;
+  sqlite::Stmt key_find_, key_insert_, key_purge_;  // see PrepareKeyStatements
+  int64_t last_key_purge_us_ = 0;                   // see IdempotencyPurgeDue
   std::string stored_;  // the compact body being inserted
   SqliteAnalyticsWriter analytics_;  // tool index and aggregates, same transaction
   std::unique_ptr<SqliteSearchIndexer> indexer_;  // full-text index, off the save path
