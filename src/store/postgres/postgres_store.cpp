@@ -6,6 +6,8 @@
 #include <tuple>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "core/ids.h"
 #include "core/thread_name.h"
 #include "store/postgres/pg_migrations.h"
@@ -229,6 +231,7 @@ Status PostgresStore::Append(std::span<const InteractionRecord> batch, AppendRep
     // key made this transaction wait for it, then fail): plan again with the keys held now.
     Result<HeldKeys> held = FindHeldKeys(batch);
     if (!held.ok() || held->size() == held_count) break;
+    spdlog::info("event=idempotency_key_race keys_taken={}", held->size() - held_count);
     held_count = held->size();
     report->priors = PlanKeyedAppend(batch, *held);
   }
@@ -282,9 +285,14 @@ Status PostgresStore::ResolveOutcome(std::span<const InteractionRecord> batch,
         {kStored, {first->user_id, std::to_string(first->ts_us), first->interaction_id}},
     };
     Result<std::vector<pg::Res>> done = writer_.Transaction(queries, kReadOnly);
-    if (done.ok()) return (*done)[1].rows() > 0 ? Status::Ok() : failure;
+    if (done.ok()) {
+      const bool stored = (*done)[1].rows() > 0;
+      spdlog::info("event=commit_outcome_resolved committed={} saves={}", stored, batch.size());
+      return stored ? Status::Ok() : failure;
+    }
     asked = done.status();
   }
+  spdlog::warn("event=commit_outcome_unknown saves={}", batch.size());
   *unknown = true;
   return Status::Unavailable(failure.message() +
                              "; whether it committed is unknown (cannot ask the database: " +
