@@ -2,13 +2,15 @@
 # A throwaway PostgreSQL cluster for the tests: `start STATE_DIR` installs PostgreSQL from Debian
 # if it is missing, initdb's a cluster in a fresh temporary directory, starts it on a free
 # loopback port (TCP only, no Unix socket) and writes its superuser URL to STATE_DIR/admin_url;
-# `stop STATE_DIR` stops it and removes the whole cluster. ctest runs these as a fixture around
+# `stop STATE_DIR` stops it and removes the whole cluster; `restart STATE_DIR` restarts it with
+# `pg_ctl restart -m fast` (every session is terminated: the fault injection of
+# tests/e2e_idempotency_test.cpp, on a cluster of its own). ctest runs start/stop as a fixture around
 # the PostgreSQL test runs. PostgreSQL refuses to run as root, so as root the cluster runs as the
 # unprivileged user `nobody`. The tests create one database per server data dir, owned by the
 # non-superuser role omniflow_app (so row-level security applies to the servers' queries).
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop STATE_DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|restart STATE_DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 action=$1
 state=$2
@@ -37,6 +39,11 @@ stop_cluster() {
 case "$action" in
   stop)
     stop_cluster
+    ;;
+  restart)
+    cluster=$(cat "$state/cluster")
+    "${run_as[@]}" "$(pg_bin)/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -m fast -w -t 60 \
+      restart >/dev/null
     ;;
   start)
     stop_cluster  # a cluster left over by an interrupted run

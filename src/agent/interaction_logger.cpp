@@ -11,8 +11,8 @@ namespace omniflow::agent {
 void InteractionLogger::Log(InteractionRecord record) {
   // The writer gets its own copy; ours stays for the spool should the commit fail.
   auto kept = std::make_shared<InteractionRecord>(record);
-  Status queued = writer_->Submit(std::move(record), [this, kept](const Status& committed) {
-    if (!committed.ok()) ToSpool(*kept);
+  Status queued = writer_->Submit(std::move(record), [this, kept](const SaveOutcome& committed) {
+    if (!committed.status.ok()) ToSpool(*kept);
   });
   if (!queued.ok()) ToSpool(*kept);
 }
@@ -43,9 +43,9 @@ Status CommitThroughWriter(Writer* writer, std::vector<InteractionRecord> record
       MutexLock lock(&wait->mu);
       ++wait->pending;
     }
-    Status queued = writer->Submit(std::move(record), [wait](const Status& committed) {
+    Status queued = writer->Submit(std::move(record), [wait](const SaveOutcome& committed) {
       MutexLock lock(&wait->mu);
-      if (!committed.ok() && wait->failure.ok()) wait->failure = committed;
+      if (!committed.status.ok() && wait->failure.ok()) wait->failure = committed.status;
       if (--wait->pending == 0) wait->cv.SignalAll();
     });
     if (!queued.ok()) {

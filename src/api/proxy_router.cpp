@@ -18,7 +18,7 @@ namespace {
 
 // Headers a client may send that the upstream may see; the router sets identity itself.
 constexpr std::string_view kForwardedHeaders[] = {"content-type", "accept", "accept-language",
-                                                   "user-agent"};
+                                                   "user-agent", "idempotency-key"};
 
 // Percent-encodes all but RFC 3986's unreserved characters.
 void AppendEncoded(std::string* out, std::string_view value) {

@@ -9,6 +9,13 @@
 
 namespace omniflow {
 
+// An Idempotency-Key sent with a save: a retry carrying the same key (for the same user) gets
+// the first save's answer instead of being stored again (see InteractionStore::Append).
+struct IdempotencyKey {
+  std::string key;           // 1..255 printable ASCII characters
+  std::string request_hash;  // hex SHA-256 of the request body, to tell a retry from a misuse
+};
+
 struct InteractionRecord {
   std::string user_id;                   // validated user id (see core/validate.h)
   std::string interaction_id;            // INT_YYYYMMDD_HHMMSS_ffffff[_N]
@@ -18,6 +25,8 @@ struct InteractionRecord {
   // Summary of the tool calls, for analytics: number of calls and of failed ones.
   int tool_call_count = 0;
   int tool_failure_count = 0;
+  // The client's idempotency key, if it sent one.
+  std::optional<IdempotencyKey> idempotency;
 };
 
 // Keyset position in the newest-first order (ts_us DESC, interaction_id DESC).

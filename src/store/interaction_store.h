@@ -40,13 +40,40 @@ struct IdSpace {
   int slots = 1;
 };
 
+// The stored interaction that holds an idempotency key (see InteractionStore::Append).
+struct PriorSave {
+  std::string interaction_id;
+  int64_t ts_us = 0;
+  std::string request_hash;  // of the request that stored it
+};
+
+// What an Append did beyond its Status.
+struct AppendReport {
+  // One per record of the batch, in order: set when the record carries an idempotency key that a
+  // stored interaction of the same user already holds (saved by an earlier batch, another server
+  // or an earlier record of this batch); the record was then not stored.
+  std::vector<std::optional<PriorSave>> priors;
+  // With a failed Status only: the batch may have been committed all the same (the connection
+  // was lost after COMMIT was sent, and the database could not be asked since). False when it
+  // certainly was not.
+  bool outcome_unknown = false;
+};
+
+// Idempotency keys are kept at least this long after their save (purged later, see Append).
+inline constexpr int64_t kIdempotencyKeepUs = int64_t{24} * 3600 * 1000000;
+
 class InteractionStore {
  public:
   virtual ~InteractionStore() = default;
 
   // Appends `batch` in one transaction, durably (on disk when this returns ok). All or nothing.
+  // A record with an idempotency key is stored with it (unique per user, in the same
+  // transaction) unless the key is already held: then it is skipped and `report->priors` names
+  // the holder. Keys older than kIdempotencyKeepUs before the batch's newest record are purged
+  // now and then by appends that carry keys. `report` may be null.
   // REQUIRES: one caller at a time (the group-commit writer, or an import).
-  virtual Status Append(std::span<const InteractionRecord> batch) = 0;
+  virtual Status Append(std::span<const InteractionRecord> batch, AppendReport* report) = 0;
+  Status Append(std::span<const InteractionRecord> batch) { return Append(batch, nullptr); }
 
   // One page of a user's history. Thread-safe. `total` is O(1) (kept counts).
   virtual Result<HistoryPage> History(const HistoryQuery& query) = 0;

@@ -246,6 +246,96 @@ TEST_P(StoreContract, DataAndCountsSurviveReopen) {
   EXPECT_EQ(Page("u").total, 3);
 }
 
+// ---- Idempotency keys ------------------------------------------------------------------------
+
+// A record of `user` at `ts` carrying idempotency key `key` for a request hashed `hash`.
+InteractionRecord Keyed(const std::string& user, int64_t ts, const std::string& key,
+                        const std::string& hash = "h1") {
+  InteractionRecord r = TestRecord(user, ts);
+  r.idempotency = IdempotencyKey{key, hash};
+  return r;
+}
+
+// Appends `batch`, failing the test if the store fails; returns what Append reported.
+AppendReport AppendReported(InteractionStore* store, std::vector<InteractionRecord> batch) {
+  AppendReport report;
+  Status s = store->Append(batch, &report);
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_FALSE(report.outcome_unknown);
+  EXPECT_EQ(report.priors.size(), batch.size());
+  report.priors.resize(batch.size());
+  return report;
+}
+
+TEST_P(StoreContract, IdempotencyKeyUsedTwiceStoresOnceAndNamesTheOriginal) {
+  AppendReport first = AppendReported(store_, {Keyed("u", kT, "key-1")});
+  EXPECT_FALSE(first.priors[0].has_value());
+  AppendReport again = AppendReported(store_, {Keyed("u", kT + 7, "key-1")});
+  ASSERT_TRUE(again.priors[0].has_value());
+  EXPECT_EQ(again.priors[0]->interaction_id, FormatInteractionId(kT));
+  EXPECT_EQ(again.priors[0]->ts_us, kT);
+  EXPECT_EQ(again.priors[0]->request_hash, "h1");
+  // Another body under the same key: still the original, whose hash tells the caller apart.
+  AppendReport other = AppendReported(store_, {Keyed("u", kT + 8, "key-1", "h2")});
+  ASSERT_TRUE(other.priors[0].has_value());
+  EXPECT_EQ(other.priors[0]->interaction_id, FormatInteractionId(kT));
+  EXPECT_EQ(other.priors[0]->request_hash, "h1");
+  HistoryPage page = Page("u");
+  EXPECT_EQ(page.total, 1);
+  EXPECT_EQ(Ids(page), std::vector<std::string>{FormatInteractionId(kT)});
+  EXPECT_EQ(store_->Get("u", FormatInteractionId(kT + 7)).status().code(), Status::Code::kNotFound);
+}
+
+TEST_P(StoreContract, IdempotencyKeyTwiceInOneBatchStoresOnce) {
+  AppendReport report = AppendReported(
+      store_, {Keyed("u", kT, "k"), Rec("u", kT + 1), Keyed("u", kT + 2, "k", "h2"),
+                     Keyed("u", kT + 3, "other")});
+  EXPECT_FALSE(report.priors[0].has_value());
+  EXPECT_FALSE(report.priors[1].has_value());
+  ASSERT_TRUE(report.priors[2].has_value());
+  EXPECT_EQ(report.priors[2]->interaction_id, FormatInteractionId(kT));
+  EXPECT_EQ(report.priors[2]->request_hash, "h1");
+  EXPECT_FALSE(report.priors[3].has_value());
+  HistoryPage page = Page("u");
+  EXPECT_EQ(page.total, 3);
+  EXPECT_EQ(Ids(page), (std::vector<std::string>{FormatInteractionId(kT + 3),
+                                                 FormatInteractionId(kT + 1),
+                                                 FormatInteractionId(kT)}));
+  // A batch of nothing but held keys stores nothing and succeeds.
+  AppendReport held = AppendReported(store_, {Keyed("u", kT + 4, "k"), Keyed("u", kT + 5, "other")});
+  EXPECT_TRUE(held.priors[0].has_value() && held.priors[1].has_value());
+  EXPECT_EQ(Page("u").total, 3);
+}
+
+TEST_P(StoreContract, IdempotencyKeysOfOneUserNeverCollideWithAnothers) {
+  AppendReport report =
+      AppendReported(store_, {Keyed("alice", kT, "same"), Keyed("bob", kT + 1, "same")});
+  EXPECT_FALSE(report.priors[0].has_value());
+  EXPECT_FALSE(report.priors[1].has_value());
+  AppendReport later = AppendReported(store_, {Keyed("carol", kT + 2, "same")});
+  EXPECT_FALSE(later.priors[0].has_value());
+  EXPECT_EQ(Page("alice").total, 1);
+  EXPECT_EQ(Page("bob").total, 1);
+  EXPECT_EQ(Page("carol").total, 1);
+}
+
+TEST_P(StoreContract, IdempotencyKeysSurviveReopenAndArePurgedAfterADay) {
+  constexpr int64_t kHour = int64_t{3600} * 1000000;
+  AppendReported(store_, {Keyed("u", kT, "old")});
+  ASSERT_NO_FATAL_FAILURE(OpenStore());
+  AppendReport kept = AppendReported(store_, {Keyed("u", kT + kHour, "old"), Keyed("u", kT + kHour + 1, "recent")});
+  ASSERT_TRUE(kept.priors[0].has_value());
+  EXPECT_EQ(kept.priors[0]->interaction_id, FormatInteractionId(kT));
+  // A day and an hour later, a keyed save purges the keys of saves more than 24 h older.
+  AppendReported(store_, {Keyed("u", kT + 25 * kHour, "new")});
+  AppendReport after = AppendReported(
+      store_, {Keyed("u", kT + 25 * kHour + 1, "old"), Keyed("u", kT + 25 * kHour + 2, "recent")});
+  EXPECT_FALSE(after.priors[0].has_value());  // purged: stored anew
+  ASSERT_TRUE(after.priors[1].has_value());   // saved less than 24 h before: kept
+  EXPECT_EQ(after.priors[1]->interaction_id, FormatInteractionId(kT + kHour + 1));
+  EXPECT_EQ(Page("u").total, 4);
+}
+
 // ---- DataStore -------------------------------------------------------------------------------
 
 TEST_P(StoreContract, DataAddGetReplaceDeleteListKeepOrderAndCounts) {

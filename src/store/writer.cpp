@@ -74,14 +74,18 @@ void Writer::Run() {
     batch.clear();
     batch.reserve(items.size());
     for (auto& item : items) batch.push_back(std::move(item.record));
-    Status status = store_->Append(batch);
+    AppendReport report;
+    Status status = store_->Append(batch, &report);
     {
       MutexLock lock(&mu_);
       (status.ok() ? committed_ : failed_) += items.size();
     }
     NoteOutcome(status, items.size());
-    for (auto& item : items) {
-      if (item.done) item.done(status);
+    SaveOutcome outcome{status, std::nullopt, !status.ok() && report.outcome_unknown};
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!items[i].done) continue;
+      outcome.prior = status.ok() && i < report.priors.size() ? report.priors[i] : std::nullopt;
+      items[i].done(outcome);
     }
     // Release the callbacks now: they hold what answered requests keep alive (a connection
     // waiting for its next request among them), which a graceful stop waits for.

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -29,10 +30,20 @@ struct WriterOptions {
   std::chrono::seconds failure_warning_interval{10};
 };
 
+// What became of a submitted interaction.
+struct SaveOutcome {
+  Status status;  // ok once durable
+  // With ok: the interaction's idempotency key was already held by this stored interaction of
+  // the same user (see InteractionStore::Append), so it was not stored itself.
+  std::optional<PriorSave> prior;
+  // With a failed status: it may have been stored all the same (AppendReport::outcome_unknown).
+  bool outcome_unknown = false;
+};
+
 class Writer {
  public:
   // Called on the writer thread once the interaction's transaction is durable (ok) or failed.
-  using Done = std::function<void(const Status&)>;
+  using Done = std::function<void(const SaveOutcome&)>;
 
   Writer(InteractionStore* store, WriterOptions options);
   ~Writer();  // Stops after draining the queue.

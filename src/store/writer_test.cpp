@@ -16,7 +16,8 @@ namespace {
 // A store whose Append can be held, to fill the writer's queue on purpose.
 class GateStore final : public InteractionStore {
  public:
-  Status Append(std::span<const InteractionRecord> batch) override {
+  using InteractionStore::Append;
+  Status Append(std::span<const InteractionRecord> batch, AppendReport*) override {
     std::unique_lock<std::mutex> lock(mu_);
     entered_ = true;
     cv_.notify_all();
@@ -66,7 +67,7 @@ TEST(Writer, ConcurrentSubmittersAllCommittedInFewBatches) {
         for (int i = 0; i < 500; ++i) {
           std::promise<Status> done;
           auto future = done.get_future();
-          ASSERT_TRUE(writer.Submit(Rec(t * 1000 + i), [&done](const Status& s) { done.set_value(s); }).ok());
+          ASSERT_TRUE(writer.Submit(Rec(t * 1000 + i), [&done](const SaveOutcome& o) { done.set_value(o.status); }).ok());
           if (future.get().ok()) ++ok;
         }
       });
@@ -87,10 +88,10 @@ TEST(Writer, FullQueueRefusesAtOnceAndRecovers) {
   options.max_batch = 1;
   Writer writer(&store, options);
   std::atomic<int> done{0};
-  ASSERT_TRUE(writer.Submit(Rec(0), [&](const Status&) { ++done; }).ok());
+  ASSERT_TRUE(writer.Submit(Rec(0), [&](const SaveOutcome&) { ++done; }).ok());
   store.WaitEntered();  // the writer holds item 0 inside Append
-  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(writer.Submit(Rec(i), [&](const Status&) { ++done; }).ok());
-  Status refused = writer.Submit(Rec(5), [&](const Status&) { ++done; });
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(writer.Submit(Rec(i), [&](const SaveOutcome&) { ++done; }).ok());
+  Status refused = writer.Submit(Rec(5), [&](const SaveOutcome&) { ++done; });
   EXPECT_EQ(refused.code(), Status::Code::kUnavailable);
   EXPECT_EQ(writer.rejected(), 1u);
   store.Open();
@@ -104,7 +105,7 @@ TEST(Writer, FailedBatchReportsFailureToEveryItem) {
   store.fail_ = true;
   Writer writer(&store, WriterOptions{});
   std::promise<Status> done;
-  ASSERT_TRUE(writer.Submit(Rec(1), [&](const Status& s) { done.set_value(s); }).ok());
+  ASSERT_TRUE(writer.Submit(Rec(1), [&](const SaveOutcome& o) { done.set_value(o.status); }).ok());
   EXPECT_EQ(done.get_future().get().code(), Status::Code::kUnavailable);
   writer.Stop();
   EXPECT_EQ(writer.failed(), 1u);
@@ -114,7 +115,7 @@ TEST(Writer, StopDrainsTheQueueAndRefusesAfter) {
   GateStore store;
   Writer writer(&store, WriterOptions{});
   std::atomic<int> done{0};
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(writer.Submit(Rec(i), [&](const Status& s) { done += s.ok(); }).ok());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(writer.Submit(Rec(i), [&](const SaveOutcome& o) { done += o.status.ok(); }).ok());
   writer.Stop();
   EXPECT_EQ(done.load(), 100);
   EXPECT_FALSE(writer.Submit(Rec(1000), nullptr).ok());
@@ -154,7 +155,7 @@ size_t CountOf(const std::string& text, const std::string& what) {
 // One save after another, each answered before the next (so each is its own batch).
 void SaveOne(Writer* writer, int i) {
   std::promise<Status> done;
-  ASSERT_TRUE(writer->Submit(Rec(i), [&](const Status& s) { done.set_value(s); }).ok());
+  ASSERT_TRUE(writer->Submit(Rec(i), [&](const SaveOutcome& o) { done.set_value(o.status); }).ok());
   done.get_future().get();
 }
 

@@ -127,6 +127,7 @@ Result<Res> Conn::Exec(const std::string& sql,
 }
 
 Result<std::vector<Res>> Conn::Transaction(std::span<const Query> queries, std::string_view begin) {
+  maybe_committed_ = false;
   if (Status s = EnsureConnected(); !s.ok()) return s;
   auto drop = [this](Status s) {
     // The protocol state is unknown after a failure while sending or reading: start afresh.
@@ -144,36 +145,61 @@ Result<std::vector<Res>> Conn::Transaction(std::span<const Query> queries, std::
   };
   bool sent = send(std::string(begin), {});
   for (const Query& q : queries) sent = sent && send(q.sql, q.params);
-  sent = sent && send("COMMIT", {}) && PQpipelineSync(conn_) == 1;
-  if (!sent) return drop(ErrorStatus(conn_, nullptr, "sending a transaction"));
+  // The server runs each statement as it arrives, without waiting for the sync: once COMMIT is
+  // queued, a failure to send the rest leaves its outcome unknown.
+  const bool commit_queued = sent && send("COMMIT", {});
+  sent = commit_queued && PQpipelineSync(conn_) == 1;
+  if (!sent) {
+    maybe_committed_ = commit_queued;
+    return drop(ErrorStatus(conn_, nullptr, "sending a transaction"));
+  }
 
   Status first_error;
   std::vector<Res> results;
   results.reserve(queries.size());
   const size_t expected = queries.size() + 2;
+  bool refused = false;    // the server failed a statement before COMMIT: nothing committed
+  bool committed = false;  // COMMIT answered: everything committed
+  // The connection is gone: done if COMMIT answered, else the outcome may be unknown.
+  auto lost = [&](Status s) -> Result<std::vector<Res>> {
+    if (committed) {
+      (void)drop(Status::Ok());
+      return std::move(results);
+    }
+    maybe_committed_ = !refused;
+    return drop(std::move(s));
+  };
   for (size_t i = 0; i < expected; ++i) {
+    const bool is_commit = i + 1 == expected;
     Res r(PQgetResult(conn_));
-    if (!r.get()) return drop(ErrorStatus(conn_, nullptr, "reading a transaction"));
+    if (!r.get()) return lost(ErrorStatus(conn_, nullptr, "reading a transaction"));
     ExecStatusType st = PQresultStatus(r.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
       if (first_error.ok() && st != PGRES_PIPELINE_ABORTED) {
-        first_error = ErrorStatus(conn_, r.get(), i + 1 == expected ? "commit failed" : "query failed");
+        first_error = ErrorStatus(conn_, r.get(), is_commit ? "commit failed" : "query failed");
+        // An error the server sent (it has a SQLSTATE; libpq's own have none) for a statement
+        // before COMMIT aborts the transaction. One on COMMIT itself does when the session
+        // lives on; a session ended there (FATAL) may have ended after committing.
+        const bool from_server = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) != nullptr;
+        refused = from_server && (!is_commit || PQstatus(conn_) == CONNECTION_OK);
       }
-      if (PQstatus(conn_) != CONNECTION_OK) return drop(first_error);
-    } else if (i > 0 && i + 1 < expected) {
+      if (PQstatus(conn_) != CONNECTION_OK) return lost(first_error);
+    } else if (i > 0 && !is_commit) {
       results.push_back(std::move(r));
+    } else if (is_commit && first_error.ok()) {
+      committed = true;
     }
     // Each statement's results end with a null result.
     if (PGresult* extra = PQgetResult(conn_)) {
       PQclear(extra);
-      return drop(Status::Internal("unexpected extra result in a pipeline"));
+      return lost(Status::Internal("unexpected extra result in a pipeline"));
     }
   }
   Res sync(PQgetResult(conn_));
   if (!sync.get() || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
-    return drop(first_error.ok() ? ErrorStatus(conn_, sync.get(), "pipeline sync") : first_error);
+    return lost(first_error.ok() ? ErrorStatus(conn_, sync.get(), "pipeline sync") : first_error);
   }
-  if (PQexitPipelineMode(conn_) != 1) return drop(ErrorStatus(conn_, nullptr, "leaving pipeline mode"));
+  if (PQexitPipelineMode(conn_) != 1) return lost(ErrorStatus(conn_, nullptr, "leaving pipeline mode"));
   if (!first_error.ok()) {
     if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));
     return first_error;

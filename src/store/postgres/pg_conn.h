@@ -63,9 +63,15 @@ class Conn {
   Result<Res> Exec(const std::string& sql, const std::vector<std::optional<std::string>>& params = {});
 
   // BEGIN `begin` ... COMMIT around `queries` in one round trip; all or nothing. Returns each
-  // query's result. Reconnects first if the connection was lost.
+  // query's result. Reconnects first if the connection was lost. Once COMMIT has answered, the
+  // transaction counts as done even if the connection is lost before the pipeline's end.
   Result<std::vector<Res>> Transaction(std::span<const Query> queries,
                                        std::string_view begin = "BEGIN");
+
+  // After a failed Transaction: true when its COMMIT may have taken effect all the same (the
+  // connection was lost after COMMIT was sent and before the server either answered it or
+  // refused an earlier statement). False after a Transaction known not to have committed.
+  bool maybe_committed() const { return maybe_committed_; }
 
   // Reconnects when the connection is broken; Ok when usable.
   Status EnsureConnected();
@@ -76,6 +82,7 @@ class Conn {
   Conn(PGconn* conn, std::string url) : conn_(conn), url_(std::move(url)) {}
   PGconn* conn_ = nullptr;
   std::string url_;
+  bool maybe_committed_ = false;
 };
 
 // The Status for a failed `result` (may be null) on `conn`, with `what` saying what was done.

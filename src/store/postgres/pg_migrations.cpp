@@ -134,6 +134,24 @@ constexpr const char* kMigrations[] = {
                         ORDER BY ts_us DESC, interaction_id DESC LIMIT 1) l
     WHERE c.user_id = k.user_id AND c.thread_id = k.thread_id;
     )sql",
+    // 4: idempotency keys of saves (store/idempotency.h), unique per user, kept at least 24 h
+    // (ts_us is the save's); the writer finds, inserts and purges them for every user.
+    R"sql(
+    CREATE TABLE idempotency_keys(
+      user_id text COLLATE "C" NOT NULL,
+      key text COLLATE "C" NOT NULL,
+      interaction_id text COLLATE "C" NOT NULL,
+      ts_us bigint NOT NULL,
+      request_hash text NOT NULL,
+      PRIMARY KEY (user_id, key));
+    CREATE INDEX idempotency_keys_by_time ON idempotency_keys(ts_us);
+    ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
+    CREATE POLICY idempotency_keys_of_user ON idempotency_keys
+      USING (user_id = current_setting('omniflow.user_id', true));
+    CREATE POLICY idempotency_keys_writer ON idempotency_keys
+      USING (current_setting('omniflow.writer', true) = 'on');
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {

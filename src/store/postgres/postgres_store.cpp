@@ -1,8 +1,12 @@
 #include "store/postgres/postgres_store.h"
 
+#include <chrono>
 #include <map>
+#include <thread>
 #include <tuple>
 #include <utility>
+
+#include <spdlog/spdlog.h>
 
 #include "core/ids.h"
 #include "core/thread_name.h"
@@ -35,6 +39,22 @@ constexpr const char* kCount =
     "  (c.last_us, c.last_id) THEN excluded.last_us ELSE c.last_us END, "
     "last_id = CASE WHEN c.last_us IS NULL OR (excluded.last_us, excluded.last_id) > "
     "  (c.last_us, c.last_id) THEN excluded.last_id ELSE c.last_id END";
+
+// Idempotency keys (store/idempotency.h): found before the transaction, inserted in it in
+// (user_id, key) order (two servers' batches then wait on each other's keys in one order); a
+// key another server stored meanwhile fails the insert on the primary key, and Append plans
+// again.
+constexpr const char* kFindKeys =
+    "SELECT k.user_id, k.key, k.interaction_id, k.ts_us, k.request_hash FROM idempotency_keys k "
+    "JOIN unnest($1::text[], $2::text[]) AS q(user_id, key) "
+    "ON k.user_id = q.user_id AND k.key = q.key";
+constexpr const char* kInsertKeys =
+    "INSERT INTO idempotency_keys(user_id, key, interaction_id, ts_us, request_hash) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[])";
+constexpr const char* kPurgeKeys = "DELETE FROM idempotency_keys WHERE ts_us < $1";
+// Whether a batch whose commit went unanswered is there (one row tells: all or nothing).
+constexpr const char* kStored =
+    "SELECT 1 FROM interactions WHERE user_id = $1 AND ts_us = $2 AND interaction_id = $3";
 
 constexpr const char* kTotal =
     "SELECT n FROM interaction_counts WHERE user_id = $1 AND thread_id = $2";
@@ -166,7 +186,11 @@ Status PostgresStore::CheckLease() {
   return RenewLease();
 }
 
-Status PostgresStore::Append(std::span<const InteractionRecord> batch) {
+Status PostgresStore::Append(std::span<const InteractionRecord> batch, AppendReport* report) {
+  AppendReport ignored;
+  if (report == nullptr) report = &ignored;
+  report->priors.assign(batch.size(), std::nullopt);
+  report->outcome_unknown = false;
   if (batch.empty()) return Status::Ok();
   // Ids made in a slot this process no longer holds must not be written.
   Status s = CheckLease();
@@ -174,16 +198,104 @@ Status PostgresStore::Append(std::span<const InteractionRecord> batch) {
     last_append_ok_ = false;
     return s;
   }
-  // A deadlock or serialization failure is retried; other errors fail the batch.
+  const bool keyed = AnyKeyed(batch);
+  size_t held_count = 0;
+  if (keyed) {
+    Result<HeldKeys> held = FindHeldKeys(batch);
+    if (!held.ok()) {
+      last_append_ok_ = false;
+      return held.status();
+    }
+    held_count = held->size();
+    report->priors = PlanKeyedAppend(batch, *held);
+  }
+  // A deadlock or serialization failure is retried, and so is a batch that lost a key to
+  // another server; other errors fail the batch.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    s = AppendOnce(batch);
-    if (s.ok() || s.message().find("SQLSTATE 40") == std::string::npos) break;
+    bool maybe_committed = false;
+    s = AppendOnce(batch, report->priors, &maybe_committed);
+    if (s.ok()) break;
+    if (maybe_committed) {
+      s = ResolveOutcome(batch, report->priors, std::move(s), &report->outcome_unknown);
+      break;
+    }
+    if (s.message().find("SQLSTATE 40") != std::string::npos) continue;
+    if (!keyed) break;
+    // Another server may have stored one of these keys since they were looked up (the primary
+    // key made this transaction wait for it, then fail): plan again with the keys held now.
+    Result<HeldKeys> held = FindHeldKeys(batch);
+    if (!held.ok() || held->size() == held_count) break;
+    spdlog::info("event=idempotency_key_race keys_taken={}", held->size() - held_count);
+    held_count = held->size();
+    report->priors = PlanKeyedAppend(batch, *held);
   }
   last_append_ok_ = s.ok();
   return s;
 }
 
-Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch) {
+Result<HeldKeys> PostgresStore::FindHeldKeys(std::span<const InteractionRecord> batch) {
+  pg::ArrayLiteral users, keys;
+  for (const InteractionRecord& r : batch) {
+    if (!r.idempotency) continue;
+    users.Add(r.user_id);
+    keys.Add(r.idempotency->key);
+  }
+  pg::Query queries[2] = {
+      {kSetWriter, {}},
+      {kFindKeys, {std::move(users).Take(), std::move(keys).Take()}},
+  };
+  Result<std::vector<pg::Res>> done = writer_.Transaction(queries, kReadOnly);
+  if (!done.ok()) return done.status();
+  const pg::Res& rows = (*done)[1];
+  HeldKeys held;
+  for (int i = 0; i < rows.rows(); ++i) {
+    held.emplace(std::pair(std::string(rows.Text(i, 0)), std::string(rows.Text(i, 1))),
+                 PriorSave{std::string(rows.Text(i, 2)), rows.Int(i, 3),
+                           std::string(rows.Text(i, 4))});
+  }
+  return held;
+}
+
+Status PostgresStore::ResolveOutcome(std::span<const InteractionRecord> batch,
+                                     std::span<const std::optional<PriorSave>> priors,
+                                     Status failure, bool* unknown) {
+  const InteractionRecord* first = nullptr;
+  for (size_t i = 0; i < batch.size() && first == nullptr; ++i) {
+    if (priors.empty() || !priors[i]) first = &batch[i];
+  }
+  if (first == nullptr) return failure;  // nothing was to be stored (AppendOnce sent nothing)
+  // A restarting database answers again within a second or two; a save waits that long
+  // rather than answer "unknown".
+  constexpr std::chrono::milliseconds kWaits[] = {std::chrono::milliseconds(0),
+                                                  std::chrono::milliseconds(250),
+                                                  std::chrono::milliseconds(500),
+                                                  std::chrono::milliseconds(1000),
+                                                  std::chrono::milliseconds(2000)};
+  Status asked;
+  for (std::chrono::milliseconds wait : kWaits) {
+    std::this_thread::sleep_for(wait);
+    pg::Query queries[2] = {
+        {kSetUser, {first->user_id}},
+        {kStored, {first->user_id, std::to_string(first->ts_us), first->interaction_id}},
+    };
+    Result<std::vector<pg::Res>> done = writer_.Transaction(queries, kReadOnly);
+    if (done.ok()) {
+      const bool stored = (*done)[1].rows() > 0;
+      spdlog::info("event=commit_outcome_resolved committed={} saves={}", stored, batch.size());
+      return stored ? Status::Ok() : failure;
+    }
+    asked = done.status();
+  }
+  spdlog::warn("event=commit_outcome_unknown saves={}", batch.size());
+  *unknown = true;
+  return Status::Unavailable(failure.message() +
+                             "; whether it committed is unknown (cannot ask the database: " +
+                             asked.message() + ")");
+}
+
+Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
+                                 std::span<const std::optional<PriorSave>> priors,
+                                 bool* maybe_committed) {
   pg::ArrayLiteral users, times, ids, threads, calls, failures, bodies;
   struct Span {
     int64_t n = 0;
@@ -197,7 +309,11 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch) {
     if (!span.last || key(&r) > key(span.last)) span.last = &r;
   };
   std::map<std::pair<std::string_view, std::string_view>, Span> counts;
-  for (const InteractionRecord& r : batch) {
+  // The keys to insert, in (user_id, key) order.
+  std::map<std::pair<std::string_view, std::string_view>, const InteractionRecord*> keyed;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!priors.empty() && priors[i]) continue;  // its key is held: not stored
+    const InteractionRecord& r = batch[i];
     users.Add(r.user_id);
     times.Add(r.ts_us);
     ids.Add(r.interaction_id);
@@ -211,7 +327,9 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch) {
     bodies.Add(r.json);
     widen(counts[{r.user_id, std::string_view()}], r);
     if (r.thread_id) widen(counts[{r.user_id, *r.thread_id}], r);
+    if (r.idempotency) keyed[{r.user_id, r.idempotency->key}] = &r;
   }
+  if (counts.empty()) return Status::Ok();  // every record's key was held
   pg::ArrayLiteral count_users, count_threads, count_n, first_us, first_id, last_us, last_id;
   for (const auto& [key, span] : counts) {
     count_users.Add(key.first);
@@ -222,7 +340,7 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch) {
     last_us.Add(span.last->ts_us);
     last_id.Add(span.last->interaction_id);
   }
-  pg::Query queries[3] = {
+  std::vector<pg::Query> queries = {
       {kSetWriter, {}},
       {kInsert,
        {std::move(users).Take(), std::move(times).Take(), std::move(ids).Take(),
@@ -232,8 +350,27 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch) {
                 std::move(count_n).Take(), std::move(first_us).Take(), std::move(first_id).Take(),
                 std::move(last_us).Take(), std::move(last_id).Take()}},
   };
+  if (!keyed.empty()) {
+    pg::ArrayLiteral key_users, key_names, key_ids, key_times, key_hashes;
+    for (const auto& [key, r] : keyed) {
+      key_users.Add(key.first);
+      key_names.Add(key.second);
+      key_ids.Add(r->interaction_id);
+      key_times.Add(r->ts_us);
+      key_hashes.Add(r->idempotency->request_hash);
+    }
+    queries.push_back({kInsertKeys,
+                       {std::move(key_users).Take(), std::move(key_names).Take(),
+                        std::move(key_ids).Take(), std::move(key_times).Take(),
+                        std::move(key_hashes).Take()}});
+    if (std::optional<int64_t> cutoff = IdempotencyPurgeDue(batch, &last_key_purge_us_)) {
+      queries.push_back({kPurgeKeys, {std::to_string(*cutoff)}});
+    }
+  }
   Result<std::vector<pg::Res>> done = writer_.Transaction(queries);
-  return done.ok() ? Status::Ok() : done.status();
+  if (done.ok()) return Status::Ok();
+  *maybe_committed = writer_.maybe_committed();
+  return done.status();
 }
 
 Result<HistoryPage> PostgresStore::History(const HistoryQuery& query) {

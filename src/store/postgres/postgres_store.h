@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/mutex.h"
+#include "store/idempotency.h"
 #include "store/interaction_store.h"
 #include "store/postgres/pg_conn.h"
 
@@ -38,7 +39,8 @@ class PostgresStore final : public InteractionStore {
   // Stops renewing and gives the slot back.
   ~PostgresStore() override;
 
-  Status Append(std::span<const InteractionRecord> batch) override;
+  using InteractionStore::Append;
+  Status Append(std::span<const InteractionRecord> batch, AppendReport* report) override;
   Result<HistoryPage> History(const HistoryQuery& query) override;
   Result<std::string> Get(const std::string& user_id, const std::string& interaction_id) override;
   Status CheckWritable() override;
@@ -50,7 +52,19 @@ class PostgresStore final : public InteractionStore {
 
   PostgresStore(std::string url, pg::Conn writer, pg::Conn lease, int slot, std::string holder,
                 pg::Pool* readers);
-  Status AppendOnce(std::span<const InteractionRecord> batch);
+  // One transaction storing the records of `batch` whose `priors` entry is empty (all when
+  // `priors` is), with their idempotency keys. On failure, `*maybe_committed` tells whether the
+  // transaction may have committed all the same.
+  Status AppendOnce(std::span<const InteractionRecord> batch,
+                    std::span<const std::optional<PriorSave>> priors, bool* maybe_committed);
+  // The idempotency keys of `batch` already stored.
+  Result<HeldKeys> FindHeldKeys(std::span<const InteractionRecord> batch);
+  // After AppendOnce failed with `failure` and may have committed: asks the database, after
+  // reconnecting, whether the batch's first stored record is there. Ok when it is, `failure`
+  // when it is not, and Unavailable with `*unknown` set when the database cannot be asked.
+  Status ResolveOutcome(std::span<const InteractionRecord> batch,
+                        std::span<const std::optional<PriorSave>> priors, Status failure,
+                        bool* unknown);
   // Extends the lease; Unavailable when the database cannot be reached or (for good) when
   // another server holds the slot.
   Status RenewLease() EXCLUDES(lease_mu_);
@@ -62,6 +76,7 @@ class PostgresStore final : public InteractionStore {
   // REQUIRES: used only by Append's caller (one at a time).
   pg::Conn writer_;
   std::atomic<bool> last_append_ok_{true};
+  int64_t last_key_purge_us_ = 0;  // see IdempotencyPurgeDue
 
   const int slot_;
   const std::string holder_;  // this process's random lease token

@@ -159,6 +159,18 @@ UPDATE interaction_counts SET
     INSERT INTO search_index_progress(id, indexed_seq)
       SELECT 1, coalesce(max(seq), 0) FROM interactions;
     )sql",
+    // 5: idempotency keys of saves (store/idempotency.h), unique per user, kept at least 24 h
+    // (ts_us is the save's).
+    R"sql(
+    CREATE TABLE idempotency_keys(
+      user_id TEXT NOT NULL,
+      key TEXT NOT NULL,
+      interaction_id TEXT NOT NULL,
+      ts_us INTEGER NOT NULL,
+      request_hash TEXT NOT NULL,
+      PRIMARY KEY(user_id, key)) WITHOUT ROWID;
+    CREATE INDEX idempotency_keys_by_time ON idempotency_keys(ts_us);
+    )sql",
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/ids.h"
+#include "store/idempotency.h"
 #include "store/sqlite/compact_body.h"
 
 namespace omniflow {
@@ -160,7 +161,11 @@ Status SqliteStore::Fail(Status s) {
   return s;
 }
 
-Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
+Status SqliteStore::Append(std::span<const InteractionRecord> batch, AppendReport* report) {
+  AppendReport ignored;
+  if (report == nullptr) report = &ignored;
+  report->priors.assign(batch.size(), std::nullopt);
+  report->outcome_unknown = false;  // a local commit's outcome is always known
   if (batch.empty()) return Status::Ok();
   // The time this append holds (or waits for) the write lock tells the indexer how busy saves
   // keep the writer.
@@ -177,8 +182,17 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
   begin_.Reset();
   Status s = begin_.Run();
   if (!s.ok()) return Fail(s);
+  // Keys are looked up inside the write transaction: no other writer can take one meanwhile.
+  const bool keyed = AnyKeyed(batch);
+  if (keyed) {
+    Result<HeldKeys> held = FindHeldKeys(batch);
+    if (!held.ok()) return Fail(held.status());
+    report->priors = PlanKeyedAppend(batch, *held);
+  }
   std::map<std::pair<std::string_view, std::string_view>, int64_t> counts;
-  for (const InteractionRecord& r : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (report->priors[i]) continue;  // its key is held: not stored
+    const InteractionRecord& r = batch[i];
     insert_.Reset();
     insert_.Bind(1, r.user_id);
     insert_.Bind(2, r.ts_us);
@@ -198,6 +212,19 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
     if (!s.ok()) return Fail(s);
     ++counts[{r.user_id, std::string_view()}];
     if (r.thread_id) ++counts[{r.user_id, *r.thread_id}];
+    if (r.idempotency) {
+      s = InsertKey(r);
+      if (!s.ok()) return Fail(s);
+    }
+  }
+  if (keyed) {
+    if (std::optional<int64_t> cutoff = IdempotencyPurgeDue(batch, &last_key_purge_us_)) {
+      key_purge_.Reset();
+      key_purge_.Bind(1, *cutoff);
+      s = key_purge_.Run();
+      key_purge_.Reset();
+      if (!s.ok()) return Fail(s);
+    }
   }
   for (const auto& [key, n] : counts) {
     count_.Reset();
@@ -217,6 +244,63 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch) {
   if (!s.ok()) return Fail(s);
   last_append_ok_ = true;
   return Status::Ok();
+}
+
+Status SqliteStore::PrepareKeyStatements() {
+  if (key_find_.get() != nullptr) return Status::Ok();
+  struct {
+    sqlite::Stmt* stmt;
+    const char* sql;
+  } statements[] = {
+      {&key_find_,
+       "SELECT interaction_id, ts_us, request_hash FROM idempotency_keys "
+       "WHERE user_id = ?1 AND key = ?2"},
+      {&key_insert_,
+       "INSERT INTO idempotency_keys(user_id, key, interaction_id, ts_us, request_hash) "
+       "VALUES(?1, ?2, ?3, ?4, ?5)"},
+      {&key_purge_, "DELETE FROM idempotency_keys WHERE ts_us < ?1"},
+  };
+  for (auto& [stmt, sql] : statements) {
+    Result<sqlite::Stmt> prepared = file_->writer.Prepare(sql);
+    if (!prepared.ok()) return prepared.status();
+    *stmt = std::move(*prepared);
+  }
+  return Status::Ok();
+}
+
+Result<HeldKeys> SqliteStore::FindHeldKeys(std::span<const InteractionRecord> batch) {
+  if (Status s = PrepareKeyStatements(); !s.ok()) return s;
+  HeldKeys held;
+  for (const InteractionRecord& r : batch) {
+    if (!r.idempotency) continue;
+    key_find_.Reset();
+    key_find_.Bind(1, r.user_id);
+    key_find_.Bind(2, r.idempotency->key);
+    Result<bool> row = key_find_.Step();
+    if (!row.ok()) {
+      key_find_.Reset();
+      return row.status();
+    }
+    if (*row) {
+      held.emplace(std::pair(r.user_id, r.idempotency->key),
+                   PriorSave{std::string(key_find_.Text(0)), key_find_.Int(1),
+                             std::string(key_find_.Text(2))});
+    }
+  }
+  key_find_.Reset();
+  return held;
+}
+
+Status SqliteStore::InsertKey(const InteractionRecord& record) {
+  key_insert_.Reset();
+  key_insert_.Bind(1, record.user_id);
+  key_insert_.Bind(2, record.idempotency->key);
+  key_insert_.Bind(3, record.interaction_id);
+  key_insert_.Bind(4, record.ts_us);
+  key_insert_.Bind(5, record.idempotency->request_hash);
+  Status s = key_insert_.Run();
+  key_insert_.Reset();
+  return s;
 }
 
 Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "store/idempotency.h"
 #include "store/interaction_store.h"
 #include "core/mutex.h"
 #include "store/sqlite/sqlite_analytics_writer.h"
@@ -27,7 +28,8 @@ class SqliteStore final : public InteractionStore {
   static Result<std::unique_ptr<SqliteStore>> Open(SqliteFile* file, const StoreOptions& options);
   ~SqliteStore() override;
 
-  Status Append(std::span<const InteractionRecord> batch) override;
+  using InteractionStore::Append;
+  Status Append(std::span<const InteractionRecord> batch, AppendReport* report) override;
   Result<HistoryPage> History(const HistoryQuery& query) override;
   Result<std::string> Get(const std::string& user_id, const std::string& interaction_id) override;
   Status CheckWritable() override;
@@ -45,6 +47,12 @@ class SqliteStore final : public InteractionStore {
   Status PrepareWriter() REQUIRES(file_->write_mu);
   // Rolls the batch back, remembers the failure and returns `s`.
   Status Fail(Status s) REQUIRES(file_->write_mu);
+  // The idempotency key statements, prepared on the first append that needs them.
+  Status PrepareKeyStatements() REQUIRES(file_->write_mu);
+  // The idempotency keys of `batch` already stored. REQUIRES: in the write transaction.
+  Result<HeldKeys> FindHeldKeys(std::span<const InteractionRecord> batch)
+      REQUIRES(file_->write_mu);
+  Status InsertKey(const InteractionRecord& record) REQUIRES(file_->write_mu);
   Result<std::unique_ptr<Reader>> NewReader();
   Result<ReaderLease> Acquire();
   void Release(std::unique_ptr<Reader> reader);
@@ -54,6 +62,10 @@ class SqliteStore final : public InteractionStore {
   sqlite::Stmt begin_ GUARDED_BY(file_->write_mu), commit_ GUARDED_BY(file_->write_mu),
       rollback_ GUARDED_BY(file_->write_mu), insert_ GUARDED_BY(file_->write_mu),
       count_ GUARDED_BY(file_->write_mu);
+  // See PrepareKeyStatements.
+  sqlite::Stmt key_find_ GUARDED_BY(file_->write_mu), key_insert_ GUARDED_BY(file_->write_mu),
+      key_purge_ GUARDED_BY(file_->write_mu);
+  int64_t last_key_purge_us_ GUARDED_BY(file_->write_mu) = 0;  // see IdempotencyPurgeDue
   std::string stored_ GUARDED_BY(file_->write_mu);  // the compact body being inserted
   // Tool index and aggregates, in the same transaction.
   SqliteAnalyticsWriter analytics_ GUARDED_BY(file_->write_mu);
