@@ -496,6 +496,54 @@ TEST_P(StoreContract, AnalyticsSearchFiltersOnToolAndStatus) {
   EXPECT_TRUE(SearchIds(q).empty());
 }
 
+// ---- LifecycleStore -------------------------------------------------------------------------
+
+TEST_P(StoreContract, RetentionOverridesAndHoldsSurviveReopen) {
+  LifecycleStore& life = database_->lifecycle();
+  ASSERT_TRUE(life.SetRetention("alice", 30).ok());
+  ASSERT_TRUE(life.SetRetention("bob", 0).ok());
+  ASSERT_TRUE(life.SetRetention("bob", 7).ok());  // replaces
+  EXPECT_EQ(life.SetRetention("carol", -1).code(), Status::Code::kInvalidArgument);
+  ASSERT_TRUE(life.SetHold({"carol", "litigation 42", 0}).ok());
+  ASSERT_TRUE(life.SetHold({"alice", "audit", kT}).ok());
+  ASSERT_TRUE(life.SetHold({"alice", "audit, extended", 0}).ok());  // replaces the reason only
+  EXPECT_EQ(life.SetHold({"dave", "", 0}).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(life.SetHold({"dave", std::string(501, 'x'), 0}).code(), Status::Code::kInvalidArgument);
+  EXPECT_TRUE(life.SetHold({"dave", std::string(500, 'x'), 0}).ok());
+  EXPECT_TRUE(life.ReleaseHold("dave").ok());
+  EXPECT_EQ(life.ReleaseHold("dave").code(), Status::Code::kNotFound);
+
+  ASSERT_NO_FATAL_FAILURE(OpenStore());
+  LifecycleStore& again = database_->lifecycle();
+  auto alice = again.GetRetention("alice");
+  ASSERT_TRUE(alice.ok());
+  EXPECT_EQ(*alice, std::optional<int>(30));
+  auto bob = again.GetRetention("bob");
+  ASSERT_TRUE(bob.ok());
+  EXPECT_EQ(*bob, std::optional<int>(7));
+  auto carol = again.GetRetention("carol");
+  ASSERT_TRUE(carol.ok());
+  EXPECT_FALSE(carol->has_value());
+  EXPECT_TRUE(again.DeleteRetention("bob").ok());
+  EXPECT_EQ(again.DeleteRetention("bob").code(), Status::Code::kNotFound);
+
+  auto held = again.GetHold("alice");
+  ASSERT_TRUE(held.ok());
+  ASSERT_TRUE(held->has_value());
+  EXPECT_EQ((*held)->reason, "audit, extended");
+  EXPECT_EQ((*held)->since_us, kT);
+  auto none = again.GetHold("bob");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto holds = again.ListHolds();
+  ASSERT_TRUE(holds.ok());
+  ASSERT_EQ(holds->size(), 2u);
+  EXPECT_EQ((*holds)[0].user_id, "alice");
+  EXPECT_EQ((*holds)[1].user_id, "carol");
+  EXPECT_EQ((*holds)[1].reason, "litigation 42");
+  EXPECT_GT((*holds)[1].since_us, 0);
+}
+
 std::string EngineName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
 // Two instantiations, so that ctest's filters split them: "-Postgres*" (the plain pass) runs

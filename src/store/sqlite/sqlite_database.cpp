@@ -59,6 +59,7 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const StoreLocation& loca
   db->interactions_ = std::move(*interactions);
   db->analytics_ = std::make_unique<SqliteAnalyticsStore>(db->file_.get());
   db->data_ = NewSqliteDataStore(db->file_.get());
+  db->lifecycle_ = std::make_unique<SqliteLifecycleStore>(db->file_.get());
   return std::unique_ptr<Database>(std::move(db));
 }
 
@@ -72,6 +73,7 @@ Result<MigrationReport> SqliteDatabase::Migrate(const StoreLocation& location,
 }
 
 SqliteDatabase::~SqliteDatabase() {
+  lifecycle_.reset();
   data_.reset();
   analytics_.reset();
   interactions_.reset();
