@@ -45,6 +45,9 @@ class PostgresLifecycleStore final : public LifecycleStore, private PurgeTarget 
   Result<std::vector<pg::Res>> Run(std::vector<pg::Query> queries,
                                    std::string_view begin = "BEGIN");
 
+  // VACUUMs the tables an erasure deleted from, as far as the role may (see EraseUser).
+  void Vacuum();
+
   pg::Pool* const pool_;
 };
 

@@ -23,6 +23,8 @@ Result<sqlite::Db> OpenWriter(const std::string& dir, const std::string& path,
   Status s = db->Exec("PRAGMA page_size=" + std::to_string(options.sqlite_page_size));
   if (s.ok()) s = db->Exec("PRAGMA journal_mode=WAL");
   if (s.ok()) s = db->Exec("PRAGMA synchronous=FULL");
+  // Deleted content (purges, erasures) is overwritten with zeros, not left in free space.
+  if (s.ok()) s = db->Exec("PRAGMA secure_delete=ON");
   if (!s.ok()) return s;
   Result<MigrationReport> migrated = MigrateSqlite(*db);
   if (!migrated.ok()) return migrated.status();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,7 +44,29 @@ class SqliteLifecycleStore final : public LifecycleStore, private PurgeTarget {
   Result<int64_t> RemoveBefore(const std::string& user_id, int64_t cutoff_us,
                                int max_rows) override;
 
+  // What RemoveRows took away.
+  struct Removed {
+    int64_t interactions = 0;
+    int64_t tool_calls = 0;
+    int64_t feedback = 0;
+    std::set<std::string> threads;
+    std::vector<std::string> interaction_ids;
+  };
+  // Deletes the interactions `seqs` and everything derived from them (search entries, tool
+  // index, hourly/daily/tool aggregates, counts and spans, feedback) in the caller's write
+  // transaction, leaving every aggregate as a store of the survivors alone would hold it.
+  Status RemoveRows(const std::vector<int64_t>& seqs, Removed* removed) REQUIRES(file_->write_mu);
+  // The seqs `sql` selects with `user_id` as ?1 and `ints` as ?2, ?3, ...
+  Result<std::vector<int64_t>> SelectSeqs(const char* sql, const std::string& user_id,
+                                          std::initializer_list<int64_t> ints)
+      REQUIRES(file_->write_mu);
+  // After an erasure committed: rewrites the search index into one segment (dropping the
+  // erased rows' entries), then folds the WAL into the file and truncates it.
+  Status Scrub();
+
   SqliteFile* const file_;
+  SqliteAnalyticsWriter analytics_ GUARDED_BY(file_->write_mu);  // prepared on file_->writer
+  bool analytics_prepared_ GUARDED_BY(file_->write_mu) = false;
 };
 
 }  // namespace omniflow
