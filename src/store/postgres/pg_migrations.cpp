@@ -152,6 +152,19 @@ constexpr const char* kMigrations[] = {
     CREATE POLICY idempotency_keys_writer ON idempotency_keys
       USING (current_setting('omniflow.writer', true) = 'on');
     )sql",
+    // 5: the data lifecycle (store/lifecycle_store.h): per-user retention overrides (days >= 1
+    // keeps that many days, 0 keeps forever) and legal holds (never purged nor erased). The
+    // operator's policy, not a user's data: no row-level security.
+    R"sql(
+    CREATE TABLE retention_overrides(
+      user_id text COLLATE "C" PRIMARY KEY,
+      days integer NOT NULL CHECK (days >= 0),
+      updated_us bigint NOT NULL);
+    CREATE TABLE legal_holds(
+      user_id text COLLATE "C" PRIMARY KEY,
+      reason text NOT NULL,
+      since_us bigint NOT NULL);
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {
