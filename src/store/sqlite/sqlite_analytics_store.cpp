@@ -537,7 +537,8 @@ Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
     s = run(q, &page);
   }
   if (!s.ok()) {
-    if (s.message().find("fts5") != std::string::npos) {
+    // The only argument the engine parses is the full-text expression built from q.
+    if (s.code() == Status::Code::kInvalidArgument) {
       return Status::InvalidArgument("q cannot be searched: " + s.message());
     }
     return s;
