@@ -180,10 +180,11 @@ Status PostgresStore::Append(std::span<const InteractionRecord> batch) {
     last_append_ok_ = false;
     return s;
   }
-  // A deadlock or serialization failure is retried; other errors fail the batch.
+  // A deadlock or serialization failure (Aborted: rolled back) is retried; other errors fail
+  // the batch.
   for (int attempt = 0; attempt < 3; ++attempt) {
     s = AppendOnce(batch);
-    if (s.ok() || s.message().find("SQLSTATE 40") == std::string::npos) break;
+    if (s.code() != Status::Code::kAborted) break;
   }
   last_append_ok_ = s.ok();
   return s;
