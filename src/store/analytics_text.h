@@ -24,4 +24,7 @@ std::vector<std::string> SearchTerms(std::string_view q);
 // Terms shorter than this many code points cannot use a trigram index.
 inline constexpr size_t kMinIndexedTermChars = 3;
 
+// Characters of a thread's first/last message returned in listings.
+inline constexpr size_t kMessagePreviewChars = 160;
+
 }  // namespace omniflow
