@@ -299,7 +299,7 @@ Result<ConversationPage> PostgresAnalyticsStore::GetConversation(const Conversat
 }
 
 Result<SearchPage> PostgresAnalyticsStore::Search(const SearchQuery& query) {
-  if (query.q.size() > 512) return Status::InvalidArgument("q is longer than 512 bytes");
+  if (Status s = CheckSearchText(query.q); !s.ok()) return s;
   Builder b;
   std::string where = " WHERE true";
   // Each term, ASCII case-insensitive, in the message or the response (terms hold no newline,

@@ -1,6 +1,5 @@
 #include "store/postgres/postgres_data_store.h"
 
-#include "core/ids.h"
 #include "store/postgres/pg_migrations.h"
 
 namespace omniflow {
@@ -34,7 +33,7 @@ Result<std::vector<pg::Res>> PostgresDataStore::AsUser(const std::string& user,
 Result<DataStore::Added> PostgresDataStore::Add(const std::string& user, const std::string& blob,
                                                 std::string_view entry) {
   Added added;
-  added.entry_id = RandomId("E", 6);  // as the SQLite data store makes them
+  added.entry_id = NewEntryId();
   // {"entry_id":"E...", <fields of entry>}
   std::string body = "{\"entry_id\":\"" + added.entry_id + "\"";
   if (entry.size() > 2) {

@@ -378,7 +378,7 @@ Result<ConversationPage> SqliteAnalyticsStore::GetConversation(const Conversatio
 }
 
 Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
-  if (query.q.size() > 512) return Status::InvalidArgument("q is longer than 512 bytes");
+  if (Status s = CheckSearchText(query.q); !s.ok()) return s;
   std::vector<std::string> terms = SearchTerms(query.q);
   std::vector<std::string> indexed;
   for (const std::string& term : terms) {

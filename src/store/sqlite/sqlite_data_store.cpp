@@ -4,7 +4,6 @@
 
 #include <filesystem>
 
-#include "core/ids.h"
 #include "core/mutex.h"
 #include "store/data_store.h"
 #include "store/sqlite/sqlite_checkpointer.h"
@@ -12,18 +11,6 @@
 #include "store/sqlite/sqlite_db.h"
 
 namespace omniflow {
-
-bool IsValidBlobName(std::string_view name) {
-  constexpr std::string_view kSuffix = ".json";
-  if (name.size() <= kSuffix.size() || name.size() > 64 + kSuffix.size()) return false;
-  if (name.substr(name.size() - kSuffix.size()) != kSuffix) return false;
-  for (char c : name.substr(0, name.size() - kSuffix.size())) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 namespace {
 
@@ -40,7 +27,7 @@ class SqliteDataStore final : public DataStore {
     Transaction txn(db_);
     if (!txn.status.ok()) return txn.status;
     Added added;
-    added.entry_id = RandomId("E", 6);
+    added.entry_id = NewEntryId();
     // {"entry_id":"E...", <fields of entry>}
     std::string body = "{\"entry_id\":\"" + added.entry_id + "\"";
     if (entry.size() > 2) body.append(",").append(entry.substr(1));
