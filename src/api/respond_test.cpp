@@ -40,9 +40,9 @@ TEST(ErrorFrom, RetryableAnswersCarryRetryAfter) {
 }
 
 TEST(StoreError, TransientStoreFailuresAre503AndTheRestAre500WithoutTheEnginesText) {
-  for (const Status& s : {Status::Unavailable("db down"), Status::Aborted("deadlock"),
-                          Status::ResourceExhausted("disk full"),
-                          Status::DeadlineExceeded("statement timeout")}) {
+  for (const Status& s :
+       {Status::Unavailable("db down"), Status::Aborted("deadlock"),
+        Status::ResourceExhausted("disk full"), Status::DeadlineExceeded("statement timeout")}) {
     http::Response r = StoreError(s);
     EXPECT_EQ(r.status, 503) << s.message();
     EXPECT_TRUE(HasRetryAfter(r)) << s.message();

@@ -338,7 +338,8 @@ Result<SearchPage> PostgresAnalyticsStore::Search(const SearchQuery& query) {
     case FeedbackFilter::kNegative: where += " AND f.score < 0"; break;
   }
   b.q.sql = std::string("SELECT ") + kViewColumns + " FROM interactions i" + kFeedbackJoin + where +
-            " ORDER BY i.ts_us DESC, i.interaction_id DESC LIMIT " + b.Param(FetchLimit(query.limit));
+            " ORDER BY i.ts_us DESC, i.interaction_id DESC LIMIT " +
+            b.Param(FetchLimit(query.limit));
   Result<std::vector<pg::Res>> done = Run(query.scope.user_id, {std::move(b.q)});
   if (!done.ok()) return done.status();
   SearchPage page;

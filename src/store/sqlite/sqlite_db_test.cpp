@@ -47,7 +47,8 @@ TEST_F(SqliteDbTest, UniqueAndPrimaryKeyViolationsAreAlreadyExists) {
 
 TEST_F(SqliteDbTest, OtherConstraintViolationsAreFailedPrecondition) {
   Db db = Connect();
-  ASSERT_TRUE(db.Exec("CREATE TABLE t(id INTEGER PRIMARY KEY, n INTEGER NOT NULL CHECK (n >= 0))").ok());
+  ASSERT_TRUE(
+      db.Exec("CREATE TABLE t(id INTEGER PRIMARY KEY, n INTEGER NOT NULL CHECK (n >= 0))").ok());
   EXPECT_EQ(db.Exec("INSERT INTO t VALUES (1, -1)").code(), Status::Code::kFailedPrecondition);
   EXPECT_EQ(db.Exec("INSERT INTO t VALUES (1, NULL)").code(), Status::Code::kFailedPrecondition);
 }
@@ -65,7 +66,8 @@ TEST_F(SqliteDbTest, ALockHeldLongerThanTheBusyWaitIsUnavailable) {
 
 TEST_F(SqliteDbTest, AWriteFromAStaleSnapshotIsAborted) {
   Db reader = Connect();
-  ASSERT_TRUE(reader.Exec("PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1)").ok());
+  ASSERT_TRUE(
+      reader.Exec("PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1)").ok());
   // The reader's transaction holds a snapshot from before the writer's commit...
   ASSERT_TRUE(reader.Exec("BEGIN; SELECT count(*) FROM t").ok());
   Db writer = Connect();
@@ -79,7 +81,8 @@ TEST_F(SqliteDbTest, AWriteFromAStaleSnapshotIsAborted) {
 
 TEST_F(SqliteDbTest, AFullTextExpressionFts5CannotParseIsInvalidArgument) {
   Db db = Connect();
-  ASSERT_TRUE(db.Exec("CREATE VIRTUAL TABLE f USING fts5(body); INSERT INTO f VALUES ('hello')").ok());
+  ASSERT_TRUE(
+      db.Exec("CREATE VIRTUAL TABLE f USING fts5(body); INSERT INTO f VALUES ('hello')").ok());
   Result<Stmt> match = db.Prepare("SELECT rowid FROM f WHERE f MATCH ?1");
   ASSERT_TRUE(match.ok()) << match.status().message();
   match->Bind(1, std::string_view("hello AND"));  // "fts5: syntax error near \"\""
