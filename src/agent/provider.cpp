@@ -33,22 +33,22 @@ class OpenAiProvider final : public ChatProvider {
     for (int attempt = 0;; ++attempt) {
       FetchReply a = Send(request_json);
       if (a.curl == CURLE_OPERATION_TIMEDOUT) {
-        return Status::GatewayTimeout("the LLM provider did not answer within " +
-                                      std::to_string(options_.timeout_ms) + " ms");
+        return Status::DeadlineExceeded("the LLM provider did not answer within " +
+                                        std::to_string(options_.timeout_ms) + " ms");
       }
       bool retryable = a.curl != CURLE_OK || a.status == 429 || a.status >= 500;
       if (!retryable) {
         if (a.status >= 200 && a.status < 300) return ParseCompletion(a.body);
-        return Status::BadGateway("the LLM provider refused the request (HTTP " +
-                                  std::to_string(a.status) + ")" + ProviderMessage(a.body));
+        return Status::UpstreamFailed("the LLM provider refused the request (HTTP " +
+                                      std::to_string(a.status) + ")" + ProviderMessage(a.body));
       }
       if (attempt >= options_.max_retries) {
         if (a.curl != CURLE_OK) {
-          return Status::BadGateway(std::string("cannot reach the LLM provider: ") +
-                                    curl_easy_strerror(a.curl));
+          return Status::UpstreamFailed(std::string("cannot reach the LLM provider: ") +
+                                        curl_easy_strerror(a.curl));
         }
-        return Status::BadGateway("the LLM provider failed (HTTP " + std::to_string(a.status) +
-                                  ") after " + std::to_string(attempt + 1) + " attempts");
+        return Status::UpstreamFailed("the LLM provider failed (HTTP " + std::to_string(a.status) +
+                                      ") after " + std::to_string(attempt + 1) + " attempts");
       }
       long wait = a.retry_after_s >= 0 ? a.retry_after_s * 1000 : backoff_ms;
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min(wait, options_.max_backoff_ms)));
@@ -104,11 +104,11 @@ Result<ChatResult> ParseCompletion(std::string_view body) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
-    return Status::BadGateway("the LLM provider's answer is not valid JSON");
+    return Status::UpstreamFailed("the LLM provider's answer is not valid JSON");
   }
   simdjson::dom::element message;
   if (root["choices"].at(0)["message"].get(message) != simdjson::SUCCESS || !message.is_object()) {
-    return Status::BadGateway("the LLM provider's answer has no choices[0].message");
+    return Status::UpstreamFailed("the LLM provider's answer has no choices[0].message");
   }
   ChatResult result;
   std::string_view text;
@@ -128,7 +128,8 @@ Result<ChatResult> ParseCompletion(std::string_view body) {
       ToolCallRequest t;
       std::string_view id, name, arguments;
       if (call["id"].get(id) || call["function"]["name"].get(name)) {
-        return Status::BadGateway("the LLM provider sent a tool call without id or function name");
+        return Status::UpstreamFailed(
+            "the LLM provider sent a tool call without id or function name");
       }
       if (call["function"]["arguments"].get(arguments) != simdjson::SUCCESS) arguments = "{}";
       t.id = std::string(id);

@@ -1,6 +1,7 @@
 // The LLM provider: an OpenAI-compatible chat-completions client over libcurl (OpenAI, Azure
 // OpenAI, Ollama, vLLM, llama.cpp). Timeouts, bounded retries on 429/5xx with backoff that
-// honours Retry-After; failures come back as BadGateway (502) or GatewayTimeout (504).
+// honours Retry-After; failures come back as UpstreamFailed, or DeadlineExceeded when it does not
+// answer in time.
 #pragma once
 
 #include <cstdint>
@@ -49,7 +50,7 @@ class ChatProvider {
 
 std::unique_ptr<ChatProvider> NewOpenAiProvider(ProviderOptions options);
 
-// Parses a chat-completions response body; BadGateway when it is malformed.
+// Parses a chat-completions response body; UpstreamFailed when it is malformed.
 Result<ChatResult> ParseCompletion(std::string_view body);
 
 }  // namespace omniflow::agent

@@ -33,7 +33,7 @@ TEST(ParseCompletion, MalformedAnswersAreBadGateway) {
                            R"({"choices":[{"message":{"tool_calls":[{"function":{"name":"x"}}]}}]})"}) {
     auto r = ParseCompletion(body);
     EXPECT_FALSE(r.ok()) << body;
-    EXPECT_EQ(r.status().code(), Status::Code::kBadGateway) << body;
+    EXPECT_EQ(r.status().code(), Status::Code::kUpstreamFailed) << body;
   }
 }
 

@@ -22,10 +22,12 @@ ToolOutcome Error(Status::Code code, std::string_view message) {
 // database) stays out of the answer, which reaches the client or the model, and goes to the log.
 ToolOutcome FromStatus(const Status& s) {
   if (s.code() == Status::Code::kNotFound || s.code() == Status::Code::kInvalidArgument ||
-      s.code() == Status::Code::kPayloadTooLarge) {
+      s.code() == Status::Code::kTooLarge) {
     return Error(s.code(), s.message());
   }
-  ToolOutcome out = Error(s.code(), "the data store failed; try again");
+  ToolOutcome out =
+      Error(IsTransient(s.code()) ? Status::Code::kUnavailable : Status::Code::kInternal,
+            "the data store failed; try again");
   out.log_error = s.message();
   return out;
 }
@@ -194,7 +196,7 @@ ToolOutcome RunTool(DataStore* store, const std::string& user, std::string_view 
   simdjson::dom::element root;
   std::string_view text = arguments_json.empty() ? std::string_view("{}") : arguments_json;
   if (text.size() > (256 << 10)) {
-    return Error(Status::Code::kPayloadTooLarge, "arguments are larger than 256 KiB");
+    return Error(Status::Code::kTooLarge, "arguments are larger than 256 KiB");
   }
   if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS || !root.is_object()) {
     return Error(Status::Code::kInvalidArgument, "arguments must be a JSON object");

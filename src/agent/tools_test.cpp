@@ -114,5 +114,56 @@ TEST_F(ToolsTest, ErrorsAreReadableAndNeverCrossUsers) {
   EXPECT_EQ(Run("intruder", "list_data", "{}", &ok)["blobs"].get_array().size(), 0u);
 }
 
+// A data store whose every call fails with `status`.
+class FailingDataStore final : public DataStore {
+ public:
+  explicit FailingDataStore(Status status) : status_(std::move(status)) {}
+  Result<Added> Add(const std::string&, const std::string&, std::string_view) override {
+    return status_;
+  }
+  Result<std::vector<std::string>> Get(const std::string&, const std::string&) override {
+    return status_;
+  }
+  Status Replace(const std::string&, const std::string&, const std::string&,
+                 std::string_view) override {
+    return status_;
+  }
+  Result<std::string> GetEntry(const std::string&, const std::string&,
+                               const std::string&) override {
+    return status_;
+  }
+  Result<int64_t> Delete(const std::string&, const std::string&, const std::string&) override {
+    return status_;
+  }
+  Result<std::vector<std::pair<std::string, int64_t>>> List(const std::string&) override {
+    return status_;
+  }
+
+ private:
+  Status status_;
+};
+
+TEST(ToolsStoreFailure, TransientFailuresAreUnavailableOthersInternalTheTextOnlyLogged) {
+  const std::pair<Status, Status::Code> cases[] = {
+      {Status::Unavailable("db at 10.0.0.5 down"), Status::Code::kUnavailable},
+      {Status::Aborted("deadlock detected"), Status::Code::kUnavailable},
+      {Status::ResourceExhausted("disk full"), Status::Code::kUnavailable},
+      {Status::DeadlineExceeded("statement timeout"), Status::Code::kUnavailable},
+      {Status::AlreadyExists("duplicate key"), Status::Code::kInternal},
+      {Status::Internal("bug"), Status::Code::kInternal},
+      {Status::NotFound("no such blob"), Status::Code::kNotFound},
+  };
+  for (const auto& [status, code] : cases) {
+    FailingDataStore store(status);
+    ToolOutcome out = RunTool(&store, "u", "get_data", R"({"target_blob_name":"t.json"})");
+    EXPECT_FALSE(out.ok);
+    EXPECT_EQ(out.code, code) << status.message();
+    if (code != Status::Code::kNotFound) {
+      EXPECT_EQ(out.result.find(status.message()), std::string::npos) << out.result;
+      EXPECT_EQ(out.log_error, status.message());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace omniflow::agent

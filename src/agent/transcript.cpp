@@ -8,8 +8,8 @@ namespace {
 
 const char* OutcomeName(const AgentOutcome& outcome) {
   if (!outcome.status.ok()) {
-    return outcome.status.code() == Status::Code::kGatewayTimeout ? "provider_timeout"
-                                                                  : "provider_error";
+    return outcome.status.code() == Status::Code::kDeadlineExceeded ? "provider_timeout"
+                                                                    : "provider_error";
   }
   return outcome.round_cap_reached ? "round_cap_reached" : "success";
 }

@@ -87,7 +87,7 @@ Status CheckBodyType(const Route& route, const http::Request& request) {
   media = media.substr(0, media.find(';'));
   while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
   if (type && http::EqualsIgnoreCase(media, want)) return Status::Ok();
-  return Status::UnsupportedMedia("Content-Type must be " + std::string(want));
+  return Status::UnsupportedFormat("Content-Type must be " + std::string(want));
 }
 
 // The "user_id" of a JSON object body, if it is a string; nullopt otherwise (the handler
@@ -183,11 +183,11 @@ void Serve(const ApiContext& context, const Route& route, bool proxied,
   if ((route.worker || upstream) && context.gate != nullptr) {
     std::shared_ptr<void> pass = context.gate->TryEnter(who);
     if (!pass) {
-      return respond(ErrorFrom(
-          Status::TooManyRequests("this user already has " +
-                                  std::to_string(context.gate->limit()) +
-                                  " requests in flight; retry when one has finished"),
-          who));
+      return respond(
+          ErrorFrom(Status::ResourceExhausted("this user already has " +
+                                              std::to_string(context.gate->limit()) +
+                                              " requests in flight; retry when one has finished"),
+                    who));
     }
     respond = [pass = std::move(pass), respond = std::move(respond)](http::Response r) mutable {
       pass.reset();

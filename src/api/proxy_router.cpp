@@ -102,18 +102,18 @@ void ForwardUpstream(const ApiContext& context, const Route& route, const Call& 
   Status posted = context.assistant.workers->Post([fetch = std::move(fetch), respond, who] {
     agent::FetchReply reply = agent::Fetch(fetch);
     if (reply.curl == CURLE_OPERATION_TIMEDOUT) {
-      return respond(ErrorFrom(
-          Status::GatewayTimeout("the upstream function did not answer in time"), who));
+      return respond(
+          ErrorFrom(Status::DeadlineExceeded("the upstream function did not answer in time"), who));
     }
     if (reply.curl != CURLE_OK || reply.status == 0) {
-      return respond(ErrorFrom(Status::BadGateway(std::string("cannot reach the upstream: ") +
-                                                  curl_easy_strerror(reply.curl)),
+      return respond(ErrorFrom(Status::UpstreamFailed(std::string("cannot reach the upstream: ") +
+                                                      curl_easy_strerror(reply.curl)),
                                who));
     }
     if (!IsJson(reply.body)) {
       return respond(ErrorFrom(
-          Status::BadGateway("the upstream function answered " + std::to_string(reply.status) +
-                             " with a body that is not JSON"),
+          Status::UpstreamFailed("the upstream function answered " + std::to_string(reply.status) +
+                                 " with a body that is not JSON"),
           who));
     }
     http::Response r = JsonResponse(static_cast<int>(reply.status), std::move(reply.body), who);

@@ -11,14 +11,17 @@ int HttpStatus(Status::Code code) {
     case Status::Code::kUnauthenticated: return 401;
     case Status::Code::kPermissionDenied: return 403;
     case Status::Code::kNotFound: return 404;
-    case Status::Code::kMethodNotAllowed: return 405;
-    case Status::Code::kPayloadTooLarge: return 413;
-    case Status::Code::kUnsupportedMedia: return 415;
-    case Status::Code::kTooManyRequests: return 429;
+    case Status::Code::kAlreadyExists: return 409;
+    case Status::Code::kFailedPrecondition: return 409;
+    case Status::Code::kTooLarge: return 413;
+    case Status::Code::kUnsupportedFormat: return 415;
+    case Status::Code::kResourceExhausted: return 429;
     case Status::Code::kInternal: return 500;
-    case Status::Code::kBadGateway: return 502;
+    case Status::Code::kUpstreamFailed: return 502;
+    // A lost conflict is retried by the client, as an unavailable service is.
+    case Status::Code::kAborted: return 503;
     case Status::Code::kUnavailable: return 503;
-    case Status::Code::kGatewayTimeout: return 504;
+    case Status::Code::kDeadlineExceeded: return 504;
   }
   return 500;
 }
@@ -30,8 +33,8 @@ http::Response ErrorFrom(const Status& status, std::string log_user) {
       internal ? "internal error; quote this response's request_id when reporting it"
                : status.message());
   if (internal) r.log_error = status.message();
-  if (status.code() == Status::Code::kUnavailable ||
-      status.code() == Status::Code::kTooManyRequests) {
+  if (status.code() == Status::Code::kUnavailable || status.code() == Status::Code::kAborted ||
+      status.code() == Status::Code::kResourceExhausted) {
     r.headers.emplace_back("Retry-After", "1");
   }
   if (status.code() == Status::Code::kUnauthenticated) {
@@ -50,11 +53,12 @@ http::Response StoreError(const Status& status, std::string log_user) {
     default:
       break;
   }
-  const bool unavailable = status.code() == Status::Code::kUnavailable;
-  http::Response r = ErrorFrom(
-      unavailable ? Status::Unavailable("the store is unavailable; retry shortly")
-                  : Status::Internal(""),
-      std::move(log_user));
+  // A store that cannot serve now (down, busy, full, slow, a lost conflict) is a 503 to retry,
+  // whatever the engine said; anything else is the server's fault.
+  http::Response r = ErrorFrom(IsTransient(status.code())
+                                   ? Status::Unavailable("the store is unavailable; retry shortly")
+                                   : Status::Internal(""),
+                               std::move(log_user));
   r.log_error = status.message();
   return r;
 }

@@ -15,13 +15,14 @@ namespace omniflow::api {
 int HttpStatus(Status::Code code);
 
 // {"status":"error","error":"..."} with the mapped status, logging `log_user`; 503s and 429s
-// carry Retry-After. An Internal status's text goes to the log only: the client is told that an
-// internal error occurred and the request id to quote.
+// carry Retry-After (kUnavailable, kAborted, kResourceExhausted). An Internal status's text goes to
+// the log only: the client is told that an internal error occurred and the request id to quote.
 http::Response ErrorFrom(const Status& status, std::string log_user = {});
 
 // The answer to a failed store call: NotFound, InvalidArgument and PermissionDenied as they
-// are; anything else keeps its HTTP status but says only that the store failed (the store's
-// text, which may name the database, goes to the log with the request id).
+// are; a transient failure (IsTransient: unavailable, aborted, exhausted, deadline exceeded) is
+// a 503 and anything else a 500, both saying only that the store failed (the store's text,
+// which may name the database, goes to the log with the request id).
 http::Response StoreError(const Status& status, std::string log_user = {});
 
 // The credentials presented by `request` (x-functions-key or ?code=, Authorization, X-User-Id).

@@ -41,7 +41,7 @@ Result<MessageRequest> ParseMessageRequest(std::string_view body) {
         return Status::InvalidArgument("message must be a non-empty string");
       }
       if (text.size() > kMaxMessageBytes) {
-        return Status::PayloadTooLarge("message is longer than 64 KiB");
+        return Status::TooLarge("message is longer than 64 KiB");
       }
       out.message = std::string(text);
       has_message = true;

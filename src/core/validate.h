@@ -30,6 +30,8 @@ bool IsValidInteractionId(std::string_view id);
 // Human-readable statements of the two rules above, for error messages.
 extern const char kUserIdRule[];
 extern const char kThreadIdRule[];
+// A data document's name: ^[A-Za-z0-9_-]{1,64}\.json$ (the same on every engine).
+bool IsValidBlobName(std::string_view name);
 
 struct SaveRequest {
   std::string user_message;        // quoted JSON string

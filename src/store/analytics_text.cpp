@@ -50,6 +50,14 @@ std::string NormalizeRequest(std::string_view text, size_t max_chars) {
   return out;
 }
 
+Status CheckSearchText(std::string_view q) {
+  if (q.size() > kMaxSearchBytes) {
+    return Status::InvalidArgument("q is longer than " + std::to_string(kMaxSearchBytes) +
+                                   " bytes");
+  }
+  return Status::Ok();
+}
+
 std::vector<std::string> SearchTerms(std::string_view q) {
   std::vector<std::string> terms;
   std::string current;

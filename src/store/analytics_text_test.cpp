@@ -32,5 +32,12 @@ TEST(SearchTerms, SplitsOnWhitespaceAndDropsEmptyTerms) {
   EXPECT_TRUE(SearchTerms("   ").empty());
 }
 
+TEST(CheckSearchText, RefusesTextLongerThanTheLimit) {
+  EXPECT_TRUE(CheckSearchText(std::string(kMaxSearchBytes, 'a')).ok());
+  Status s = CheckSearchText(std::string(kMaxSearchBytes + 1, 'a'));
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "q is longer than 512 bytes");
+}
+
 }  // namespace
 }  // namespace omniflow

@@ -8,13 +8,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/ids.h"
 #include "core/status.h"
+#include "core/validate.h"  // IsValidBlobName
 #include "store/interaction_store.h"
 
 namespace omniflow {
-
-// ^[A-Za-z0-9_-]{1,64}\.json$
-bool IsValidBlobName(std::string_view name);
 
 // A new entry of a data document as both engines store it: a fresh entry id ("E" + 6 random
 // characters) and the body {"entry_id":"E...", <the members of `entry_object`>}.
@@ -51,5 +50,8 @@ class DataStore {
   // The user's blobs with their entry counts, by name.
   virtual Result<std::vector<std::pair<std::string, int64_t>>> List(const std::string& user) = 0;
 };
+
+// A new entry's id, made the same way on every engine: "E" and 6 random bytes (RandomId).
+inline std::string NewEntryId() { return RandomId("E", 6); }
 
 }  // namespace omniflow

@@ -957,8 +957,7 @@ TEST_P(LifecycleContract, EraseOfAHeldUserRefusesAndKeepsEverything) {
   const std::string before = Observe(*database_, users_);
   auto refused = life.EraseUser("held");
   ASSERT_FALSE(refused.ok());
-  // TODO(status): kFailedPrecondition once the renamed Status codes are merged.
-  EXPECT_EQ(refused.status().code(), Status::Code::kPermissionDenied);
+  EXPECT_EQ(refused.status().code(), Status::Code::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find("case 7"), std::string::npos);
   EXPECT_EQ(Observe(*database_, users_), before);
   EXPECT_EQ(Data().List("held")->size(), 1u);

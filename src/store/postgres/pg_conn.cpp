@@ -52,12 +52,29 @@ Status ErrorStatus(PGconn* conn, const PGresult* result, std::string_view what) 
   std::string text = std::string(what) + ": " + (message.empty() ? "unknown error" : message);
   if (!state.empty()) text += " (SQLSTATE " + state + ")";
   const bool lost = !conn || PQstatus(conn) != CONNECTION_OK;
-  const std::string_view cls = std::string_view(state).substr(0, std::min<size_t>(2, state.size()));
-  if (lost || state.empty() || cls == "08" || cls == "53" || cls == "57" || cls == "58" ||
-      cls == "40" || state == "25006") {
-    return Status::Unavailable(std::move(text));
+  return StatusForSqlState(state, lost, std::move(text));
+}
+
+Status StatusForSqlState(std::string_view state, bool connection_lost, std::string message) {
+  const std::string_view cls = state.substr(0, std::min<size_t>(2, state.size()));
+  // Serialization failure, deadlock: the transaction was rolled back, so the whole of it may
+  // be tried again. Not 40003 (statement_completion_unknown): whether it took effect is not
+  // known, so a blind retry could apply it twice.
+  if (cls == "40" && state != "40003") return Status::Aborted(std::move(message));
+  // Without a connection or a SQLSTATE the server was not reached, or went away.
+  if (connection_lost || state.empty()) return Status::Unavailable(std::move(message));
+  if (state == "23505") return Status::AlreadyExists(std::move(message));  // unique_violation
+  if (cls == "23") return Status::FailedPrecondition(std::move(message));  // other constraints
+  // Disk full, out of memory, too many connections: the server's resources are used up.
+  if (cls == "53") return Status::ResourceExhausted(std::move(message));
+  // query_canceled: statement_timeout (or a cancel request) stopped the statement.
+  if (state == "57014") return Status::DeadlineExceeded(std::move(message));
+  // Connection exceptions, operator intervention (shutdown, restart), system errors (I/O), and
+  // a read-only server (a standby, or default_transaction_read_only).
+  if (cls == "08" || cls == "57" || cls == "58" || state == "25006") {
+    return Status::Unavailable(std::move(message));
   }
-  return Status::Internal(std::move(text));
+  return Status::Internal(std::move(message));
 }
 
 Conn& Conn::operator=(Conn&& o) noexcept {

@@ -1,8 +1,8 @@
 // A thin RAII layer over libpq: Conn owns a connection, Res owns a result, Pool lends
 // connections to concurrent readers. Transaction() sends BEGIN, the statements and COMMIT in
-// one round trip (pipeline mode). Errors come back as Status: conditions an operator can fix
-// (connection lost, server shutting down, disk full, too many connections, deadlock) are
-// Unavailable, everything else Internal. A Conn is not thread-safe: one user at a time.
+// one round trip (pipeline mode). Errors come back as Status, classified here from the
+// SQLSTATE (see StatusForSqlState) and nowhere else. A Conn is not thread-safe: one user at a
+// time.
 #pragma once
 
 #include <libpq-fe.h>
@@ -87,6 +87,18 @@ class Conn {
 
 // The Status for a failed `result` (may be null) on `conn`, with `what` saying what was done.
 Status ErrorStatus(PGconn* conn, const PGresult* result, std::string_view what);
+
+// The Status for SQLSTATE `state` (empty when the server sent none) with `message`:
+//   class 40 (serialization failure, deadlock)          Aborted: retry the whole transaction
+//   no SQLSTATE, or `connection_lost`                   Unavailable
+//   23505 unique_violation                              AlreadyExists
+//   other class 23 (integrity constraints)              FailedPrecondition
+//   class 53 (disk full, out of memory, connections)    ResourceExhausted
+//   57014 query_canceled (statement_timeout)            DeadlineExceeded
+//   classes 08, 57, 58 and 25006 (connection, shutdown,
+//     I/O, read-only server)                            Unavailable
+//   anything else                                       Internal
+Status StatusForSqlState(std::string_view state, bool connection_lost, std::string message);
 
 // Builds a PostgreSQL array literal ({"a","b",NULL}) for a text-format parameter: elements are
 // quoted and escaped, so any text (JSON included) round-trips exactly.

@@ -215,7 +215,7 @@ Result<MigrationReport> Migrate(Conn& conn) {
     if (!applied.ok()) {
       if (PQtransactionStatus(conn.get()) != PQTRANS_IDLE) (void)conn.Exec("ROLLBACK");
       Status s = applied.status();
-      return Status(s.code() == Status::Code::kUnavailable
+      return Status(IsTransient(s.code())
                         ? Status::Unavailable("migration " + std::to_string(v) + ": " + s.message())
                         : Status::Internal("migration " + std::to_string(v) + ": " + s.message()));
     }

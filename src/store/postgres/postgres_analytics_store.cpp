@@ -2,32 +2,21 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <unordered_map>
 
 #include "core/ids.h"
+#include "store/analytics_stats.h"
 #include "store/analytics_text.h"
+#include "store/paging.h"
 #include "store/postgres/pg_migrations.h"
 
 namespace omniflow {
 
 namespace {
 
-constexpr int64_t kHourUs = 3'600'000'000;
-constexpr int64_t kDayUs = 24 * kHourUs;
-// As the SQLite store: the latest 31 days of hourly buckets, a 5,000-interaction sample for
-// top requests, 160-character message previews.
-constexpr size_t kMaxHourBuckets = 31 * 24;
-constexpr int64_t kRequestSample = 5000;
-constexpr size_t kMessagePreviewChars = 160;
-
-int64_t FloorTo(int64_t t, int64_t unit) { return t - ((t % unit) + unit) % unit; }
-
-// The hour of ts_us, as SQL.
+// The hour of ts_us, as SQL (FloorTo(ts_us, kHourUs)).
 constexpr char kHour[] = "(i.ts_us - ((i.ts_us % 3600000000) + 3600000000) % 3600000000)";
-// The UTC day of ts_us, as SQL.
+// The UTC day of ts_us, as SQL (FloorTo(ts_us, kDayUs)).
 constexpr char kDay[] = "(i.ts_us - ((i.ts_us % 86400000000) + 86400000000) % 86400000000)";
-// Recently active threads among which top_threads are chosen (as the SQLite store).
-constexpr int64_t kThreadSample = 5000;
 // The searchable text of an interaction. A pg_trgm index over it would be of no use: under
 // row-level security the planner may not drive an index with LIKE (not leakproof), and it
 // cost 60% of ingest throughput when measured (docs/scaling.md).
@@ -113,7 +102,7 @@ Result<std::vector<pg::Res>> PostgresAnalyticsStore::Run(const std::optional<std
 
 Result<Stats> PostgresAnalyticsStore::GetStats(const StatsQuery& query) {
   const AnalyticsScope& scope = query.scope;
-  const int64_t top = std::clamp(query.top_n, 1, 100);
+  const int64_t top = TopN(query);
   std::vector<pg::Query> queries;
   std::string user_filter_i, user_filter;
   // 0: volume per hour.
@@ -192,24 +181,12 @@ Result<Stats> PostgresAnalyticsStore::GetStats(const StatsQuery& query) {
   const std::vector<pg::Res>& r = *done;
 
   Stats stats;
+  stats.per_hour.reserve(static_cast<size_t>(r[0].rows()));
   for (int i = 0; i < r[0].rows(); ++i) {
-    VolumeBucket b{r[0].Int(i, 0), r[0].Int(i, 1), r[0].Int(i, 2), r[0].Int(i, 3)};
-    stats.interactions += b.interactions;
-    stats.tool_calls += b.tool_calls;
-    stats.tool_failures += b.tool_failures;
-    const int64_t day = FloorTo(b.start_us, kDayUs);
-    if (stats.per_day.empty() || stats.per_day.back().start_us != day) {
-      stats.per_day.push_back(VolumeBucket{day, 0, 0, 0});
-    }
-    VolumeBucket& d = stats.per_day.back();
-    d.interactions += b.interactions;
-    d.tool_calls += b.tool_calls;
-    d.tool_failures += b.tool_failures;
-    stats.per_hour.push_back(b);
+    stats.per_hour.push_back(
+        VolumeBucket{r[0].Int(i, 0), r[0].Int(i, 1), r[0].Int(i, 2), r[0].Int(i, 3)});
   }
-  if (stats.per_hour.size() > kMaxHourBuckets) {
-    stats.per_hour.erase(stats.per_hour.begin(), stats.per_hour.end() - kMaxHourBuckets);
-  }
+  FoldHourBuckets(&stats);
   stats.active_users = r[1].rows();
   for (int i = 0; i < r[1].rows() && i < top; ++i) {
     stats.top_users.push_back(UserActivity{std::string(r[1].Text(i, 0)), r[1].Int(i, 1)});
@@ -223,21 +200,9 @@ Result<Stats> PostgresAnalyticsStore::GetStats(const StatsQuery& query) {
   for (int i = 0; i < r[4].rows(); ++i) {
     stats.top_tools.push_back(ToolUsage{std::string(r[4].Text(i, 0)), r[4].Int(i, 1), r[4].Int(i, 2)});
   }
-  std::unordered_map<std::string, int64_t> counts;
-  for (int i = 0; i < r[5].rows(); ++i) {
-    ++stats.requests_sampled;
-    std::string key = NormalizeRequest(r[5].Text(i, 0));
-    if (!key.empty()) ++counts[std::move(key)];
-  }
-  std::vector<RequestCount> all;
-  all.reserve(counts.size());
-  for (auto& [text, n] : counts) all.push_back(RequestCount{text, n});
-  const size_t keep = std::min<size_t>(all.size(), static_cast<size_t>(top));
-  std::partial_sort(all.begin(), all.begin() + keep, all.end(), [](const auto& a, const auto& b) {
-    return a.count != b.count ? a.count > b.count : a.text < b.text;
-  });
-  all.resize(keep);
-  stats.top_requests = std::move(all);
+  RequestTally tally;
+  for (int i = 0; i < r[5].rows(); ++i) tally.Add(r[5].Text(i, 0));
+  std::move(tally).Finish(top, &stats);
   stats.feedback = FeedbackSummary{r[6].Int(0, 0), r[6].Int(0, 1), r[6].Int(0, 2), r[6].Int(0, 3),
                                    std::strtod(std::string(r[6].Text(0, 4)).c_str(), nullptr)};
   return stats;
@@ -308,7 +273,7 @@ Result<ConversationPage> PostgresAnalyticsStore::GetConversation(const Conversat
     b.q.sql += " AND (i.ts_us, i.interaction_id) > (" + b.Param(query.after->ts_us) + ", " +
                b.Param(query.after->interaction_id) + ")";
   }
-  b.q.sql += " ORDER BY i.ts_us, i.interaction_id LIMIT " + b.Param(int64_t{query.limit} + 1);
+  b.q.sql += " ORDER BY i.ts_us, i.interaction_id LIMIT " + b.Param(FetchLimit(query.limit));
   Result<std::vector<pg::Res>> done = Run(query.user_id, {std::move(count), std::move(b.q)});
   if (!done.ok()) return done.status();
   if ((*done)[0].rows() == 0 || (*done)[0].Int(0, 0) == 0) {
@@ -317,19 +282,14 @@ Result<ConversationPage> PostgresAnalyticsStore::GetConversation(const Conversat
   ConversationPage page;
   page.total = (*done)[0].Int(0, 0);
   const pg::Res& rows = (*done)[1];
-  for (int i = 0; i < rows.rows(); ++i) {
-    if (static_cast<int>(page.items.size()) == query.limit) {
-      page.has_more = true;
-      break;
-    }
-    page.items.push_back(ViewOf(rows, i));
-  }
-  if (page.has_more && !page.items.empty()) page.next = page.items.back().position;
+  const int n = RowsOnPage(rows.rows(), query.limit, &page.has_more);
+  for (int i = 0; i < n; ++i) page.items.push_back(ViewOf(rows, i));
+  SetNextFromLastItem(&page);
   return page;
 }
 
 Result<SearchPage> PostgresAnalyticsStore::Search(const SearchQuery& query) {
-  if (query.q.size() > 512) return Status::InvalidArgument("q is longer than 512 bytes");
+  if (Status s = CheckSearchText(query.q); !s.ok()) return s;
   Builder b;
   std::string where = " WHERE true";
   // Each term, ASCII case-insensitive, in the message or the response (terms hold no newline,
@@ -368,19 +328,15 @@ Result<SearchPage> PostgresAnalyticsStore::Search(const SearchQuery& query) {
     case FeedbackFilter::kNegative: where += " AND f.score < 0"; break;
   }
   b.q.sql = std::string("SELECT ") + kViewColumns + " FROM interactions i" + kFeedbackJoin + where +
-            " ORDER BY i.ts_us DESC, i.interaction_id DESC LIMIT " + b.Param(int64_t{query.limit} + 1);
+            " ORDER BY i.ts_us DESC, i.interaction_id DESC LIMIT " +
+            b.Param(FetchLimit(query.limit));
   Result<std::vector<pg::Res>> done = Run(query.scope.user_id, {std::move(b.q)});
   if (!done.ok()) return done.status();
   SearchPage page;
   const pg::Res& rows = (*done)[0];
-  for (int i = 0; i < rows.rows(); ++i) {
-    if (static_cast<int>(page.items.size()) == query.limit) {
-      page.has_more = true;
-      break;
-    }
-    page.items.push_back(ViewOf(rows, i));
-  }
-  if (page.has_more && !page.items.empty()) page.next = page.items.back().position;
+  const int n = RowsOnPage(rows.rows(), query.limit, &page.has_more);
+  for (int i = 0; i < n; ++i) page.items.push_back(ViewOf(rows, i));
+  SetNextFromLastItem(&page);
   return page;
 }
 

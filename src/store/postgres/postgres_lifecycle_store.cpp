@@ -229,8 +229,7 @@ Result<ErasureReport> PostgresLifecycleStore::EraseUser(const std::string& user_
   if (!done.ok()) return done.status();
   const std::vector<pg::Res>& r = *done;
   if (r[1].rows() > 0) {
-    // TODO(status): Status::FailedPrecondition once the renamed Status codes are merged.
-    return Status::PermissionDenied("user " + user_id + " is under a legal hold (" +
+    return Status::FailedPrecondition("user " + user_id + " is under a legal hold (" +
                                     std::string(r[1].Text(0, 0)) + "); release it to erase");
   }
   ErasureReport report;

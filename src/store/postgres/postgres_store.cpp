@@ -10,6 +10,7 @@
 
 #include "core/ids.h"
 #include "core/thread_name.h"
+#include "store/paging.h"
 
 namespace omniflow {
 
@@ -219,7 +220,7 @@ Status PostgresStore::Append(std::span<const InteractionRecord> batch, AppendRep
       s = ResolveOutcome(batch, report->priors, std::move(s), &report->outcome_unknown);
       break;
     }
-    if (s.message().find("SQLSTATE 40") != std::string::npos) continue;
+    if (s.code() == Status::Code::kAborted) continue;  // deadlock, serialization: rolled back
     if (!keyed) break;
     // Another server may have stored one of these keys since they were looked up (the primary
     // key made this transaction wait for it, then fail): plan again with the keys held now.
@@ -379,7 +380,7 @@ Result<HistoryPage> PostgresStore::History(const HistoryQuery& query) {
   std::vector<std::optional<std::string>> params = {
       query.user_id,
       // A cursor page fetches one extra row to learn whether more follow.
-      std::to_string(static_cast<int64_t>(query.limit) + (by_cursor ? 1 : 0))};
+      std::to_string(by_cursor ? FetchLimit(query.limit) : int64_t{query.limit})};
   if (by_cursor) {
     params.push_back(std::to_string(query.after->ts_us));
     params.push_back(query.after->interaction_id);
@@ -401,16 +402,10 @@ Result<HistoryPage> PostgresStore::History(const HistoryQuery& query) {
 
   HistoryPage page;
   page.total = total.rows() > 0 ? total.Int(0, 0) : 0;
-  int n = rows.rows();
-  if (n > query.limit) {
-    page.has_more = true;  // the extra row of a cursor page
-    n = query.limit;
-  }
+  const int n = RowsOnPage(rows.rows(), query.limit, &page.has_more);
   page.items.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) page.items.emplace_back(rows.Text(i, 0));
-  if (!by_cursor) {
-    page.has_more = query.offset + static_cast<int64_t>(page.items.size()) < page.total;
-  }
+  if (!by_cursor) page.has_more = MoreAfterOffset(query.offset, page.items.size(), page.total);
   if (page.has_more && n > 0) {
     page.next = HistoryCursor{rows.Int(n - 1, 1), std::string(rows.Text(n - 1, 2))};
   }

@@ -3,35 +3,23 @@
 #include <algorithm>
 #include <filesystem>
 #include <limits>
-#include <map>
-#include <unordered_map>
 #include <utility>
 #include <variant>
 
 #include "core/ids.h"
+#include "store/analytics_stats.h"
 #include "store/analytics_text.h"
+#include "store/paging.h"
 #include "store/sqlite/compact_body.h"
 
 namespace omniflow {
 
 namespace {
 
-constexpr int64_t kHourUs = 3'600'000'000;
-constexpr int64_t kDayUs = 24 * kHourUs;
 constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
-// Hourly buckets returned at most (the latest ones in range): 31 days.
-constexpr size_t kMaxHourBuckets = 31 * 24;
-// Recent interactions sampled for top_requests.
-constexpr int64_t kRequestSample = 5000;
-// Recently active threads among which top_threads are chosen.
-constexpr int64_t kThreadSample = 5000;
 // Newest rows a search examines by time before it turns to the full-text index.
 constexpr int64_t kRecentScan = 4000;
-// Characters of a thread's first/last message returned in listings.
-constexpr size_t kMessagePreviewChars = 160;
-
-int64_t FloorTo(int64_t t, int64_t unit) { return t - ((t % unit) + unit) % unit; }
 
 using Value = std::variant<int64_t, std::string, double>;
 
@@ -190,7 +178,7 @@ Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
   sqlite::Db& db = lease->db();
   const AnalyticsScope& scope = query.scope;
   const std::string user = scope.user_id.value_or("");
-  const int64_t top = std::clamp(query.top_n, 1, 100);
+  const int64_t top = TopN(query);
   Stats stats;
 
   // Volume per hour (and so per day and in total) from the hourly aggregate.
@@ -201,24 +189,10 @@ Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
     TimeRange(scope, "hour_us", &q, &q.sql, kHourUs);
     q.sql += " ORDER BY hour_us";
     Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
-      VolumeBucket b{st.Int(0), st.Int(1), st.Int(2), st.Int(3)};
-      stats.interactions += b.interactions;
-      stats.tool_calls += b.tool_calls;
-      stats.tool_failures += b.tool_failures;
-      const int64_t day = FloorTo(b.start_us, kDayUs);
-      if (stats.per_day.empty() || stats.per_day.back().start_us != day) {
-        stats.per_day.push_back(VolumeBucket{day, 0, 0, 0});
-      }
-      VolumeBucket& d = stats.per_day.back();
-      d.interactions += b.interactions;
-      d.tool_calls += b.tool_calls;
-      d.tool_failures += b.tool_failures;
-      stats.per_hour.push_back(b);
+      stats.per_hour.push_back(VolumeBucket{st.Int(0), st.Int(1), st.Int(2), st.Int(3)});
     });
     if (!s.ok()) return s;
-    if (stats.per_hour.size() > kMaxHourBuckets) {
-      stats.per_hour.erase(stats.per_hour.begin(), stats.per_hour.end() - kMaxHourBuckets);
-    }
+    FoldHourBuckets(&stats);
   }
   // Active users and the busiest ones.
   {
@@ -275,22 +249,10 @@ Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
     if (scope.user_id) q.sql += " AND user_id = " + q.Param(user);
     TimeRange(scope, "ts_us", &q, &q.sql);
     q.sql += " ORDER BY ts_us DESC LIMIT " + std::to_string(kRequestSample);
-    std::unordered_map<std::string, int64_t> counts;
-    Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
-      ++stats.requests_sampled;
-      std::string key = NormalizeRequest(st.Text(0));
-      if (!key.empty()) ++counts[std::move(key)];
-    });
+    RequestTally tally;
+    Status s = ForEach(db, q, [&](sqlite::Stmt& st) { tally.Add(st.Text(0)); });
     if (!s.ok()) return s;
-    std::vector<RequestCount> all;
-    all.reserve(counts.size());
-    for (auto& [text, n] : counts) all.push_back(RequestCount{text, n});
-    const size_t keep = std::min<size_t>(all.size(), static_cast<size_t>(top));
-    std::partial_sort(all.begin(), all.begin() + keep, all.end(), [](const auto& a, const auto& b) {
-      return a.count != b.count ? a.count > b.count : a.text < b.text;
-    });
-    all.resize(keep);
-    stats.top_requests = std::move(all);
+    std::move(tally).Finish(top, &stats);
   }
   // Feedback on interactions in range.
   {
@@ -384,21 +346,18 @@ Result<ConversationPage> SqliteAnalyticsStore::GetConversation(const Conversatio
     q.sql += " AND (i.ts_us, i.interaction_id) > (" + q.Param(query.after->ts_us) + ", " +
              q.Param(query.after->interaction_id) + ")";
   }
-  q.sql += " ORDER BY i.ts_us, i.interaction_id LIMIT " + q.Param(int64_t{query.limit} + 1);
+  q.sql += " ORDER BY i.ts_us, i.interaction_id LIMIT " + q.Param(FetchLimit(query.limit));
   Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
-    if (static_cast<int>(page.items.size()) == query.limit) {
-      page.has_more = true;
-      return;
-    }
+    if (PageIsFull(page.items.size(), query.limit, &page.has_more)) return;
     page.items.push_back(ViewOf(st));
   });
   if (!s.ok()) return s;
-  if (page.has_more && !page.items.empty()) page.next = page.items.back().position;
+  SetNextFromLastItem(&page);
   return page;
 }
 
 Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
-  if (query.q.size() > 512) return Status::InvalidArgument("q is longer than 512 bytes");
+  if (Status s = CheckSearchText(query.q); !s.ok()) return s;
   std::vector<std::string> terms = SearchTerms(query.q);
   std::vector<std::string> indexed;
   for (const std::string& term : terms) {
@@ -458,10 +417,7 @@ Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
   const std::string order = " ORDER BY i.ts_us DESC, i.interaction_id DESC LIMIT ";
   auto run = [&](const Query& q, SearchPage* page) {
     return ForEach(db, q, [&](sqlite::Stmt& st) {
-      if (static_cast<int>(page->items.size()) == query.limit) {
-        page->has_more = true;
-        return;
-      }
+      if (PageIsFull(page->items.size(), query.limit, &page->has_more)) return;
       page->items.push_back(ViewOf(st));
     });
   };
@@ -477,7 +433,7 @@ Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
     std::string inner = "SELECT * FROM interactions i WHERE 1" + row_filters(&q) + order +
                         std::to_string(kRecentScan);
     q.sql = std::string("SELECT ") + kViewColumns + " FROM (" + inner + ") i" + kFeedbackJoin +
-            " WHERE 1" + text_and_feedback(&q) + order + q.Param(int64_t{query.limit} + 1);
+            " WHERE 1" + text_and_feedback(&q) + order + q.Param(FetchLimit(query.limit));
     s = run(q, &page);
     if (!s.ok()) return s;
     done = page.has_more;
@@ -512,16 +468,17 @@ Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
     }
     where += row_filters(&q) + text_and_feedback(&q);
     q.sql = std::string("SELECT ") + kViewColumns + from + join + where + order +
-            q.Param(int64_t{query.limit} + 1);
+            q.Param(FetchLimit(query.limit));
     s = run(q, &page);
   }
   if (!s.ok()) {
-    if (s.message().find("fts5") != std::string::npos) {
+    // The only argument the engine parses is the full-text expression built from q.
+    if (s.code() == Status::Code::kInvalidArgument) {
       return Status::InvalidArgument("q cannot be searched: " + s.message());
     }
     return s;
   }
-  if (page.has_more && !page.items.empty()) page.next = page.items.back().position;
+  SetNextFromLastItem(&page);
   return page;
 }
 

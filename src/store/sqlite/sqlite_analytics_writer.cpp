@@ -4,14 +4,11 @@
 #include <string_view>
 #include <vector>
 
+#include "store/analytics_stats.h"
+
 namespace omniflow {
 
 namespace {
-
-constexpr int64_t kHourUs = 3'600'000'000;
-constexpr int64_t kDayUs = 24 * kHourUs;
-
-int64_t FloorTo(int64_t t, int64_t unit) { return t - ((t % unit) + unit) % unit; }
 
 // Counts one more interaction at (ts_us, seq) into a span that may be `fresh` (empty).
 template <typename SpanT>

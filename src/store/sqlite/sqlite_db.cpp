@@ -3,26 +3,51 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <string>
 
 namespace omniflow::sqlite {
 
 Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
+  const char* engine_message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   std::string msg(what);
   msg += ": ";
-  msg += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  msg += engine_message;
   switch (rc & 0xff) {
-    case SQLITE_FULL:
-      return Status::Unavailable(msg + " (disk full)");
-    case SQLITE_IOERR:
+    case SQLITE_CONSTRAINT:
+      // A taken key is the caller's to know about; any other constraint guards the stored state.
+      if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+        return Status::AlreadyExists(std::move(msg));
+      }
+      return Status::FailedPrecondition(std::move(msg));
     case SQLITE_BUSY:
+      // In WAL mode, a read transaction that wants to write after another connection committed
+      // must start again from a fresh snapshot.
+      if (rc == SQLITE_BUSY_SNAPSHOT) return Status::Aborted(std::move(msg));
+      // Otherwise another connection held the lock for longer than the busy handler waits.
+      return Status::Unavailable(std::move(msg));
     case SQLITE_LOCKED:
+      // A conflict with another statement on the same connection (or shared cache): retrying
+      // the transaction once that one has finished may succeed.
+      return Status::Aborted(std::move(msg));
+    case SQLITE_FULL:
+      return Status::ResourceExhausted(msg + " (disk full)");
+    case SQLITE_NOMEM:
+      return Status::ResourceExhausted(std::move(msg));
+    case SQLITE_IOERR:
     case SQLITE_READONLY:
     case SQLITE_CANTOPEN:
     case SQLITE_PROTOCOL:
-    case SQLITE_NOMEM:
-      return Status::Unavailable(msg);
+      return Status::Unavailable(std::move(msg));
+    case SQLITE_ERROR:
+      // FTS5 reports a MATCH expression it cannot parse (syntax, unsupported query kinds) as a
+      // plain SQLITE_ERROR whose message starts with "fts5: "; SQLite has no code of its own for
+      // it. The expression comes from the caller, so the caller's query is at fault.
+      if (std::string_view(engine_message).starts_with("fts5: ")) {
+        return Status::InvalidArgument(std::move(msg));
+      }
+      return Status::Internal(std::move(msg));
     default:
-      return Status::Internal(msg);
+      return Status::Internal(std::move(msg));
   }
 }
 

@@ -1,6 +1,6 @@
 // A thin RAII wrapper over SQLite's C API: a Db owns a connection, a Stmt owns a prepared
-// statement. Errors come back as Status: conditions an operator can fix (disk full, I/O error,
-// read-only, busy) are Unavailable, everything else Internal. Not thread-safe: one thread per Db.
+// statement. Errors come back as Status, classified here from SQLite's result code (see
+// ErrorStatus) and nowhere else. Not thread-safe: one thread per Db.
 #pragma once
 
 #include <sqlite3.h>
@@ -14,7 +14,16 @@
 
 namespace omniflow::sqlite {
 
-// The Status for SQLite result code `rc` on `db`, with `what` saying what was being done.
+// The Status for SQLite result code `rc` (extended codes are on) on `db`, with `what` saying
+// what was being done:
+//   a primary key or unique constraint            AlreadyExists
+//   any other constraint                          FailedPrecondition
+//   a stale WAL snapshot, a table locked          Aborted (retry the transaction)
+//   busy beyond the busy handler's wait           Unavailable
+//   disk full, out of memory                      ResourceExhausted
+//   I/O error, read-only, cannot open, protocol   Unavailable
+//   an FTS5 MATCH expression it cannot parse      InvalidArgument
+//   anything else                                 Internal
 Status ErrorStatus(sqlite3* db, int rc, std::string_view what);
 
 class Stmt {

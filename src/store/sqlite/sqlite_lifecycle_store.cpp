@@ -331,8 +331,7 @@ Result<ErasureReport> SqliteLifecycleStore::EraseUser(const std::string& user_id
     Result<bool> held = hold->Step();
     if (!held.ok()) return held.status();
     if (*held) {
-      // TODO(status): Status::FailedPrecondition once the renamed Status codes are merged.
-      return Status::PermissionDenied("user " + user_id + " is under a legal hold (" +
+      return Status::FailedPrecondition("user " + user_id + " is under a legal hold (" +
                                       std::string(hold->Text(0)) + "); release it to erase");
     }
     hold->Reset();

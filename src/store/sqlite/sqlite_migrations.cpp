@@ -219,7 +219,7 @@ Result<MigrationReport> MigrateSqlite(sqlite::Db& db) {
     seen = sqlite::Stmt();
     if (!s.ok()) {
       (void)db.Exec("ROLLBACK");
-      return Status(s.code() == Status::Code::kUnavailable
+      return Status(IsTransient(s.code())
                         ? Status::Unavailable("migration " + std::to_string(version) + ": " + s.message())
                         : Status::Internal("migration " + std::to_string(version) + ": " + s.message()));
     }

@@ -11,6 +11,7 @@
 
 #include "core/ids.h"
 #include "store/idempotency.h"
+#include "store/paging.h"
 #include "store/sqlite/compact_body.h"
 
 namespace omniflow {
@@ -325,7 +326,7 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
   stmt.Reset();
   stmt.Bind(1, query.user_id);
   // A cursor page fetches one extra row to learn whether more follow.
-  stmt.Bind(2, static_cast<int64_t>(query.limit) + (by_cursor ? 1 : 0));
+  stmt.Bind(2, by_cursor ? FetchLimit(query.limit) : int64_t{query.limit});
   if (by_cursor) {
     stmt.Bind(4, query.after->ts_us);
     stmt.Bind(5, query.after->interaction_id);
@@ -342,10 +343,7 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
       return row.status();
     }
     if (!*row) break;
-    if (page.items.size() == static_cast<size_t>(query.limit)) {
-      page.has_more = true;  // the extra row of a cursor page
-      break;
-    }
+    if (PageIsFull(page.items.size(), query.limit, &page.has_more)) break;
     last.ts_us = stmt.Int(1);
     last.interaction_id = std::string(stmt.Text(2));
     std::optional<std::string_view> thread;
@@ -354,9 +352,7 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
         ExpandBody(stmt.Text(0), last.interaction_id, last.ts_us, query.user_id, thread));
   }
   stmt.Reset();
-  if (!by_cursor) {
-    page.has_more = query.offset + static_cast<int64_t>(page.items.size()) < page.total;
-  }
+  if (!by_cursor) page.has_more = MoreAfterOffset(query.offset, page.items.size(), page.total);
   if (page.has_more && !page.items.empty()) page.next = std::move(last);
   return page;
 }
