@@ -51,6 +51,11 @@ ScanStatement BuildScanStatement(const ScanQuery& query, SqlDialect dialect) {
       add("i.ts_us >= " + b.Param(c.ts_us));
       add("(i.ts_us, i.interaction_id, i.user_id) > (" + b.Param(c.ts_us) + ", " +
           b.Param(c.interaction_id) + ", " + b.Param(c.user_id) + ")");
+    } else if (query.user_id) {
+      // With the user fixed, the row value over the rest lets the thread index seek straight
+      // to the position (SQLite would otherwise rescan the current thread from its start).
+      add("(i.thread_id, i.ts_us, i.interaction_id) > (" + b.Param(c.thread_id) + ", " +
+          b.Param(c.ts_us) + ", " + b.Param(c.interaction_id) + ")");
     } else {
       add("(i.user_id, i.thread_id, i.ts_us, i.interaction_id) > (" + b.Param(c.user_id) + ", " +
           b.Param(c.thread_id) + ", " + b.Param(c.ts_us) + ", " + b.Param(c.interaction_id) + ")");
