@@ -31,9 +31,13 @@ ScanStatement BuildScanStatement(const ScanQuery& query, SqlDialect dialect) {
   Builder b(dialect, &st);
   std::string& sql = st.sql;
   sql =
-      "SELECT i.body, i.ts_us, i.interaction_id, i.user_id, i.thread_id, f.score "
-      "FROM interactions i LEFT JOIN feedback f "
-      "ON f.user_id = i.user_id AND f.interaction_id = i.interaction_id WHERE ";
+      // The feedback as a scalar subquery, one primary-key probe per row of the page: as a
+      // join, PostgreSQL under row-level security misjudged it into a scan of all feedback
+      // per interaction (6 s a page at 20k rows).
+      "SELECT i.body, i.ts_us, i.interaction_id, i.user_id, i.thread_id, "
+      "(SELECT f.score FROM feedback f "
+      "WHERE f.user_id = i.user_id AND f.interaction_id = i.interaction_id) "
+      "FROM interactions i WHERE ";
   std::string where;
   auto add = [&where](const std::string& condition) {
     where += where.empty() ? condition : " AND " + condition;

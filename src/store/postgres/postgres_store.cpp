@@ -322,15 +322,19 @@ Result<ScanPage> PostgresStore::Scan(const ScanQuery& query) {
   }
   // Row-level security: a user's scan sees that user's rows; a scan of every user reads as
   // the admin (omniflow.admin permits reading only).
-  pg::Query queries[2] = {
+  // Under row-level security the planner expects a few dozen rows and prefers sorting the
+  // whole range to walking the time index in order (57 ms against 1 ms a page at 20k rows,
+  // growing with the store): sorts are discouraged for this transaction only.
+  pg::Query queries[3] = {
       query.user_id ? pg::Query{kSetUser, {*query.user_id}} : pg::Query{kSetAdmin, {}},
+      {"SELECT set_config('enable_sort', 'off', true)", {}},
       std::move(select),
   };
   Result<pg::Pool::Lease> conn = readers_->Acquire();
   if (!conn.ok()) return conn.status();
   Result<std::vector<pg::Res>> done = (*conn)->Transaction(queries, kReadOnly);
   if (!done.ok()) return done.status();
-  const pg::Res& rows = (*done)[1];
+  const pg::Res& rows = (*done)[2];
   ScanPage page;
   const int n = std::min(rows.rows(), query.limit);
   page.items.reserve(static_cast<size_t>(n));
