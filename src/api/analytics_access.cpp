@@ -25,8 +25,8 @@ Result<std::optional<std::string>> ScopedUser(const Caller& viewer, const QueryP
 }
 
 namespace {
-Result<std::optional<int64_t>> TimeParam(const QueryParams& query, std::string_view name) {
-  std::optional<std::string_view> text = query.Get(name);
+Result<std::optional<int64_t>> TimeParam(std::optional<std::string_view> text,
+                                         std::string_view name) {
   if (!text || text->empty()) return std::optional<int64_t>();
   std::string iso(*text);
   if (iso.size() == 10) iso += "T00:00:00Z";
@@ -41,10 +41,15 @@ Result<std::optional<int64_t>> TimeParam(const QueryParams& query, std::string_v
 }  // namespace
 
 Result<AnalyticsScope> TimeScope(const QueryParams& query) {
+  return TimeRange(query.Get("from"), query.Get("to"));
+}
+
+Result<AnalyticsScope> TimeRange(std::optional<std::string_view> from_text,
+                                 std::optional<std::string_view> to_text) {
   AnalyticsScope scope;
-  Result<std::optional<int64_t>> from = TimeParam(query, "from");
+  Result<std::optional<int64_t>> from = TimeParam(from_text, "from");
   if (!from.ok()) return from.status();
-  Result<std::optional<int64_t>> to = TimeParam(query, "to");
+  Result<std::optional<int64_t>> to = TimeParam(to_text, "to");
   if (!to.ok()) return to.status();
   scope.from_us = *from;
   scope.to_us = *to;

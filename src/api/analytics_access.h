@@ -22,6 +22,9 @@ Result<std::optional<std::string>> ScopedUser(const Caller& caller, const QueryP
 // `from`/`to` as ISO 8601 UTC timestamps ("2025-12-01T00:00:00Z", fraction optional) or dates
 // ("2025-12-01", meaning its midnight UTC). InvalidArgument names the parameter.
 Result<AnalyticsScope> TimeScope(const QueryParams& query);
+// The same reading of two texts (none or empty: unbounded), e.g. from the command line.
+Result<AnalyticsScope> TimeRange(std::optional<std::string_view> from,
+                                 std::optional<std::string_view> to);
 
 // The opaque cursor of listings: base64url of "v1|<ts_us>|<interaction_id>".
 std::string EncodeCursor(const HistoryCursor& cursor);

@@ -101,6 +101,19 @@ std::optional<std::string> UserIdInBody(std::string_view body) {
   return std::string(user);
 }
 
+// A stream that holds a per-user pass (UserGate) until it is destroyed: when the server has
+// sent its last piece or dropped it.
+class HeldStream final : public http::BodyStream {
+ public:
+  HeldStream(std::shared_ptr<http::BodyStream> inner, std::shared_ptr<void> pass)
+      : inner_(std::move(inner)), pass_(std::move(pass)) {}
+  void Next(std::function<void(Piece)> done) override { inner_->Next(std::move(done)); }
+
+ private:
+  std::shared_ptr<http::BodyStream> inner_;
+  std::shared_ptr<void> pass_;
+};
+
 Result<Caller> Authorize(const ApiContext& context, const Route& route,
                          const http::Request& request, const QueryParams& query) {
   Credentials credentials = CredentialsOf(request, query.Get("code"));
@@ -190,6 +203,8 @@ void Serve(const ApiContext& context, const Route& route, bool proxied,
                     who));
     }
     respond = [pass = std::move(pass), respond = std::move(respond)](http::Response r) mutable {
+      // A streamed answer holds its worker time until its last piece.
+      if (r.stream) r.stream = std::make_shared<HeldStream>(std::move(r.stream), std::move(pass));
       pass.reset();
       respond(std::move(r));
     };

@@ -39,6 +39,10 @@ struct Route;
 void ForwardUpstream(const ApiContext& context, const Route& route, const Call& call,
                      http::Respond respond);
 
+// GET /api/export?format=jsonl|csv|openai&user_id=&thread_id=&from=&to=: interactions oldest
+// first, streamed as they are read (chunked), each piece made on the worker pool.
+void Export(const ApiContext& context, const Call& call, http::Respond respond);
+
 // GET /healthz: 200 while the store is writable; needs no credentials.
 void Healthz(const ApiContext& context, const Call& call, http::Respond respond);
 

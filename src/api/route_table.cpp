@@ -48,6 +48,8 @@ constexpr Route kRoutes[] = {
      &GetThread, "One thread's conversation, oldest first (user_id required)"},
     {"GET", "/api/search", "search", Access::kViewer, "", "", false, false, &Search,
      "Full-text search with filters"},
+    {"GET", "/api/export", "export", Access::kViewer, "", "export", true, false, &Export,
+     "Interactions oldest first as jsonl, csv or openai, streamed (all users with the admin key)"},
     {"GET", "/healthz", "", Access::kPublic, "", "", false, false, &Healthz,
      "200 while the store is writable"},
     {"GET", "/", "", Access::kPublic, "", "", false, false, &WebAsset, "The dashboard"},

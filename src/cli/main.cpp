@@ -5,16 +5,21 @@
 #include <spdlog/spdlog.h>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "agent/interaction_logger.h"
 #include "agent/provider.h"
 #include "agent/spool.h"
 #include "agent/worker_pool.h"
+#include "api/analytics_access.h"
 #include "api/context.h"
+#include "api/exporter.h"
 #include "api/route_table.h"
 #include "auth/auth.h"
 #include "auth/jwt.h"
@@ -186,13 +191,21 @@ int RunImport(const std::string& path, StoreOptions store_options, size_t batch)
   }
   ImportOptions options;
   options.batch_size = batch;
-  options.progress = [](uint64_t imported, uint64_t skipped) {
-    if (imported % 100000 < 5000) {
-      std::cerr << "imported " << imported << " interactions (" << skipped << " skipped)\n";
+  options.progress = [](const ImportStats& s) {
+    const uint64_t seen = s.imported + s.already_present;
+    if (seen % 100000 < 5000) {
+      std::cerr << "imported " << s.imported << " interactions (" << s.already_present
+                << " already present, " << s.conflicts << " conflicts, " << s.skipped
+                << " skipped)\n";
     }
   };
   options.on_skip = [](const std::string& source, uint64_t line, const Status& why) {
     std::cerr << source << ":" << line << ": skipped: " << why.message() << "\n";
+  };
+  options.on_conflict = [](const std::string& source, uint64_t line, const std::string& user,
+                           const std::string& id) {
+    std::cerr << source << ":" << line << ": conflict: " << id << " of user " << user
+              << " is already stored with different content; kept the stored one\n";
   };
   options.indexing_progress = [](int64_t indexed, int64_t total) {
     if (indexed % 100000 < 5000 || indexed == total) {
@@ -204,9 +217,91 @@ int RunImport(const std::string& path, StoreOptions store_options, size_t batch)
     std::cerr << "omniflow: import stopped: " << stats.status().message() << "\n";
     return 1;
   }
-  std::cout << "imported " << stats->imported << " interactions, skipped " << stats->skipped
-            << "\n";
-  return stats->skipped > 0 ? 3 : 0;
+  std::cout << "imported " << stats->imported << " interactions, " << stats->already_present
+            << " already present, " << stats->conflicts << " conflicts, " << stats->skipped
+            << " skipped\n";
+  return stats->skipped > 0 || stats->conflicts > 0 ? 3 : 0;
+}
+
+int RunExport(StoreOptions store_options, const std::string& format_name,
+              const std::string& user, const std::string& thread, const std::string& from,
+              const std::string& to, const std::string& output) {
+  Result<api::ExportFormat> format = api::ParseExportFormat(format_name);
+  if (!format.ok()) {
+    std::cerr << "omniflow: --" << format.status().message() << "\n";
+    return 2;
+  }
+  api::ExportFilter filter;
+  if (!user.empty()) {
+    if (!IsValidUserId(user)) {
+      std::cerr << "omniflow: --user must be " << kUserIdRule << "\n";
+      return 2;
+    }
+    filter.user_id = user;
+  }
+  if (!thread.empty()) {
+    if (!IsValidThreadId(thread)) {
+      std::cerr << "omniflow: --thread must be " << kThreadIdRule << "\n";
+      return 2;
+    }
+    filter.thread_id = thread;
+  }
+  // The API's own reading of from/to: ISO 8601 UTC or a date, [from, to).
+  Result<AnalyticsScope> range = api::TimeRange(from, to);
+  if (!range.ok()) {
+    std::cerr << "omniflow: --" << range.status().message() << "\n";
+    return 2;
+  }
+  filter.from_us = range->from_us;
+  filter.to_us = range->to_us;
+
+  Result<std::unique_ptr<Database>> db = Database::Open(store_options);
+  if (!db.ok()) {
+    std::cerr << "omniflow: cannot open the store: " << db.status().message() << "\n";
+    return 1;
+  }
+  std::FILE* out = stdout;
+  if (!output.empty() && output != "-") {
+    out = std::fopen(output.c_str(), "wb");
+    if (out == nullptr) {
+      std::cerr << "omniflow: cannot write " << output << ": " << std::strerror(errno) << "\n";
+      return 1;
+    }
+  }
+  const bool progress = ::isatty(STDERR_FILENO) != 0;
+  api::Exporter exporter(&(*db)->interactions(), *format, std::move(filter));
+  std::string piece;
+  bool done = false;
+  const auto started = std::chrono::steady_clock::now();
+  while (!done) {
+    piece.clear();
+    Result<bool> filled = exporter.Fill(&piece, 256 << 10);
+    if (!filled.ok()) {
+      std::cerr << (progress ? "\n" : "") << "omniflow: export stopped after " << exporter.rows()
+                << " interactions: " << filled.status().message() << "\n";
+      if (out != stdout) std::fclose(out);
+      return 1;
+    }
+    done = *filled;
+    if (std::fwrite(piece.data(), 1, piece.size(), out) != piece.size()) {
+      std::cerr << (progress ? "\n" : "") << "omniflow: cannot write the export: "
+                << std::strerror(errno) << "\n";
+      if (out != stdout) std::fclose(out);
+      return 1;
+    }
+    if (progress) std::cerr << "\rexported " << exporter.rows() << " interactions" << std::flush;
+  }
+  const bool closed = out == stdout ? std::fflush(out) == 0 : std::fclose(out) == 0;
+  if (!closed) {
+    std::cerr << (progress ? "\n" : "") << "omniflow: cannot write the export: "
+              << std::strerror(errno) << "\n";
+    return 1;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (progress) std::cerr << "\r";
+  std::cerr << "exported " << exporter.rows() << " interactions in " << seconds << " s\n";
+  return 0;
 }
 
 int RunMigrate(const StoreOptions& store_options) {
@@ -375,6 +470,19 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000))->capture_default_str();
   add_checkpoint_pages(import);
 
+  std::string export_format, export_user, export_thread, export_from, export_to, export_output;
+  auto* export_cmd = app.add_subcommand(
+      "export", "Write interactions oldest first as jsonl, csv or openai (fine-tuning)");
+  export_cmd->add_option("--data-dir", store_options.data_dir, "Directory of the embedded store")
+      ->envname("OMNIFLOW_DATA_DIR")->capture_default_str();
+  export_cmd->add_option("--store", store_options.url, "Store URL")->envname("OMNIFLOW_STORE");
+  export_cmd->add_option("--format", export_format, "jsonl, csv or openai")->required();
+  export_cmd->add_option("--user", export_user, "Only this user (default: every user)");
+  export_cmd->add_option("--thread", export_thread, "Only this thread");
+  export_cmd->add_option("--from", export_from, "From this time on (ISO 8601 UTC or a date)");
+  export_cmd->add_option("--to", export_to, "Before this time (ISO 8601 UTC or a date)");
+  export_cmd->add_option("-o,--output", export_output, "File to write (default: standard output)");
+
   auto* migrate = app.add_subcommand(
       "migrate", "Apply the store's pending schema migrations (servers also do this at start)");
   migrate->add_option("--data-dir", store_options.data_dir, "Directory of the embedded store")
@@ -421,6 +529,10 @@ int main(int argc, char** argv) {
   assistant.log_interactions = !no_agent_log;
   if (*serve) return Serve(server_options, store_options, writer_options, assistant, insecure);
   if (*import) return RunImport(import_path, store_options, import_batch);
+  if (*export_cmd) {
+    return RunExport(store_options, export_format, export_user, export_thread, export_from,
+                     export_to, export_output);
+  }
   if (*migrate) return RunMigrate(store_options);
   if (*token) return RunToken(token_sub, token_ttl, token_aud, token_iss);
   if (*demo) return RunDemoData(store_options, demo_count, demo_users, demo_days);

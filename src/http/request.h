@@ -4,11 +4,14 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/status.h"
 
 namespace omniflow::http {
 
@@ -35,6 +38,26 @@ struct Request {
   }
 };
 
+// A response body made piece by piece, for answers too large to hold in memory (exports). The
+// server sends it with chunked transfer encoding (HTTP/1.0: until the connection closes). It
+// asks for the next piece only once the previous one is written (back-pressure), each write
+// under the connection's read timeout; when the client goes away or a write times out it
+// destroys the stream without asking again, so the producer stops.
+class BodyStream {
+ public:
+  struct Piece {
+    // Not ok: the body cannot be completed. The server logs why and closes the connection
+    // without the final chunk, so the client sees a truncated body, never a complete one.
+    Status status;
+    std::string data;
+    bool last = false;  // the end of the body (`data` may still hold its last bytes)
+  };
+  virtual ~BodyStream() = default;
+  // Makes the next piece and calls `done` exactly once, from any thread (never an io thread's
+  // blocking work: post it elsewhere). Not called again before `done`.
+  virtual void Next(std::function<void(Piece)> done) = 0;
+};
+
 struct Response {
   int status = 200;
   std::string body;
@@ -45,6 +68,8 @@ struct Response {
   // never sent to the client, whose body says only that an internal error occurred.
   std::string log_error;
   bool close = false;    // close the connection after this response
+  // When set, the body comes from this stream, after the status and headers; `body` is unused.
+  std::shared_ptr<BodyStream> stream;
 };
 
 // Completes a request. Call exactly once, from any thread.

@@ -14,6 +14,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/json.h"
@@ -211,6 +212,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(Response r) {
+    if (r.stream) return WriteStreamHead(std::move(r));
     response_.emplace();
     response_->version(11);
     response_->result(static_cast<unsigned>(r.status));
@@ -238,6 +240,88 @@ class Session : public std::enable_shared_from_this<Session> {
     bhttp::async_write(stream_, *response_,
                        beast::bind_front_handler(&Session::OnWrite, shared_from_this(),
                                                  response_->need_eof()));
+  }
+
+  // A streamed body (see BodyStream): the head now, then each piece as the producer makes it,
+  // asking for the next only once the last is written. Chunked for HTTP/1.1; for HTTP/1.0 the
+  // body ends with the connection.
+  void WriteStreamHead(Response r) {
+    stream_head_.emplace();
+    auto& head = *stream_head_;
+    head.version(11);
+    head.result(static_cast<unsigned>(r.status));
+    head.set(bhttp::field::server, "omniflow");
+    head.set(bhttp::field::content_type, r.content_type);
+    head.set("X-Content-Type-Options", "nosniff");
+    head.set("X-Request-Id", beast::string_view(request_.request_id.data(), request_.request_id.size()));
+    for (auto& [name, value] : r.headers) head.set(name, value);
+    chunked_ = parser_ && parser_->get().version() == 11;
+    if (chunked_) head.chunked(true);
+    stream_keep_alive_ = chunked_ && keep_alive_ && !r.close && !shared_->stopping.load();
+    head.keep_alive(stream_keep_alive_);
+    body_stream_ = std::move(r.stream);
+    stream_log_.status = r.status;
+    stream_log_.log_user = std::move(r.log_user);
+    piece_last_ = false;
+    stream_serializer_.emplace(head);
+    stream_.expires_after(shared_->options.read_timeout);
+    bhttp::async_write_header(stream_, *stream_serializer_,
+                              beast::bind_front_handler(&Session::OnStreamWritten,
+                                                        shared_from_this()));
+  }
+
+  void OnStreamWritten(beast::error_code ec, size_t) {
+    if (ec) return EndStream(false, "the client went away or stopped reading: " + ec.message());
+    if (piece_last_) return EndStream(true, {});
+    // No timeout while the producer works (it runs off the io threads, under its own limits);
+    // each write has one.
+    stream_.expires_never();
+    body_stream_->Next([self = shared_from_this()](BodyStream::Piece piece) {
+      // Posted, never run inline: a producer answering at once cannot recurse.
+      net::post(self->stream_.get_executor(), [self, piece = std::move(piece)]() mutable {
+        self->OnPiece(std::move(piece));
+      });
+    });
+  }
+
+  void OnPiece(BodyStream::Piece piece) {
+    if (!piece.status.ok()) return EndStream(false, piece.status.message());
+    piece_ = std::move(piece.data);
+    piece_last_ = piece.last;
+    // The write operation keeps its own copy of this sequence; the bytes stay in members.
+    std::vector<net::const_buffer> buffers;
+    chunk_head_.clear();
+    chunk_tail_.clear();
+    if (chunked_ && !piece_.empty()) {
+      chunk_head_ = fmt::format("{:x}\r\n", piece_.size());
+      chunk_tail_ = "\r\n";
+    }
+    if (chunked_ && piece_last_) chunk_tail_ += "0\r\n\r\n";
+    if (!chunk_head_.empty()) buffers.push_back(net::buffer(chunk_head_));
+    if (!piece_.empty()) buffers.push_back(net::buffer(piece_));
+    if (!chunk_tail_.empty()) buffers.push_back(net::buffer(chunk_tail_));
+    if (buffers.empty()) return OnStreamWritten({}, 0);  // an empty piece: ask for the next
+    streamed_ += piece_.size();
+    stream_.expires_after(shared_->options.read_timeout);
+    net::async_write(stream_, buffers,
+                     beast::bind_front_handler(&Session::OnStreamWritten, shared_from_this()));
+  }
+
+  // After the last piece (`complete`), or when the body cannot be completed: releases the
+  // producer, logs, and reads the next request or closes.
+  void EndStream(bool complete, const std::string& why) {
+    body_stream_.reset();
+    stream_serializer_.reset();
+    stream_head_.reset();
+    piece_ = std::string();
+    if (!complete) {
+      spdlog::warn("event=stream_aborted request_id={} path=\"{}\" bytes={} reason=\"{}\"",
+                   request_.request_id, LogSafe(request_.path), streamed_, LogSafe(why));
+    }
+    streamed_ = 0;
+    Log(stream_log_);
+    if (complete && stream_keep_alive_) return ReadHeader();
+    Close();
   }
 
   void Log(const Response& r) {
@@ -290,6 +374,16 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
   std::optional<bhttp::response<bhttp::string_body>> response_;
+  // A streamed response (WriteStreamHead): its head, the producer, the piece being written.
+  std::optional<bhttp::response<bhttp::empty_body>> stream_head_;
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> stream_serializer_;
+  std::shared_ptr<BodyStream> body_stream_;
+  std::string piece_, chunk_head_, chunk_tail_;
+  bool chunked_ = false;
+  bool piece_last_ = false;
+  bool stream_keep_alive_ = false;
+  size_t streamed_ = 0;
+  Response stream_log_;  // status and user, logged when the stream ends
   Request request_;
   std::string request_id_;  // a generated X-Request-Id; request_.request_id may view it
   bool keep_alive_ = false;

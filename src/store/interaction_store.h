@@ -33,6 +33,63 @@ struct HistoryPage {
   std::optional<HistoryCursor> next;     // position of the last item, when has_more
 };
 
+// Reading interactions oldest first, in pages with a keyset cursor, for exports: memory stays
+// bounded by one page whatever the size of the store.
+enum class ScanOrder {
+  kTime,    // (ts_us, interaction_id, user_id) ascending
+  kThread,  // (user_id, thread_id, ts_us, interaction_id) ascending: each thread's turns
+            // together and in order; interactions without a thread are left out
+};
+
+// The position after which a scan continues. Which fields count depends on the order: kTime
+// uses ts_us, interaction_id, user_id; kThread uses user_id, thread_id, ts_us, interaction_id.
+struct ScanCursor {
+  int64_t ts_us = 0;
+  std::string interaction_id;
+  std::string user_id;
+  std::string thread_id;
+};
+
+struct ScanQuery {
+  std::optional<std::string> user_id;    // none: every user (the API lets only the admin omit it)
+  std::optional<std::string> thread_id;  // only this thread (of any user, without user_id)
+  bool without_thread = false;           // only interactions without a thread
+  std::optional<int64_t> from_us;        // ts_us >= from_us
+  std::optional<int64_t> to_us;          // ts_us < to_us
+  ScanOrder order = ScanOrder::kTime;
+  int limit = 500;                       // rows per page, 1..10000
+  std::optional<ScanCursor> after;       // rows strictly after this position
+};
+
+// One interaction as a scan reads it.
+struct ScannedInteraction {
+  std::string json;  // canonical JSON, the object history returns
+  std::string user_id;
+  std::string interaction_id;
+  int64_t ts_us = 0;
+  std::optional<std::string> thread_id;
+  std::optional<double> feedback_score;  // the interaction's feedback, if any
+};
+
+struct ScanPage {
+  std::vector<ScannedInteraction> items;  // in the query's order
+  std::optional<ScanCursor> next;         // set when more rows may follow: pass as `after`
+};
+
+// A user's instant, for FindAt: the interactions of `user_id` stamped `ts_us`.
+struct UserInstant {
+  std::string user_id;
+  int64_t ts_us = 0;
+};
+
+// A stored interaction found by FindAt.
+struct StoredInteraction {
+  std::string user_id;
+  int64_t ts_us = 0;
+  std::string interaction_id;
+  std::string json;  // canonical JSON, as history returns it
+};
+
 // Which microseconds this process may use for new interaction ids (see core/ids.h): `slot` of
 // `slots`. A store shared by several processes leases each a distinct slot.
 struct IdSpace {
@@ -82,6 +139,16 @@ class InteractionStore {
   // belongs to another user (the two are indistinguishable). Thread-safe.
   virtual Result<std::string> Get(const std::string& user_id,
                                    const std::string& interaction_id) = 0;
+
+  // One page of interactions oldest first (see ScanQuery), with each one's feedback score.
+  // Pages are read in short transactions, so a long export holds nothing between pages; rows
+  // saved meanwhile after the cursor's position are included. Thread-safe.
+  virtual Result<ScanPage> Scan(const ScanQuery& query) = 0;
+
+  // Every stored interaction whose (user_id, ts_us) is one of `keys` (any order; a key with
+  // no row adds nothing): a cheap batch existence check for imports, on the primary index.
+  // Thread-safe.
+  virtual Result<std::vector<StoredInteraction>> FindAt(std::span<const UserInstant> keys) = 0;
 
   // Ok while the store can accept writes (used by /healthz). Thread-safe.
   virtual Status CheckWritable() = 0;

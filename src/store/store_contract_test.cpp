@@ -336,6 +336,132 @@ TEST_P(StoreContract, IdempotencyKeysSurviveReopenAndArePurgedAfterADay) {
   EXPECT_EQ(Page("u").total, 4);
 }
 
+// ---- Scan and FindAt (exports and imports) ---------------------------------------------------
+
+// Every row of `q`, page after page; the ids in order.
+std::vector<std::string> ScanIds(InteractionStore* store, ScanQuery q, int* pages = nullptr) {
+  std::vector<std::string> ids;
+  int n = 0;
+  while (true) {
+    Result<ScanPage> page = store->Scan(q);
+    EXPECT_TRUE(page.ok()) << page.status().message();
+    if (!page.ok()) break;
+    ++n;
+    for (const ScannedInteraction& item : page->items) {
+      ids.push_back(item.user_id + "/" + item.thread_id.value_or("-") + "/" + item.interaction_id);
+    }
+    if (!page->next) break;
+    q.after = page->next;
+    if (n > 1000) break;
+  }
+  if (pages) *pages = n;
+  return ids;
+}
+
+TEST_P(StoreContract, ScanIsOldestFirstAcrossUsersWithTiesAndPagesOfAnySize) {
+  // Two users at the same microsecond with the same id: the keyset keeps both.
+  ASSERT_TRUE(store_->Append(std::vector<InteractionRecord>{
+      Rec("bob", kT + 2), Rec("ann", kT + 2), Rec("ann", kT + 1, "", "t1"), Rec("ann", kT + 3),
+      Rec("ann", kT + 2, "_2")}).ok());
+  const std::string i1 = FormatInteractionId(kT + 1), i2 = FormatInteractionId(kT + 2),
+                    i3 = FormatInteractionId(kT + 3);
+  const std::vector<std::string> all = {"ann/t1/" + i1, "ann/-/" + i2, "bob/-/" + i2,
+                                        "ann/-/" + i2 + "_2", "ann/-/" + i3};
+  for (int limit : {1, 2, 3, 5, 50}) {
+    ScanQuery q;
+    q.limit = limit;
+    int pages = 0;
+    EXPECT_EQ(ScanIds(store_, q, &pages), all) << "limit " << limit;
+    EXPECT_LE(pages, 5 / limit + 1);
+  }
+  ScanQuery ann;
+  ann.user_id = "ann";
+  ann.limit = 2;
+  EXPECT_EQ(ScanIds(store_, ann), (std::vector<std::string>{"ann/t1/" + i1, "ann/-/" + i2,
+                                                             "ann/-/" + i2 + "_2", "ann/-/" + i3}));
+  // [from, to) and the thread filters.
+  ScanQuery range;
+  range.from_us = kT + 2;
+  range.to_us = kT + 3;
+  range.limit = 1;
+  EXPECT_EQ(ScanIds(store_, range), (std::vector<std::string>{"ann/-/" + i2, "bob/-/" + i2,
+                                                               "ann/-/" + i2 + "_2"}));
+  ScanQuery thread;
+  thread.thread_id = "t1";
+  EXPECT_EQ(ScanIds(store_, thread), std::vector<std::string>{"ann/t1/" + i1});
+  ScanQuery bare;
+  bare.user_id = "bob";
+  bare.without_thread = true;
+  EXPECT_EQ(ScanIds(store_, bare), std::vector<std::string>{"bob/-/" + i2});
+  ScanQuery nobody;
+  nobody.user_id = "carol";
+  EXPECT_TRUE(ScanIds(store_, nobody).empty());
+}
+
+TEST_P(StoreContract, ScanByThreadKeepsEachThreadsTurnsTogetherAndInOrder) {
+  ASSERT_TRUE(store_->Append(std::vector<InteractionRecord>{
+      Rec("ann", kT + 1, "", "b"), Rec("ann", kT + 2, "", "a"), Rec("ann", kT + 3, "", "b"),
+      Rec("ann", kT + 4), Rec("bob", kT + 5, "", "a"), Rec("ann", kT + 6, "", "a")}).ok());
+  auto id = [](int64_t d) { return FormatInteractionId(kT + d); };
+  const std::vector<std::string> want = {"ann/a/" + id(2), "ann/a/" + id(6), "ann/b/" + id(1),
+                                         "ann/b/" + id(3), "bob/a/" + id(5)};
+  for (int limit : {1, 2, 10}) {
+    ScanQuery q;
+    q.order = ScanOrder::kThread;
+    q.limit = limit;
+    EXPECT_EQ(ScanIds(store_, q), want) << "limit " << limit;
+  }
+  ScanQuery ann;
+  ann.order = ScanOrder::kThread;
+  ann.user_id = "ann";
+  ann.to_us = kT + 6;
+  ann.limit = 1;
+  EXPECT_EQ(ScanIds(store_, ann),
+            (std::vector<std::string>{"ann/a/" + id(2), "ann/b/" + id(1), "ann/b/" + id(3)}));
+}
+
+TEST_P(StoreContract, ScanCarriesTheHistoryObjectAndTheFeedbackScore) {
+  const std::string body =
+      R"({"user_message":"héllo","assistant_response":"hi","thread_id":"t","tool_calls":[{"tool_name":"get_data","arguments":{"a":1},"result":{"ok":true}}],"metadata":{"k":"v"}})";
+  std::string rated = Save("ann", kT + 1, body);
+  Save("ann", kT + 2, body);
+  ASSERT_TRUE(Analytics().SetFeedback("ann", rated, Feedback{-1, "no", kT}).ok());
+  ScanQuery q;
+  q.user_id = "ann";
+  Result<ScanPage> page = store_->Scan(q);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_FALSE(page->next.has_value());
+  HistoryPage history = Page("ann");
+  ASSERT_EQ(history.items.size(), 2u);
+  EXPECT_EQ(page->items[0].json, history.items[1]);  // oldest first: the reverse of history
+  EXPECT_EQ(page->items[1].json, history.items[0]);
+  ASSERT_TRUE(page->items[0].feedback_score.has_value());
+  EXPECT_EQ(*page->items[0].feedback_score, -1);
+  EXPECT_FALSE(page->items[1].feedback_score.has_value());
+  EXPECT_EQ(page->items[0].thread_id, std::optional<std::string>("t"));
+}
+
+TEST_P(StoreContract, FindAtReturnsEveryIdOfTheUsersInstantsAndNothingElse) {
+  ASSERT_TRUE(store_->Append(std::vector<InteractionRecord>{
+      Rec("ann", kT + 1), Rec("ann", kT + 1, "_2"), Rec("bob", kT + 1), Rec("ann", kT + 2)}).ok());
+  std::vector<UserInstant> keys = {{"ann", kT + 1}, {"carol", kT + 1}, {"bob", kT + 9}};
+  Result<std::vector<StoredInteraction>> found = store_->FindAt(keys);
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  std::vector<std::string> ids;
+  for (const StoredInteraction& s : *found) {
+    EXPECT_EQ(s.user_id, "ann");
+    EXPECT_EQ(s.ts_us, kT + 1);
+    EXPECT_EQ(s.json, "{\"interaction_id\":\"" + s.interaction_id + "\"}");
+    ids.push_back(s.interaction_id);
+  }
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{FormatInteractionId(kT + 1), FormatInteractionId(kT + 1) + "_2"}));
+  Result<std::vector<StoredInteraction>> none = store_->FindAt({});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 // ---- DataStore -------------------------------------------------------------------------------
 
 TEST_P(StoreContract, DataAddGetReplaceDeleteListKeepOrderAndCounts) {

@@ -30,6 +30,10 @@ class GateStore final : public InteractionStore {
   Result<std::string> Get(const std::string&, const std::string&) override {
     return Status::NotFound("");
   }
+  Result<ScanPage> Scan(const ScanQuery&) override { return ScanPage(); }
+  Result<std::vector<StoredInteraction>> FindAt(std::span<const UserInstant>) override {
+    return std::vector<StoredInteraction>();
+  }
   Status CheckWritable() override { return Status::Ok(); }
   std::string Describe() const override { return "gate"; }
 

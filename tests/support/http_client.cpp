@@ -67,6 +67,31 @@ int HttpClient::Connect() {
   return fd;
 }
 
+namespace {
+
+// Decodes the chunked body starting at data[pos]: 1 when complete (the last chunk and the
+// blank line seen), 0 when more bytes are needed, -1 when malformed.
+int DecodeChunked(const std::string& data, size_t pos, std::string* body, int* chunks) {
+  body->clear();
+  *chunks = 0;
+  while (true) {
+    const size_t eol = data.find("\r\n", pos);
+    if (eol == std::string::npos) return 0;
+    char* end = nullptr;
+    const std::string size_text = data.substr(pos, eol - pos);
+    const unsigned long size = std::strtoul(size_text.c_str(), &end, 16);
+    if (size_text.empty() || (end && *end != '\0' && *end != ';')) return -1;
+    pos = eol + 2;
+    if (size == 0) return data.compare(pos, 2, "\r\n") == 0 ? 1 : (data.size() < pos + 2 ? 0 : -1);
+    if (data.size() < pos + size + 2) return 0;
+    body->append(data, pos, size);
+    ++*chunks;
+    pos += size + 2;
+  }
+}
+
+}  // namespace
+
 HttpResponse HttpClient::ReadResponse(int fd, int timeout_ms) {
   HttpResponse response;
   std::string data;
@@ -107,7 +132,20 @@ HttpResponse HttpClient::ReadResponse(int fd, int timeout_ms) {
         }
       }
     }
-    if (header_end != std::string::npos) {
+    if (header_end != std::string::npos && response.Header("transfer-encoding") == "chunked") {
+      response.chunked = true;
+      // Decoded once the last chunk may have come (or the peer closed), not on every read.
+      const bool may_end = data.size() >= 7 && data.compare(data.size() - 7, 7, "\r\n0\r\n\r\n") == 0;
+      const int state = !may_end && !closed ? 0 : DecodeChunked(data, header_end + 4, &response.body, &response.chunks);
+      if (state != 0) {
+        response.complete = state == 1;
+        return response;
+      }
+      if (closed) {
+        response.complete = false;
+        return response;
+      }
+    } else if (header_end != std::string::npos) {
       size_t have = data.size() - header_end - 4;
       if (has_length && have >= body_length) {
         response.body = data.substr(header_end + 4, body_length);

@@ -1,5 +1,6 @@
 // A deliberately small HTTP/1.1 client over POSIX sockets for end-to-end tests: it sends exactly
-// the bytes a test asks for (hostile ones included) and parses Content-Length responses.
+// the bytes a test asks for (hostile ones included) and parses Content-Length, chunked and
+// read-until-close responses.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +18,10 @@ namespace omniflow::testing {
 struct HttpResponse {
   int status = 0;  // 0 when the connection closed without a response
   std::map<std::string, std::string> headers;  // names lower-cased
-  std::string body;
+  std::string body;              // chunked bodies decoded
+  bool chunked = false;          // sent with Transfer-Encoding: chunked
+  int chunks = 0;                // data chunks received (chunked only)
+  bool complete = true;          // false: a chunked body ended without its last chunk
 
   // The body parsed as JSON; fails the calling test if it is not JSON.
   simdjson::dom::element Json() const;

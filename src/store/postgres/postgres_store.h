@@ -43,6 +43,8 @@ class PostgresStore final : public InteractionStore {
   Status Append(std::span<const InteractionRecord> batch, AppendReport* report) override;
   Result<HistoryPage> History(const HistoryQuery& query) override;
   Result<std::string> Get(const std::string& user_id, const std::string& interaction_id) override;
+  Result<ScanPage> Scan(const ScanQuery& query) override;
+  Result<std::vector<StoredInteraction>> FindAt(std::span<const UserInstant> keys) override;
   Status CheckWritable() override;
   std::string Describe() const override { return pg::RedactUrl(url_); }
   IdSpace id_space() const override { return {slot_, kIdSlots}; }

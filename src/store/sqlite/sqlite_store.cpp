@@ -8,10 +8,12 @@
 #include <filesystem>
 #include <map>
 #include <utility>
+#include <variant>
 
 #include "core/ids.h"
 #include "store/idempotency.h"
 #include "store/paging.h"
+#include "store/scan_sql.h"
 #include "store/sqlite/compact_body.h"
 
 namespace omniflow {
@@ -44,6 +46,7 @@ struct SqliteStore::Reader {
   sqlite::Stmt history[2][2];
   sqlite::Stmt count;
   sqlite::Stmt get;
+  sqlite::Stmt find_at;  // (user_id, ts_us) -> rows, for FindAt
 };
 
 // Returns its reader to the pool when it goes out of scope.
@@ -114,7 +117,7 @@ Status SqliteStore::PrepareWriter() {
 Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
   Result<sqlite::Db> db = sqlite::Db::Open(file_->path, SQLITE_OPEN_READONLY);
   if (!db.ok()) return db.status();
-  auto reader = std::make_unique<Reader>(Reader{std::move(*db), {}, {}, {}});
+  auto reader = std::make_unique<Reader>(Reader{std::move(*db), {}, {}, {}, {}});
   for (int thread = 0; thread < 2; ++thread) {
     for (int cursor = 0; cursor < 2; ++cursor) {
       Result<sqlite::Stmt> stmt = reader->db.Prepare(kHistorySql[thread][cursor]);
@@ -131,6 +134,11 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
       "WHERE user_id = ?1 AND ts_us = ?2 AND interaction_id = ?3");
   if (!get.ok()) return get.status();
   reader->get = std::move(*get);
+  Result<sqlite::Stmt> find_at = reader->db.Prepare(
+      "SELECT interaction_id, body, thread_id FROM interactions WHERE user_id = ?1 AND ts_us = ?2 "
+      "ORDER BY interaction_id");
+  if (!find_at.ok()) return find_at.status();
+  reader->find_at = std::move(*find_at);
   return reader;
 }
 
@@ -382,6 +390,73 @@ Result<std::string> SqliteStore::Get(const std::string& user_id,
   std::string body = ExpandBody(get.Text(0), interaction_id, ts_us, user_id, thread);
   get.Reset();
   return body;
+}
+
+Result<ScanPage> SqliteStore::Scan(const ScanQuery& query) {
+  const ScanStatement statement = BuildScanStatement(query, SqlDialect::kSqlite);
+  Result<ReaderLease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  // Prepared per page: a page reads hundreds of rows, so preparing costs little beside it, and
+  // the filters' combinations need no statement cache.
+  Result<sqlite::Stmt> stmt = (*lease)->db.Prepare(statement.sql);
+  if (!stmt.ok()) return stmt.status();
+  for (size_t i = 0; i < statement.params.size(); ++i) {
+    const int index = static_cast<int>(i) + 1;
+    std::visit([&](const auto& v) { stmt->Bind(index, v); }, statement.params[i]);
+  }
+  ScanPage page;
+  page.items.reserve(static_cast<size_t>(std::min(query.limit, 1000)));
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (page.items.size() == static_cast<size_t>(query.limit)) {
+      page.next = CursorAfter(page.items.back(), query.order);
+      break;
+    }
+    ScannedInteraction item;
+    item.ts_us = stmt->Int(1);
+    item.interaction_id = std::string(stmt->Text(2));
+    item.user_id = std::string(stmt->Text(3));
+    if (!stmt->IsNull(4)) item.thread_id = std::string(stmt->Text(4));
+    if (!stmt->IsNull(5)) item.feedback_score = sqlite3_column_double(stmt->get(), 5);
+    std::optional<std::string_view> thread;
+    if (item.thread_id) thread = *item.thread_id;
+    item.json = ExpandBody(stmt->Text(0), item.interaction_id, item.ts_us, item.user_id, thread);
+    page.items.push_back(std::move(item));
+  }
+  return page;
+}
+
+Result<std::vector<StoredInteraction>> SqliteStore::FindAt(std::span<const UserInstant> keys) {
+  std::vector<StoredInteraction> found;
+  if (keys.empty()) return found;
+  Result<ReaderLease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  sqlite::Stmt& find = (*lease)->find_at;
+  for (const UserInstant& key : keys) {
+    find.Reset();
+    find.Bind(1, key.user_id);
+    find.Bind(2, key.ts_us);
+    while (true) {
+      Result<bool> row = find.Step();
+      if (!row.ok()) {
+        find.Reset();
+        return row.status();
+      }
+      if (!*row) break;
+      StoredInteraction s;
+      s.user_id = key.user_id;
+      s.ts_us = key.ts_us;
+      s.interaction_id = std::string(find.Text(0));
+      std::optional<std::string_view> thread;
+      if (!find.IsNull(2)) thread = find.Text(2);
+      s.json = ExpandBody(find.Text(1), s.interaction_id, s.ts_us, s.user_id, thread);
+      found.push_back(std::move(s));
+    }
+  }
+  find.Reset();
+  return found;
 }
 
 Status SqliteStore::CatchUp(const std::function<void(int64_t, int64_t)>& progress) {

@@ -32,6 +32,8 @@ class SqliteStore final : public InteractionStore {
   Status Append(std::span<const InteractionRecord> batch, AppendReport* report) override;
   Result<HistoryPage> History(const HistoryQuery& query) override;
   Result<std::string> Get(const std::string& user_id, const std::string& interaction_id) override;
+  Result<ScanPage> Scan(const ScanQuery& query) override;
+  Result<std::vector<StoredInteraction>> FindAt(std::span<const UserInstant> keys) override;
   Status CheckWritable() override;
   Status CatchUp(const std::function<void(int64_t, int64_t)>& progress) override;
   std::string Describe() const override { return "sqlite:" + file_->path; }
