@@ -11,6 +11,7 @@ int HttpStatus(Status::Code code) {
     case Status::Code::kUnauthenticated: return 401;
     case Status::Code::kPermissionDenied: return 403;
     case Status::Code::kNotFound: return 404;
+    case Status::Code::kFailedPrecondition: return 409;
     case Status::Code::kMethodNotAllowed: return 405;
     case Status::Code::kPayloadTooLarge: return 413;
     case Status::Code::kUnsupportedMedia: return 415;
@@ -44,6 +45,7 @@ http::Response ErrorFrom(const Status& status, std::string log_user) {
 http::Response StoreError(const Status& status, std::string log_user) {
   switch (status.code()) {
     case Status::Code::kNotFound:
+    case Status::Code::kFailedPrecondition:
     case Status::Code::kInvalidArgument:
     case Status::Code::kPermissionDenied:
       return ErrorFrom(status, std::move(log_user));

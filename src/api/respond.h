@@ -19,8 +19,8 @@ int HttpStatus(Status::Code code);
 // internal error occurred and the request id to quote.
 http::Response ErrorFrom(const Status& status, std::string log_user = {});
 
-// The answer to a failed store call: NotFound, InvalidArgument and PermissionDenied as they
-// are; anything else keeps its HTTP status but says only that the store failed (the store's
+// The answer to a failed store call: NotFound, FailedPrecondition (409), InvalidArgument and
+// PermissionDenied as they are; anything else keeps its HTTP status but says only that the store failed (the store's
 // text, which may name the database, goes to the log with the request id).
 http::Response StoreError(const Status& status, std::string log_user = {});
 

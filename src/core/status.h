@@ -17,6 +17,7 @@ class Status {
     kUnauthenticated,     // 401
     kPermissionDenied,    // 403
     kNotFound,            // 404
+    kFailedPrecondition,  // 409: the stored state forbids it (e.g. a legal hold)
     kMethodNotAllowed,    // 405
     kPayloadTooLarge,     // 413
     kUnsupportedMedia,    // 415
@@ -33,6 +34,9 @@ class Status {
   static Status Unauthenticated(std::string m) { return Status(Code::kUnauthenticated, std::move(m)); }
   static Status PermissionDenied(std::string m) { return Status(Code::kPermissionDenied, std::move(m)); }
   static Status NotFound(std::string m) { return Status(Code::kNotFound, std::move(m)); }
+  static Status FailedPrecondition(std::string m) {
+    return Status(Code::kFailedPrecondition, std::move(m));
+  }
   static Status MethodNotAllowed(std::string m) { return Status(Code::kMethodNotAllowed, std::move(m)); }
   static Status PayloadTooLarge(std::string m) { return Status(Code::kPayloadTooLarge, std::move(m)); }
   static Status UnsupportedMedia(std::string m) { return Status(Code::kUnsupportedMedia, std::move(m)); }
