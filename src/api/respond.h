@@ -20,8 +20,9 @@ int HttpStatus(Status::Code code);
 http::Response ErrorFrom(const Status& status, std::string log_user = {});
 
 // The answer to a failed store call: NotFound, FailedPrecondition (409), InvalidArgument and
-// PermissionDenied as they are; anything else keeps its HTTP status but says only that the store failed (the store's
-// text, which may name the database, goes to the log with the request id).
+// PermissionDenied as they are; anything else keeps its HTTP status but says only that the
+// store failed (the store's text, which may name the database, goes to the log with the
+// request id).
 http::Response StoreError(const Status& status, std::string log_user = {});
 
 // The credentials presented by `request` (x-functions-key or ?code=, Authorization, X-User-Id).
