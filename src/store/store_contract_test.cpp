@@ -496,7 +496,394 @@ TEST_P(StoreContract, AnalyticsSearchFiltersOnToolAndStatus) {
   EXPECT_TRUE(SearchIds(q).empty());
 }
 
+// ---- LifecycleStore -------------------------------------------------------------------------
+
+TEST_P(StoreContract, RetentionOverridesAndHoldsSurviveReopen) {
+  LifecycleStore& life = database_->lifecycle();
+  ASSERT_TRUE(life.SetRetention("alice", 30).ok());
+  ASSERT_TRUE(life.SetRetention("bob", 0).ok());
+  ASSERT_TRUE(life.SetRetention("bob", 7).ok());  // replaces
+  EXPECT_EQ(life.SetRetention("carol", -1).code(), Status::Code::kInvalidArgument);
+  ASSERT_TRUE(life.SetHold({"carol", "litigation 42", 0}).ok());
+  ASSERT_TRUE(life.SetHold({"alice", "audit", kT}).ok());
+  ASSERT_TRUE(life.SetHold({"alice", "audit, extended", 0}).ok());  // replaces the reason only
+  EXPECT_EQ(life.SetHold({"dave", "", 0}).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(life.SetHold({"dave", std::string(501, 'x'), 0}).code(), Status::Code::kInvalidArgument);
+  EXPECT_TRUE(life.SetHold({"dave", std::string(500, 'x'), 0}).ok());
+  EXPECT_TRUE(life.ReleaseHold("dave").ok());
+  EXPECT_EQ(life.ReleaseHold("dave").code(), Status::Code::kNotFound);
+
+  ASSERT_NO_FATAL_FAILURE(OpenStore());
+  LifecycleStore& again = database_->lifecycle();
+  auto alice = again.GetRetention("alice");
+  ASSERT_TRUE(alice.ok());
+  EXPECT_EQ(*alice, std::optional<int>(30));
+  auto bob = again.GetRetention("bob");
+  ASSERT_TRUE(bob.ok());
+  EXPECT_EQ(*bob, std::optional<int>(7));
+  auto carol = again.GetRetention("carol");
+  ASSERT_TRUE(carol.ok());
+  EXPECT_FALSE(carol->has_value());
+  EXPECT_TRUE(again.DeleteRetention("bob").ok());
+  EXPECT_EQ(again.DeleteRetention("bob").code(), Status::Code::kNotFound);
+
+  auto held = again.GetHold("alice");
+  ASSERT_TRUE(held.ok());
+  ASSERT_TRUE(held->has_value());
+  EXPECT_EQ((*held)->reason, "audit, extended");
+  EXPECT_EQ((*held)->since_us, kT);
+  auto none = again.GetHold("bob");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto holds = again.ListHolds();
+  ASSERT_TRUE(holds.ok());
+  ASSERT_EQ(holds->size(), 2u);
+  EXPECT_EQ((*holds)[0].user_id, "alice");
+  EXPECT_EQ((*holds)[1].user_id, "carol");
+  EXPECT_EQ((*holds)[1].reason, "litigation 42");
+  EXPECT_GT((*holds)[1].since_us, 0);
+}
+
 std::string EngineName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+
+// A small world for the lifecycle tests: five users whose interactions are 60, 40, 20, 10 and 2
+// days old at kNow, in two threads, with tool calls (some failing), feedback on some, and
+// distinctive words to search for.
+constexpr int64_t kNow = kT + 100 * 86'400'000'000;
+struct WorldRow {
+  std::string user;
+  int64_t ts_us;
+  std::string body;
+  std::optional<double> feedback;
+};
+std::vector<WorldRow> World() {
+  std::vector<WorldRow> rows;
+  const int ages[] = {60, 40, 20, 10, 2};
+  int n = 0;
+  for (const std::string user : {"old", "keep", "short", "held", "new"}) {
+    for (int age : ages) {
+      if (user == "new" && age > 10) continue;
+      ++n;
+      const std::string thread = n % 2 ? "t1" : "t2";
+      const std::string tools =
+          n % 3 == 0 ? R"(,"tool_calls":[{"tool_name":"get_weather","status":"success"},)"
+                       R"({"tool_name":"get_tasks","status":"error"}])"
+          : n % 3 == 1 ? R"(,"tool_calls":[{"tool_name":"get_weather"}])"
+                       : "";
+      const std::string words = "zebra" + user + std::to_string(age) + " common words";
+      rows.push_back({user, kNow - age * 86'400'000'000 + n,
+                      R"({"user_message":")" + words + R"(","assistant_response":"answer )" +
+                          user + R"(","thread_id":")" + thread + "\"" + tools + "}",
+                      n % 4 == 0 ? std::optional<double>(n % 8 == 0 ? 1.0 : -1.0) : std::nullopt});
+    }
+  }
+  return rows;
+}
+
+// Everything a reader can see of a store, rendered as text so that two stores compare whole.
+std::string Observe(Database& db, const std::vector<std::string>& users) {
+  std::string out;
+  auto add = [&out](const std::string& line) { out += line + "\n"; };
+  for (const std::string& user : users) {
+    for (std::optional<std::string> thread : {std::optional<std::string>(), std::optional<std::string>("t1"),
+                                              std::optional<std::string>("t2")}) {
+      HistoryPage page = TestPage(&db.interactions(), user, 100, 0, thread);
+      std::string line = "history " + user + " " + thread.value_or("*") + " total=" +
+                         std::to_string(page.total);
+      for (const std::string& item : page.items) line += " " + item.substr(0, 60);
+      add(line);
+    }
+    for (const std::string& word : {std::string("zebra") + user, std::string("common")}) {
+      SearchQuery q;
+      q.q = word;
+      q.scope.user_id = user;
+      auto found = db.analytics().Search(q);
+      EXPECT_TRUE(found.ok());
+      std::string line = "search " + user + " " + word + ":";
+      if (found.ok()) {
+        for (const auto& item : found->items) {
+          line += " " + item.position.interaction_id;
+          if (item.feedback) line += "/fb" + std::to_string(item.feedback->score);
+        }
+      }
+      add(line);
+    }
+  }
+  for (std::optional<std::string> scope : {std::optional<std::string>()}) {
+    StatsQuery sq;
+    sq.scope.user_id = scope;
+    auto stats = db.analytics().GetStats(sq);
+    EXPECT_TRUE(stats.ok());
+    if (!stats.ok()) continue;
+    add("stats n=" + std::to_string(stats->interactions) + " calls=" + std::to_string(stats->tool_calls) +
+        " failures=" + std::to_string(stats->tool_failures) + " users=" +
+        std::to_string(stats->active_users) + " threads=" + std::to_string(stats->threads));
+    for (const auto& b : stats->per_day) {
+      add("day " + std::to_string(b.start_us) + " " + std::to_string(b.interactions) + " " +
+          std::to_string(b.tool_calls) + " " + std::to_string(b.tool_failures));
+    }
+    for (const auto& b : stats->per_hour) {
+      add("hour " + std::to_string(b.start_us) + " " + std::to_string(b.interactions) + " " +
+          std::to_string(b.tool_calls) + " " + std::to_string(b.tool_failures));
+    }
+    for (const auto& t : stats->top_tools) {
+      add("tool " + t.tool_name + " " + std::to_string(t.calls) + " " + std::to_string(t.failures));
+    }
+    for (const auto& u : stats->top_users) add("top_user " + u.user_id + " " + std::to_string(u.interactions));
+    for (const auto& t : stats->top_threads) {
+      add("top_thread " + t.user_id + "/" + t.thread_id + " " + std::to_string(t.interactions) + " " +
+          std::to_string(t.first_us) + ".." + std::to_string(t.last_us));
+    }
+    for (const auto& r : stats->top_requests) add("request " + r.text + " " + std::to_string(r.count));
+    add("feedback " + std::to_string(stats->feedback.count) + " +" + std::to_string(stats->feedback.positive) +
+        " -" + std::to_string(stats->feedback.negative) + " avg=" + std::to_string(stats->feedback.average));
+  }
+  auto listed = db.analytics().ListUsers(UsersQuery{});
+  EXPECT_TRUE(listed.ok());
+  if (listed.ok()) {
+    add("users total=" + std::to_string(listed->total));
+    for (const auto& u : listed->users) {
+      add("user " + u.user_id + " " + std::to_string(u.interactions) + " " + std::to_string(u.threads) +
+          " " + std::to_string(u.first_us) + ".." + std::to_string(u.last_us));
+    }
+  }
+  auto threads = db.analytics().ListThreads(ThreadsQuery{});
+  EXPECT_TRUE(threads.ok());
+  if (threads.ok()) {
+    for (const auto& t : threads->threads) {
+      add("thread " + t.user_id + "/" + t.thread_id + " " + std::to_string(t.interactions) + " " +
+          std::to_string(t.first_us) + ".." + std::to_string(t.last_us) + " [" + t.first_message +
+          "] [" + t.last_message + "]");
+    }
+  }
+  return out;
+}
+
+class LifecycleContract : public StoreContract {
+ protected:
+  // Saves `rows` (and their feedback) into `db`, then lets the search index catch up, so that
+  // removals find the rows indexed. Returns the interaction ids in order.
+  static std::vector<std::string> Fill(Database& db, const std::vector<WorldRow>& rows) {
+    std::vector<std::string> ids;
+    for (const WorldRow& row : rows) {
+      Result<SaveRequest> request = ParseSaveRequest(row.body);
+      EXPECT_TRUE(request.ok()) << request.status().message();
+      if (!request.ok()) return ids;
+      Stamp stamp{row.ts_us, FormatInteractionId(row.ts_us), FormatTimestamp(row.ts_us)};
+      InteractionRecord rec = BuildInteraction(stamp, row.user, std::move(*request));
+      EXPECT_TRUE(db.interactions().Append({&rec, 1}).ok());
+      if (row.feedback) {
+        EXPECT_TRUE(db.analytics().SetFeedback(row.user, stamp.interaction_id,
+                                               Feedback{*row.feedback, "noted", row.ts_us + 1})
+                        .ok());
+      }
+      ids.push_back(stamp.interaction_id);
+    }
+    EXPECT_TRUE(db.interactions().CatchUp({}).ok());
+    return ids;
+  }
+  // A second, empty store of the same engine, for comparisons.
+  std::unique_ptr<Database> Fresh() {
+    StoreOptions options;
+    if (GetParam() == "sqlite") {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "omniflow-fresh-XXXXXX").string();
+      EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
+      fresh_dir_ = tmpl;
+      options.data_dir = fresh_dir_;
+    } else {
+      const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+      fresh_db_ = std::make_unique<pg::TestDatabase>(std::string(info->name()) + ".fresh");
+      options.url = fresh_db_->url();
+    }
+    auto db = Database::Open(options);
+    EXPECT_TRUE(db.ok()) << db.status().message();
+    return db.ok() ? std::move(*db) : nullptr;
+  }
+  void TearDown() override {
+    StoreContract::TearDown();
+    fresh_db_.reset();
+    if (!fresh_dir_.empty()) std::filesystem::remove_all(fresh_dir_);
+  }
+
+  const std::vector<std::string> users_ = {"old", "keep", "short", "held", "new"};
+  std::string fresh_dir_;
+  std::unique_ptr<pg::TestDatabase> fresh_db_;
+};
+
+TEST_P(LifecycleContract, PurgeRemovesWhatPoliciesExpireEverywhereAndSparesHeldUsers) {
+  LifecycleStore& life = database_->lifecycle();
+  ASSERT_TRUE(life.SetRetention("keep", 0).ok());
+  ASSERT_TRUE(life.SetRetention("short", 5).ok());
+  ASSERT_TRUE(life.SetHold({"held", "litigation", 0}).ok());
+  const std::vector<WorldRow> world = World();
+  Fill(*database_, world);
+  const std::string before = Observe(*database_, users_);
+
+  PurgeOptions options;
+  options.default_days = 30;
+  options.now_us = kNow;
+  options.batch_rows = 2;  // several transactions per user
+  options.dry_run = true;
+  auto dry = life.Purge(options);
+  ASSERT_TRUE(dry.ok()) << dry.status().message();
+  EXPECT_EQ(dry->interactions, 6);  // old: 60, 40 days; short: 60, 40, 20, 10 days
+  EXPECT_EQ(dry->users, 2);
+  EXPECT_EQ(dry->held_users_skipped, 1);
+  EXPECT_EQ(Observe(*database_, users_), before) << "a dry run removed something";
+
+  options.dry_run = false;
+  auto purged = life.Purge(options);
+  ASSERT_TRUE(purged.ok()) << purged.status().message();
+  EXPECT_EQ(purged->interactions, 6);
+  EXPECT_EQ(purged->users, 2);
+  EXPECT_EQ(purged->held_users_skipped, 1);
+
+  // Exactly what a store of the survivors alone shows: history and totals, threads, search,
+  // stats and their aggregates, users, feedback.
+  std::vector<WorldRow> survivors;
+  for (const WorldRow& row : world) {
+    const int64_t age_days = (kNow - row.ts_us) / 86'400'000'000;
+    const bool expired = (row.user == "old" && age_days >= 30) || (row.user == "short" && age_days >= 5);
+    if (!expired) survivors.push_back(row);
+  }
+  ASSERT_EQ(survivors.size() + 6, world.size());
+  std::unique_ptr<Database> fresh = Fresh();
+  ASSERT_NE(fresh, nullptr);
+  Fill(*fresh, survivors);
+  const std::string after = Observe(*database_, users_);
+  EXPECT_EQ(after, Observe(*fresh, users_));
+  EXPECT_EQ(after.find("zebraold60"), std::string::npos);
+  EXPECT_NE(after.find("zebraheld60"), std::string::npos);  // the held user's data is intact
+
+  // Purged ids are gone for by-id reads; a second run finds nothing.
+  auto again = life.Purge(options);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->interactions, 0);
+  EXPECT_EQ(again->held_users_skipped, 1);
+  // Released, the held user is purged too.
+  ASSERT_TRUE(life.ReleaseHold("held").ok());
+  auto released = life.Purge(options);
+  ASSERT_TRUE(released.ok());
+  EXPECT_EQ(released->interactions, 2);
+  EXPECT_EQ(released->held_users_skipped, 0);
+  EXPECT_EQ(Page("held").total, 3);
+}
+
+TEST_P(LifecycleContract, PurgedInteractionsAreNotFoundById) {
+  std::vector<std::string> ids = Fill(*database_, World());
+  PurgeOptions options;
+  options.default_days = 30;
+  options.now_us = kNow;
+  auto purged = database_->lifecycle().Purge(options);
+  ASSERT_TRUE(purged.ok());
+  EXPECT_EQ(purged->interactions, 8);  // 60 and 40 days of old, keep, short, held
+  EXPECT_EQ(purged->users, 4);
+  EXPECT_EQ(store_->Get("old", ids[0]).status().code(), Status::Code::kNotFound);
+  EXPECT_TRUE(store_->Get("old", ids[2]).ok());
+  auto feedback = Analytics().GetFeedback("old", ids[3]);  // the 4th row had feedback; 10 days old
+  ASSERT_TRUE(feedback.ok());
+  EXPECT_TRUE(feedback->has_value());
+}
+
+TEST_P(LifecycleContract, EraseUserRemovesEverythingOfThatUserOnly) {
+  LifecycleStore& life = database_->lifecycle();
+  // The erased user's rows come last, so that the newest seqs go (SQLite reuses them).
+  std::vector<WorldRow> world = World();
+  std::stable_partition(world.begin(), world.end(), [](const WorldRow& r) { return r.user != "short"; });
+  std::vector<std::string> ids = Fill(*database_, world);
+  ASSERT_TRUE(life.SetRetention("short", 5).ok());
+  ASSERT_TRUE(Data().Add("short", "tasks.json", R"({"title":"a"})").ok());
+  ASSERT_TRUE(Data().Add("short", "tasks.json", R"({"title":"b"})").ok());
+  ASSERT_TRUE(Data().Add("short", "notes.json", R"({"text":"c"})").ok());
+  ASSERT_TRUE(Data().Add("keep", "notes.json", R"({"text":"d"})").ok());
+
+  auto erased = life.EraseUser("short");
+  ASSERT_TRUE(erased.ok()) << erased.status().message();
+  std::vector<std::string> expected_ids;
+  int64_t tool_calls = 0, feedback = 0;
+  std::set<std::string> threads;
+  for (size_t i = 0; i < world.size(); ++i) {
+    if (world[i].user != "short") continue;
+    expected_ids.push_back(ids[i]);
+    feedback += world[i].feedback.has_value();
+    auto rec = ParseSaveRequest(world[i].body);
+    ASSERT_TRUE(rec.ok());
+    threads.insert(world[i].body.find("\"t1\"") != std::string::npos ? "t1" : "t2");
+    tool_calls += world[i].body.find("get_tasks") != std::string::npos ? 2
+                  : world[i].body.find("get_weather") != std::string::npos ? 1 : 0;
+  }
+  std::sort(expected_ids.begin(), expected_ids.end());
+  EXPECT_EQ(erased->interactions, 5);
+  EXPECT_EQ(erased->interaction_ids, expected_ids);
+  EXPECT_EQ(erased->tool_calls, tool_calls);
+  EXPECT_EQ(erased->feedback, feedback);
+  EXPECT_EQ(erased->threads, static_cast<int64_t>(threads.size()));
+  EXPECT_EQ(erased->data_documents, 2);
+  EXPECT_EQ(erased->data_entries, 3);
+  auto override_left = life.GetRetention("short");
+  ASSERT_TRUE(override_left.ok());
+  EXPECT_FALSE(override_left->has_value());
+  auto docs = Data().List("short");
+  ASSERT_TRUE(docs.ok());
+  EXPECT_TRUE(docs->empty());
+  EXPECT_EQ(Data().List("keep")->size(), 1u);
+
+  // Everything else is as a store without that user would hold it.
+  std::vector<WorldRow> others;
+  for (const WorldRow& row : world) {
+    if (row.user != "short") others.push_back(row);
+  }
+  std::unique_ptr<Database> fresh = Fresh();
+  ASSERT_NE(fresh, nullptr);
+  Fill(*fresh, others);
+  EXPECT_EQ(Observe(*database_, users_), Observe(*fresh, users_));
+
+  // New saves after the erasure are kept and found, by the user too (the seqs SQLite reuses
+  // are indexed).
+  const std::string id = Save("short", kNow + 5, R"({"user_message":"fresh zebrastart","assistant_response":"ok"})");
+  const std::string other = Save("keep", kNow + 6, R"({"user_message":"later zebralater","assistant_response":"ok"})");
+  ASSERT_TRUE(store_->CatchUp({}).ok());
+  EXPECT_EQ(Found("zebrastart", "short"), std::vector<std::string>{id});
+  EXPECT_EQ(Found("zebralater", "keep"), std::vector<std::string>{other});
+  EXPECT_EQ(Page("short").total, 1);
+
+  auto none = life.EraseUser("nobody");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->interactions, 0);
+  EXPECT_EQ(none->tool_calls, 0);
+  EXPECT_EQ(none->feedback, 0);
+  EXPECT_EQ(none->threads, 0);
+  EXPECT_EQ(none->data_documents, 0);
+  EXPECT_EQ(none->data_entries, 0);
+  EXPECT_TRUE(none->interaction_ids.empty());
+}
+
+TEST_P(LifecycleContract, EraseOfAHeldUserRefusesAndKeepsEverything) {
+  LifecycleStore& life = database_->lifecycle();
+  Fill(*database_, World());
+  ASSERT_TRUE(Data().Add("held", "tasks.json", R"({"title":"a"})").ok());
+  ASSERT_TRUE(life.SetRetention("held", 3).ok());
+  ASSERT_TRUE(life.SetHold({"held", "case 7", 0}).ok());
+  const std::string before = Observe(*database_, users_);
+  auto refused = life.EraseUser("held");
+  ASSERT_FALSE(refused.ok());
+  // TODO(status): kFailedPrecondition once the renamed Status codes are merged.
+  EXPECT_EQ(refused.status().code(), Status::Code::kPermissionDenied);
+  EXPECT_NE(refused.status().message().find("case 7"), std::string::npos);
+  EXPECT_EQ(Observe(*database_, users_), before);
+  EXPECT_EQ(Data().List("held")->size(), 1u);
+  EXPECT_EQ(*life.GetRetention("held"), std::optional<int>(3));
+  ASSERT_TRUE(life.ReleaseHold("held").ok());
+  auto erased = life.EraseUser("held");
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(erased->interactions, 5);
+  EXPECT_EQ(Page("held").total, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, LifecycleContract, ::testing::Values(std::string("sqlite")), EngineName);
+INSTANTIATE_TEST_SUITE_P(Postgres, LifecycleContract, ::testing::Values(std::string("postgres")), EngineName);
+
+
 
 // Two instantiations, so that ctest's filters split them: "-Postgres*" (the plain pass) runs
 // Sqlite/StoreContract.*, "Postgres*" (the pg.* pass, with a database) runs the other.

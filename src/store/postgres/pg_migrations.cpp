@@ -134,6 +134,19 @@ constexpr const char* kMigrations[] = {
                         ORDER BY ts_us DESC, interaction_id DESC LIMIT 1) l
     WHERE c.user_id = k.user_id AND c.thread_id = k.thread_id;
     )sql",
+    // The data lifecycle (store/lifecycle_store.h): per-user retention overrides (days >= 1
+    // keeps that many days, 0 keeps forever) and legal holds (never purged nor erased). The
+    // operator's policy, not a user's data: no row-level security.
+    R"sql(
+    CREATE TABLE retention_overrides(
+      user_id text COLLATE "C" PRIMARY KEY,
+      days integer NOT NULL CHECK (days >= 0),
+      updated_us bigint NOT NULL);
+    CREATE TABLE legal_holds(
+      user_id text COLLATE "C" PRIMARY KEY,
+      reason text NOT NULL,
+      since_us bigint NOT NULL);
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {

@@ -22,6 +22,7 @@ Result<std::unique_ptr<Database>> PostgresDatabase::Open(const StoreLocation& lo
   db->interactions_ = std::move(*interactions);
   db->analytics_ = std::make_unique<PostgresAnalyticsStore>(db->pool_.get());
   db->data_ = std::make_unique<PostgresDataStore>(db->pool_.get());
+  db->lifecycle_ = std::make_unique<PostgresLifecycleStore>(db->pool_.get());
   return std::unique_ptr<Database>(std::move(db));
 }
 
@@ -33,6 +34,7 @@ Result<MigrationReport> PostgresDatabase::Migrate(const StoreLocation& location)
 
 // The facets go first (the interactions facet gives its id slot back), then the pool.
 PostgresDatabase::~PostgresDatabase() {
+  lifecycle_.reset();
   data_.reset();
   analytics_.reset();
   interactions_.reset();

@@ -11,6 +11,7 @@
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/postgres_analytics_store.h"
 #include "store/postgres/postgres_data_store.h"
+#include "store/postgres/postgres_lifecycle_store.h"
 #include "store/postgres/postgres_store.h"
 
 namespace omniflow {
@@ -25,6 +26,7 @@ class PostgresDatabase final : public Database {
   InteractionStore& interactions() override { return *interactions_; }
   AnalyticsStore& analytics() override { return *analytics_; }
   DataStore& data() override { return *data_; }
+  LifecycleStore& lifecycle() override { return *lifecycle_; }
   std::string Describe() const override { return pg::RedactUrl(url_); }
 
  private:
@@ -36,6 +38,7 @@ class PostgresDatabase final : public Database {
   std::unique_ptr<PostgresStore> interactions_;
   std::unique_ptr<PostgresAnalyticsStore> analytics_;
   std::unique_ptr<PostgresDataStore> data_;
+  std::unique_ptr<PostgresLifecycleStore> lifecycle_;
 };
 
 }  // namespace omniflow

@@ -45,6 +45,14 @@ Status SqliteAnalyticsWriter::Prepare(sqlite::Db& db) {
        "INSERT INTO stats_tools_hourly(user_id, hour_us, tool_name, calls, failures) "
        "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, hour_us, tool_name) DO UPDATE SET "
        "calls = calls + excluded.calls, failures = failures + excluded.failures"},
+      {&untool_, "DELETE FROM interaction_tools WHERE seq = ?1"},
+      {&hourly_zero_,
+       "DELETE FROM stats_hourly WHERE user_id = ?1 AND hour_us = ?2 AND interactions <= 0"},
+      {&daily_users_zero_,
+       "DELETE FROM stats_daily_users WHERE day_us = ?1 AND user_id = ?2 AND interactions <= 0"},
+      {&tools_hourly_zero_,
+       "DELETE FROM stats_tools_hourly WHERE user_id = ?1 AND hour_us = ?2 AND tool_name = ?3 "
+       "AND calls <= 0"},
       {&span_,
        "UPDATE interaction_counts SET "
        "first_seq = CASE WHEN first_us IS NULL OR ?3 < first_us THEN ?4 ELSE first_seq END, "
@@ -61,49 +69,76 @@ Status SqliteAnalyticsWriter::Prepare(sqlite::Db& db) {
   return Status::Ok();
 }
 
+void SqliteAnalyticsWriter::ReadToolCalls(std::string_view json) {
+  calls_.clear();
+  simdjson::dom::element doc;
+  if (parser_.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) return;
+  simdjson::dom::array calls;
+  if (doc["tool_calls"].get(calls) != simdjson::SUCCESS) return;
+  for (simdjson::dom::element call : calls) {
+    std::string_view name, status = "success";
+    if (call["tool_name"].get(name) != simdjson::SUCCESS) continue;
+    if (call["status"].get(status) != simdjson::SUCCESS) status = "success";
+    calls_.emplace_back(std::string(name), status != "success");
+  }
+}
+
+void SqliteAnalyticsWriter::Count(std::string_view user_id, int64_t ts_us, int64_t tool_calls,
+                                  int64_t tool_failures, int sign) {
+  const int64_t hour = FloorTo(ts_us, kHourUs);
+  daily_users_acc_[{FloorTo(ts_us, kDayUs), std::string(user_id)}] += sign;
+  for (const auto& [name, failed] : calls_) {
+    for (std::string_view user : {user_id, std::string_view()}) {
+      Calls& c = tools_acc_[{std::string(user), hour, name}];
+      c.calls += sign;
+      c.failures += sign * static_cast<int64_t>(failed);
+    }
+  }
+  for (std::string_view user : {user_id, std::string_view()}) {
+    Volume& v = hourly_acc_[{std::string(user), hour}];
+    v.interactions += sign;
+    v.tool_calls += sign * tool_calls;
+    v.tool_failures += sign * tool_failures;
+  }
+}
+
 Status SqliteAnalyticsWriter::Add(const InteractionRecord& r, int64_t seq) {
   // Records always come from BuildInteraction; should one lack a field, it is indexed as far
   // as it goes rather than failing the whole batch.
   // The text goes to the full-text index later, off the save path (sqlite_search_indexer.h).
-  simdjson::dom::element doc;
-  const bool parsed = r.tool_call_count > 0 && parser_.parse(r.json).get(doc) == simdjson::SUCCESS;
-
-  const int64_t hour = FloorTo(r.ts_us, kHourUs);
-  ++daily_users_acc_[{FloorTo(r.ts_us, kDayUs), r.user_id}];
-  simdjson::dom::array calls;
-  if (parsed && r.tool_call_count > 0 && doc["tool_calls"].get(calls) == simdjson::SUCCESS) {
-    for (simdjson::dom::element call : calls) {
-      std::string_view name, status = "success";
-      if (call["tool_name"].get(name) != simdjson::SUCCESS) continue;
-      if (call["status"].get(status) != simdjson::SUCCESS) status = "success";
-      const bool failed = status != "success";
-      tool_.Reset();
-      tool_.Bind(1, seq);
-      tool_.Bind(2, name);
-      tool_.Bind(3, static_cast<int64_t>(failed));
-      tool_.Bind(4, r.ts_us);
-      Status s = tool_.Run();
-      tool_.Reset();
-      if (!s.ok()) return s;
-      for (const std::string* user : {&r.user_id, static_cast<const std::string*>(nullptr)}) {
-        Calls& c = tools_acc_[{user ? *user : std::string(), hour, std::string(name)}];
-        ++c.calls;
-        c.failures += failed;
-      }
-    }
+  calls_.clear();
+  if (r.tool_call_count > 0) ReadToolCalls(r.json);
+  for (const auto& [name, failed] : calls_) {
+    tool_.Reset();
+    tool_.Bind(1, seq);
+    tool_.Bind(2, name);
+    tool_.Bind(3, static_cast<int64_t>(failed));
+    tool_.Bind(4, r.ts_us);
+    Status s = tool_.Run();
+    tool_.Reset();
+    if (!s.ok()) return s;
   }
-  for (std::string user : {r.user_id, std::string()}) {
-    Volume& v = hourly_acc_[{std::move(user), hour}];
-    ++v.interactions;
-    v.tool_calls += r.tool_call_count;
-    v.tool_failures += r.tool_failure_count;
-  }
+  Count(r.user_id, r.ts_us, r.tool_call_count, r.tool_failure_count, 1);
   if (r.thread_id) {
     auto [it, fresh] = spans_acc_.try_emplace({r.user_id, *r.thread_id});
     Widen(&it->second, r.ts_us, seq, fresh);
   }
   auto [it, fresh] = spans_acc_.try_emplace({r.user_id, std::string()});
   Widen(&it->second, r.ts_us, seq, fresh);
+  return Status::Ok();
+}
+
+Status SqliteAnalyticsWriter::Remove(int64_t seq, std::string_view user_id, int64_t ts_us,
+                                     int64_t tool_calls, int64_t tool_failures,
+                                     std::string_view stored_body) {
+  untool_.Reset();
+  untool_.Bind(1, seq);
+  Status s = untool_.Run();
+  untool_.Reset();
+  if (!s.ok()) return s;
+  calls_.clear();
+  if (tool_calls > 0) ReadToolCalls(stored_body);
+  Count(user_id, ts_us, tool_calls, tool_failures, -1);
   return Status::Ok();
 }
 
@@ -117,8 +152,15 @@ Status SqliteAnalyticsWriter::Flush() {
     hourly_.Bind(4, v.tool_calls);
     hourly_.Bind(5, v.tool_failures);
     if (s = hourly_.Run(); !s.ok()) break;
+    if (v.interactions < 0) {
+      hourly_zero_.Reset();
+      hourly_zero_.Bind(1, key.first);
+      hourly_zero_.Bind(2, key.second);
+      if (s = hourly_zero_.Run(); !s.ok()) break;
+    }
   }
   hourly_.Reset();
+  hourly_zero_.Reset();
   if (s.ok()) {
     for (const auto& [key, n] : daily_users_acc_) {
       daily_users_.Reset();
@@ -126,8 +168,15 @@ Status SqliteAnalyticsWriter::Flush() {
       daily_users_.Bind(2, key.second);
       daily_users_.Bind(3, n);
       if (s = daily_users_.Run(); !s.ok()) break;
+      if (n < 0) {
+        daily_users_zero_.Reset();
+        daily_users_zero_.Bind(1, key.first);
+        daily_users_zero_.Bind(2, key.second);
+        if (s = daily_users_zero_.Run(); !s.ok()) break;
+      }
     }
     daily_users_.Reset();
+    daily_users_zero_.Reset();
   }
   if (s.ok()) {
     for (const auto& [key, c] : tools_acc_) {
@@ -138,8 +187,16 @@ Status SqliteAnalyticsWriter::Flush() {
       tools_hourly_.Bind(4, c.calls);
       tools_hourly_.Bind(5, c.failures);
       if (s = tools_hourly_.Run(); !s.ok()) break;
+      if (c.calls < 0) {
+        tools_hourly_zero_.Reset();
+        tools_hourly_zero_.Bind(1, std::get<0>(key));
+        tools_hourly_zero_.Bind(2, std::get<1>(key));
+        tools_hourly_zero_.Bind(3, std::get<2>(key));
+        if (s = tools_hourly_zero_.Run(); !s.ok()) break;
+      }
     }
     tools_hourly_.Reset();
+    tools_hourly_zero_.Reset();
   }
   if (s.ok()) {
     for (const auto& [key, t] : spans_acc_) {

@@ -86,6 +86,19 @@ int SqliteCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, in
   return SQLITE_OK;
 }
 
+Status SqliteCheckpointer::TruncateWal(sqlite3* db, int attempts) {
+  MutexLock serial(&checkpoint_mu_);
+  int rc = SQLITE_OK;
+  for (int i = 0; i < std::max(1, attempts); ++i) {
+    int wal_frames = 0, checkpointed = 0;
+    rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, &wal_frames,
+                                   &checkpointed);
+    if (rc == SQLITE_OK) return Status::Ok();
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+  }
+  return sqlite::ErrorStatus(db, rc, "truncating the WAL");
+}
+
 void SqliteCheckpointer::Run() {
   NameThisThread("of-checkpoint");
   while (true) {

@@ -57,6 +57,14 @@ class SqliteCheckpointer {
   void Attach(sqlite3* db);
   static void Detach(sqlite3* db);
 
+  // Folds the whole WAL into the database file and truncates the WAL to zero bytes, on `db` (a
+  // connection to this file with no transaction open), for erasures: afterwards the WAL holds
+  // no byte of what was committed before. Queues behind a running checkpoint of this process,
+  // then waits (`db`'s busy timeout, up to `attempts` times) for other writers to finish and
+  // for readers to leave the WAL, holding back new writers meanwhile. Unavailable when that
+  // never happened.
+  Status TruncateWal(sqlite3* db, int attempts = 5);
+
   // Checkpoints completed by the thread, and those a committing connection had to do itself.
   int64_t background_checkpoints() const { return background_.load(std::memory_order_relaxed); }
   int64_t inline_checkpoints() const { return inline_.load(std::memory_order_relaxed); }

@@ -23,6 +23,8 @@ Result<sqlite::Db> OpenWriter(const std::string& dir, const std::string& path,
   Status s = db->Exec("PRAGMA page_size=" + std::to_string(options.sqlite_page_size));
   if (s.ok()) s = db->Exec("PRAGMA journal_mode=WAL");
   if (s.ok()) s = db->Exec("PRAGMA synchronous=FULL");
+  // Deleted content (purges, erasures) is overwritten with zeros, not left in free space.
+  if (s.ok()) s = db->Exec("PRAGMA secure_delete=ON");
   if (!s.ok()) return s;
   Result<MigrationReport> migrated = MigrateSqlite(*db);
   if (!migrated.ok()) return migrated.status();
@@ -59,6 +61,7 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const StoreLocation& loca
   db->interactions_ = std::move(*interactions);
   db->analytics_ = std::make_unique<SqliteAnalyticsStore>(db->file_.get());
   db->data_ = NewSqliteDataStore(db->file_.get());
+  db->lifecycle_ = std::make_unique<SqliteLifecycleStore>(db->file_.get());
   return std::unique_ptr<Database>(std::move(db));
 }
 
@@ -72,6 +75,7 @@ Result<MigrationReport> SqliteDatabase::Migrate(const StoreLocation& location,
 }
 
 SqliteDatabase::~SqliteDatabase() {
+  lifecycle_.reset();
   data_.reset();
   analytics_.reset();
   interactions_.reset();

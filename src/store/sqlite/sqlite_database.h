@@ -10,6 +10,7 @@
 #include "store/database.h"
 #include "store/sqlite/sqlite_analytics_store.h"
 #include "store/sqlite/sqlite_file.h"
+#include "store/sqlite/sqlite_lifecycle_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace omniflow {
@@ -27,6 +28,7 @@ class SqliteDatabase final : public Database {
   InteractionStore& interactions() override { return *interactions_; }
   AnalyticsStore& analytics() override { return *analytics_; }
   DataStore& data() override { return *data_; }
+  LifecycleStore& lifecycle() override { return *lifecycle_; }
   std::string Describe() const override { return "sqlite:" + file_->path; }
 
   // For SQLite's own tests and tools.
@@ -40,6 +42,7 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<SqliteStore> interactions_;
   std::unique_ptr<SqliteAnalyticsStore> analytics_;
   std::unique_ptr<DataStore> data_;
+  std::unique_ptr<SqliteLifecycleStore> lifecycle_;
 };
 
 }  // namespace omniflow

@@ -159,6 +159,18 @@ UPDATE interaction_counts SET
     INSERT INTO search_index_progress(id, indexed_seq)
       SELECT 1, coalesce(max(seq), 0) FROM interactions;
     )sql",
+    // The data lifecycle (store/lifecycle_store.h): per-user retention overrides (days >= 1
+    // keeps that many days, 0 keeps forever) and legal holds (never purged nor erased).
+    R"sql(
+    CREATE TABLE retention_overrides(
+      user_id TEXT PRIMARY KEY,
+      days INTEGER NOT NULL CHECK (days >= 0),
+      updated_us INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE legal_holds(
+      user_id TEXT PRIMARY KEY,
+      reason TEXT NOT NULL,
+      since_us INTEGER NOT NULL) WITHOUT ROWID;
+    )sql",
 };
 
 }  // namespace

@@ -5,6 +5,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <string>
+
 #include "core/thread_name.h"
 
 namespace omniflow {
@@ -37,6 +40,9 @@ Result<std::unique_ptr<SqliteSearchIndexer>> SqliteSearchIndexer::Start(
   // Derived data: a crash may lose the last index transaction, never its consistency with the
   // watermark (both change in one transaction), so the index need not wait for the disk.
   if (Status s = db->Exec("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
+  // Merging frees pages that may hold the entries of deleted rows: overwrite them (see
+  // OpenWriter in sqlite_database.cpp).
+  if (Status s = db->Exec("PRAGMA secure_delete=ON"); !s.ok()) return s;
   // FTS5 merges its segments inside whichever insert fills a level, and a merge of large
   // segments holds the write lock for hundreds of ms while saves wait. Merging is instead done
   // here in small steps (MergeSome), each its own short transaction.
@@ -70,8 +76,9 @@ void SqliteSearchIndexer::NoteWrite(std::chrono::microseconds busy) {
 
 Result<int64_t> SqliteSearchIndexer::Lag() {
   MutexLock lock(&db_mu_);
-  // seq is the rowid and rows are never deleted, so the distance between the newest seq and the
-  // watermark is the number of rows waiting, read from two B-tree edges. (Counting them walked
+  // seq is the rowid, so the distance between the newest seq and the watermark bounds the
+  // number of rows waiting (exactly, unless a purge or an erasure deleted some of them), read
+  // from two B-tree edges. (Counting them walked
   // every row after the watermark: during ingest, every poll read up to max_lag_rows rows.)
   return ScalarInt(db_,
                    "SELECT coalesce((SELECT max(seq) FROM interactions), 0) - "
@@ -108,9 +115,9 @@ Result<int64_t> SqliteSearchIndexer::IndexSome(int64_t max_rows) {
     return int64_t{0};
   }
   Result<sqlite::Stmt> insert = db_.Prepare(
-      "INSERT INTO interactions_fts(rowid, user_message, assistant_response) "
-      "SELECT seq, json_extract(body, '$.user_message'), json_extract(body, '$.assistant_response') "
-      "FROM interactions WHERE seq > ?1 AND seq <= ?2");
+      std::string("INSERT INTO interactions_fts(rowid, user_message, assistant_response) "
+                  "SELECT seq, ") +
+      kIndexedValuesSql + " FROM interactions WHERE seq > ?1 AND seq <= ?2");
   if (!insert.ok()) return rollback(insert.status());
   insert->Bind(1, *from);
   insert->Bind(2, to);
@@ -122,6 +129,31 @@ Result<int64_t> SqliteSearchIndexer::IndexSome(int64_t max_rows) {
   if (Status s = advance->Run(); !s.ok()) return rollback(s);
   if (Status s = db_.Exec("COMMIT"); !s.ok()) return rollback(s);
   return count;
+}
+
+Result<sqlite::Stmt> SqliteSearchIndexer::PrepareUnindex(sqlite::Db& db) {
+  return db.Prepare(
+      std::string("INSERT INTO interactions_fts(interactions_fts, rowid, user_message, "
+                  "assistant_response) SELECT 'delete', seq, ") +
+      kIndexedValuesSql +
+      " FROM interactions WHERE seq = ?1 AND seq <= (SELECT indexed_seq FROM search_index_progress)");
+}
+
+Status SqliteSearchIndexer::AfterDeletions(sqlite::Db& db) {
+  return db.Exec(
+      "UPDATE search_index_progress SET indexed_seq = "
+      "min(indexed_seq, coalesce((SELECT max(seq) FROM interactions), 0))");
+}
+
+Result<bool> SqliteSearchIndexer::MergeAllStep(sqlite::Db& db, int pages) {
+  // A negative 'merge' counts every segment as eligible, whatever its level: repeated, it ends
+  // with one segment, as 'optimize' does, but in steps that each hold the lock briefly.
+  const int64_t before = sqlite3_total_changes64(db.get());
+  Status s = db.Exec("INSERT INTO interactions_fts(interactions_fts, rank) VALUES('merge', " +
+                     std::to_string(-std::max(1, pages)) + ")");
+  if (!s.ok()) return s;
+  // FTS5 documents a change count of 2 or more as "merge work was done".
+  return sqlite3_total_changes64(db.get()) - before >= 2;
 }
 
 Result<bool> SqliteSearchIndexer::MergeSome() {

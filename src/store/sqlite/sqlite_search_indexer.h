@@ -44,6 +44,27 @@ struct SearchIndexerOptions {
 
 class SqliteSearchIndexer {
  public:
+  // The values interactions_fts indexes for a row of interactions, as SQL over its columns.
+  // A contentless FTS5 table forgets a row only when given back exactly the values it indexed,
+  // so IndexSome and Unindex both use this one expression.
+  static constexpr const char* kIndexedValuesSql =
+      "json_extract(body, '$.user_message'), json_extract(body, '$.assistant_response')";
+
+  // For deletions: a statement on `db` that, bound to a seq (?1) and run in a write transaction
+  // (REQUIRES: BEGIN IMMEDIATE taken, so that the watermark cannot move meanwhile), removes
+  // that interaction from the index if it was indexed (seq <= the watermark; a row after it
+  // was never indexed). Run it while the row still exists: its text is read from it.
+  static Result<sqlite::Stmt> PrepareUnindex(sqlite::Db& db);
+  // For deletions, in the same transaction, after the rows are deleted: SQLite gives a new row
+  // the seq after the largest one left, so when the newest rows were deleted, seqs at or below
+  // the watermark come back; the watermark moves down to the largest seq left (every row
+  // between was deleted), so that those rows are indexed when they come.
+  static Status AfterDeletions(sqlite::Db& db);
+  // One step towards an index of one segment, its own transaction on `db` (about `pages` leaf
+  // pages of output); true while there is work left. Repeated until false, no segment holds an
+  // entry of a row deleted before the first step. Costs a rewrite of the index; for erasures.
+  static Result<bool> MergeAllStep(sqlite::Db& db, int pages = 256);
+
   // Opens its own connection to the database at `path` (migrated already) and starts the
   // background thread. The connection's commits wake `checkpointer`, which must outlive the
   // indexer; without one they checkpoint as SQLite does by default.

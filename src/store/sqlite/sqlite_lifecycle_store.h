@@ -1,0 +1,72 @@
+// SqliteLifecycleStore: the lifecycle facet of a SqliteDatabase (retention overrides and legal
+// holds, tables of the lifecycle migration; purge and erasure). Everything runs on the file's
+// one write connection under its mutex (sqlite_file.h), a purge in transactions of at most
+// PurgeOptions::batch_rows rows with the mutex released between them, so saves queue behind one
+// short batch at most.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/lifecycle_policy.h"
+#include "store/lifecycle_store.h"
+#include "store/sqlite/sqlite_analytics_writer.h"
+#include "store/sqlite/sqlite_file.h"
+
+namespace omniflow {
+
+class SqliteLifecycleStore final : public LifecycleStore, private PurgeTarget {
+ public:
+  // REQUIRES: `file` migrated; it outlives the store.
+  explicit SqliteLifecycleStore(SqliteFile* file) : file_(file) {}
+
+  Status SetRetention(const std::string& user_id, int days) override;
+  Result<std::optional<int>> GetRetention(const std::string& user_id) override;
+  Status DeleteRetention(const std::string& user_id) override;
+
+  Status SetHold(const LegalHold& hold) override;
+  Status ReleaseHold(const std::string& user_id) override;
+  Result<std::optional<LegalHold>> GetHold(const std::string& user_id) override;
+  Result<std::vector<LegalHold>> ListHolds() override;
+
+  Result<PurgeReport> Purge(const PurgeOptions& options) override;
+  Result<ErasureReport> EraseUser(const std::string& user_id) override;
+
+ private:
+  // PurgeTarget.
+  Result<std::vector<UserSpan>> UsersWithData() override;
+  Result<std::vector<std::pair<std::string, int>>> RetentionOverrides() override;
+  Result<std::vector<LegalHold>> Holds() override { return ListHolds(); }
+  Result<int64_t> CountBefore(const std::string& user_id, int64_t cutoff_us) override;
+  Result<int64_t> RemoveBefore(const std::string& user_id, int64_t cutoff_us,
+                               int max_rows) override;
+
+  // What RemoveRows took away.
+  struct Removed {
+    int64_t interactions = 0;
+    int64_t tool_calls = 0;
+    int64_t feedback = 0;
+    std::set<std::string> threads;
+    std::vector<std::string> interaction_ids;
+  };
+  // Deletes the interactions `seqs` and everything derived from them (search entries, tool
+  // index, hourly/daily/tool aggregates, counts and spans, feedback) in the caller's write
+  // transaction, leaving every aggregate as a store of the survivors alone would hold it.
+  Status RemoveRows(const std::vector<int64_t>& seqs, Removed* removed) REQUIRES(file_->write_mu);
+  // The seqs `sql` selects with `user_id` as ?1 and `ints` as ?2, ?3, ...
+  Result<std::vector<int64_t>> SelectSeqs(const char* sql, const std::string& user_id,
+                                          std::initializer_list<int64_t> ints)
+      REQUIRES(file_->write_mu);
+  // After an erasure committed: rewrites the search index into one segment (dropping the
+  // erased rows' entries), then folds the WAL into the file and truncates it.
+  Status Scrub();
+
+  SqliteFile* const file_;
+  SqliteAnalyticsWriter analytics_ GUARDED_BY(file_->write_mu);  // prepared on file_->writer
+  bool analytics_prepared_ GUARDED_BY(file_->write_mu) = false;
+};
+
+}  // namespace omniflow
