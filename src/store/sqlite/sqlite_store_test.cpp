@@ -6,6 +6,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
 #include <thread>
 
 #include "core/ids.h"
@@ -144,6 +148,65 @@ TEST_F(SqliteStoreTest, SearchIndexKeepsUpWhileModerateLoadContinues) {
   }
   lag->Reset();
   EXPECT_LE(least_lag_late, 3) << "rows waiting for the index in the second half of the load";
+}
+
+// Reads every file of `dir` whole and says which hold `needle`.
+std::vector<std::string> FilesHolding(const std::string& dir, const std::string& needle) {
+  std::vector<std::string> holding;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.find(needle) != std::string::npos) holding.push_back(entry.path().filename().string());
+  }
+  return holding;
+}
+
+// After EraseUser answers, the erased user's text is in no file of the data dir (database, WAL,
+// shared memory), whether it was indexed for search yet or not, while the server still runs.
+TEST_F(SqliteStoreTest, ErasedTextIsInNoFileOfTheDataDir) {
+  int64_t ts = 1765458330000000;
+  auto save = [&](const std::string& user, const std::string& words) {
+    InteractionRecord r = Rec(user, ++ts, "", "thread-" + user);
+    const std::string padding(700, user == "victim" ? 'v' : 'b');
+    r.json = "{\"interaction_id\":\"" + r.interaction_id + "\",\"user_message\":\"" + words +
+             " asks " + padding + "\",\"assistant_response\":\"" + words + " answered\"," +
+             "\"tool_calls\":[{\"tool_name\":\"lookup\",\"arguments\":{\"q\":\"" + words + "\"}}]}";
+    r.tool_call_count = 1;
+    EXPECT_TRUE(store_->Append(std::span<const InteractionRecord>(&r, 1)).ok());
+    return r.interaction_id;
+  };
+  // Interleaved, so that pages the bystander keeps also held the erased rows.
+  std::string feedback_on;
+  for (int i = 0; i < 150; ++i) {
+    feedback_on = save("victim", "Quokka-Secret-4711");
+    save("bystander", "Wombat-Kept-0815");
+  }
+  ASSERT_TRUE(store_->CatchUp({}).ok());  // these are indexed; the next ones not yet, maybe
+  for (int i = 0; i < 20; ++i) {
+    save("victim", "Quokka-Secret-4711");
+    save("bystander", "Wombat-Kept-0815");
+  }
+  ASSERT_TRUE(db_->analytics().SetFeedback("victim", feedback_on, Feedback{1, "Feedback-Secret-99", ts}).ok());
+  ASSERT_TRUE(db_->data().Add("victim", "notes.json", R"({"text":"Document-Secret-42"})").ok());
+  ASSERT_FALSE(FilesHolding(dir_, "Quokka-Secret-4711").empty()) << "the search below could not fail";
+
+  auto erased = db_->lifecycle().EraseUser("victim");
+  ASSERT_TRUE(erased.ok()) << erased.status().message();
+  EXPECT_EQ(erased->interactions, 170);
+  for (const std::string secret : {"Quokka-Secret-4711", "Feedback-Secret-99", "Document-Secret-42"}) {
+    EXPECT_EQ(FilesHolding(dir_, secret), std::vector<std::string>{}) << secret;
+  }
+  EXPECT_FALSE(FilesHolding(dir_, "Wombat-Kept-0815").empty());
+  // The secure delete cost nothing to what stays: the bystander is whole and searchable.
+  EXPECT_EQ(TestPage(store_, "bystander", 1).total, 170);
+  SearchQuery q;
+  q.q = "wombat-kept";
+  q.scope.user_id = "bystander";
+  q.limit = 200;
+  auto found = db_->analytics().Search(q);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->items.size(), 170u);
 }
 }  // namespace
 }  // namespace omniflow
