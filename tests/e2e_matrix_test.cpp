@@ -81,7 +81,8 @@ struct Probe {
 std::vector<Probe> ProbesFor(const api::Route& route, const std::string& pattern, const Victim& v) {
   std::string path = pattern;
   for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"{interaction_id}", v.interaction_id}, {"{thread_id}", "vt"}, {"*", "index.js"}}) {
+           {"{interaction_id}", v.interaction_id}, {"{thread_id}", "vt"}, {"{user_id}", kVictim},
+           {"*", "index.js"}}) {
     if (size_t at = path.find(from); at != std::string::npos) path.replace(at, from.size(), to);
   }
   std::string body;
@@ -95,18 +96,31 @@ std::vector<Probe> ProbesFor(const api::Route& route, const std::string& pattern
     body = R"({"target_blob_name":"vict.json","entry_id":")" + v.entry_id + R"(","updates":{"x":"mallory"}})";
   }
   if (fn == "delete_data") body = R"({"target_blob_name":"vict.json","entry_id":")" + v.entry_id + "\"}";
+  if (route.pattern.ends_with("/retention") && route.method == "PUT") body = R"({"days":1})";
+  if (route.pattern.ends_with("/hold") && route.method == "PUT") body = R"({"reason":"mallory"})";
+  if (route.pattern == "/api/retention/run") body = "{}";
   const std::string method(route.method);
   return {{method, path, body},
           {method, path + "?user_id=" + kVictim + "&target_blob_name=vict.json&q=VICTIM&thread_id=vt", body}};
 }
 
-// Alice's state, as the admin key sees it: her interactions, feedback and document.
+// Alice's state, as the admin key sees it: her interactions, feedback and document, her
+// retention policy and the legal holds.
 std::string VictimState(HttpClient& c) {
   Headers admin = {{"x-functions-key", kAdmin}, {"X-User-Id", kVictim}};
   std::string state = c.Get("/api/get_interaction_history", admin).body;
   state += c.Get("/api/get_data?target_blob_name=vict.json", admin).body;
   state += c.Get("/api/search?user_id=" + std::string(kVictim) + "&feedback=with", admin).body;
+  state += c.Get("/api/users/" + std::string(kVictim) + "/retention", admin).body;
+  state += c.Get("/api/holds", admin).body;
   return state;
+}
+
+// The credential that legitimately reaches `route` for the victim: the admin key for operators'
+// routes, else the victim's own token.
+Headers LegitimateCredential(const api::Route& route) {
+  if (route.access == api::Access::kAdmin) return {{"x-functions-key", kAdmin}};
+  return {{"Authorization", "Bearer " + Token(kVictim)}};
 }
 
 class IsolationMatrix : public ::testing::Test {
@@ -146,6 +160,8 @@ TEST_F(IsolationMatrix, EveryRouteEveryCredentialNeverReachesAnotherUsersData) {
       << "the victim's data must be visible to the oracle";
   int probes = 0;
   int own_reads_with_marker = 0;
+  // The victim erasing herself succeeds, and is done last, after every attack on her data.
+  std::vector<Probe> own_erasures;
   for (const api::Route& route : api::Routes()) {
     for (const std::string& pattern : {std::string(route.pattern), api::ProxyPattern(route)}) {
       if (pattern.empty()) continue;
@@ -166,10 +182,14 @@ TEST_F(IsolationMatrix, EveryRouteEveryCredentialNeverReachesAnotherUsersData) {
             EXPECT_TRUE(r.status == 400 || r.status == 401 || r.status == 403) << where << ": " << r.status;
           }
         }
-        // The victim's own token reaches the route (so a leak would have shown above).
+        // The victim's own token (the admin key for operators' routes) reaches the route (so a
+        // leak would have shown above).
         if (route.access == api::Access::kPublic) continue;
-        HttpResponse own = c.Request(probe.method, probe.target,
-                                     {{"Authorization", "Bearer " + Token(kVictim)}},
+        if (route.access == api::Access::kSubject) {
+          own_erasures.push_back(probe);
+          continue;
+        }
+        HttpResponse own = c.Request(probe.method, probe.target, LegitimateCredential(route),
                                      probe.method == "GET" ? "" : probe.body);
         EXPECT_NE(own.status, 401) << probe.target;
         EXPECT_NE(own.status, 403) << probe.target;
@@ -180,6 +200,14 @@ TEST_F(IsolationMatrix, EveryRouteEveryCredentialNeverReachesAnotherUsersData) {
   EXPECT_GT(probes, 400);
   // get_interaction, history (and their router forms), search, threads/{id}, get_data.
   EXPECT_GE(own_reads_with_marker, 8);
+  ASSERT_FALSE(own_erasures.empty());
+  ASSERT_NE(VictimState(c).find(kMarker), std::string::npos) << "no attack may have erased her";
+  for (const Probe& probe : own_erasures) {
+    HttpResponse own = c.Request(probe.method, probe.target,
+                                 {{"Authorization", "Bearer " + Token(kVictim)}}, probe.body);
+    EXPECT_EQ(own.status, 200) << probe.target << ": " << own.body;
+  }
+  EXPECT_EQ(VictimState(c).find(kMarker), std::string::npos) << "her own erasure must work";
 }
 
 TEST_F(IsolationMatrix, AttacksAloneLeaveTheVictimsStateUnchanged) {

@@ -149,6 +149,70 @@ Result<size_t> Spool::Replay(InteractionStore* store, const Commit& commit) {
   return total;
 }
 
+Result<size_t> Spool::RemoveUserFrom(const std::string& file, const std::string& user_id) {
+  std::ifstream in(file);
+  if (!in) return size_t{0};
+  simdjson::dom::parser parser;
+  std::string kept;
+  std::string line;
+  size_t removed = 0;
+  bool changed = false;
+  while (std::getline(in, line)) {
+    simdjson::dom::element doc;
+    std::string_view user;
+    if (parser.parse(line).get(doc) != simdjson::SUCCESS || doc["user_id"].get(user)) {
+      changed = true;
+      continue;
+    }
+    if (user == user_id) {
+      ++removed;
+      changed = true;
+      continue;
+    }
+    kept.append(line).push_back('\n');
+  }
+  in.close();
+  if (!changed) return removed;
+  if (kept.empty()) {
+    if (::unlink(file.c_str()) != 0) return Status::Unavailable("cannot remove " + file);
+    SyncDir(dir_);
+    return removed;
+  }
+  const std::string temp = dir_ + "/interactions.erasing.tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Unavailable("cannot create " + temp);
+  size_t written = 0;
+  while (written < kept.size()) {
+    ssize_t n = ::write(fd, kept.data() + written, kept.size() - written);
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  const bool synced = written == kept.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || ::rename(temp.c_str(), file.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    return Status::Unavailable("cannot rewrite the spool file " + file);
+  }
+  SyncDir(dir_);
+  return removed;
+}
+
+Result<size_t> Spool::EraseUser(const std::string& user_id,
+                                const std::function<Status()>& erase_store) {
+  MutexLock replay_lock(&replay_mu_);
+  if (erase_store) {
+    if (Status s = erase_store(); !s.ok()) return s;
+  }
+  MutexLock lock(&mu_);
+  size_t removed = 0;
+  for (const std::string& file : {replaying_path(), path_}) {
+    Result<size_t> n = RemoveUserFrom(file, user_id);
+    if (!n.ok()) return n.status();
+    removed += *n;
+  }
+  return removed;
+}
+
 void Spool::StartReplayLoop(InteractionStore* store, Commit commit,
                             std::chrono::milliseconds period) {
   loop_ = std::thread([this, store, commit = std::move(commit), period] {

@@ -34,6 +34,14 @@ class Spool {
   // replay committed before it could empty the file); empties the spool on success. Returns
   // how many were moved. A torn last line (crash mid-append) was never acknowledged: dropped.
   Result<size_t> Replay(InteractionStore* store, const Commit& commit) EXCLUDES(replay_mu_);
+  // Erasure: runs `erase_store` (if any) with replays held off, then, when it succeeded, removes
+  // every record of `user_id` from the spool: its files are rewritten without them (synced and
+  // renamed into place, so a crash leaves the old file or the new one, never half of each).
+  // Returns how many records were removed; when `erase_store` fails, its status, and the spool
+  // is untouched. Holding replays off means none of the user's spooled records can reach the
+  // store after `erase_store` erased it. Appends are held off only while a file is rewritten.
+  Result<size_t> EraseUser(const std::string& user_id,
+                           const std::function<Status()>& erase_store = {}) EXCLUDES(replay_mu_);
   // Replays every `period` on a background thread while the spool is not empty.
   void StartReplayLoop(InteractionStore* store, Commit commit, std::chrono::milliseconds period);
 
@@ -46,6 +54,10 @@ class Spool {
 
  private:
   Result<size_t> ReplayFile(InteractionStore* store, const Commit& commit) REQUIRES(replay_mu_);
+  // Rewrites `file` without `user_id`'s records (and without lines that do not parse: a torn
+  // last line was never acknowledged); the count removed.
+  Result<size_t> RemoveUserFrom(const std::string& file, const std::string& user_id)
+      REQUIRES(mu_);
 
   std::string dir_, path_;
   mutable Mutex mu_;  // serialises access to path_ (Append never waits for a replay)

@@ -94,5 +94,54 @@ TEST_F(SpoolTest, SkipsWhatIsAlreadyStoredAndATornLastLine) {
   EXPECT_EQ(store_->History(q)->total, 2);
 }
 
+std::string FileText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST_F(SpoolTest, EraseUserRemovesOnlyThatUsersRecordsFromBothFiles) {
+  Spool spool(dir_ + "/spool");
+  InteractionRecord other = Rec(3);
+  other.user_id = "other_user";
+  other.json = "{\"n\":\"keep-me\"}";
+  InteractionRecord secret = Rec(4);
+  secret.json = "{\"n\":\"ERASE-ME-4\"}";
+  ASSERT_TRUE(spool.Append(Rec(1)).ok());
+  ASSERT_TRUE(spool.Append(other).ok());
+  // A replay that failed leaves its records in the replaying file; new ones go to the spool.
+  ASSERT_FALSE(spool.Replay(store_, [](std::vector<InteractionRecord>) {
+    return Status::Unavailable("down");
+  }).ok());
+  ASSERT_TRUE(spool.Append(secret).ok());
+  int store_erased = 0;
+  Result<size_t> removed = spool.EraseUser("spool_user", [&] {
+    ++store_erased;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(removed.ok()) << removed.status().message();
+  EXPECT_EQ(*removed, 2u);
+  EXPECT_EQ(store_erased, 1);
+  const std::string files = FileText(spool.path()) + FileText(spool.replaying_path());
+  EXPECT_EQ(files.find("ERASE-ME-4"), std::string::npos) << files;
+  EXPECT_EQ(files.find("spool_user"), std::string::npos) << files;
+  EXPECT_NE(files.find("keep-me"), std::string::npos) << files;
+  EXPECT_EQ(*spool.Replay(store_, Direct()), 1u);
+  HistoryQuery q;
+  q.user_id = "spool_user";
+  EXPECT_EQ(store_->History(q)->total, 0);
+  q.user_id = "other_user";
+  EXPECT_EQ(store_->History(q)->total, 1);
+  EXPECT_EQ(*spool.EraseUser("nobody"), 0u);
+}
+
+TEST_F(SpoolTest, EraseUserLeavesTheSpoolAloneWhenTheStoreErasureFails) {
+  Spool spool(dir_ + "/spool");
+  ASSERT_TRUE(spool.Append(Rec(1)).ok());
+  Result<size_t> removed =
+      spool.EraseUser("spool_user", [] { return Status::FailedPrecondition("held"); });
+  EXPECT_EQ(removed.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_EQ(*spool.Replay(store_, Direct()), 1u);
+}
+
 }  // namespace
 }  // namespace omniflow::agent

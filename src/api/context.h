@@ -1,7 +1,7 @@
 // What every API handler needs, owned by main and shared read-only by the handlers: the store,
 // the group-commit writer, the id generator, the authenticator, the users' data documents, the
-// assistant (provider, worker threads, interaction logger), proxy_router's upstream and the
-// per-user limit.
+// assistant (provider, worker threads, interaction logger), proxy_router's upstream, the
+// per-user limit, and the data lifecycle (retention, holds, erasure receipts).
 #pragma once
 
 #include <string>
@@ -9,15 +9,19 @@
 #include "agent/agent.h"
 #include "agent/interaction_logger.h"
 #include "agent/provider.h"
+#include "agent/spool.h"
 #include "agent/worker_pool.h"
 #include "api/user_gate.h"
 #include "api/web_assets.h"
 #include "auth/auth.h"
 #include "core/ids.h"
 #include "http/router.h"
+#include "lifecycle/receipt.h"
+#include "lifecycle/retention.h"
 #include "store/analytics_store.h"
 #include "store/data_store.h"
 #include "store/interaction_store.h"
+#include "store/lifecycle_store.h"
 #include "store/writer.h"
 
 namespace omniflow::api {
@@ -30,6 +34,15 @@ struct AssistantContext {
   agent::InteractionLogger* logger = nullptr; // hands interactions to the writer, else the spool
   std::string assistant_id;                   // metadata.assistant_id of logged interactions
   bool log_interactions = true;               // false only to measure logging overhead
+};
+
+// Retention, legal holds and erasure (issue 13); the routes answer 503 without what they need.
+struct LifecycleContext {
+  LifecycleStore* store = nullptr;                    // overrides, holds, purge, erasure
+  lifecycle::RetentionRunner* retention = nullptr;    // the purge; its options hold the default
+  const lifecycle::ReceiptKey* receipt_key = nullptr; // signs erasure receipts
+  agent::Spool* spool = nullptr;                      // erasure empties it of the user; null: none
+  Clock* clock = nullptr;                             // erased_at, since; null: the real clock
 };
 
 // proxy_router: in-process by default, or over HTTP to `upstream` (the route's own path there).
@@ -51,6 +64,7 @@ struct ApiContext {
   // The embedded dashboard's files (omniflow_web's FindWebAsset); null: no dashboard (404).
   const WebAssetFile* (*find_web_asset)(std::string_view path) = nullptr;
   bool any_host = false;                // --insecure: the open mode answers any Host name
+  LifecycleContext lifecycle;
 };
 
 // Registers every route of the route table (route_table.h), and their proxy_router forms, on

@@ -133,7 +133,14 @@ Result<Caller> Authorize(const ApiContext& context, const Route& route,
   caller.token = identity->kind == Identity::Kind::kToken;
   const bool everyone = identity->admin() || (identity->kind == Identity::Kind::kOpen &&
                                               context.auth->options().DevelopmentMode());
-  if (route.access == Access::kViewer && everyone) {
+  if (route.access == Access::kAdmin) {
+    if (!everyone) {
+      return Status::PermissionDenied("this function needs the admin key (OMNIFLOW_ADMIN_KEY)");
+    }
+    caller.all_users = true;
+    return caller;
+  }
+  if ((route.access == Access::kViewer || route.access == Access::kSubject) && everyone) {
     caller.all_users = true;
     return caller;
   }
@@ -164,11 +171,29 @@ Status DecodeParams(const Route& route, const http::PathParams& raw, Call* call)
       if (!IsValidThreadId(value)) {
         return Status::InvalidArgument(std::string("thread id must be ") + kThreadIdRule);
       }
+    } else if (name == "user_id") {
+      if (!IsValidUserId(value)) {
+        return Status::InvalidArgument(std::string("user id must be ") + kUserIdRule);
+      }
     } else {
       return Status::Internal("route parameter without a grammar: " + std::string(name));
     }
   }
   return Status::Ok();
+}
+
+// A kSubject route acts only on its caller's own user, unless the caller may act for everyone.
+Status CheckSubject(const Route& route, const Call& call) {
+  if (route.access != Access::kSubject || call.caller.all_users) return Status::Ok();
+  size_t i = 0;
+  for (const PatternPart& part : PatternParts(route.pattern)) {
+    if (!part.parameter) continue;
+    if (part.text == "user_id" && call.params[i] == call.caller.user_id) return Status::Ok();
+    ++i;
+  }
+  return Status::PermissionDenied(
+      "you may act only on your own user here: the path's user must be the token's sub or the "
+      "X-User-Id that goes with the function key");
 }
 
 // Serves `request` for `route`; `proxied` when it came through /api/proxy_router/.
@@ -191,6 +216,7 @@ void Serve(const ApiContext& context, const Route& route, bool proxied,
   }
   const std::string& who = call.caller.user_id;
   if (Status s = DecodeParams(route, raw, &call); !s.ok()) return respond(ErrorFrom(s, who));
+  if (Status s = CheckSubject(route, call); !s.ok()) return respond(ErrorFrom(s, who));
   if (Status s = CheckBodyType(route, request); !s.ok()) return respond(ErrorFrom(s, who));
   const bool upstream = proxied && !context.proxy.upstream.empty();
   if ((route.worker || upstream) && context.gate != nullptr) {

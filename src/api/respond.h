@@ -20,9 +20,11 @@ int HttpStatus(Status::Code code);
 http::Response ErrorFrom(const Status& status, std::string log_user = {});
 
 // The answer to a failed store call: NotFound, InvalidArgument and PermissionDenied as they
-// are; a transient failure (IsTransient: unavailable, aborted, exhausted, deadline exceeded) is
-// a 503 and anything else a 500, both saying only that the store failed (the store's text,
-// which may name the database, goes to the log with the request id).
+// are (a FailedPrecondition may carry the engine's constraint text, so a handler that expects
+// one, such as erasure's legal hold, answers it itself); a transient failure (IsTransient: unavailable, aborted,
+// exhausted, deadline exceeded) is a 503 and anything else a 500, both saying only that the
+// store failed (the store's text, which may name the database, goes to the log with the
+// request id).
 http::Response StoreError(const Status& status, std::string log_user = {});
 
 // The credentials presented by `request` (x-functions-key or ?code=, Authorization, X-User-Id).

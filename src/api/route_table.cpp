@@ -6,6 +6,7 @@
 
 #include "api/analytics_handlers.h"
 #include "api/handlers.h"
+#include "api/lifecycle_handlers.h"
 
 namespace omniflow::api {
 
@@ -50,6 +51,24 @@ constexpr Route kRoutes[] = {
      "Full-text search with filters"},
     {"GET", "/api/export", "export", Access::kViewer, "", "export", true, false, &Export,
      "Interactions oldest first as jsonl, csv or openai, streamed (all users with the admin key)"},
+    {"PUT", "/api/users/{user_id}/retention", "", Access::kAdmin, kJson, "", false, false,
+     &SetRetention, "Set a user's retention override {\"days\": N} (0 keeps forever)"},
+    {"GET", "/api/users/{user_id}/retention", "", Access::kAdmin, "", "", false, false,
+     &GetRetention, "A user's effective retention policy and its source"},
+    {"DELETE", "/api/users/{user_id}/retention", "", Access::kAdmin, "", "", false, false,
+     &DeleteRetention, "Remove a user's retention override"},
+    {"PUT", "/api/users/{user_id}/hold", "", Access::kAdmin, kJson, "", false, false, &SetHold,
+     "Put a user under legal hold {\"reason\": \"...\"}: never purged nor erased"},
+    {"DELETE", "/api/users/{user_id}/hold", "", Access::kAdmin, "", "", false, false,
+     &ReleaseHold, "Release a user's legal hold"},
+    {"GET", "/api/holds", "", Access::kAdmin, "", "", false, false, &ListHolds,
+     "Every legal hold"},
+    {"POST", "/api/retention/run", "", Access::kAdmin, kJson, "", true, false, &RunRetention,
+     "Purge by the retention policies now; answers the counts"},
+    {"DELETE", "/api/users/{user_id}", "erase_user", Access::kSubject, "", "erase_user", true,
+     false, &EraseUser, "Erase everything stored for a user; answers a signed receipt"},
+    {"GET", "/api/receipts/public-key", "", Access::kPublic, "", "", false, false,
+     &GetReceiptPublicKey, "The public key that verifies erasure receipts"},
     {"GET", "/healthz", "", Access::kPublic, "", "", false, false, &Healthz,
      "200 while the store is writable"},
     {"GET", "/", "", Access::kPublic, "", "", false, false, &WebAsset, "The dashboard"},
@@ -64,6 +83,8 @@ std::string_view AccessName(Access access) {
     case Access::kPublic: return "anyone";
     case Access::kUser: return "one user";
     case Access::kViewer: return "own user; all with admin key";
+    case Access::kAdmin: return "admin key";
+    case Access::kSubject: return "the user in the path; any with admin key";
   }
   return "";
 }
@@ -110,7 +131,9 @@ std::string RouteTableMarkdown() {
       "|---|---|---|---|---|---|\n";
   for (const Route& route : kRoutes) {
     std::string key;
-    if (!route.function.empty()) {
+    if (route.access == Access::kAdmin) {
+      key = "`OMNIFLOW_ADMIN_KEY` only";
+    } else if (!route.function.empty()) {
       key = "`FUNCTION_CODE_";
       for (char c : route.function) key.push_back(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
       key += "`";

@@ -22,15 +22,20 @@ enum class Access {
             // an open function with X-User-Id
   kViewer,  // one user's own data with user credentials; every user's with the admin key (and
             // in the open development mode)
+  kAdmin,   // operators only: the admin key (and the open development mode); no function key,
+            // token or OMNIFLOW_OPEN_FUNCTIONS opens it. Such routes have no function name.
+  kSubject, // acts on the user the path's {user_id} names: that user's token, the function's
+            // key (or an open function) with X-User-Id naming that user, or the admin key (and
+            // the open development mode) for any user; anyone else 401/403
 };
 
 struct Route {
   std::string_view method;
   // Literal segments and typed parameters: {interaction_id} (INT_ and upper-case letters,
-  // digits, '_'), {thread_id} (the thread id grammar, percent-decoded); a final "*" matches the
-  // rest (static files only).
+  // digits, '_'), {thread_id} (the thread id grammar, percent-decoded), {user_id} (the user id
+  // grammar, percent-decoded); a final "*" matches the rest (static files only).
   std::string_view pattern;
-  std::string_view function;   // guarded by FUNCTION_CODE_<FUNCTION>; empty for kPublic
+  std::string_view function;   // guarded by FUNCTION_CODE_<FUNCTION>; empty for kPublic, kAdmin
   Access access;
   std::string_view body_type;  // the media type POST/PUT/PATCH bodies must declare; empty: none
   // Forwarded by proxy_router as /api/proxy_router/<proxy>[/{param}...]; empty: not forwarded.

@@ -57,7 +57,7 @@ TEST_F(PartialWiring, EveryRouteWithoutItsDependenciesAnswersInsteadOfCrashing) 
   for (const Route& route : Routes()) {
     std::string path(route.pattern);
     for (auto [from, to] : {std::pair<std::string, std::string>{"{interaction_id}", "INT_X1"},
-                            {"{thread_id}", "t1"}, {"*", "x.js"}}) {
+                            {"{thread_id}", "t1"}, {"{user_id}", "alice"}, {"*", "x.js"}}) {
       if (size_t at = path.find(from); at != std::string::npos) path.replace(at, from.size(), to);
     }
     http::Response r = Call(route.method, path, route.body_type.empty() ? "" : "{}");
@@ -67,6 +67,9 @@ TEST_F(PartialWiring, EveryRouteWithoutItsDependenciesAnswersInsteadOfCrashing) 
     std::string proxied = proxy;
     if (size_t at = proxied.find("{interaction_id}"); at != std::string::npos) {
       proxied.replace(at, 16, "INT_X1");
+    }
+    if (size_t at = proxied.find("{user_id}"); at != std::string::npos) {
+      proxied.replace(at, 9, "alice");
     }
     EXPECT_NE(Call(route.method, proxied, route.body_type.empty() ? "" : "{}").status, 0)
         << proxied;

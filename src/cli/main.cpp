@@ -1,6 +1,7 @@
 // omniflow's command line: wiring only. `serve` runs the HTTP server, `import` bulk-loads
 // interactions, `migrate` brings the store's schema up to date, `token` mints a user token for
-// development. Options also come from OMNIFLOW_*.
+// development, `purge` applies the retention policies, `verify-receipt` checks an erasure
+// receipt. Options also come from OMNIFLOW_*.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -25,11 +26,13 @@
 #include "auth/jwt.h"
 #include "cli/demo_data.h"
 #include "cli/import.h"
+#include "cli/lifecycle_commands.h"
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/validate.h"
 #include "http/server.h"
+#include "lifecycle/retention.h"
 #include "store/database.h"
 #include "store/writer.h"
 
@@ -62,8 +65,17 @@ struct AssistantSettings {
   bool log_interactions = true;
 };
 
+// Retention and erasure receipts, from the command line and OMNIFLOW_RETENTION_* /
+// OMNIFLOW_RECEIPT_KEY_FILE.
+struct LifecycleSettings {
+  int retention_days = 0;                 // default policy; 0 keeps forever
+  std::string retention_interval = "1h";  // between background purges
+  std::string receipt_key_file;           // empty: <data-dir>/receipt-key.pem, made if missing
+};
+
 int Serve(http::ServerOptions server_options, StoreOptions store_options,
-          WriterOptions writer_options, AssistantSettings assistant, bool insecure) {
+          WriterOptions writer_options, AssistantSettings assistant,
+          LifecycleSettings lifecycle_settings, bool insecure) {
   RaiseFileLimit();
   const std::vector<std::string_view> functions = api::FunctionNames();
   AuthOptions auth_options = AuthOptions::FromEnvironment(functions);
@@ -99,6 +111,19 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
     }
   }
   if (server_options.host == "localhost") server_options.host = "127.0.0.1";
+  Result<std::chrono::seconds> retention_interval =
+      lifecycle::ParseInterval(lifecycle_settings.retention_interval);
+  if (!retention_interval.ok()) {
+    std::cerr << "omniflow: --retention-interval: " << retention_interval.status().message()
+              << "\n";
+    return 2;
+  }
+  Result<std::unique_ptr<lifecycle::ReceiptKey>> receipt_key =
+      OpenReceiptKey(lifecycle_settings.receipt_key_file, store_options.data_dir);
+  if (!receipt_key.ok()) {
+    std::cerr << "omniflow: the erasure receipt key: " << receipt_key.status().message() << "\n";
+    return 1;
+  }
 
   Result<std::unique_ptr<Database>> db = Database::Open(store_options);
   if (!db.ok()) {
@@ -136,6 +161,10 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   agent::WorkerPool workers(assistant.worker_threads, assistant.worker_queue);
   api::UserGate gate(assistant.max_user_inflight);
   agent::InteractionLogger logger(&writer, &spool);
+  lifecycle::RetentionOptions retention_options;
+  retention_options.default_days = lifecycle_settings.retention_days;
+  retention_options.interval = *retention_interval;
+  lifecycle::RetentionRunner retention(&(*db)->lifecycle(), Clock::Real(), retention_options);
 
   api::ApiContext context;
   context.store = store;
@@ -157,6 +186,10 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   context.gate = &gate;
   context.find_web_asset = &api::FindWebAsset;
   context.any_host = insecure;
+  context.lifecycle.store = &(*db)->lifecycle();
+  context.lifecycle.retention = &retention;
+  context.lifecycle.receipt_key = receipt_key->get();
+  context.lifecycle.spool = &spool;
   http::Router router;
   context.proxy.upstream = assistant.router_upstream;
   while (!context.proxy.upstream.empty() && context.proxy.upstream.back() == '/') {
@@ -171,10 +204,14 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   }
   spdlog::info("event=listening url=http://{}:{} store=\"{}\" threads={}", server_options.host,
                server.port(), (*db)->Describe(), server_options.threads);
+  spdlog::info("event=lifecycle retention_days={} retention_interval_s={} receipt_key_id={}",
+               lifecycle_settings.retention_days, retention_interval->count(), (*receipt_key)->key_id());
+  retention.Start();
   std::printf("omniflow listening on http://%s:%u\n", server_options.host.c_str(),
               static_cast<unsigned>(server.port()));
   std::fflush(stdout);
   server.Run([] { spdlog::info("event=stopping msg=\"draining in-flight requests\""); });
+  retention.Stop();
   workers.Stop();  // answers and logs what is in flight, through the writer
   writer.Stop();
   spdlog::info("event=stopped committed={} failed={} rejected={} spooled={} lost={}",
@@ -452,6 +489,17 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   };
   add_checkpoint_pages(serve);
+  LifecycleSettings lifecycle_settings;
+  serve->add_option("--retention-days", lifecycle_settings.retention_days,
+                    "Days interactions are kept for users without an override (0: forever)")
+      ->envname("OMNIFLOW_RETENTION_DAYS")->check(CLI::Range(0, 36500))->capture_default_str();
+  serve->add_option("--retention-interval", lifecycle_settings.retention_interval,
+                    "Time between background purges: 90s, 15m, 1h, 2d")
+      ->envname("OMNIFLOW_RETENTION_INTERVAL")->capture_default_str();
+  serve->add_option("--receipt-key-file", lifecycle_settings.receipt_key_file,
+                    "PEM Ed25519 private key that signs erasure receipts (default: "
+                    "<data-dir>/receipt-key.pem, made at first start)")
+      ->envname("OMNIFLOW_RECEIPT_KEY_FILE");
   serve->add_flag("--insecure", insecure,
                   "Allow listening on a non-loopback address with functions open without "
                   "credentials, and answer any Host name in the open mode")
@@ -520,6 +568,31 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("routes", "Print the route table (method, path, key, access) as Markdown");
 
+  bool purge_dry_run = false;
+  auto* purge = app.add_subcommand(
+      "purge", "Purge interactions past their retention policy (overrides and holds apply)");
+  purge->add_option("--data-dir", store_options.data_dir, "Directory of the embedded store")
+      ->envname("OMNIFLOW_DATA_DIR")->capture_default_str();
+  purge->add_option("--store", store_options.url, "Store URL")->envname("OMNIFLOW_STORE");
+  purge->add_option("--retention-days", lifecycle_settings.retention_days,
+                    "Days kept for users without an override (0: forever)")
+      ->envname("OMNIFLOW_RETENTION_DAYS")->check(CLI::Range(0, 36500))->capture_default_str();
+  purge->add_flag("--dry-run", purge_dry_run, "Count only; delete nothing");
+
+  std::string receipt_file;
+  std::string receipt_public_key;
+  auto* verify = app.add_subcommand("verify-receipt", "Check an erasure receipt's signature");
+  verify->add_option("file", receipt_file, "The receipt (or the erase answer holding it)")
+      ->required();
+  verify->add_option("--public-key", receipt_public_key,
+                     "PEM public key file (GET /api/receipts/public-key); default: the key in "
+                     "OMNIFLOW_RECEIPT_KEY_FILE or the data dir");
+  verify->add_option("--data-dir", store_options.data_dir, "Directory holding receipt-key.pem")
+      ->envname("OMNIFLOW_DATA_DIR")->capture_default_str();
+  verify->add_option("--receipt-key-file", lifecycle_settings.receipt_key_file,
+                     "The server's private key file")
+      ->envname("OMNIFLOW_RECEIPT_KEY_FILE");
+
   CLI11_PARSE(app, argc, argv);
   if (!InitLogging(log_level)) {
     std::cerr << "omniflow: unknown --log-level " << log_level << "\n";
@@ -527,7 +600,15 @@ int main(int argc, char** argv) {
   }
   server_options.read_timeout = std::chrono::seconds(read_timeout_s);
   assistant.log_interactions = !no_agent_log;
-  if (*serve) return Serve(server_options, store_options, writer_options, assistant, insecure);
+  if (*serve) {
+    return Serve(server_options, store_options, writer_options, assistant, lifecycle_settings,
+                 insecure);
+  }
+  if (*purge) return RunPurge(store_options, lifecycle_settings.retention_days, purge_dry_run);
+  if (*verify) {
+    return RunVerifyReceipt(receipt_file, receipt_public_key, lifecycle_settings.receipt_key_file,
+                            store_options.data_dir);
+  }
   if (*import) return RunImport(import_path, store_options, import_batch);
   if (*export_cmd) {
     return RunExport(store_options, export_format, export_user, export_thread, export_from,
