@@ -17,7 +17,7 @@ class SqliteDataStore final : public DataStore {
   Result<Added> Add(const std::string& user, const std::string& blob,
                     std::string_view entry) override {
     MutexLock lock(&file_->write_mu);
-    Transaction txn(file_->writer);
+    sqlite::Transaction txn(file_->writer);
     if (!txn.status.ok()) return txn.status;
     NewEntry made = MakeEntry(entry);
     Added added;
@@ -88,7 +88,7 @@ class SqliteDataStore final : public DataStore {
   Result<int64_t> Delete(const std::string& user, const std::string& blob,
                          const std::string& entry_id) override {
     MutexLock lock(&file_->write_mu);
-    Transaction txn(file_->writer);
+    sqlite::Transaction txn(file_->writer);
     if (!txn.status.ok()) return txn.status;
     Result<sqlite::Stmt> del = file_->writer.Prepare(
         "DELETE FROM data_entries WHERE user_id = ?1 AND blob = ?2 AND entry_id = ?3");
@@ -121,22 +121,6 @@ class SqliteDataStore final : public DataStore {
   }
 
  private:
-  // BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
-  struct Transaction {
-    explicit Transaction(sqlite::Db& db) : db(db), status(db.Exec("BEGIN IMMEDIATE")) {}
-    ~Transaction() {
-      if (status.ok() && !committed) (void)db.Exec("ROLLBACK");
-    }
-    Status Commit() {
-      Status s = db.Exec("COMMIT");
-      committed = s.ok();
-      return s;
-    }
-    sqlite::Db& db;
-    Status status;
-    bool committed = false;
-  };
-
   Result<int64_t> Count(const std::string& user, const std::string& blob) REQUIRES(file_->write_mu) {
     Result<sqlite::Stmt> count =
         file_->writer.Prepare("SELECT COUNT(*) FROM data_entries WHERE user_id = ?1 AND blob = ?2");

@@ -76,4 +76,21 @@ class Db {
   sqlite3* db_ = nullptr;
 };
 
+// BEGIN IMMEDIATE on `db` now, ROLLBACK when destroyed unless Commit() succeeded. Check
+// `status` (BEGIN's) before using the transaction.
+struct Transaction {
+  explicit Transaction(Db& db) : db(db), status(db.Exec("BEGIN IMMEDIATE")) {}
+  ~Transaction() {
+    if (status.ok() && !committed) (void)db.Exec("ROLLBACK");
+  }
+  Status Commit() {
+    Status s = db.Exec("COMMIT");
+    committed = s.ok();
+    return s;
+  }
+  Db& db;
+  Status status;
+  bool committed = false;
+};
+
 }  // namespace omniflow::sqlite

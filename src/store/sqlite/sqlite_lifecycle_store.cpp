@@ -17,22 +17,6 @@ namespace {
 // The pause after each purge batch and index merge step, so that saves get the lock between two.
 constexpr std::chrono::microseconds kBatchGap{1000};
 
-// BEGIN IMMEDIATE ... COMMIT on `db`, rolled back unless committed.
-struct Transaction {
-  explicit Transaction(sqlite::Db& db) : db(db), status(db.Exec("BEGIN IMMEDIATE")) {}
-  ~Transaction() {
-    if (status.ok() && !committed) (void)db.Exec("ROLLBACK");
-  }
-  Status Commit() {
-    Status s = db.Exec("COMMIT");
-    committed = s.ok();
-    return s;
-  }
-  sqlite::Db& db;
-  Status status;
-  bool committed = false;
-};
-
 // Runs `sql` with text parameters; returns how many rows it changed.
 Result<int64_t> Change(sqlite::Db& db, const char* sql, std::initializer_list<std::string_view> text,
                        std::initializer_list<int64_t> ints = {}) {
@@ -183,7 +167,7 @@ Result<int64_t> SqliteLifecycleStore::RemoveBefore(const std::string& user_id, i
   int64_t removed = 0;
   {
     MutexLock lock(&file_->write_mu);
-    Transaction txn(file_->writer);
+    sqlite::Transaction txn(file_->writer);
     if (!txn.status.ok()) return txn.status;
     // The user may have been held since the purge read the holds.
     Result<std::vector<int64_t>> seqs = SelectSeqs(
@@ -322,7 +306,7 @@ Result<ErasureReport> SqliteLifecycleStore::EraseUser(const std::string& user_id
   ErasureReport report;
   {
     MutexLock lock(&file_->write_mu);
-    Transaction txn(file_->writer);
+    sqlite::Transaction txn(file_->writer);
     if (!txn.status.ok()) return txn.status;
     sqlite::Db& db = file_->writer;
     Result<sqlite::Stmt> hold = db.Prepare("SELECT reason FROM legal_holds WHERE user_id = ?1");
