@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <limits>
 #include <utility>
 #include <variant>
 
@@ -16,8 +15,6 @@ namespace omniflow {
 
 namespace {
 
-constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
-constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 // Newest rows a search examines by time before it turns to the full-text index.
 constexpr int64_t kRecentScan = 4000;
 
