@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
   Result<agent::ChatResult> result = agent::ParseCompletion(body);
   if (!result.ok()) {
-    if (result.status().code() != Status::Code::kBadGateway) std::abort();
+    if (result.status().code() != Status::Code::kUpstreamFailed) std::abort();
     return 0;
   }
   simdjson::dom::parser parser;

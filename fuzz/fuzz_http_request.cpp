@@ -31,9 +31,7 @@
 #include "core/ids.h"
 #include "core/query.h"
 #include "core/validate.h"
-#include "store/analytics_store.h"
-#include "store/data_store.h"
-#include "store/interaction_store.h"
+#include "store/database.h"
 #include "store/writer.h"
 
 namespace {
@@ -151,15 +149,15 @@ AuthOptions AuthFor(Mode mode) {
 
 struct World {
   explicit World(Mode mode)
-      : analytics(mode == Mode::kOpen ? nullptr : Must(AnalyticsStore::Open(OptionsIn(dir.path)))),
+      : analytics(mode == Mode::kOpen ? nullptr : &db->analytics()),
         auth(AuthFor(mode)) {
-    context.store = store.get();
+    context.store = store;
     context.writer = &writer;
     context.ids = &ids;
     context.auth = &auth;
-    context.data = data.get();
+    context.data = data;
     // Open mode without an admin key shows every user's analytics by design: none there.
-    context.analytics = analytics.get();
+    context.analytics = analytics;
     context.assistant.workers = &workers;
     api::RegisterRoutes(&context, &router);
     PlantVictim();
@@ -224,10 +222,11 @@ struct World {
   }
 
   TempDir dir;
-  std::unique_ptr<InteractionStore> store = Must(InteractionStore::Open(OptionsIn(dir.path)));
-  std::unique_ptr<DataStore> data = Must(DataStore::Open(OptionsIn(dir.path)));
-  std::unique_ptr<AnalyticsStore> analytics;
-  Writer writer{store.get(), WriterOptions{}};
+  std::unique_ptr<Database> db = Must(Database::Open(OptionsIn(dir.path)));
+  InteractionStore* store = &db->interactions();
+  DataStore* data = &db->data();
+  AnalyticsStore* analytics;  // db's, or none (the open mode)
+  Writer writer{store, WriterOptions{}};
   agent::WorkerPool workers{2, 1024};
   IdGenerator ids{Clock::Real()};
   Authenticator auth;
