@@ -60,16 +60,13 @@ class JsonWriter {
 
   // The name of the next member of the current object.
   JsonWriter& Key(std::string_view name) {
-    Separate();
-    AppendJsonString(out_, name);
-    out_->push_back(':');
+    Quoted(name, ':');
     need_comma_ = false;
     return *this;
   }
 
   JsonWriter& String(std::string_view text) {
-    Separate();
-    AppendJsonString(out_, text);
+    Quoted(text, '\0');
     return Done();
   }
   JsonWriter& Int(int64_t value);
@@ -126,6 +123,10 @@ class JsonWriter {
   }
 
  private:
+  // The comma if one is due, `text` quoted and escaped, then `suffix` unless it is '\0'. A short
+  // text that needs no escaping (keys, ids, timestamps: most strings written) goes in with one
+  // append; anything else through AppendJsonString.
+  void Quoted(std::string_view text, char suffix);
   void Separate() {
     if (need_comma_) out_->push_back(',');
   }

@@ -1,7 +1,6 @@
 #include "core/validate.h"
 
 #include <array>
-#include <vector>
 #include <simdjson.h>
 
 #include "core/json.h"
@@ -67,7 +66,7 @@ Status JsonError(simdjson::error_code error, std::string_view what) {
 
 std::string ToolPrefix(size_t index) { return "tool_calls[" + std::to_string(index) + "]"; }
 
-Status ParseToolCall(simdjson::dom::element call, size_t index, JsonWriter* out, bool* failed) {
+Status ParseToolCall(simdjson::dom::element call, size_t index, std::string* out, bool* failed) {
   const std::string where = ToolPrefix(index);
   if (!call.is_object()) return Status::InvalidArgument(where + " must be an object");
   simdjson::dom::object obj = call.get_object().value_unsafe();
@@ -77,7 +76,7 @@ Status ParseToolCall(simdjson::dom::element call, size_t index, JsonWriter* out,
   simdjson::dom::element arguments, result;
   bool has_arguments = false, has_result = false;
   std::string_view status = "success";
-  std::vector<simdjson::dom::key_value_pair> extra;  // other fields, kept as given
+  std::string extra;  // other fields, kept as given
 
   for (auto field : obj) {
     if (field.key == "tool_name") {
@@ -102,7 +101,10 @@ Status ParseToolCall(simdjson::dom::element call, size_t index, JsonWriter* out,
         return Status::InvalidArgument(where + ".status must be 1-" +
                                        std::to_string(kMaxToolStatusLength) + " characters");
     } else {
-      extra.push_back(field);
+      extra.push_back(',');
+      AppendJsonString(&extra, field.key);
+      extra.push_back(':');
+      AppendJson(&extra, field.value);
     }
   }
   if (!has_name || tool_name.empty())
@@ -111,31 +113,34 @@ Status ParseToolCall(simdjson::dom::element call, size_t index, JsonWriter* out,
     return Status::InvalidArgument(where + ".tool_name is longer than " +
                                    std::to_string(kMaxToolNameLength) + " characters");
 
-  out->BeginObject().Field("tool_name", tool_name).Key("arguments");
+  out->append("{\"tool_name\":");
+  AppendJsonString(out, tool_name);
+  out->append(",\"arguments\":");
   if (!has_arguments) {
-    out->BeginObject().EndObject();
+    out->append("{}");
   } else if (arguments.is_string()) {
     // OpenAI sends arguments as a JSON string; keep it parsed when it is an object.
     std::string_view text = arguments.get_string().value_unsafe();
     simdjson::dom::element parsed;
     auto error = ThreadParser(1).parse(text.data(), text.size()).get(parsed);
     if (!error && parsed.is_object()) {
-      out->Element(parsed);
+      AppendJson(out, parsed);
     } else {
-      out->String(text);
+      AppendJsonString(out, text);
     }
   } else {
-    out->Element(arguments);
+    AppendJson(out, arguments);
   }
-  out->Key("result");
+  out->append(",\"result\":");
   if (has_result) {
-    out->Element(result);
+    AppendJson(out, result);
   } else {
-    out->Null();
+    out->append("null");
   }
-  out->Field("status", status);
-  for (const simdjson::dom::key_value_pair& field : extra) out->Key(field.key).Element(field.value);
-  out->EndObject();
+  out->append(",\"status\":");
+  AppendJsonString(out, status);
+  out->append(extra);
+  out->push_back('}');
   *failed = status != "success";
   return Status::Ok();
 }
@@ -144,19 +149,18 @@ Status ParseToolCalls(simdjson::dom::element value, SaveRequest* req) {
   if (value.is_null()) return Status::Ok();
   if (!value.is_array())
     return Status::InvalidArgument("tool_calls must be an array of objects with a tool_name");
-  std::string out;
-  JsonWriter writer(&out);
-  writer.BeginArray();
+  std::string out = "[";
   size_t index = 0;
   simdjson::dom::array calls = value.get_array().value_unsafe();
   for (auto call : calls) {
+    if (index > 0) out.push_back(',');
     bool failed = false;
-    Status s = ParseToolCall(call, index, &writer, &failed);
+    Status s = ParseToolCall(call, index, &out, &failed);
     if (!s.ok()) return s;
     ++index;
     req->tool_failure_count += failed ? 1 : 0;
   }
-  writer.EndArray();
+  out.push_back(']');
   req->tool_call_count = static_cast<int>(index);
   req->tool_calls = std::move(out);
   return Status::Ok();
@@ -278,27 +282,27 @@ InteractionRecord BuildInteraction(const Stamp& stamp, const std::string& user_i
   rec.tool_call_count = request.tool_call_count;
   rec.tool_failure_count = request.tool_failure_count;
 
+  // The stored form is appended directly, not through JsonWriter: this runs for every save, and
+  // the writer's per-token calls cost about 4k instructions per save more (callgrind,
+  // docs/performance.md). Its parts are JSON already; ids are validated to need no escaping.
   std::string& j = rec.json;
   j.reserve(160 + user_id.size() + request.user_message.size() +
             request.assistant_response.size() + request.tool_calls.size() +
             request.metadata.size());
-  JsonWriter w(&j);
-  w.BeginObject()
-      .Field("interaction_id", stamp.interaction_id)
-      .Field("timestamp", stamp.timestamp)
-      .Field("user_id", user_id)
-      .Key("thread_id");
+  j.append("{\"interaction_id\":\"").append(stamp.interaction_id);
+  j.append("\",\"timestamp\":\"").append(stamp.timestamp);
+  // User and thread ids are validated to characters that need no escaping.
+  j.append("\",\"user_id\":\"").append(user_id).append("\",\"thread_id\":");
   if (rec.thread_id) {
-    w.String(*rec.thread_id);
+    j.append("\"").append(*rec.thread_id).append("\"");
   } else {
-    w.Null();
+    j.append("null");
   }
-  // The request's parts are JSON already (validated and escaped as they were parsed).
-  w.RawField("user_message", request.user_message)
-      .RawField("assistant_response", request.assistant_response)
-      .RawField("tool_calls", request.tool_calls)
-      .RawField("metadata", request.metadata)
-      .EndObject();
+  j.append(",\"user_message\":").append(request.user_message);
+  j.append(",\"assistant_response\":").append(request.assistant_response);
+  j.append(",\"tool_calls\":").append(request.tool_calls);
+  j.append(",\"metadata\":").append(request.metadata);
+  j.push_back('}');
   return rec;
 }
 
