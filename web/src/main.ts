@@ -1,5 +1,5 @@
-// The omniflow dashboard: a hash-routed single page (#/, #/interactions, #/thread/u/t,
-// #/user/u) over the analytics API. Credentials are entered once per browser session.
+// The omniflow dashboard: a hash-routed single page (#/, #/interactions, #/users,
+// #/thread/u/t, #/user/u) over the analytics API. Credentials are entered once per browser session.
 import "./style.css";
 import { ApiError, loadCredentials, saveCredentials } from "./api";
 import { clear, h, icon } from "./dom";
@@ -7,6 +7,7 @@ import { renderInteractions } from "./interactions";
 import { renderOverview } from "./overview";
 import { renderThread } from "./thread";
 import { renderUser } from "./user";
+import { renderUsers } from "./users";
 
 const app = document.getElementById("app")!;
 const main = h("main", { id: "view" });
@@ -44,7 +45,8 @@ function header(): HTMLElement {
   const nav = (href: string, label: string) => h("a", { href, "data-nav": href }, label);
   return h("header", { class: "top" },
     h("a", { href: "#/", class: "brand" }, h("span", { class: "logo" }), "omniflow"),
-    h("nav", { class: "main-nav" }, nav("#/", "Overview"), nav("#/interactions", "Interactions")),
+    h("nav", { class: "main-nav" }, nav("#/", "Overview"), nav("#/interactions", "Interactions"),
+      nav("#/users", "Users")),
     h("form", { class: "quick-search", onsubmit: (e: Event) => {
       e.preventDefault();
       const q = ((e.target as HTMLFormElement).elements.namedItem("q") as HTMLInputElement).value.trim();
@@ -73,6 +75,7 @@ async function route(): Promise<void> {
   main.append(view);
   try {
     if (parts[0] === "interactions") await renderInteractions(view, params);
+    else if (parts[0] === "users") await renderUsers(view);
     else if (parts[0] === "thread" && parts.length >= 3) await renderThread(view, parts[1], parts.slice(2).join("/"));
     else if (parts[0] === "user" && parts[1]) await renderUser(view, parts[1]);
     else await renderOverview(view, params);

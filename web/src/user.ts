@@ -1,13 +1,19 @@
-// A user's page: their activity, tools and threads.
+// A user's page: their activity, tools and threads, and their data's lifecycle (export; for the
+// admin retention, legal hold and erasure).
 import { api, type Stats, type ThreadSummary } from "./api";
 import { volumeChart } from "./charts";
-import { fmtNum, fmtTime, h, link } from "./dom";
+import { clear, fmtNum, fmtTime, h, link } from "./dom";
+import { lifecyclePanels } from "./lifecycle";
 import { kpis, requestsPanel, toolsPanel } from "./overview";
 
 export async function renderUser(root: HTMLElement, user: string): Promise<void> {
-  const [stats, threads] = await Promise.all([
+  const [stats, threads, lifecycle] = await Promise.all([
     api<Stats>("/api/stats", { user_id: user, top: "8" }),
     api<{ threads: ThreadSummary[]; total: number }>("/api/threads", { user_id: user, limit: "100" }),
+    lifecyclePanels(user, (erased) => {
+      clear(root);
+      root.append(erased);
+    }),
   ]);
   const chart = h("div", { class: "chart" });
   root.append(
@@ -17,6 +23,7 @@ export async function renderUser(root: HTMLElement, user: string): Promise<void>
     kpis(stats),
     h("section", { class: "panel wide" }, h("h2", {}, "Activity per day"), chart),
     h("div", { class: "grid" }, toolsPanel(stats, user), requestsPanel(stats)),
+    lifecycle,
     h("section", { class: "panel" }, h("h2", {}, `Threads (${fmtNum(threads.total)})`),
       h("table", { class: "threads" },
         h("thead", {}, h("tr", {}, h("th", {}, "Thread"), h("th", {}, "Started with"),

@@ -1,12 +1,14 @@
 // Browser tests of the embedded dashboard: Debian's headless chromium driven by playwright-core.
 // Seeds a fresh store with `omniflow demo-data`, starts `omniflow serve` on a free port with an
 // admin key, then uses the dashboard as a person would and checks what the page shows against
-// the API. Screenshots go to SCREENSHOT_DIR. The page's Content-Security-Policy forbids eval, so
+// the API, down to exporting a user's data and erasing the user with a signed receipt.
+// Screenshots go to SCREENSHOT_DIR. The page's Content-Security-Policy forbids eval, so
 // waits use locators and URLs, never page.waitForFunction.
 //
 // usage: node dashboard.test.mjs <omniflow binary> <screenshot dir>
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -39,6 +41,7 @@ function check(ok, what) {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), "omniflow-dashboard-"));
+const filesDir = mkdtempSync(join(tmpdir(), "omniflow-dashboard-files-"));
 let server;
 let browser;
 try {
@@ -269,6 +272,108 @@ try {
   check(dialogs.length === dialogsBefore, "no dialog opened on the thread and user pages");
   await shot(page, join(shotDir, "07-user-xss.png"));
 
+  // 10. A user's data lifecycle: export (the file holds exactly the user's interactions),
+  // retention override and legal hold set from the page, erasure refused under the hold, then
+  // erasure after a typed confirmation, its receipt shown, downloaded and verified, and the user
+  // gone from the users list.
+  const usersBefore = await admin("/api/users?limit=1000");
+  const victim = usersBefore.users.find((u) => u.user_id !== xss.user && u.interactions > 0);
+  await replacingView(() => page.goto(base + `/#/user/${encodeURIComponent(victim.user_id)}`));
+  await page.locator("#export-panel").waitFor();
+  const exportAs = async (format) => {
+    await page.locator("#export-form select[name=format]").selectOption(format);
+    const [file] = await Promise.all([page.waitForEvent("download"),
+                                      page.locator("#export-form").getByRole("button", { name: "Export" }).click()]);
+    await page.locator("#export-status").filter({ hasText: file.suggestedFilename() }).waitFor();
+    return { name: file.suggestedFilename(), text: readFileSync(await file.path(), "utf8") };
+  };
+  const jsonl = await exportAs("jsonl");
+  const apiJsonl = await (await fetch(`${base}/api/export?format=jsonl&user_id=${encodeURIComponent(victim.user_id)}`,
+                                      { headers: { "x-functions-key": ADMIN_KEY } })).text();
+  const exported = jsonl.text.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  check(jsonl.name.endsWith(".jsonl") && jsonl.text === apiJsonl && exported.length === victim.interactions &&
+        exported.every((i) => i.user_id === victim.user_id),
+        `export jsonl downloads the user's ${victim.interactions} interactions, as the API gives them (${jsonl.name})`);
+  check((await page.locator("#export-status").textContent()).includes(`${victim.interactions.toLocaleString("en-US")} interactions`),
+        "the export status counts the interactions");
+  const csv = await exportAs("csv");
+  check(csv.name.endsWith(".csv") && csv.text.startsWith("interaction_id,timestamp,user_id,thread_id,") &&
+        exported.every((i) => csv.text.includes(i.interaction_id)),
+        "export csv downloads the header row and every interaction id");
+  await shot(page, join(shotDir, "08-user-lifecycle.png"));
+
+  check((await page.locator("#retention-state").textContent()).includes("server's default"),
+        "retention: the server's default is shown");
+  await page.locator("#policy-panel input[name=days]").fill("30");
+  await page.locator("#policy-panel").getByRole("button", { name: "Set override" }).click();
+  await page.locator("#retention-state").filter({ hasText: "kept 30 days" }).waitFor();
+  const policy = await admin(`/api/users/${encodeURIComponent(victim.user_id)}/retention`);
+  check(policy.days === 30 && policy.source === "user", "retention: the override is set (API: 30 days, user)");
+  await page.locator("#policy-panel input[name=reason]").fill("case 42");
+  await page.locator("#policy-panel").getByRole("button", { name: "Place hold" }).click();
+  await page.locator("#hold-state").filter({ hasText: "Under legal hold" }).waitFor();
+  check((await admin("/api/holds")).holds.some((x) => x.user_id === victim.user_id && x.reason === "case 42"),
+        "legal hold: placed from the page (API lists it)");
+
+  const eraseDialog = page.locator("dialog#erase-dialog");
+  const eraseButton = eraseDialog.getByRole("button", { name: "Erase permanently" });
+  const confirmInput = eraseDialog.locator("input[name=confirm]");
+  await page.getByRole("button", { name: "Erase user…" }).click();
+  await eraseDialog.waitFor();
+  check(await eraseButton.isDisabled(), "erase: disabled until the user id is typed");
+  await confirmInput.fill(victim.user_id + "x");
+  check(await eraseButton.isDisabled(), "erase: disabled while the typed id differs");
+  await confirmInput.fill(victim.user_id);
+  check(await eraseButton.isEnabled(), "erase: enabled once the user id is typed");
+  await eraseButton.click();
+  await page.locator("#erase-error").filter({ hasText: "legal hold" }).waitFor();
+  const erroredText = await page.locator("#erase-error").textContent();
+  check(erroredText.includes("case 42") && erroredText.includes("nothing was erased"),
+        `erase under a hold shows the 409's message (${erroredText})`);
+  check((await admin(`/api/users?limit=1000`)).users.some((u) => u.user_id === victim.user_id &&
+                                                                 u.interactions === victim.interactions),
+        "erase under a hold: the user keeps every interaction");
+  await shot(page, join(shotDir, "09-erase-held.png"));
+  await eraseDialog.getByRole("button", { name: "Cancel" }).click();
+  await page.locator("#policy-panel").getByRole("button", { name: "Release hold" }).click();
+  await page.locator("#hold-state").filter({ hasText: "No legal hold" }).waitFor();
+
+  await page.getByRole("button", { name: "Erase user…" }).click();
+  await eraseDialog.locator("input[name=confirm]").fill(victim.user_id);
+  await eraseDialog.getByRole("button", { name: "Erase permanently" }).click();
+  await page.locator("#receipt").waitFor();
+  const receiptId = await page.locator("#receipt tr", { hasText: "Receipt id" }).locator("td").textContent();
+  const shownCount = await page.locator('#receipt td[data-count="interactions"]').textContent();
+  const shownDigest = await page.locator("#receipt tr", { hasText: "Digest" }).locator("td").textContent();
+  const erasedIds = exported.map((i) => i.interaction_id).sort();
+  const digest = "sha256:" + createHash("sha256").update(erasedIds.map((id) => id + "\n").join("")).digest("hex");
+  check(/^rcpt_[0-9a-f]{32}$/.test(receiptId), `the receipt is shown (${receiptId})`);
+  check(shownCount === victim.interactions.toLocaleString("en-US"),
+        `the receipt counts ${victim.interactions} interactions (page: ${shownCount})`);
+  check(shownDigest === digest, "the receipt's digest is the SHA-256 of the exported ids");
+  const [receiptFile] = await Promise.all([page.waitForEvent("download"),
+                                           page.getByRole("button", { name: "Download receipt" }).click()]);
+  const receiptPath = join(filesDir, "receipt.json");
+  await receiptFile.saveAs(receiptPath);
+  const saved = JSON.parse(readFileSync(receiptPath, "utf8"));
+  check(saved.receipt?.receipt_id === receiptId && saved.receipt.user_id === victim.user_id,
+        `download receipt saves the answer's JSON (${receiptFile.suggestedFilename()})`);
+  const keyPath = join(filesDir, "receipt-pub.pem");
+  writeFileSync(keyPath, (await (await fetch(base + "/api/receipts/public-key")).json()).public_key_pem);
+  const verified = spawnSync(binary, ["verify-receipt", receiptPath, "--public-key", keyPath], { encoding: "utf8" });
+  check(verified.status === 0, `omniflow verify-receipt accepts the downloaded receipt (${verified.stdout.trim()}${verified.stderr.trim()})`);
+  await shot(page, join(shotDir, "10-erase-receipt.png"));
+  await replacingView(() => page.getByRole("link", { name: "All users →" }).click());
+  await page.locator("table.users tbody tr").first().waitFor();
+  const listed = await page.locator("table.users tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.user));
+  const usersAfter = await admin("/api/users?limit=1000");
+  check(!listed.includes(victim.user_id) && listed.length === usersBefore.total - 1 &&
+        usersAfter.users.every((u) => u.user_id !== victim.user_id),
+        `the users list no longer has ${victim.user_id} (${listed.length} of ${usersBefore.total} before)`);
+  check((await admin(`/api/users/${encodeURIComponent(victim.user_id)}/retention`)).source === "default",
+        "the erased user's retention override is gone");
+  await shot(page, join(shotDir, "11-users-after-erase.png"));
+
   check(dialogs.length === 0, `no dialog was ever opened by page content (${dialogs.join(", ")})`);
   check(pageErrors.length === 0, `no JavaScript errors (${pageErrors.join("; ")})`);
 } catch (e) {
@@ -282,6 +387,7 @@ try {
   if (browser) await browser.close();
   if (server) server.kill("SIGTERM");
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(filesDir, { recursive: true, force: true });
 }
 console.log(`${checks} checks, ${failures} failed`);
 process.exit(failures ? 1 : 0);
