@@ -385,7 +385,14 @@ TEST(E2eExportLarge, FiftyThousandRowsStreamWithBoundedServerMemoryAndADisconnec
               static_cast<long long>(before), static_cast<long long>(after),
               std::chrono::duration<double>(t1 - t0).count());
   // The body is ~16 MB; the server's peak may grow by a few pages and pieces, never by it.
+  // AddressSanitizer keeps freed memory in quarantine (up to 256 MB) by design, so a peak
+  // measured under it says nothing about buffering: the bound is checked in the plain build
+  // (`make test`); under ASan the streaming checks above still run.
+#if defined(__SANITIZE_ADDRESS__)
+  std::printf("server peak not checked under AddressSanitizer (quarantine)\n");
+#else
   EXPECT_LT(after - before, 8 * 1024) << "the export must not be buffered whole";
+#endif
   EXPECT_GT(r.body.size(), 12u << 20);
 }
 
