@@ -516,6 +516,7 @@ TEST(ErasureCrash, KilledMidwayTheUserIsAllThereOrAllGoneAndAFinalErasureLeavesN
         acked.push_back({Str(r.Json(), "interaction_id"), message});
       }
     });
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));  // the bystander under way
     std::atomic<int> status{-1};
     const Clock_::time_point sent = Clock_::now();
     std::thread eraser([&] {
