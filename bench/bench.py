@@ -5,7 +5,9 @@ Runs, in one go: (1) ingest with wrk against omniflow, nginx `return 200` and pg
 into PostgreSQL, interleaved A B C A B C ... (medians); (2) history pages over a user with 1M
 interactions, beside the same queries run directly on SQLite; (3) tool_call_handler latency
 when the endpoint exists; (4) storage, peak RSS, start-up time; (5) instructions per save under
-callgrind. Prints a markdown table and writes it to bench/results/latest.md. Every server,
+callgrind; (6) the data lifecycle on a store of 1M interactions: export (rows/s, the server's peak
+RSS), erasure of a user with 100k interactions and a retention purge of 500k while saves run
+(the saves' throughput during each against just before it). Prints a markdown table and writes it to bench/results/latest.md. Every server,
 cluster and temporary directory it starts is stopped and removed at the end, also on Ctrl-C.
 """
 import argparse
@@ -71,11 +73,18 @@ def free_port():
 
 def http_get(port, path, headers=None, timeout=5.0):
     """Minimal HTTP/1.1 GET; returns (status, body bytes)."""
+    return http_request(port, "GET", path, headers, timeout=timeout)
+
+
+def http_request(port, method, path, headers=None, body=None, timeout=5.0):
+    """Minimal HTTP/1.1 request (not for chunked answers); returns (status, body bytes)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        head = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" % path
+        head = "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" % (method, path)
         for k, v in (headers or {}).items():
             head += "%s: %s\r\n" % (k, v)
-        s.sendall((head + "\r\n").encode())
+        if body is not None:
+            head += "Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+        s.sendall((head + "\r\n" + (body or "")).encode())
         data = b""
         while True:
             chunk = s.recv(65536)
@@ -512,6 +521,136 @@ def tool_call_handler(args, results):
     log("tool_call_handler %s" % results["tool_call_handler"])
 
 
+LIFECYCLE_VICTIM = "lifecycle_victim"
+# The users bench/save.lua saves as (one per wrk thread).
+SAVE_USERS = ("bench_user_1", "bench_user_2")
+
+
+def saved_total(port, users=SAVE_USERS):
+    """How many interactions `users` have stored (history totals)."""
+    n = 0
+    for user in users:
+        status, body = http_get(port, "/api/get_interaction_history?limit=1",
+                                {"X-User-Id": user}, timeout=60)
+        if status != 200:
+            raise RuntimeError("history of %s: %d %s" % (user, status, body[:200]))
+        n += json.loads(body)["total"]
+    return n
+
+
+def save_rate_during(port, action):
+    """Runs `action()` while wrk saves; returns (its result, seconds it took, saves stored per
+    second meanwhile), the saves counted by the stored totals before and after."""
+    n0, t0 = saved_total(port), time.perf_counter()
+    result = action()
+    t1 = time.perf_counter()
+    n1 = saved_total(port)
+    return result, t1 - t0, (n1 - n0) / (t1 - t0)
+
+
+class SaveLoad:
+    """wrk saving as the ingest bench does (2 threads, 64 connections), until stopped."""
+
+    def __init__(self, port):
+        self.proc = subprocess.Popen(
+            ["wrk", "-t2", "-c64", "-d3600s", "-s", os.path.join(BENCH, "save.lua"),
+             "http://127.0.0.1:%d/api/save_interaction" % port],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=dict(os.environ, BENCH_BODY=BODY_FILE))
+        CLEANUP.add(self.stop)
+
+    def stop(self):
+        stop_process(self.proc, signal.SIGINT)
+
+
+def lifecycle(args, results):
+    """Export, erasure and retention purge on one store of args.lifecycle_n interactions
+    (bench/gen_lifecycle.py): export first (nothing deleted yet), then the erasure, then the
+    purge, the last two while wrk saves for other users."""
+    n, erase_n, purge_n = args.lifecycle_n, args.erase_n, args.purge_n
+    work = tempdir("omniflow-bench-lifecycle-")
+    data = os.path.join(work, "data")
+    log("generating and importing %d interactions (%d of the erased user, %d past retention)" % (
+        n, erase_n, purge_n))
+    t0 = time.perf_counter()
+    gen = subprocess.Popen([sys.executable, os.path.join(BENCH, "gen_lifecycle.py"), str(n),
+                            str(erase_n), str(purge_n), LIFECYCLE_VICTIM], stdout=subprocess.PIPE)
+    imp = subprocess.Popen([args.binary, "import", "-", "--data-dir", data, "--batch", "10000"],
+                           stdin=gen.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    gen.stdout.close()
+    if gen.wait() != 0 or imp.wait() != 0:
+        raise RuntimeError("lifecycle import failed")
+    res = {"n": n, "erase_n": erase_n, "purge_n": purge_n, "window": args.lifecycle_window,
+           "load_seconds": time.perf_counter() - t0}
+
+    # A 365-day policy that the background loop would apply only a day after the start: the
+    # purge below runs on demand.
+    omni = Omniflow(args.binary, data, os.path.join(work, "omniflow.log"), log_level="warn",
+                    extra=["--retention-days", "365", "--retention-interval", "24h"])
+
+    # 1. Export everything, read by curl as fast as it comes; the server's peak RSS after it.
+    rss_before = omni.peak_rss_kb()
+    log("export of %d rows" % n)
+    t0 = time.perf_counter()
+    curl = subprocess.Popen(["curl", "-sS", "--fail", "http://127.0.0.1:%d/api/export?format=jsonl"
+                             % omni.port], stdout=subprocess.PIPE)
+    rows = size = 0
+    while True:
+        chunk = curl.stdout.read(1 << 20)
+        if not chunk:
+            break
+        rows += chunk.count(b"\n")
+        size += len(chunk)
+    if curl.wait() != 0:
+        raise RuntimeError("export failed (curl exit %d)" % curl.returncode)
+    seconds = time.perf_counter() - t0
+    if rows != n:
+        raise RuntimeError("export gave %d rows, expected %d" % (rows, n))
+    res["export"] = {"rows": rows, "bytes": size, "seconds": seconds, "rows_per_s": rows / seconds,
+                     "peak_rss_mb": omni.peak_rss_kb() / 1024.0,
+                     "peak_rss_before_mb": rss_before / 1024.0}
+    log("export: %d rows in %.1f s (%.0f rows/s), peak RSS %.1f MB (%.1f MB before)" % (
+        rows, seconds, rows / seconds, res["export"]["peak_rss_mb"], rss_before / 1024.0))
+
+    load = SaveLoad(omni.port)
+    time.sleep(2)  # warm-up
+
+    def measured(name, action):
+        _, _, base = save_rate_during(omni.port, lambda: time.sleep(args.lifecycle_window))
+        answer, took, during = save_rate_during(omni.port, action)
+        log("%s: %.1f s; saves of other users %.0f/s during it, %.0f/s just before (ratio %.2f)" % (
+            name, took, during, base, during / base if base else 0))
+        return answer, {"seconds": took, "saves_per_s_before": base, "saves_per_s_during": during,
+                        "ratio": during / base if base else 0}
+
+    # 2. Erase the user with erase_n interactions.
+    def erase():
+        status, body = http_request(omni.port, "DELETE", "/api/users/" + LIFECYCLE_VICTIM,
+                                    {"X-User-Id": LIFECYCLE_VICTIM}, timeout=3600)
+        if status != 200:
+            raise RuntimeError("erasure: %d %s" % (status, body[:300]))
+        return json.loads(body)
+    answer, res["erase"] = measured("erasure of %d interactions" % erase_n, erase)
+    erased = answer["receipt"]["counts"]["interactions"]
+    if erased != erase_n:
+        raise RuntimeError("erasure erased %d interactions, expected %d" % (erased, erase_n))
+
+    # 3. Purge the purge_n interactions past the 365-day policy.
+    def purge():
+        status, body = http_request(omni.port, "POST", "/api/retention/run", body="{}",
+                                    timeout=3600)
+        if status != 200:
+            raise RuntimeError("purge: %d %s" % (status, body[:300]))
+        return json.loads(body)
+    answer, res["purge"] = measured("purge of %d interactions" % purge_n, purge)
+    purged = answer["purged"]["interactions"]
+    if purged != purge_n:
+        raise RuntimeError("purge removed %d interactions, expected %d" % (purged, purge_n))
+    load.stop()
+    omni.stop()
+    results["lifecycle"] = res
+
+
 # ---------------------------------------------------------------------------------------------
 # Report
 
@@ -659,6 +798,33 @@ def report(args, res):
                      res["ir_per_save"], args.callgrind_large, args.callgrind_small,
                      args.callgrind_large - args.callgrind_small))
         L.append("")
+    if "lifecycle" in res:
+        lc = res["lifecycle"]
+        L.append("## 6. Data lifecycle: a store of %d interactions (loaded in %.1f s)" % (
+            lc["n"], lc["load_seconds"]))
+        L.append("")
+        e = lc["export"]
+        L.append("| measure | value | target | |")
+        L.append("|---|---:|---|---|")
+        L.append("| export of %d rows (`GET /api/export?format=jsonl`, %.0f MB, read by curl) | "
+                 "%.0f rows/s (%.1f s) | | |" % (e["rows"], e["bytes"] / 1e6, e["rows_per_s"],
+                                                e["seconds"]))
+        L.append("| the server's peak RSS after the export (VmHWM; %.1f MB before it) | %.1f MB | "
+                 "<= 64 MB | %s |" % (e["peak_rss_before_mb"], e["peak_rss_mb"],
+                                      verdict(e["peak_rss_mb"] <= 64)))
+        for key, what in (("erase", "erasure of a user with %d interactions (`DELETE "
+                                    "/api/users/{id}`, until the receipt)" % lc["erase_n"]),
+                          ("purge", "retention purge of %d interactions (`POST "
+                                    "/api/retention/run`)" % lc["purge_n"])):
+            v = lc[key]
+            L.append("| %s | %.2f s | | |" % (what, v["seconds"]))
+            L.append("| saves of other users during it / in the %d s just before (wrk 2x64) | "
+                     "%.0f / %.0f per s: %.2f | | |" % (lc["window"], v["saves_per_s_during"],
+                                                        v["saves_per_s_before"], v["ratio"]))
+        L.append("")
+        L.append("Saves per second are counted from the stored totals of the two wrk users before "
+                 "and after each window.")
+        L.append("")
     return "\n".join(L)
 
 
@@ -679,7 +845,15 @@ def main():
     ap.add_argument("--no-pg-backend", dest="pg_backend", action="store_false",
                     help="skip omniflow with --store postgresql:// (left out anyway when the "
                          "binary cannot serve from PostgreSQL)")
-    ap.add_argument("--only", default="ingest,history,startup,callgrind,tools")
+    ap.add_argument("--lifecycle-n", type=int, default=1_000_000,
+                    help="interactions in the lifecycle bench's store")
+    ap.add_argument("--erase-n", type=int, default=100_000,
+                    help="of them, the erased user's")
+    ap.add_argument("--purge-n", type=int, default=500_000,
+                    help="of them, past the retention policy")
+    ap.add_argument("--lifecycle-window", type=int, default=5,
+                    help="seconds of saves measured before each erasure and purge")
+    ap.add_argument("--only", default="ingest,history,startup,callgrind,tools,lifecycle")
     ap.add_argument("--out", default=os.path.join(BENCH, "results", "latest.md"))
     ap.add_argument("--from-json", help="only render the report of an earlier run's latest.json")
     args = ap.parse_args()
@@ -725,13 +899,16 @@ def main():
         if "callgrind" in only:
             log("callgrind")
             callgrind(args, res)
+        if "lifecycle" in only:
+            lifecycle(args, res)
     finally:
         CLEANUP.run()
     res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     res["seconds"] = time.time() - started
     res["args"] = {k: getattr(args, k) for k in ("rounds", "duration", "query_seconds",
                                                   "history_rounds", "tool_rounds",
-                                                  "callgrind_small", "callgrind_large")}
+                                                  "callgrind_small", "callgrind_large",
+                                                  "lifecycle_window")}
     text = report(args, res)
     text += "\nWhole run: %.0f s.\n" % res["seconds"]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

@@ -18,7 +18,7 @@ case "${1:-build}" in
   # throwaway cluster of the PostgreSQL test pass (scripts/test-postgres.sh).
   test) extra+=(python3 chromium fonts-droid-fallback postgresql) ;;
   postgres) extra+=(python3 postgresql) ;;
-  bench) extra+=(python3 wrk nginx-light postgresql postgresql-contrib valgrind) ;;
+  bench) extra+=(python3 wrk curl nginx-light postgresql postgresql-contrib valgrind) ;;
   *) echo "usage: $0 [build|test|postgres|bench]" >&2; exit 2 ;;
 esac
 

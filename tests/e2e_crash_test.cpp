@@ -2,15 +2,13 @@
 // interaction must be present and intact, no id may appear twice, and (on SQLite)
 // integrity_check must say "ok". Runs on both engines (ctest's pg.* pass for PostgreSQL).
 // OMNIFLOW_KILL_CYCLES sets the number of cycles (default 20; `make soak` runs 1000).
-#include <sqlite3.h>
-
 #include <atomic>
 #include <mutex>
 #include <random>
 #include <set>
 #include <thread>
 
-#include "store/postgres/pg_conn.h"
+#include "support/crash_checks.h"
 #include "support/e2e.h"
 #include "support/fake_llm.h"
 
@@ -21,31 +19,6 @@ int Cycles() {
   const char* env = std::getenv("OMNIFLOW_KILL_CYCLES");
   int n = env ? std::atoi(env) : 20;
   return n > 0 ? n : 20;
-}
-
-std::string IntegrityCheck(const std::string& db_path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return "cannot open";
-  }
-  sqlite3_stmt* stmt = nullptr;
-  std::string result = "no result";
-  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    result = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return result;
-}
-
-// PostgreSQL: a killed server's id-slot lease runs for a minute; end it now, as its expiry would
-// (the restarted server takes a slot of its own either way), so that the next cycles can start.
-void ExpireIdSlots(const std::string& data_dir) {
-  Result<pg::Conn> conn = pg::Conn::Connect(TestStoreUrl(data_dir));
-  ASSERT_TRUE(conn.ok()) << conn.status().message();
-  ASSERT_TRUE(conn->Exec("UPDATE id_slots SET expires_at = now() - interval '1 second'").ok());
 }
 
 struct Acked {

@@ -14,8 +14,11 @@ namespace {
 
 constexpr const char* kSetUser = "SELECT set_config('omniflow.user_id', $1, true)";
 constexpr const char* kSetAdmin = "SELECT set_config('omniflow.admin', 'on', true)";
-// Tries of an erasure that a concurrent save of the same user made fail to serialize.
+// Tries of an erasure that a deadlock rolled back.
 constexpr int kAttempts = 5;
+// The user's erasure-and-hold lock: an erasure and the setting of a hold on the same user never
+// overlap. (The one-key form: its key space is not the two-key one of the migrations' lock.)
+constexpr const char* kHoldLock = "SELECT pg_advisory_xact_lock(hashtextextended('omniflow.erase:' || $1, 0))";
 
 }  // namespace
 
@@ -56,7 +59,8 @@ Status PostgresLifecycleStore::DeleteRetention(const std::string& user_id) {
 Status PostgresLifecycleStore::SetHold(const LegalHold& hold) {
   if (Status s = ValidateHold(hold); !s.ok()) return s;
   const int64_t since = hold.since_us > 0 ? hold.since_us : Clock::Real()->NowMicros();
-  return Run({{"INSERT INTO legal_holds(user_id, reason, since_us) VALUES ($1, $2, $3::bigint) "
+  return Run({{kHoldLock, {hold.user_id}},
+              {"INSERT INTO legal_holds(user_id, reason, since_us) VALUES ($1, $2, $3::bigint) "
                "ON CONFLICT (user_id) DO UPDATE SET reason = excluded.reason",
                {hold.user_id, hold.reason, std::to_string(since)}}})
       .status();
@@ -187,11 +191,17 @@ Result<int64_t> PostgresLifecycleStore::RemoveBefore(const std::string& user_id,
 
 // ---- Erasure ------------------------------------------------------------------------------
 
-// One transaction, REPEATABLE READ, in one round trip: every statement sees one snapshot, so the
-// hold check and all the deletions agree; a save of this user that commits while it runs either
-// is in the snapshot (and erased) or is not (and kept whole, rows and counts): a row it changed
-// under the erasure (its count) aborts the erasure with a serialization failure, and the
-// erasure is retried.
+// One transaction, READ COMMITTED, in one round trip, that first takes two locks:
+// - the user's erasure-and-hold lock (kHoldLock, also taken by SetHold), so that a hold set
+//   meanwhile comes wholly before the erasure (which then refuses and changes nothing) or
+//   wholly after it;
+// - the row lock on the user's total count (created if the user has none yet). Every save of
+//   the user takes that lock before its commit (Append locks count rows in key order, the
+//   user's total first), so from then on no interaction of the user commits until the erasure
+//   has: each statement below sees the same interactions, and a save waiting on the lock is
+//   kept whole (rows, counts and idempotency key) once the erasure has committed.
+// Under REPEATABLE READ, as before, a save of the user committing during the erasure made it
+// fail to serialize, and under continuous saves every retry failed the same way.
 //
 // What "erased" means physically on PostgreSQL: DELETE marks the rows dead; their bytes stay in
 // the table's and indexes' pages until VACUUM (run below as far as the role may, else by
@@ -204,7 +214,12 @@ Result<ErasureReport> PostgresLifecycleStore::EraseUser(const std::string& user_
   constexpr const char* kNotHeld = " AND NOT EXISTS (SELECT 1 FROM legal_holds WHERE user_id = $1)";
   const std::vector<pg::Query> queries = {
       {kSetUser, {user_id}},
+      {kHoldLock, {user_id}},
       {"SELECT reason FROM legal_holds WHERE user_id = $1", {user_id}},
+      {std::string("INSERT INTO interaction_counts AS c(user_id, thread_id, n) "
+                   "SELECT $1, '', 0 WHERE TRUE") + kNotHeld +
+           " ON CONFLICT (user_id, thread_id) DO UPDATE SET n = c.n",
+       {user_id}},
       {std::string("WITH gone AS (DELETE FROM interactions WHERE user_id = $1") + kNotHeld +
            " RETURNING interaction_id, thread_id, tool_calls) "
            "SELECT interaction_id, thread_id, tool_calls FROM gone ORDER BY interaction_id",
@@ -215,6 +230,7 @@ Result<ErasureReport> PostgresLifecycleStore::EraseUser(const std::string& user_
       {std::string("WITH d AS (DELETE FROM data_entries WHERE user_id = $1") + kNotHeld +
            " RETURNING blob) SELECT count(DISTINCT blob), count(*) FROM d",
        {user_id}},
+      // With the user's total's row, made above when the user had none.
       {std::string("DELETE FROM interaction_counts WHERE user_id = $1") + kNotHeld, {user_id}},
       {std::string("DELETE FROM retention_overrides WHERE user_id = $1") + kNotHeld, {user_id}},
       // The user's idempotency keys name erased interactions.
@@ -222,19 +238,23 @@ Result<ErasureReport> PostgresLifecycleStore::EraseUser(const std::string& user_
   };
   Result<std::vector<pg::Res>> done = Status::Unavailable("not run");
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    done = Run(queries, "BEGIN ISOLATION LEVEL REPEATABLE READ");
-    // Unavailable: a serialization failure or a lost connection; both are worth another try.
-    if (done.ok() || done.status().code() != Status::Code::kUnavailable) break;
+    done = Run(queries);
+    // Aborted (a deadlock, rolled back) or Unavailable (a lost connection, before COMMIT was
+    // sent): worth another try.
+    if (done.ok() || (done.status().code() != Status::Code::kAborted &&
+                      done.status().code() != Status::Code::kUnavailable)) {
+      break;
+    }
   }
   if (!done.ok()) return done.status();
   const std::vector<pg::Res>& r = *done;
-  if (r[1].rows() > 0) {
+  if (r[2].rows() > 0) {  // then every statement after it changed nothing (kNotHeld)
     return Status::FailedPrecondition("user " + user_id + " is under a legal hold (" +
-                                    std::string(r[1].Text(0, 0)) + "); release it to erase");
+                                    std::string(r[2].Text(0, 0)) + "); release it to erase");
   }
   ErasureReport report;
   std::set<std::string_view> threads;
-  const pg::Res& gone = r[2];
+  const pg::Res& gone = r[4];
   report.interaction_ids.reserve(static_cast<size_t>(gone.rows()));
   for (int i = 0; i < gone.rows(); ++i) {
     report.interaction_ids.emplace_back(gone.Text(i, 0));
@@ -243,9 +263,9 @@ Result<ErasureReport> PostgresLifecycleStore::EraseUser(const std::string& user_
   }
   report.interactions = gone.rows();
   report.threads = static_cast<int64_t>(threads.size());
-  report.feedback = r[3].Int(0, 0);
-  report.data_documents = r[4].Int(0, 0);
-  report.data_entries = r[4].Int(0, 1);
+  report.feedback = r[5].Int(0, 0);
+  report.data_documents = r[6].Int(0, 0);
+  report.data_entries = r[6].Int(0, 1);
   // ORDER BY interaction_id under COLLATE "C" is bytewise, as std::sort; sorting again keeps the
   // promise whatever the collation.
   std::sort(report.interaction_ids.begin(), report.interaction_ids.end());
