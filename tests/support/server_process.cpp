@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -209,8 +210,34 @@ int ServerProcess::Stop(int timeout_ms) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  ReportHang();
   Kill();
   return -1;
+}
+
+void ServerProcess::ReportHang() const {
+  // What each thread was doing when a stop did not finish: without it a rare hang under CI
+  // load leaves nothing to read but "-1".
+  std::string stacks;
+  std::string command = "gdb -batch -nx -p " + std::to_string(pid_) +
+                        " -ex 'thread apply all bt 30' 2>&1";
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) stacks.append(buffer, n);
+    ::pclose(pipe);
+  }
+  // gdb announces every thread it attaches to before the stacks that say the same.
+  std::string kept;
+  std::istringstream lines(stacks);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("[New LWP", 0) != 0) kept += line + "\n";
+  }
+  stacks = std::move(kept);
+  std::string log = Log();
+  if (log.size() > 8000) log = "..." + log.substr(log.size() - 8000);
+  std::fprintf(stderr, "server pid %d did not stop in time; its threads:\n%s\nits log:\n%s\n",
+               static_cast<int>(pid_), stacks.c_str(), log.c_str());
 }
 
 void ServerProcess::Kill() {

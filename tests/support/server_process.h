@@ -73,6 +73,9 @@ class ServerProcess {
                         std::string* output);
 
  private:
+  // On a stop that timed out: prints the server's thread stacks and the tail of its log.
+  void ReportHang() const;
+
   ServerConfig config_;
   TempDir temp_;
   std::string data_dir_;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -119,12 +120,16 @@ namespace {
 // SQLite's own busy_timeout sleeps 1, 2, 5, 10 ... up to 100 ms between tries, so a writer that
 // meets another connection's short transaction (the search indexer's) may sleep far longer
 // than that transaction lasts. This waits in 100 µs steps for the first 20 ms, then 1 ms steps,
-// until `budget` (milliseconds) is spent.
+// until `budget` (milliseconds) has passed on the clock. (Counting the sleeps instead let a
+// loaded machine, where each short sleep lasts several times its request, stretch a 5 s budget
+// to tens of seconds.) SQLite calls the handler from the waiting thread with count 0 first.
 int FineBusyWait(void* budget, int count) {
-  const int64_t limit_us = static_cast<int64_t>(reinterpret_cast<intptr_t>(budget)) * 1000;
-  const int64_t waited_us = count <= 200 ? count * 100 : 20000 + int64_t{count - 200} * 1000;
-  if (waited_us >= limit_us) return 0;
-  ::usleep(count < 200 ? 100 : 1000);
+  thread_local std::chrono::steady_clock::time_point started;
+  const auto now = std::chrono::steady_clock::now();
+  if (count == 0) started = now;
+  const auto waited = now - started;
+  if (waited >= std::chrono::milliseconds(reinterpret_cast<intptr_t>(budget))) return 0;
+  ::usleep(waited < std::chrono::milliseconds(20) ? 100 : 1000);
   return 1;
 }
 
