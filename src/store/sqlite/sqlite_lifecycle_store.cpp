@@ -225,6 +225,15 @@ Status SqliteLifecycleStore::RemoveRows(const std::vector<int64_t>& seqs, Remove
   for (Result<sqlite::Stmt>* stmt : {&row, &unindex, &feedback, &remove}) {
     if (!stmt->ok()) return stmt->status();
   }
+  // Out of the index first, all at once, while the rows still hold the text it indexed.
+  std::string seq_array = "[";
+  for (int64_t seq : seqs) {
+    if (seq_array.size() > 1) seq_array += ',';
+    seq_array += std::to_string(seq);
+  }
+  seq_array += ']';
+  unindex->Bind(1, seq_array);
+  if (Status s = unindex->Run(); !s.ok()) return s;
   // (user, thread or '' for the user's total) -> interactions removed.
   std::map<std::pair<std::string, std::string>, int64_t> counts;
   for (int64_t seq : seqs) {
@@ -242,9 +251,6 @@ Status SqliteLifecycleStore::RemoveRows(const std::vector<int64_t>& seqs, Remove
     Status s = analytics_.Remove(seq, user, ts_us, tool_calls, row->Int(5), row->Text(6));
     row->Reset();
     if (!s.ok()) return s;
-    unindex->Reset();
-    unindex->Bind(1, seq);
-    if (s = unindex->Run(); !s.ok()) return s;
     feedback->Reset();
     feedback->Bind(1, user);
     feedback->Bind(2, id);
