@@ -19,6 +19,7 @@
 #include "lifecycle/receipt.h"
 #include "lifecycle/retention.h"
 #include "store/analytics_store.h"
+#include "store/chain_store.h"
 #include "store/data_store.h"
 #include "store/interaction_store.h"
 #include "store/lifecycle_store.h"
@@ -65,6 +66,7 @@ struct ApiContext {
   const WebAssetFile* (*find_web_asset)(std::string_view path) = nullptr;
   bool any_host = false;                // --insecure: the open mode answers any Host name
   LifecycleContext lifecycle;
+  ChainStore* chain = nullptr;          // the hash chain's head (issue 14); null: 503
 };
 
 // Registers every route of the route table (route_table.h), and their proxy_router forms, on
