@@ -16,7 +16,8 @@ namespace omniflow {
 struct ChainSnapshot {
   trust::ChainHead head;        // the head the store recorded
   int64_t contiguous_from = 1;  // seqs from here on were given out one after the other
-  trust::ChainHash before;      // the stored hash of the last record before the walk's first
+  // The stored hash of the last record before the walk's first (the zero hash when none).
+  trust::ChainHash before = trust::kGenesis;
 };
 
 class ChainStore {

@@ -18,6 +18,7 @@
 #include "core/ids.h"
 #include "core/validate.h"
 #include "store/database.h"
+#include "trust/chain.h"
 #include "store/store_test_fixtures.h"
 #include "store/postgres/pg_test_db.h"
 
@@ -1098,6 +1099,141 @@ TEST_P(LifecycleContract, EraseOfAHeldUserRefusesAndKeepsEverything) {
 INSTANTIATE_TEST_SUITE_P(Sqlite, LifecycleContract, ::testing::Values(std::string("sqlite")), EngineName);
 INSTANTIATE_TEST_SUITE_P(Postgres, LifecycleContract, ::testing::Values(std::string("postgres")), EngineName);
 
+
+// ---- ChainStore --------------------------------------------------------------------------------
+
+class ChainContract : public StoreContract {
+ protected:
+  struct Walked {
+    std::vector<trust::ChainRecord> records;
+    ChainSnapshot snapshot;
+    std::optional<trust::ChainBreak> broken;
+  };
+  // Walks the chain from `from_seq` through a verifier.
+  Walked Walk(int64_t from_seq = 1) {
+    Walked w;
+    std::unique_ptr<trust::ChainVerifier> verifier;
+    Status s = database_->chain().Walk(
+        from_seq,
+        [&](const ChainSnapshot& snapshot) {
+          w.snapshot = snapshot;
+          verifier = std::make_unique<trust::ChainVerifier>(from_seq, snapshot.before,
+                                                            snapshot.contiguous_from);
+        },
+        [&](const trust::ChainRecord& record) {
+          w.records.push_back(record);
+          return verifier->Feed(record);
+        });
+    EXPECT_TRUE(s.ok()) << s.message();
+    if (verifier) {
+      verifier->Finish(w.snapshot.head);
+      w.broken = verifier->broken();
+    }
+    return w;
+  }
+  std::string SaveBody(const std::string& text, const std::string& thread = "") {
+    return R"({"user_message":")" + text + R"(","assistant_response":"re )" + text + "\"" +
+           (thread.empty() ? "" : R"(,"thread_id":")" + thread + "\"") +
+           R"(,"tool_calls":[{"tool_name":"get_data","arguments":{"k":")" + text +
+           R"("},"result":{"ok":true}}],"metadata":{"m":")" + text + R"("}})";
+  }
+  static constexpr int64_t kT0 = 1765458330000000;
+};
+
+TEST_P(ChainContract, EverySaveIsTheNextLinkAndTheChainVerifies) {
+  Result<trust::ChainHead> empty = database_->chain().Head();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->seq, 0);
+  EXPECT_EQ(empty->hash, trust::kGenesis);
+  Save("alice", kT0, SaveBody("one", "t1"));
+  Save("bob", kT0 + 1, SaveBody("two"));
+  // A batch of several users' records: each its own link, in the batch's order.
+  std::vector<InteractionRecord> batch;
+  for (int i = 0; i < 4; ++i) {
+    Result<SaveRequest> request = ParseSaveRequest(SaveBody("b" + std::to_string(i), "t2"));
+    ASSERT_TRUE(request.ok());
+    const int64_t ts = kT0 + 10 + i;
+    batch.push_back(BuildInteraction(Stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)},
+                                     i % 2 ? "alice" : "carol", std::move(*request)));
+  }
+  ASSERT_TRUE(store_->Append(batch).ok());
+  Walked w = Walk();
+  EXPECT_FALSE(w.broken) << (w.broken ? w.broken->record + ": " + w.broken->why : "");
+  ASSERT_EQ(w.records.size(), 6u);
+  for (size_t i = 0; i < w.records.size(); ++i) {
+    EXPECT_EQ(w.records[i].seq, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(w.records[i].kind, trust::ChainRecord::Kind::kInteraction);
+  }
+  EXPECT_EQ(w.records[0].id, FormatInteractionId(kT0));
+  EXPECT_EQ(w.records[5].id, batch[3].interaction_id);
+  // The JSON hashed is the record as served.
+  Result<std::string> served = store_->Get("carol", batch[2].interaction_id);
+  ASSERT_TRUE(served.ok());
+  EXPECT_EQ(w.records[4].json, *served);
+  Result<trust::ChainHead> head = database_->chain().Head();
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->seq, 6);
+  EXPECT_EQ(head->hash, *w.records[5].stored);
+  EXPECT_EQ(w.snapshot.head.seq, 6);
+  // From the middle: the hash before is trusted, the rest verified.
+  Walked tail = Walk(4);
+  EXPECT_FALSE(tail.broken);
+  EXPECT_EQ(tail.records.size(), 3u);
+  EXPECT_EQ(tail.snapshot.before, *w.records[2].stored);
+}
+
+TEST_P(ChainContract, HeldIdempotencyKeysTakeNoSeqAndTheChainSurvivesReopen) {
+  InteractionRecord first = Rec("u", kT0);
+  first.idempotency = IdempotencyKey{"k1", "h1"};
+  ASSERT_TRUE(store_->Append({&first, 1}).ok());
+  InteractionRecord again = Rec("u", kT0 + 5);
+  again.idempotency = IdempotencyKey{"k1", "h1"};
+  AppendReport report;
+  ASSERT_TRUE(store_->Append({&again, 1}, &report).ok());
+  ASSERT_TRUE(report.priors[0].has_value());
+  EXPECT_EQ(database_->chain().Head()->seq, 1);
+  ASSERT_NO_FATAL_FAILURE(OpenStore());
+  EXPECT_EQ(database_->chain().Head()->seq, 1);
+  Save("u", kT0 + 9, SaveBody("after reopen"));
+  Walked w = Walk();
+  EXPECT_FALSE(w.broken) << (w.broken ? w.broken->record + ": " + w.broken->why : "");
+  EXPECT_EQ(w.records.size(), 2u);
+  EXPECT_EQ(w.snapshot.head.seq, 2);
+}
+
+TEST_P(ChainContract, ErasedAndPurgedRecordsLeaveTombstonesAndTheChainVerifies) {
+  const int64_t now = kT0 + 400 * 86'400'000'000LL;
+  for (int i = 0; i < 3; ++i) Save("alice", now - 1000 + i, SaveBody("alice " + std::to_string(i)));
+  for (int i = 0; i < 2; ++i) Save("old", kT0 + i, SaveBody("old " + std::to_string(i)));
+  Save("bob", now - 10, SaveBody("bob"));
+  ASSERT_TRUE(store_->CatchUp({}).ok());
+  Walked before = Walk();
+  ASSERT_FALSE(before.broken);
+  ASSERT_EQ(before.records.size(), 6u);
+  ASSERT_TRUE(database_->lifecycle().EraseUser("alice").ok());
+  PurgeOptions purge;
+  purge.default_days = 30;
+  purge.now_us = now;
+  Result<PurgeReport> purged = database_->lifecycle().Purge(purge);
+  ASSERT_TRUE(purged.ok()) << purged.status().message();
+  EXPECT_EQ(purged->interactions, 2);
+  Walked after = Walk();
+  EXPECT_FALSE(after.broken) << (after.broken ? after.broken->why : "");
+  ASSERT_EQ(after.records.size(), 6u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(after.records[i].kind, trust::ChainRecord::Kind::kTombstone) << i;
+    EXPECT_TRUE(after.records[i].json.empty());
+    EXPECT_EQ(after.records[i].stored, before.records[i].stored) << i;
+  }
+  EXPECT_EQ(after.records[5].kind, trust::ChainRecord::Kind::kInteraction);
+  EXPECT_EQ(after.snapshot.head.hash, before.snapshot.head.hash);
+  Save("bob", now - 5, SaveBody("bob again"));
+  EXPECT_EQ(database_->chain().Head()->seq, 7);
+  EXPECT_FALSE(Walk().broken);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, ChainContract, ::testing::Values(std::string("sqlite")), EngineName);
+INSTANTIATE_TEST_SUITE_P(Postgres, ChainContract, ::testing::Values(std::string("postgres")), EngineName);
 
 
 // Two instantiations, so that ctest's filters split them: "-Postgres*" (the plain pass) runs

@@ -42,7 +42,13 @@ bool CompactBody(const InteractionRecord& record, std::string* stored) {
 
 bool ColumnsMatch(std::string_view json, std::string_view interaction_id, int64_t ts_us,
                   std::string_view user_id, std::optional<std::string_view> thread_id) {
+  // Canonical: {"interaction_id":"<id>","timestamp":"... (ids hold no quotes or escapes).
   if (json.substr(0, kWhole.size()) != kWhole) return true;
+  const size_t id_end = json.find('"', kWhole.size());
+  if (id_end == std::string_view::npos ||
+      json.substr(id_end, 15) != std::string_view("\",\"timestamp\":\"")) {
+    return true;
+  }
   std::string prefix;
   prefix.reserve(160);
   AppendPrefix(&prefix, interaction_id, ts_us, user_id, thread_id);

@@ -52,6 +52,7 @@ TEST(ColumnsMatch, TellsAChangedColumnFromTheRecord) {
   }
   // Not canonical (an older row stored as given): nothing to compare.
   EXPECT_TRUE(ColumnsMatch("{\"user_message\":\"hi\"}", "INT_1", 1, "u", std::nullopt));
+  EXPECT_TRUE(ColumnsMatch("{\"interaction_id\":\"INT_1\"}", "INT_2", 1, "u", std::nullopt));
 }
 
 TEST(CompactBody, RefusesJsonThatDoesNotMatchTheColumns) {
