@@ -314,6 +314,20 @@ def ingest(args, results):
                                 script=lua)),
         ("pgbench", lambda d: pgbench(pg, d, pg_logs)),
     ]
+    # The same server without the hash chain's links, and with PII redaction of every type:
+    # what each costs, as ratios to omniflow in the same rounds (issue 14's budgets).
+    helptext = subprocess.run([args.binary, "serve", "--help"], capture_output=True,
+                              text=True).stdout
+    variants = [("omniflow_unchained", ["--unchained-benchmark"]),
+                ("omniflow_redact", ["--redact", "all"])]
+    for name, extra in variants:
+        if extra[0] not in helptext and name != "omniflow_unchained":
+            log("%s left out: this build has no %s" % (name, extra[0]))
+            continue
+        server = Omniflow(args.binary, os.path.join(work, "data-" + name),
+                          os.path.join(work, name + ".log"), extra=extra)
+        targets.append((name, lambda d, server=server: wrk(
+            "http://127.0.0.1:%d/api/save_interaction" % server.port, d, script=lua)))
     omni_pg = None
     if args.pg_backend:
         pg.psql("CREATE DATABASE omniflow")
@@ -340,6 +354,9 @@ def ingest(args, results):
     ratio = lambda a, b: statistics.median(x["rps"] / y["rps"] for x, y in zip(runs[a], runs[b]))
     results["ratios"] = {"omniflow/nginx": ratio("omniflow", "nginx"),
                          "omniflow/pgbench": ratio("omniflow", "pgbench")}
+    for name in ("omniflow_unchained", "omniflow_redact"):
+        if name in runs:
+            results["ratios"]["%s/omniflow" % name] = ratio(name, "omniflow")
     if "omniflow_pg" in runs:
         results["ratios"]["omniflow_pg/pgbench"] = ratio("omniflow_pg", "pgbench")
         results["ratios"]["omniflow_pg/nginx"] = ratio("omniflow_pg", "nginx")
@@ -693,7 +710,9 @@ def report(args, res):
         names = {"omniflow": "omniflow save_interaction (SQLite, durable)",
                  "nginx": "nginx `return 200` (HTTP ceiling)",
                  "pgbench": "PostgreSQL single-row JSONB insert (pgbench, 64 clients)",
-                 "omniflow_pg": "omniflow save_interaction on PostgreSQL"}
+                 "omniflow_pg": "omniflow save_interaction on PostgreSQL",
+                 "omniflow_unchained": "omniflow without hash-chain links (`--unchained-benchmark`)",
+                 "omniflow_redact": "omniflow with `--redact all`"}
         for k, v in res["ingest"].items():
             L.append("| %s | %.0f | %.2f | %.2f | %d | %s |" % (
                 names[k], v["rps"], v["p50"], v["p99"], v["non2xx"],
@@ -712,6 +731,13 @@ def report(args, res):
         else:
             L.append("| omniflow on PostgreSQL / pgbench | - | >= 3 | not measured: no PostgreSQL "
                      "backend in this build |")
+        if "omniflow_unchained/omniflow" in r:
+            cost = 1.0 - 1.0 / r["omniflow_unchained/omniflow"]
+            L.append("| hash chain's cost: 1 - omniflow / unchained | %.1f%% | <= 5%% | %s |" % (
+                100.0 * cost, verdict(cost <= 0.05)))
+        if "omniflow_redact/omniflow" in r:
+            L.append("| `--redact all` / omniflow | %.2f | >= 0.85 | %s |" % (
+                r["omniflow_redact/omniflow"], verdict(r["omniflow_redact/omniflow"] >= 0.85)))
         o = res["ingest"]["omniflow"]
         L.append("| omniflow p99 at that load | %.2f ms | <= 20 ms | %s |" % (
             o["p99"], verdict(o["p99"] <= 20)))

@@ -206,6 +206,10 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   }
   spdlog::info("event=listening url=http://{}:{} store=\"{}\" threads={}", server_options.host,
                server.port(), (*db)->Describe(), server_options.threads);
+  if (!store_options.hash_chain) {
+    spdlog::warn("event=hash_chain_off msg=\"--unchained-benchmark: interactions are stored "
+                 "without hash-chain links; omniflow verify will fail on them\"");
+  }
   spdlog::info("event=lifecycle retention_days={} retention_interval_s={} receipt_key_id={}",
                lifecycle_settings.retention_days, retention_interval->count(), (*receipt_key)->key_id());
   retention.Start();
@@ -478,6 +482,11 @@ int main(int argc, char** argv) {
                     "One user's LLM, data-function and upstream requests in flight at most "
                     "(beyond: 429); 0 for no limit")
       ->envname("OMNIFLOW_MAX_USER_INFLIGHT")->check(CLI::Range(0, 1024))->capture_default_str();
+  bool unchained = false;
+  serve->add_flag("--unchained-benchmark", unchained,
+                  "Store interactions without hash-chain links (only to measure the chain's cost; "
+                  "`omniflow verify` then fails)")
+      ->group("");
   bool no_agent_log = false;
   serve->add_flag("--no-agent-log", no_agent_log,
                   "Do not log tool_call_handler interactions (only to measure logging overhead)")
@@ -616,6 +625,7 @@ int main(int argc, char** argv) {
   }
   server_options.read_timeout = std::chrono::seconds(read_timeout_s);
   assistant.log_interactions = !no_agent_log;
+  store_options.hash_chain = !unchained;
   if (*serve) {
     return Serve(server_options, store_options, writer_options, assistant, lifecycle_settings,
                  insecure);

@@ -17,6 +17,9 @@ struct StoreOptions {
   int sqlite_page_size = 16384;
   // WAL pages after a save's commit that wake the background checkpointer (SQLite's default).
   int sqlite_checkpoint_pages = 1000;
+  // False only to measure what the hash chain costs (`serve --unchained-benchmark`): records
+  // are stored without links, and `omniflow verify` reports the first of them as broken.
+  bool hash_chain = true;
 };
 
 // What `omniflow migrate` did.

@@ -18,6 +18,7 @@ Result<std::unique_ptr<Database>> PostgresDatabase::Open(const StoreLocation& lo
   std::unique_ptr<PostgresDatabase> db(new PostgresDatabase(location.url, keep));
   Result<std::unique_ptr<PostgresStore>> interactions =
       PostgresStore::Open(location.url, std::move(*writer), db->pool_.get());
+  if (interactions.ok()) (*interactions)->set_hash_chain(options.hash_chain);
   if (!interactions.ok()) return interactions.status();
   db->interactions_ = std::move(*interactions);
   db->analytics_ = std::make_unique<PostgresAnalyticsStore>(db->pool_.get());

@@ -319,7 +319,7 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
   if (!any) return Status::Ok();  // every record's key was held
   // The chain's head, locked until this transaction ends.
   trust::ChainHead chain;
-  {
+  if (hash_chain_) {
     if (Status s = writer_.EnsureConnected(); !s.ok()) return s;
     Result<pg::Res> head = writer_.Exec(kChainLock);
     Result<trust::ChainHash> hash = Status::Internal("the hash chain has no head row");
@@ -364,10 +364,15 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
     calls.Add(static_cast<int64_t>(r.tool_call_count));
     failures.Add(static_cast<int64_t>(r.tool_failure_count));
     bodies.Add(r.json);
-    ++chain.seq;
-    chain.hash = hasher_.Next(chain.hash, r.json);
-    chain_seqs.Add(chain.seq);
-    chain_hashes.Add(std::string_view(trust::ChainHashText(chain.hash)).substr(7));
+    if (hash_chain_) {
+      ++chain.seq;
+      chain.hash = hasher_.Next(chain.hash, r.json);
+      chain_seqs.Add(chain.seq);
+      chain_hashes.Add(std::string_view(trust::ChainHashText(chain.hash)).substr(7));
+    } else {
+      chain_seqs.AddNull();
+      chain_hashes.AddNull();
+    }
     widen(counts[{r.user_id, std::string_view()}], r);
     if (r.thread_id) widen(counts[{r.user_id, *r.thread_id}], r);
     if (r.idempotency) keyed[{r.user_id, r.idempotency->key}] = &r;
@@ -408,9 +413,14 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
       queries.push_back({kPurgeKeys, {std::to_string(*cutoff)}});
     }
   }
-  queries.push_back({kChainMove, {std::to_string(chain.seq),
-                                  std::string(trust::ChainHashText(chain.hash).substr(7))}});
-  Result<std::vector<pg::Res>> done = writer_.Transaction(queries, kInLockedTransaction);
+  if (hash_chain_) {
+    queries.push_back({kChainMove, {std::to_string(chain.seq),
+                                    std::string(trust::ChainHashText(chain.hash).substr(7))}});
+  } else {
+    queries.insert(queries.begin(), {kSetWriter, {}});
+  }
+  Result<std::vector<pg::Res>> done =
+      writer_.Transaction(queries, hash_chain_ ? kInLockedTransaction : "BEGIN");
   if (done.ok()) return Status::Ok();
   *maybe_committed = writer_.maybe_committed();
   return done.status();

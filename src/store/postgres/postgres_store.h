@@ -49,6 +49,8 @@ class PostgresStore final : public InteractionStore {
   Status CheckWritable() override;
   std::string Describe() const override { return pg::RedactUrl(url_); }
   IdSpace id_space() const override { return {slot_, kIdSlots}; }
+  // StoreOptions::hash_chain; set before the first Append.
+  void set_hash_chain(bool on) { hash_chain_ = on; }
 
  private:
   using SteadyClock = std::chrono::steady_clock;
@@ -83,6 +85,7 @@ class PostgresStore final : public InteractionStore {
   std::atomic<bool> last_append_ok_{true};
   int64_t last_key_purge_us_ = 0;  // see IdempotencyPurgeDue
   trust::ChainHasher hasher_;
+  bool hash_chain_ = true;
 
   const int slot_;
   const std::string holder_;  // this process's random lease token

@@ -42,6 +42,7 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const StoreLocation& loca
                                                        const StoreOptions& options) {
   auto file = std::make_unique<SqliteFile>();
   file->dir = location.data_dir;
+  file->hash_chain = options.hash_chain;
   file->path = FilePath(location.data_dir);
   MigrationReport report;
   Result<sqlite::Db> writer = OpenWriter(file->dir, file->path, options, &report);

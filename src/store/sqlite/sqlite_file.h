@@ -28,6 +28,7 @@ struct SqliteFile {
   // chained records, and the hasher they use.
   trust::ChainHead chain GUARDED_BY(write_mu);
   trust::ChainHasher hasher GUARDED_BY(write_mu);
+  bool hash_chain = true;  // StoreOptions::hash_chain
 };
 
 }  // namespace omniflow

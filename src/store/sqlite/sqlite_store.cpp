@@ -207,7 +207,7 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch, AppendRepor
     if (report->priors[i]) continue;  // its key is held: not stored
     const InteractionRecord& r = batch[i];
     ++chain.seq;
-    chain.hash = file_->hasher.Next(chain.hash, r.json);
+    if (file_->hash_chain) chain.hash = file_->hasher.Next(chain.hash, r.json);
     insert_.Reset();
     insert_.Bind(1, r.user_id);
     insert_.Bind(2, r.ts_us);
@@ -222,7 +222,11 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch, AppendRepor
     // Without the fields the columns hold (see compact_body.h), when the JSON is canonical.
     insert_.Bind(7, CompactBody(r, &stored_) ? std::string_view(stored_) : std::string_view(r.json));
     insert_.Bind(8, chain.seq);
-    insert_.BindBlob(9, trust::ChainHashBytes(chain.hash));
+    if (file_->hash_chain) {
+      insert_.BindBlob(9, trust::ChainHashBytes(chain.hash));
+    } else {
+      insert_.BindNull(9);
+    }
     s = insert_.Run();
     if (!s.ok()) return Fail(s);
     s = analytics_.Add(r, sqlite3_last_insert_rowid(file_->writer.get()));
