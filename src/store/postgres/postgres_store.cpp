@@ -322,6 +322,12 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
   if (hash_chain_) {
     if (Status s = writer_.EnsureConnected(); !s.ok()) return s;
     Result<pg::Res> head = writer_.Exec(kChainLock);
+    if (!head.ok() && !writer_.connected()) {
+      // The server had closed the idle connection (a restart, an administrator): nothing was
+      // sent that could commit. Once more on a new one.
+      if (Status s = writer_.EnsureConnected(); !s.ok()) return s;
+      head = writer_.Exec(kChainLock);
+    }
     Result<trust::ChainHash> hash = Status::Internal("the hash chain has no head row");
     if (head.ok() && head->rows() == 1) {
       chain.seq = head->Int(0, 1);
