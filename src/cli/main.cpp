@@ -70,6 +70,7 @@ struct AssistantSettings {
 struct LifecycleSettings {
   int retention_days = 0;                 // default policy; 0 keeps forever
   std::string retention_interval = "1h";  // between background purges
+  int audit_retention_days = 400;         // audit entries kept; 0 keeps forever
   std::string receipt_key_file;           // empty: <data-dir>/receipt-key.pem, made if missing
 };
 
@@ -164,7 +165,10 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   lifecycle::RetentionOptions retention_options;
   retention_options.default_days = lifecycle_settings.retention_days;
   retention_options.interval = *retention_interval;
-  lifecycle::RetentionRunner retention(&(*db)->lifecycle(), Clock::Real(), retention_options);
+  retention_options.audit_days = lifecycle_settings.audit_retention_days;
+  lifecycle::RetentionRunner retention(&(*db)->lifecycle(), Clock::Real(), retention_options,
+                                       &(*db)->audit());
+  AuditWriter audit_writer(&(*db)->audit());
 
   api::ApiContext context;
   context.store = store;
@@ -190,6 +194,8 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   context.lifecycle.retention = &retention;
   context.lifecycle.receipt_key = receipt_key->get();
   context.lifecycle.spool = &spool;
+  context.audit.writer = &audit_writer;
+  context.audit.store = &(*db)->audit();
   http::Router router;
   context.proxy.upstream = assistant.router_upstream;
   while (!context.proxy.upstream.empty() && context.proxy.upstream.back() == '/') {
@@ -204,8 +210,10 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   }
   spdlog::info("event=listening url=http://{}:{} store=\"{}\" threads={}", server_options.host,
                server.port(), (*db)->Describe(), server_options.threads);
-  spdlog::info("event=lifecycle retention_days={} retention_interval_s={} receipt_key_id={}",
-               lifecycle_settings.retention_days, retention_interval->count(), (*receipt_key)->key_id());
+  spdlog::info("event=lifecycle retention_days={} retention_interval_s={} receipt_key_id={} "
+               "audit_retention_days={}",
+               lifecycle_settings.retention_days, retention_interval->count(),
+               (*receipt_key)->key_id(), lifecycle_settings.audit_retention_days);
   retention.Start();
   std::printf("omniflow listening on http://%s:%u\n", server_options.host.c_str(),
               static_cast<unsigned>(server.port()));
@@ -213,6 +221,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   server.Run([] { spdlog::info("event=stopping msg=\"draining in-flight requests\""); });
   retention.Stop();
   workers.Stop();  // answers and logs what is in flight, through the writer
+  audit_writer.Stop();  // records what those answers audited
   writer.Stop();
   spdlog::info("event=stopped committed={} failed={} rejected={} spooled={} lost={}",
                writer.committed(), writer.failed(), writer.rejected(), logger.spooled(),
@@ -496,6 +505,10 @@ int main(int argc, char** argv) {
   serve->add_option("--retention-interval", lifecycle_settings.retention_interval,
                     "Time between background purges: 90s, 15m, 1h, 2d")
       ->envname("OMNIFLOW_RETENTION_INTERVAL")->capture_default_str();
+  serve->add_option("--audit-retention-days", lifecycle_settings.audit_retention_days,
+                    "Days audit log entries are kept (0: forever)")
+      ->envname("OMNIFLOW_AUDIT_RETENTION_DAYS")->check(CLI::Range(0, 36500))
+      ->capture_default_str();
   serve->add_option("--receipt-key-file", lifecycle_settings.receipt_key_file,
                     "PEM Ed25519 private key that signs erasure receipts (default: "
                     "<data-dir>/receipt-key.pem, made at first start)")
@@ -577,6 +590,10 @@ int main(int argc, char** argv) {
   purge->add_option("--retention-days", lifecycle_settings.retention_days,
                     "Days kept for users without an override (0: forever)")
       ->envname("OMNIFLOW_RETENTION_DAYS")->check(CLI::Range(0, 36500))->capture_default_str();
+  purge->add_option("--audit-retention-days", lifecycle_settings.audit_retention_days,
+                    "Days audit log entries are kept (0: forever)")
+      ->envname("OMNIFLOW_AUDIT_RETENTION_DAYS")->check(CLI::Range(0, 36500))
+      ->capture_default_str();
   purge->add_flag("--dry-run", purge_dry_run, "Count only; delete nothing");
 
   std::string receipt_file;
@@ -604,7 +621,10 @@ int main(int argc, char** argv) {
     return Serve(server_options, store_options, writer_options, assistant, lifecycle_settings,
                  insecure);
   }
-  if (*purge) return RunPurge(store_options, lifecycle_settings.retention_days, purge_dry_run);
+  if (*purge) {
+    return RunPurge(store_options, lifecycle_settings.retention_days,
+                    lifecycle_settings.audit_retention_days, purge_dry_run);
+  }
   if (*verify) {
     return RunVerifyReceipt(receipt_file, receipt_public_key, lifecycle_settings.receipt_key_file,
                             store_options.data_dir);
