@@ -214,12 +214,18 @@ std::optional<std::string> QueryUser(const QueryParams& query) {
   return std::string(*user);
 }
 
-// The path's {user_id}, once DecodeParams has checked it.
-std::optional<std::string> PathUser(const Route& route, const Call& call) {
+// The path's {user_id}, percent-decoded, when it is a valid user id: the user a request to
+// such a route acts on, whoever asks (for the audit log; DecodeParams checks it for serving).
+std::optional<std::string> PathUser(const Route& route, const http::PathParams& raw) {
+  if (route.pattern.find("{user_id}") == std::string_view::npos) return std::nullopt;
   size_t i = 0;
   for (const PatternPart& part : PatternParts(route.pattern)) {
     if (!part.parameter) continue;
-    if (part.text == "user_id") return call.params[i];
+    std::string value;
+    if (part.text == "user_id" && i < raw.size && PercentDecode(raw.values[i], false, &value) &&
+        IsValidUserId(value)) {
+      return value;
+    }
     ++i;
   }
   return std::nullopt;
@@ -242,16 +248,17 @@ void Serve(const ApiContext& context, const Route& route, bool proxied,
       return answer(ErrorFrom(Status::Unavailable("authentication is not configured here")));
     }
     Result<Caller> caller = Authorize(context, route, request, *query, &subject);
+    // The user acted on: the path's, else the caller's, else (refused) the one X-User-Id named.
+    if (std::optional<std::string> user = PathUser(route, raw)) subject.target_user = std::move(user);
     if (!caller.ok()) return answer(ErrorFrom(caller.status()));
     call.caller = std::move(*caller);
     if (call.caller.kind == Identity::Kind::kOpen) {
       if (Status s = CheckOrigin(request); !s.ok()) return answer(ErrorFrom(s, call.caller.user_id));
     }
-    if (call.caller.all_users && call.caller.user_id.empty()) subject.target_user = QueryUser(*query);
+    if (!subject.target_user && call.caller.all_users) subject.target_user = QueryUser(*query);
   }
   const std::string& who = call.caller.user_id;
   if (Status s = DecodeParams(route, raw, &call); !s.ok()) return answer(ErrorFrom(s, who));
-  if (std::optional<std::string> user = PathUser(route, call)) subject.target_user = std::move(user);
   if (Status s = CheckSubject(route, call); !s.ok()) return answer(ErrorFrom(s, who));
   if (Status s = CheckBodyType(route, request); !s.ok()) return answer(ErrorFrom(s, who));
   // From here the handler answers, through the audit trail (public routes are never audited:
