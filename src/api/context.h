@@ -21,6 +21,7 @@
 #include "store/analytics_store.h"
 #include "store/audit_store.h"
 #include "store/audit_writer.h"
+#include "store/chain_store.h"
 #include "store/data_store.h"
 #include "store/interaction_store.h"
 #include "store/lifecycle_store.h"
@@ -75,6 +76,7 @@ struct ApiContext {
   bool any_host = false;                // --insecure: the open mode answers any Host name
   LifecycleContext lifecycle;
   AuditContext audit;
+  ChainStore* chain = nullptr;          // the hash chain's head (issue 14); null: 503
 };
 
 // Registers every route of the route table (route_table.h), and their proxy_router forms, on

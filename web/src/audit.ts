@@ -11,7 +11,7 @@ interface AuditPage { entries: AuditEntry[]; has_more: boolean; next_cursor: str
 
 const FILTERS = ["action", "actor", "target_user", "from", "to"] as const;
 const ACTIONS = ["auth_failed", "export", "erase_user", "feedback", "retention_set", "retention_get",
-  "retention_delete", "retention_run", "hold_set", "hold_release", "holds_list", "audit_read"];
+  "retention_delete", "retention_run", "hold_set", "hold_release", "holds_list", "chain_head", "audit_read"];
 
 function row(e: AuditEntry): HTMLElement {
   const failed = e.status >= 400;

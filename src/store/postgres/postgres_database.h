@@ -11,6 +11,7 @@
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/postgres_analytics_store.h"
 #include "store/postgres/postgres_audit_store.h"
+#include "store/postgres/postgres_chain_store.h"
 #include "store/postgres/postgres_data_store.h"
 #include "store/postgres/postgres_lifecycle_store.h"
 #include "store/postgres/postgres_store.h"
@@ -29,6 +30,7 @@ class PostgresDatabase final : public Database {
   DataStore& data() override { return *data_; }
   LifecycleStore& lifecycle() override { return *lifecycle_; }
   AuditStore& audit() override { return *audit_; }
+  ChainStore& chain() override { return *chain_; }
   std::string Describe() const override { return pg::RedactUrl(url_); }
 
  private:
@@ -42,6 +44,7 @@ class PostgresDatabase final : public Database {
   std::unique_ptr<PostgresDataStore> data_;
   std::unique_ptr<PostgresLifecycleStore> lifecycle_;
   std::unique_ptr<PostgresAuditStore> audit_;
+  std::unique_ptr<PostgresChainStore> chain_;
 };
 
 }  // namespace omniflow

@@ -10,6 +10,7 @@
 #include "store/database.h"
 #include "store/sqlite/sqlite_analytics_store.h"
 #include "store/sqlite/sqlite_audit_store.h"
+#include "store/sqlite/sqlite_chain.h"
 #include "store/sqlite/sqlite_file.h"
 #include "store/sqlite/sqlite_lifecycle_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -31,6 +32,7 @@ class SqliteDatabase final : public Database {
   DataStore& data() override { return *data_; }
   LifecycleStore& lifecycle() override { return *lifecycle_; }
   AuditStore& audit() override { return *audit_; }
+  ChainStore& chain() override { return *chain_; }
   std::string Describe() const override { return "sqlite:" + file_->path; }
 
   // For SQLite's own tests and tools.
@@ -46,6 +48,7 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<DataStore> data_;
   std::unique_ptr<SqliteLifecycleStore> lifecycle_;
   std::unique_ptr<SqliteAuditStore> audit_;
+  std::unique_ptr<SqliteChainStore> chain_;
 };
 
 }  // namespace omniflow
