@@ -231,10 +231,39 @@ std::optional<std::string> PathUser(const Route& route, const http::PathParams& 
   return std::nullopt;
 }
 
+// The path as the request log shows it: the route's pattern (its proxy_router form when
+// `proxied`) with each parameter's raw value, except a user id or a thread id, which may name a
+// person (an erased one included) and stay as their {name}.
+std::string LogPath(const Route& route, bool proxied, const http::PathParams& raw) {
+  const std::string pattern = proxied ? ProxyPattern(route) : std::string(route.pattern);
+  std::string path;
+  size_t param = 0;
+  for (const PatternPart& part : PatternParts(pattern)) {
+    if (!part.parameter) {
+      path += part.text;
+    } else if (part.text == "user_id" || part.text == "thread_id" || param >= raw.size) {
+      path += '{';
+      path += part.text;
+      path += '}';
+      ++param;
+    } else {
+      path += raw.values[param++];
+    }
+  }
+  return path;
+}
+
 // Serves `request` for `route`; `proxied` when it came through /api/proxy_router/. Every answer
 // goes out through AnswerAudited with what has been verified so far.
 void Serve(const ApiContext& context, const Route& route, bool proxied,
            const http::Request& request, const http::PathParams& raw, http::Respond respond) {
+  if (raw.size > 0) {
+    respond = [log_path = LogPath(route, proxied, raw),
+               respond = std::move(respond)](http::Response r) mutable {
+      r.log_path = log_path;
+      respond(std::move(r));
+    };
+  }
   AuditSubject subject;
   auto answer = [&](http::Response response) {
     AnswerAudited(context, route, proxied, request, subject, std::move(response), respond);

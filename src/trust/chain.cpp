@@ -105,6 +105,9 @@ bool ChainVerifier::Feed(const ChainRecord& record) {
   const int64_t missing = std::max(last_seq_ + 1, contiguous_from_);
   if (missing < record.seq) return BreakMissing(missing, record.seq);
   if (!record.stored) return Break(record, "its stored hash is not 32 bytes");
+  if (!record.columns_differ.empty()) {
+    return Break(record, "content changed: " + record.columns_differ);
+  }
   if (record.kind == ChainRecord::Kind::kTombstone) {
     // The content is gone by design; the tombstone carries the chain on with its hash.
     prev_ = *record.stored;
@@ -122,7 +125,7 @@ bool ChainVerifier::Feed(const ChainRecord& record) {
 }
 
 bool ChainVerifier::BreakMissing(int64_t missing, int64_t next) {
-  ChainRecord gap{missing, ChainRecord::Kind::kInteraction, "", "", std::nullopt};
+  ChainRecord gap{missing, ChainRecord::Kind::kInteraction, "", "", std::nullopt, ""};
   Break(gap, next > 0 ? "record missing: nothing has seq " + std::to_string(missing) +
                             " (the next record is seq " + std::to_string(next) + ")"
                       : "record missing: nothing has seq " + std::to_string(missing) +
@@ -135,14 +138,14 @@ bool ChainVerifier::Finish(const ChainHead& head) {
   if (break_) return false;
   if (head.seq > last_seq_) return BreakMissing(std::max(last_seq_ + 1, int64_t{1}), 0);
   if (head.seq < last_seq_) {
-    ChainRecord at{head.seq, ChainRecord::Kind::kInteraction, "", "", std::nullopt};
+    ChainRecord at{head.seq, ChainRecord::Kind::kInteraction, "", "", std::nullopt, ""};
     Break(at, "head changed: the recorded head is seq " + std::to_string(head.seq) +
                   " but records go on to seq " + std::to_string(last_seq_));
     break_->record = "the chain's head";
     return false;
   }
   if (head.seq > 0 && head.hash != prev_) {
-    ChainRecord at{head.seq, ChainRecord::Kind::kInteraction, "", "", std::nullopt};
+    ChainRecord at{head.seq, ChainRecord::Kind::kInteraction, "", "", std::nullopt, ""};
     Break(at, "head changed: the recorded head hash is not the last record's");
     break_->record = "the chain's head";
     return false;
@@ -153,6 +156,7 @@ bool ChainVerifier::Finish(const ChainHead& head) {
 void ChainVerifier::ExplainBreak(const std::map<int64_t, ChainHash>& stored) {
   if (!break_ || !broken_record_ || !broken_record_->stored ||
       broken_record_->kind == ChainRecord::Kind::kTombstone ||
+      !broken_record_->columns_differ.empty() ||
       break_->why.rfind("content changed", 0) != 0) {
     return;
   }

@@ -66,6 +66,9 @@ struct ChainRecord {
   std::string id;    // the interaction id, the audit entry's seq, or what the tombstone replaced
   std::string json;  // the record's canonical JSON (empty for a tombstone)
   std::optional<ChainHash> stored;  // the hash stored with it; nullopt when it is not 32 bytes
+  // Set by a store whose row keeps copies of the record's fields (user, time, ids) in columns
+  // that no longer agree with the record: what was changed, for the report.
+  std::string columns_differ;
 };
 
 struct ChainBreak {

@@ -16,7 +16,7 @@ std::vector<ChainRecord> Chain(int n) {
   for (int i = 1; i <= n; ++i) {
     ChainRecord r{i, Kind::kInteraction, "INT_" + std::to_string(i),
                   R"({"interaction_id":"INT_)" + std::to_string(i) + R"(","user_message":"m"})",
-                  std::nullopt};
+                  std::nullopt, ""};
     prev = hasher.Next(prev, r.json);
     r.stored = prev;
     records.push_back(r);
@@ -138,9 +138,18 @@ TEST(ChainVerifier, SwappedRecordsAreAnOrderChange) {
   EXPECT_EQ(broken->why.rfind("order changed", 0), 0u) << broken->why;
 }
 
+TEST(ChainVerifier, ColumnsThatDifferFromTheRecordAreAChangeNotAMove) {
+  auto records = Chain(4);
+  records[2].columns_differ = "its user_id column no longer matches it";
+  auto broken = Verify(records, HeadOf(records));
+  ASSERT_TRUE(broken);
+  EXPECT_EQ(broken->seq, 3);
+  EXPECT_EQ(broken->why, "content changed: its user_id column no longer matches it");
+}
+
 TEST(ChainVerifier, ATombstoneCarriesTheChainWithoutItsContent) {
   auto records = Chain(5);
-  records[1] = ChainRecord{2, Kind::kTombstone, "INT_2", "", records[1].stored};
+  records[1] = ChainRecord{2, Kind::kTombstone, "INT_2", "", records[1].stored, ""};
   EXPECT_FALSE(Verify(records, HeadOf(records)));
   // A tombstone whose hash was changed breaks the next record.
   records[1].stored->at(0) ^= 1;
@@ -155,7 +164,7 @@ TEST(ChainVerifier, GapsBeforeTheChainBeganAreOnlyHashChecked) {
   std::vector<ChainRecord> records;
   ChainHash prev = kGenesis;
   for (int seq : {1, 3, 4, 5}) {
-    ChainRecord r{seq, Kind::kInteraction, "INT_" + std::to_string(seq), "{}", std::nullopt};
+    ChainRecord r{seq, Kind::kInteraction, "INT_" + std::to_string(seq), "{}", std::nullopt, ""};
     prev = hasher.Next(prev, r.json);
     r.stored = prev;
     records.push_back(r);

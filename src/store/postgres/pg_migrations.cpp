@@ -166,10 +166,9 @@ constexpr const char* kMigrations[] = {
       since_us bigint NOT NULL);
     )sql",
     // 6: the hash chain (trust/chain.h). Each interaction keeps its link's seq and hash; a
-    // deleted one leaves a tombstone with both; chain_head is the newest link, locked and moved
-    // by every batch (chain_expect fails a batch whose writer had an old head, as a
-    // serialization failure the writer retries after reading the head again). No content:
-    // no row-level security. Rows stored before are chained here, oldest first.
+    // deleted one leaves a tombstone with both; chain_head is the newest link, locked by each
+    // batch before it is hashed and moved in the same transaction. No content: no row-level
+    // security. Rows stored before are chained here, oldest first.
     R"sql(
     ALTER TABLE interactions ADD COLUMN chain_seq bigint, ADD COLUMN chain_hash bytea;
     CREATE TABLE chain_tombstones(
@@ -181,13 +180,6 @@ constexpr const char* kMigrations[] = {
       seq bigint NOT NULL,
       hash bytea NOT NULL,
       contiguous_from bigint NOT NULL);
-    CREATE FUNCTION chain_expect(expected bigint) RETURNS void LANGUAGE plpgsql AS $fn$
-    BEGIN
-      IF (SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE) IS DISTINCT FROM expected THEN
-        RAISE EXCEPTION 'the hash chain moved on (another server appended)'
-          USING ERRCODE = '40001';
-      END IF;
-    END $fn$;
     DO $do$
     DECLARE
       r record;

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "store/sqlite/compact_body.h"
+
 namespace omniflow {
 
 namespace {
@@ -80,10 +82,10 @@ Status PostgresChainStore::Walk(int64_t from_seq,
   // Interactions and tombstones in seq order; the canonical JSON of an interaction is its body.
   Result<pg::Res> declared = conn.Exec(
       "DECLARE chain_walk NO SCROLL CURSOR FOR "
-      "SELECT chain_seq, 'i', interaction_id, body, encode(chain_hash, 'hex') FROM interactions "
-      "WHERE chain_seq >= " + from +
-      " UNION ALL SELECT seq, 't', reason, NULL, encode(hash, 'hex') FROM chain_tombstones "
-      "WHERE seq >= " + from + " ORDER BY 1");
+      "SELECT chain_seq, 'i', interaction_id, body, encode(chain_hash, 'hex'), user_id, ts_us, "
+      "thread_id FROM interactions WHERE chain_seq >= " + from +
+      " UNION ALL SELECT seq, 't', reason, NULL, encode(hash, 'hex'), NULL, NULL, NULL "
+      "FROM chain_tombstones WHERE seq >= " + from + " ORDER BY 1");
   if (!declared.ok()) return fail(declared.status());
   bool going = true;
   while (going) {
@@ -96,6 +98,14 @@ Status PostgresChainStore::Walk(int64_t from_seq,
         record.kind = trust::ChainRecord::Kind::kInteraction;
         record.id = std::string(rows->Text(i, 2));
         record.json = std::string(rows->Text(i, 3));
+        // The columns history and its filters read (user, time, ids) are copies of the
+        // record's fields: they must still say what it says.
+        std::optional<std::string_view> thread;
+        if (!rows->IsNull(i, 7)) thread = rows->Text(i, 7);
+        if (!ColumnsMatch(record.json, record.id, rows->Int(i, 6), rows->Text(i, 5), thread)) {
+          record.columns_differ =
+              "its user_id, ts_us, interaction_id or thread_id column no longer matches it";
+        }
       } else {
         record.kind = trust::ChainRecord::Kind::kTombstone;
         record.id = std::string(rows->Text(i, 2)) + " record";

@@ -31,12 +31,16 @@ constexpr const char* kInsert =
     "tool_failures, body, chain_seq, chain_hash) SELECT u, t, i, th, c, f, b, s, decode(h, 'hex') "
     "FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::integer[], $6::integer[], "
     "$7::text[], $8::bigint[], $9::text[]) AS x(u, t, i, th, c, f, b, s, h)";
-// The hash chain (trust/chain.h): the batch goes on from the head this writer knows, or fails
-// as a serialization failure (retried after LoadChainHead) when another server moved it.
-constexpr const char* kChainExpect = "SELECT chain_expect($1::bigint)";
+// The hash chain (trust/chain.h): each batch locks the head first, so batches of several
+// servers take their seqs one after the other; it is moved in the same transaction.
+constexpr const char* kChainLock =
+    "BEGIN; SELECT set_config('omniflow.writer', 'on', true), seq, encode(hash, 'hex') "
+    "FROM chain_head WHERE id = 1 FOR UPDATE";
+// What the rest of the batch's transaction starts with: fails (and so commits nothing) unless
+// the transaction kChainLock began is still open on this connection.
+constexpr const char* kInLockedTransaction = "SAVEPOINT chain_locked";
 constexpr const char* kChainMove =
     "UPDATE chain_head SET seq = $1::bigint, hash = decode($2, 'hex') WHERE id = 1";
-constexpr const char* kChainHead = "SELECT seq, encode(hash, 'hex') FROM chain_head WHERE id = 1";
 // Keys arrive sorted, so concurrent writers lock count rows in the same order (no deadlock).
 // With each count, the first and last interaction (by ts_us, interaction_id) of the user and of
 // the thread, for the analytics' users and threads.
@@ -226,23 +230,14 @@ Status PostgresStore::Append(std::span<const InteractionRecord> batch, AppendRep
   // A deadlock or serialization failure is retried, and so is a batch that lost a key to
   // another server; other errors fail the batch.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    if (!chain_known_) {
-      if (s = LoadChainHead(); !s.ok()) break;
-    }
     bool maybe_committed = false;
-    trust::ChainHead next;
-    s = AppendOnce(batch, report->priors, &maybe_committed, &next);
-    if (s.ok()) {
-      chain_ = next;
-      break;
-    }
-    chain_known_ = false;  // another server may have moved the head; read it again
+    s = AppendOnce(batch, report->priors, &maybe_committed);
+    if (s.ok()) break;
     if (maybe_committed) {
       s = ResolveOutcome(batch, report->priors, std::move(s), &report->outcome_unknown);
       break;
     }
-    // A deadlock, a serialization failure or the chain moved on: rolled back.
-    if (s.code() == Status::Code::kAborted) continue;
+    if (s.code() == Status::Code::kAborted) continue;  // deadlock, serialization: rolled back
     if (!keyed) break;
     // Another server may have stored one of these keys since they were looked up (the primary
     // key made this transaction wait for it, then fail): plan again with the keys held now.
@@ -316,22 +311,31 @@ Status PostgresStore::ResolveOutcome(std::span<const InteractionRecord> batch,
                              asked.message() + ")");
 }
 
-Status PostgresStore::LoadChainHead() {
-  Result<pg::Res> head = writer_.Exec(kChainHead);
-  if (!head.ok()) return head.status();
-  if (head->rows() != 1) return Status::Internal("the hash chain has no head row");
-  Result<trust::ChainHash> hash = trust::ParseChainHash("sha256:" + std::string(head->Text(0, 1)));
-  if (!hash.ok()) return Status::Internal("chain_head holds a hash that is not 32 bytes");
-  chain_ = trust::ChainHead{head->Int(0, 0), *hash};
-  chain_known_ = true;
-  return Status::Ok();
-}
-
 Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
                                  std::span<const std::optional<PriorSave>> priors,
-                                 bool* maybe_committed, trust::ChainHead* next) {
+                                 bool* maybe_committed) {
+  bool any = false;
+  for (size_t i = 0; i < batch.size() && !any; ++i) any = priors.empty() || !priors[i];
+  if (!any) return Status::Ok();  // every record's key was held
+  // The chain's head, locked until this transaction ends.
+  trust::ChainHead chain;
+  {
+    if (Status s = writer_.EnsureConnected(); !s.ok()) return s;
+    Result<pg::Res> head = writer_.Exec(kChainLock);
+    Result<trust::ChainHash> hash = Status::Internal("the hash chain has no head row");
+    if (head.ok() && head->rows() == 1) {
+      chain.seq = head->Int(0, 1);
+      hash = trust::ParseChainHash("sha256:" + std::string(head->Text(0, 2)));
+    }
+    if (!head.ok() || !hash.ok()) {
+      if (writer_.connected() && PQtransactionStatus(writer_.get()) != PQTRANS_IDLE) {
+        (void)writer_.Exec("ROLLBACK");
+      }
+      return head.ok() ? hash.status() : head.status();
+    }
+    chain.hash = *hash;
+  }
   pg::ArrayLiteral users, times, ids, threads, calls, failures, bodies, chain_seqs, chain_hashes;
-  trust::ChainHead chain = chain_;
   struct Span {
     int64_t n = 0;
     const InteractionRecord* first = nullptr;
@@ -368,8 +372,6 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
     if (r.thread_id) widen(counts[{r.user_id, *r.thread_id}], r);
     if (r.idempotency) keyed[{r.user_id, r.idempotency->key}] = &r;
   }
-  *next = chain;
-  if (counts.empty()) return Status::Ok();  // every record's key was held
   pg::ArrayLiteral count_users, count_threads, count_n, first_us, first_id, last_us, last_id;
   for (const auto& [key, span] : counts) {
     count_users.Add(key.first);
@@ -381,8 +383,6 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
     last_id.Add(span.last->interaction_id);
   }
   std::vector<pg::Query> queries = {
-      {kSetWriter, {}},
-      {kChainExpect, {std::to_string(chain_.seq)}},
       {kInsert,
        {std::move(users).Take(), std::move(times).Take(), std::move(ids).Take(),
         std::move(threads).Take(), std::move(calls).Take(), std::move(failures).Take(),
@@ -410,7 +410,7 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
   }
   queries.push_back({kChainMove, {std::to_string(chain.seq),
                                   std::string(trust::ChainHashText(chain.hash).substr(7))}});
-  Result<std::vector<pg::Res>> done = writer_.Transaction(queries);
+  Result<std::vector<pg::Res>> done = writer_.Transaction(queries, kInLockedTransaction);
   if (done.ok()) return Status::Ok();
   *maybe_committed = writer_.maybe_committed();
   return done.status();

@@ -58,13 +58,10 @@ class PostgresStore final : public InteractionStore {
   // One transaction storing the records of `batch` whose `priors` entry is empty (all when
   // `priors` is), with their idempotency keys. On failure, `*maybe_committed` tells whether the
   // transaction may have committed all the same.
-  // The records stored are the hash chain's next links after chain_ (trust/chain.h); the
-  // head they lead to is set in `*next`.
+  // The records stored are the hash chain's next links (trust/chain.h): the transaction first
+  // locks the chain's head (one round trip), then hashes and sends the rest (another).
   Status AppendOnce(std::span<const InteractionRecord> batch,
-                    std::span<const std::optional<PriorSave>> priors, bool* maybe_committed,
-                    trust::ChainHead* next);
-  // Reads the chain's head into chain_ (after a failed batch, or another server's appends).
-  Status LoadChainHead();
+                    std::span<const std::optional<PriorSave>> priors, bool* maybe_committed);
   // The idempotency keys of `batch` already stored.
   Result<HeldKeys> FindHeldKeys(std::span<const InteractionRecord> batch);
   // After AppendOnce failed with `failure` and may have committed: asks the database, after
@@ -85,9 +82,6 @@ class PostgresStore final : public InteractionStore {
   pg::Conn writer_;
   std::atomic<bool> last_append_ok_{true};
   int64_t last_key_purge_us_ = 0;  // see IdempotencyPurgeDue
-  // The hash chain's head as this writer last knew it; chain_known_ false: read it first.
-  trust::ChainHead chain_;
-  bool chain_known_ = false;
   trust::ChainHasher hasher_;
 
   const int slot_;
