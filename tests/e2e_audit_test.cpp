@@ -76,7 +76,8 @@ struct Page {
   std::optional<std::string> next_cursor;
 };
 
-Page ReadAudit(HttpClient& c, const std::string& query = "limit=1000", const Headers& headers = Admin()) {
+Page ReadAudit(HttpClient& c, const std::string& query = "limit=1000",
+               const Headers& headers = Admin()) {
   HttpResponse r = c.Get("/api/audit" + (query.empty() ? std::string() : "?" + query), headers);
   Page page;
   page.status = r.status;
@@ -152,8 +153,9 @@ TEST(AuditTrail, EachAuditedActionIsRecordedWithActorActionTargetStatusCountAndR
   HttpResponse r = c.Get("/api/export?format=jsonl", Bearer("alice", "rid-export-own"));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("x-request-id"), "rid-export-own");
-  r = c.Get("/api/export?format=csv",
-            {{"x-functions-key", kExportKey}, {"X-User-Id", "bob"}, {"X-Request-Id", "rid-export-key"}});
+  r = c.Get(
+      "/api/export?format=csv",
+      {{"x-functions-key", kExportKey}, {"X-User-Id", "bob"}, {"X-Request-Id", "rid-export-key"}});
   ASSERT_EQ(r.status, 200) << r.body;
   r = c.Get("/api/export?format=jsonl", Admin("rid-export-all"));
   ASSERT_EQ(r.status, 200) << r.body;
@@ -167,7 +169,9 @@ TEST(AuditTrail, EachAuditedActionIsRecordedWithActorActionTargetStatusCountAndR
   ASSERT_EQ(c.Get("/api/users/bob/retention", Admin("rid-ret-get")).status, 200);
   ASSERT_EQ(Send(c, "DELETE", "/api/users/bob/retention", Admin("rid-ret-del")).status, 200);
   ASSERT_EQ(Send(c, "DELETE", "/api/users/bob/retention", Admin("rid-ret-del-404")).status, 404);
-  ASSERT_EQ(Send(c, "PUT", "/api/users/carol/hold", Admin("rid-hold-set"), R"({"reason":"case 9"})").status, 200);
+  ASSERT_EQ(Send(c, "PUT", "/api/users/carol/hold", Admin("rid-hold-set"), R"({"reason":"case 9"})")
+                .status,
+            200);
   ASSERT_EQ(c.Get("/api/holds", Admin("rid-holds")).status, 200);
   ASSERT_EQ(Send(c, "DELETE", "/api/users/carol/hold", Admin("rid-hold-del")).status, 200);
   r = c.Post("/api/retention/run", R"({"dry_run":true})", Admin("rid-run"));
@@ -178,9 +182,11 @@ TEST(AuditTrail, EachAuditedActionIsRecordedWithActorActionTargetStatusCountAndR
   r = Send(c, "DELETE", "/api/users/alice", Bearer("alice", "rid-erase-alice"));
   ASSERT_EQ(r.status, 200) << r.body;
   // Any other request with the admin key.
-  ASSERT_EQ(c.Get("/api/get_interaction_history?limit=5",
-                  {{"x-functions-key", kAdmin}, {"X-User-Id", "dave"}, {"X-Request-Id", "rid-admin-history"}})
-                .status, 200);
+  ASSERT_EQ(c.Get("/api/get_interaction_history?limit=5", {{"x-functions-key", kAdmin},
+                                                           {"X-User-Id", "dave"},
+                                                           {"X-Request-Id", "rid-admin-history"}})
+                .status,
+            200);
   ASSERT_EQ(c.Get("/api/search?q=one&user_id=dave", Admin("rid-admin-search")).status, 200);
   // Reading the log is recorded too, with the entries it returned.
   Page first = ReadAudit(c, "limit=3", Admin("rid-read-1"));
@@ -189,9 +195,12 @@ TEST(AuditTrail, EachAuditedActionIsRecordedWithActorActionTargetStatusCountAndR
 
   Page page = ReadAudit(c);
   ASSERT_EQ(page.status, 200) << page.body;
-  ExpectEntry(ByRequestId(page, "rid-export-own"), "user:alice", "export", "alice", "/api/export", 200, 3);
-  ExpectEntry(ByRequestId(page, "rid-export-key"), "key:export", "export", "bob", "/api/export", 200, 1);
-  ExpectEntry(ByRequestId(page, "rid-export-all"), "admin", "export", std::nullopt, "/api/export", 200, 4);
+  ExpectEntry(ByRequestId(page, "rid-export-own"), "user:alice", "export", "alice", "/api/export",
+              200, 3);
+  ExpectEntry(ByRequestId(page, "rid-export-key"), "key:export", "export", "bob", "/api/export",
+              200, 1);
+  ExpectEntry(ByRequestId(page, "rid-export-all"), "admin", "export", std::nullopt, "/api/export",
+              200, 4);
   ExpectEntry(ByRequestId(page, "rid-feedback"), "user:alice", "feedback", "alice",
               "/api/interactions/{interaction_id}/feedback", 200, std::nullopt);
   ExpectEntry(ByRequestId(page, "rid-ret-set"), "admin", "retention_set", "bob",
@@ -216,8 +225,8 @@ TEST(AuditTrail, EachAuditedActionIsRecordedWithActorActionTargetStatusCountAndR
               "/api/users/{user_id}", 200, 3);
   ExpectEntry(ByRequestId(page, "rid-admin-history"), "admin", "get_interaction_history", "dave",
               "/api/get_interaction_history", 200, std::nullopt);
-  ExpectEntry(ByRequestId(page, "rid-admin-search"), "admin", "search", "dave", "/api/search",
-              200, std::nullopt);
+  ExpectEntry(ByRequestId(page, "rid-admin-search"), "admin", "search", "dave", "/api/search", 200,
+              std::nullopt);
   ExpectEntry(ByRequestId(page, "rid-read-1"), "admin", "audit_read", std::nullopt, "/api/audit",
               200, 3);
   // Newest first, seqs decreasing, timestamps ISO 8601.
@@ -257,19 +266,55 @@ TEST(AuditTrail, FailedAuthenticationIsAnonymousEvenWithAForgedTokenSub) {
     std::string path;
   };
   const std::vector<Attempt> attempts = {
-      {"GET", "/api/export?format=jsonl", "rid-forged", {{"Authorization", "Bearer " + forged}},
-       401, "anonymous", std::nullopt, "/api/export"},
-      {"GET", "/api/get_interaction_history", "rid-expired", {{"Authorization", "Bearer " + expired}},
-       401, "anonymous", std::nullopt, "/api/get_interaction_history"},
-      {"DELETE", "/api/users/victim", "rid-forged-erase", {{"Authorization", "Bearer " + forged}},
-       401, "anonymous", "victim", "/api/users/{user_id}"},
-      {"GET", "/api/proxy_router/export", "rid-forged-proxy", {{"Authorization", "Bearer " + forged}},
-       401, "anonymous", std::nullopt, "/api/proxy_router/export"},
-      {"GET", "/api/holds", "rid-wrong-key", {{"x-functions-key", "guessed-admin-key"}}, 401,
-       "anonymous", std::nullopt, "/api/holds"},
+      {"GET",
+       "/api/export?format=jsonl",
+       "rid-forged",
+       {{"Authorization", "Bearer " + forged}},
+       401,
+       "anonymous",
+       std::nullopt,
+       "/api/export"},
+      {"GET",
+       "/api/get_interaction_history",
+       "rid-expired",
+       {{"Authorization", "Bearer " + expired}},
+       401,
+       "anonymous",
+       std::nullopt,
+       "/api/get_interaction_history"},
+      {"DELETE",
+       "/api/users/victim",
+       "rid-forged-erase",
+       {{"Authorization", "Bearer " + forged}},
+       401,
+       "anonymous",
+       "victim",
+       "/api/users/{user_id}"},
+      {"GET",
+       "/api/proxy_router/export",
+       "rid-forged-proxy",
+       {{"Authorization", "Bearer " + forged}},
+       401,
+       "anonymous",
+       std::nullopt,
+       "/api/proxy_router/export"},
+      {"GET",
+       "/api/holds",
+       "rid-wrong-key",
+       {{"x-functions-key", "guessed-admin-key"}},
+       401,
+       "anonymous",
+       std::nullopt,
+       "/api/holds"},
       {"GET", "/api/holds", "rid-nothing", {}, 401, "anonymous", std::nullopt, "/api/holds"},
-      {"GET", "/api/export", "rid-key-no-user", {{"x-functions-key", kSaveKey}, {"X-User-Id", "victim"}},
-       401, "anonymous", "victim", "/api/export"},
+      {"GET",
+       "/api/export",
+       "rid-key-no-user",
+       {{"x-functions-key", kSaveKey}, {"X-User-Id", "victim"}},
+       401,
+       "anonymous",
+       "victim",
+       "/api/export"},
       // Verified callers refused access keep their identity.
       {"DELETE", "/api/users/victim", "rid-other-user", Bearer("mallory"), 403, "user:mallory",
        "victim", "/api/users/{user_id}"},
@@ -277,9 +322,14 @@ TEST(AuditTrail, FailedAuthenticationIsAnonymousEvenWithAForgedTokenSub) {
        "mallory", "/api/audit"},
       {"GET", "/api/search?q=data&user_id=victim", "rid-user-searches-other", Bearer("mallory"),
        403, "user:mallory", "mallory", "/api/search"},
-      {"GET", "/api/get_interaction_history", "rid-token-header-mismatch",
-       {{"Authorization", "Bearer " + Token("mallory")}, {"X-User-Id", "victim"}}, 403,
-       "anonymous", "victim", "/api/get_interaction_history"},
+      {"GET",
+       "/api/get_interaction_history",
+       "rid-token-header-mismatch",
+       {{"Authorization", "Bearer " + Token("mallory")}, {"X-User-Id", "victim"}},
+       403,
+       "anonymous",
+       "victim",
+       "/api/get_interaction_history"},
   };
   for (const Attempt& a : attempts) {
     Headers headers = a.headers;
@@ -305,7 +355,9 @@ TEST(AuditTrail, AUsersOwnSavesAndReadsAreNotRecorded) {
   const std::string id = SaveAs(c, "alice", "mine");
   for (int i = 0; i < 5; ++i) SaveAs(c, "alice", "more " + std::to_string(i));
   EXPECT_EQ(c.Post("/api/save_interaction", SaveBody("by key"),
-                   {{"x-functions-key", kSaveKey}, {"X-User-Id", "alice"}}).status, 201);
+                   {{"x-functions-key", kSaveKey}, {"X-User-Id", "alice"}})
+                .status,
+            201);
   EXPECT_EQ(c.Get("/api/get_interaction_history", Bearer("alice")).status, 200);
   EXPECT_EQ(c.Get("/api/interactions/" + id, Bearer("alice")).status, 200);
   EXPECT_EQ(c.Get("/api/search?q=mine", Bearer("alice")).status, 200);
@@ -329,12 +381,19 @@ TEST(AuditTrail, NoKeyTokenQueryOrMessageTextInAnyEntry) {
   const std::string id = SaveAs(c, "alice", message);
   Headers alice = {{"Authorization", "Bearer " + alice_token}};
   EXPECT_EQ(c.Post("/api/interactions/" + id + "/feedback",
-                   R"({"score":-1,"comment":")" + comment + "\"}", alice).status, 200);
+                   R"({"score":-1,"comment":")" + comment + "\"}", alice)
+                .status,
+            200);
   EXPECT_EQ(c.Get("/api/export?format=jsonl&thread_id=t-alice", alice).status, 200);
-  EXPECT_EQ(c.Get("/api/export?format=csv&code=" + std::string(kExportKey), {{"X-User-Id", "alice"}}).status, 200);
+  EXPECT_EQ(
+      c.Get("/api/export?format=csv&code=" + std::string(kExportKey), {{"X-User-Id", "alice"}})
+          .status,
+      200);
   EXPECT_EQ(c.Get("/api/holds?code=" + std::string(kAdmin)).status, 200);
   EXPECT_EQ(c.Get("/api/search?q=" + message, Admin()).status, 200);
-  EXPECT_EQ(Send(c, "PUT", "/api/users/alice/hold", Admin(), R"({"reason":")" + reason + "\"}").status, 200);
+  EXPECT_EQ(
+      Send(c, "PUT", "/api/users/alice/hold", Admin(), R"({"reason":")" + reason + "\"}").status,
+      200);
   EXPECT_EQ(c.Get("/api/export", {{"Authorization", "Bearer " + forged}}).status, 401);
   EXPECT_EQ(c.Get("/api/export?code=wrong-code-value-123", {{"X-User-Id", "alice"}}).status, 401);
   EXPECT_EQ(Send(c, "DELETE", "/api/users/alice/hold", Admin()).status, 200);
@@ -464,13 +523,20 @@ TEST(AuditTrail, FiltersAndCursorPaging) {
 
   // Bad parameters are 400 naming what is wrong.
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {"limit=0", "limit"},           {"limit=1001", "limit"},
-      {"limit=ten", "limit"},         {"cursor=garbage", "cursor"},
-      {"cursor=djF8MQ", "cursor"},    {"action=drop_tables", "action"},
-      {"actor=root", "actor"},        {"actor=user:bad%20id", "actor"},
-      {"actor=key:nope", "actor"},    {"target_user=bad%20id", "target_user"},
-      {"from=yesterday", "from"},     {"to=2025-13-45", "to"},
-      {"from=2025-12-02&to=2025-12-01", "from"}, {"foo=1", "foo"},
+      {"limit=0", "limit"},
+      {"limit=1001", "limit"},
+      {"limit=ten", "limit"},
+      {"cursor=garbage", "cursor"},
+      {"cursor=djF8MQ", "cursor"},
+      {"action=drop_tables", "action"},
+      {"actor=root", "actor"},
+      {"actor=user:bad%20id", "actor"},
+      {"actor=key:nope", "actor"},
+      {"target_user=bad%20id", "target_user"},
+      {"from=yesterday", "from"},
+      {"to=2025-13-45", "to"},
+      {"from=2025-12-02&to=2025-12-01", "from"},
+      {"foo=1", "foo"},
       {"limit=1&limit=2", "limit"},
   };
   for (const auto& [q, word] : bad) {
@@ -483,7 +549,8 @@ TEST(AuditTrail, FiltersAndCursorPaging) {
 // ---- Erasure and retention leave the log; its own retention purges it ------------------------
 
 // Appends entries `days_ago` old straight into the store of `data_dir` (before a server opens it).
-void SeedOldEntries(const std::string& data_dir, const std::vector<std::pair<std::string, int>>& entries) {
+void SeedOldEntries(const std::string& data_dir,
+                    const std::vector<std::pair<std::string, int>>& entries) {
   StoreOptions options;
   options.data_dir = data_dir;
   if (TestingPostgres()) options.url = TestStoreUrl(data_dir);
@@ -523,7 +590,8 @@ TEST(AuditTrail, ErasureAndUserRetentionLeaveTheLog) {
     }
   }
   std::string output;
-  ASSERT_EQ(ServerProcess::RunCommand({"import", file, "--data-dir", data}, {}, &output), 0) << output;
+  ASSERT_EQ(ServerProcess::RunCommand({"import", file, "--data-dir", data}, {}, &output), 0)
+      << output;
   SeedOldEntries(data, {{"rid-old-100", 100}, {"rid-old-300", 300}});
   ServerConfig config = Config({"--retention-days", "30", "--audit-retention-days", "0"});
   config.data_dir = data;
@@ -540,8 +608,8 @@ TEST(AuditTrail, ErasureAndUserRetentionLeaveTheLog) {
   EXPECT_EQ(IntAt(r.Json()["receipt"]["counts"], "interactions"), 1) << r.body;
 
   Page page = ReadAudit(c, "target_user=alice");
-  EXPECT_EQ(RequestIds(page), (std::set<std::string>{"rid-old-100", "rid-old-300", "rid-export",
-                                                      "rid-erase"}))
+  EXPECT_EQ(RequestIds(page),
+            (std::set<std::string>{"rid-old-100", "rid-old-300", "rid-export", "rid-erase"}))
       << page.body;
   ExpectEntry(ByRequestId(page, "rid-export"), "admin", "export", "alice", "/api/export", 200, 3);
   ExpectEntry(ByRequestId(ReadAudit(c), "rid-run"), "admin", "retention_run", std::nullopt,
@@ -572,12 +640,16 @@ TEST(AuditTrail, AuditRetentionDaysPurgesOnlyOlderEntries) {
   // The CLI purge with its own audit retention; the environment variable works too.
   std::string output;
   ASSERT_EQ(ServerProcess::RunCommand({"purge", "--data-dir", data, "--dry-run"},
-                                      {{"OMNIFLOW_AUDIT_RETENTION_DAYS", "50"}}, &output), 0)
+                                      {{"OMNIFLOW_AUDIT_RETENTION_DAYS", "50"}}, &output),
+            0)
       << output;
   EXPECT_NE(output.find("dry run: would purge 1 audit entries (audit retention: 50 days)"),
-            std::string::npos) << output;
+            std::string::npos)
+      << output;
   ASSERT_EQ(ServerProcess::RunCommand({"purge", "--data-dir", data, "--audit-retention-days", "50"},
-                                      {}, &output), 0) << output;
+                                      {}, &output),
+            0)
+      << output;
   EXPECT_NE(output.find("purged 1 audit entries"), std::string::npos) << output;
   ServerConfig config = Config({"--audit-retention-days", "1"});
   config.env.emplace_back("OMNIFLOW_RETENTION_INTERVAL", "1s");
@@ -600,9 +672,10 @@ TEST(AuditRequestId, EveryAnswerCarriesTheCallersWellFormedIdOrANewOne) {
     std::string sent;
     bool kept;
   };
-  for (const Case& k : {Case{"abc", true}, Case{"A-Z.a_z-0.9", true}, Case{max, true},
-                        Case{max + "a", false}, Case{"with space", false}, Case{"semi;colon", false},
-                        Case{"slash/x", false}, Case{"ümlaut", false}, Case{"a+b", false}}) {
+  for (const Case& k :
+       {Case{"abc", true}, Case{"A-Z.a_z-0.9", true}, Case{max, true}, Case{max + "a", false},
+        Case{"with space", false}, Case{"semi;colon", false}, Case{"slash/x", false},
+        Case{"ümlaut", false}, Case{"a+b", false}}) {
     for (const std::string& target : {std::string("/healthz"), std::string("/api/holds"),
                                       std::string("/api/nowhere"), std::string("/api/audit")}) {
       HttpResponse r = c.Get(target, {{"X-Request-Id", k.sent}});

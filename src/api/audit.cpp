@@ -51,11 +51,11 @@ class AuditedStream final : public http::BodyStream,
       entry.count = self->Count();
       auto held = std::make_shared<Piece>(std::move(piece));
       AuditEntry copy = entry;
-      Status s = self->writer_->Submit(
-          std::move(entry), [held, done](const Status& status, const AuditEntry& e) {
-            if (!status.ok()) LogDropped(e, status);
-            done(std::move(*held));
-          });
+      Status s = self->writer_->Submit(std::move(entry),
+                                       [held, done](const Status& status, const AuditEntry& e) {
+                                         if (!status.ok()) LogDropped(e, status);
+                                         done(std::move(*held));
+                                       });
       if (!s.ok()) {
         LogDropped(copy, s);
         done(std::move(*held));
@@ -82,10 +82,14 @@ class AuditedStream final : public http::BodyStream,
 
 std::string ActorOf(Identity::Kind kind, const std::string& user_id, const Route& route) {
   switch (kind) {
-    case Identity::Kind::kAdminKey: return "admin";
-    case Identity::Kind::kToken: return "user:" + user_id;
-    case Identity::Kind::kFunctionKey: return "key:" + std::string(route.function);
-    case Identity::Kind::kOpen: return "anonymous";
+    case Identity::Kind::kAdminKey:
+      return "admin";
+    case Identity::Kind::kToken:
+      return "user:" + user_id;
+    case Identity::Kind::kFunctionKey:
+      return "key:" + std::string(route.function);
+    case Identity::Kind::kOpen:
+      return "anonymous";
   }
   return "anonymous";
 }
@@ -119,17 +123,17 @@ void AnswerAudited(const ApiContext& context, const Route& route, bool proxied,
   if (response.rows >= 0) entry.count = response.rows;
   entry.request_id = std::string(request.request_id);
   if (response.stream) {
-    response.stream = std::make_shared<AuditedStream>(std::move(response.stream), std::move(entry),
-                                                      writer);
+    response.stream =
+        std::make_shared<AuditedStream>(std::move(response.stream), std::move(entry), writer);
     return respond(std::move(response));
   }
   auto held = std::make_shared<http::Response>(std::move(response));
   AuditEntry copy = entry;
-  Status s = writer->Submit(std::move(entry),
-                            [held, respond](const Status& status, const AuditEntry& e) {
-                              if (!status.ok()) LogDropped(e, status);
-                              respond(std::move(*held));
-                            });
+  Status s =
+      writer->Submit(std::move(entry), [held, respond](const Status& status, const AuditEntry& e) {
+        if (!status.ok()) LogDropped(e, status);
+        respond(std::move(*held));
+      });
   if (!s.ok()) {
     LogDropped(copy, s);
     respond(std::move(*held));

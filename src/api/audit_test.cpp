@@ -8,8 +8,8 @@
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "auth/auth.h"
@@ -97,8 +97,7 @@ TEST(AuditCursor, RoundTripsAndRefusesAnythingElse) {
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(*back, seq);
   }
-  for (std::string_view bad : {"", "x", "czF8", "czF8MA", "czF8LTE", "czF8MXg", "djF8MQ",
-                               "!!!!"}) {
+  for (std::string_view bad : {"", "x", "czF8", "czF8MA", "czF8LTE", "czF8MXg", "djF8MQ", "!!!!"}) {
     EXPECT_EQ(DecodeAuditCursor(bad).status().code(), Status::Code::kInvalidArgument) << bad;
   }
 }
@@ -148,7 +147,8 @@ class AuditDispatch : public ::testing::Test {
       answered = true;
     });
     // The audit thread answers; wait for it.
-    for (int i = 0; i < 500 && !answered; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    for (int i = 0; i < 500 && !answered; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     EXPECT_TRUE(answered) << target;
     writer_.Stop();  // everything appended
     return answer.value_or(http::Response{});
@@ -177,7 +177,8 @@ TEST_F(AuditDispatch, AWrongKeyIsRecordedAsAnonymousWithTheRoutePatternAndNoQuer
 
 TEST_F(AuditDispatch, AUsersOwnSaveWithItsKeyIsNotRecorded) {
   http::Response r = Call("POST", "/api/save_interaction",
-                          {{"x-functions-key", "the-save-key-0123456789"}, {"X-User-Id", "alice"},
+                          {{"x-functions-key", "the-save-key-0123456789"},
+                           {"X-User-Id", "alice"},
                            {"Content-Type", "application/json"}});
   // No writer is wired here (400 or 503); what matters is that nothing was recorded.
   EXPECT_TRUE(r.status == 400 || r.status == 503) << r.status;
@@ -185,8 +186,8 @@ TEST_F(AuditDispatch, AUsersOwnSaveWithItsKeyIsNotRecorded) {
 }
 
 TEST_F(AuditDispatch, AnAdminRequestIsRecordedWithItsFunctionAndTarget) {
-  http::Response r = Call("GET", "/api/stats?user_id=carol",
-                          {{"x-functions-key", "the-admin-key-0123456789"}});
+  http::Response r =
+      Call("GET", "/api/stats?user_id=carol", {{"x-functions-key", "the-admin-key-0123456789"}});
   ASSERT_EQ(store_.entries_.size(), 1u);
   const AuditEntry& e = store_.entries_[0];
   EXPECT_EQ(e.actor, "admin");

@@ -14,8 +14,8 @@ namespace omniflow::api {
 
 namespace {
 
-constexpr std::string_view kParameters[] = {"from",   "to",     "action", "actor", "target_user",
-                                            "cursor", "limit", "code"};
+constexpr std::string_view kParameters[] = {"from",        "to",     "action", "actor",
+                                            "target_user", "cursor", "limit",  "code"};
 
 // Every action the log can hold: the route table's audit names and, for admin requests, its
 // function names; and auth_failed.

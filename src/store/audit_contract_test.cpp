@@ -31,13 +31,15 @@ class AuditContract : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "sqlite") {
-      std::string tmpl = (std::filesystem::temp_directory_path() / "omniflow-audit-XXXXXX").string();
+      std::string tmpl =
+          (std::filesystem::temp_directory_path() / "omniflow-audit-XXXXXX").string();
       ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
       dir_ = tmpl;
       options_.data_dir = dir_;
     } else {
       const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-      db_ = std::make_unique<pg::TestDatabase>(std::string(info->test_suite_name()) + "." + info->name());
+      db_ = std::make_unique<pg::TestDatabase>(std::string(info->test_suite_name()) + "." +
+                                               info->name());
       if (!db_->configured()) {
         if (UnderCi()) FAIL() << "OMNIFLOW_TEST_STORE is not set; under CI this test must run";
         GTEST_SKIP() << "set OMNIFLOW_TEST_STORE (ctest's pg.* tests do); under CI this fails";
@@ -153,8 +155,8 @@ TEST_P(AuditContract, FiltersCombineAndPagesWalkEverythingOnceNewestFirst) {
   for (int i = 0; i < 25; ++i) {
     const std::string actor = i % 3 == 0 ? "admin" : i % 3 == 1 ? "user:ann" : "anonymous";
     const std::string action = i % 2 == 0 ? "export" : "auth_failed";
-    all.push_back(Add(Entry(kT + i * kDay, actor, action, i % 5 == 0 ? std::optional<std::string>("bob")
-                                                                      : std::nullopt)));
+    all.push_back(Add(Entry(kT + i * kDay, actor, action,
+                            i % 5 == 0 ? std::optional<std::string>("bob") : std::nullopt)));
   }
   std::vector<int64_t> newest_first(all.rbegin(), all.rend());
 
@@ -238,8 +240,10 @@ TEST_P(AuditContract, LifecycleErasureAndPurgeLeaveTheAuditLog) {
 
 std::string EngineName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, AuditContract, ::testing::Values(std::string("sqlite")), EngineName);
-INSTANTIATE_TEST_SUITE_P(Postgres, AuditContract, ::testing::Values(std::string("postgres")), EngineName);
+INSTANTIATE_TEST_SUITE_P(Sqlite, AuditContract, ::testing::Values(std::string("sqlite")),
+                         EngineName);
+INSTANTIATE_TEST_SUITE_P(Postgres, AuditContract, ::testing::Values(std::string("postgres")),
+                         EngineName);
 
 }  // namespace
 }  // namespace omniflow

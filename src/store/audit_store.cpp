@@ -6,7 +6,8 @@ namespace omniflow {
 Status ValidateAuditEntry(const AuditEntry& entry) {
   if (entry.actor.empty() || entry.action.empty() || entry.path.empty() ||
       entry.request_id.empty()) {
-    return Status::InvalidArgument("an audit entry needs an actor, an action, a path and a request id");
+    return Status::InvalidArgument(
+        "an audit entry needs an actor, an action, a path and a request id");
   }
   return Status::Ok();
 }

@@ -18,10 +18,10 @@ namespace omniflow {
 // One audited request. Holds no message text, no key, token or query string: only what the
 // fields below say.
 struct AuditEntry {
-  int64_t seq = 0;    // set by Append: increasing in commit order, never reused
-  int64_t ts_us = 0;  // when the answer was known
-  std::string actor;  // as verified: "admin", "user:<id>", "key:<function>" or "anonymous"
-  std::string action;                      // the route table's audit name, or "auth_failed"
+  int64_t seq = 0;     // set by Append: increasing in commit order, never reused
+  int64_t ts_us = 0;   // when the answer was known
+  std::string actor;   // as verified: "admin", "user:<id>", "key:<function>" or "anonymous"
+  std::string action;  // the route table's audit name, or "auth_failed"
   std::optional<std::string> target_user;  // the user acted on, when one was named
   std::string path;                        // the route's pattern, never the request's query
   int status = 0;                          // the HTTP status answered

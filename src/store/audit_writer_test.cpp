@@ -61,12 +61,15 @@ TEST(AuditWriter, DoneRunsAfterTheEntryIsStoredWithItsSeq) {
   AuditWriter writer(&store);
   std::atomic<int64_t> seq{0};
   std::atomic<bool> stored_first{false};
-  ASSERT_TRUE(writer.Submit(Entry(1), [&](const Status& s, const AuditEntry& e) {
-    EXPECT_TRUE(s.ok());
-    MutexLock lock(&store.mu_);
-    stored_first = store.entries_.size() == 1;
-    seq = e.seq;
-  }).ok());
+  ASSERT_TRUE(writer
+                  .Submit(Entry(1),
+                          [&](const Status& s, const AuditEntry& e) {
+                            EXPECT_TRUE(s.ok());
+                            MutexLock lock(&store.mu_);
+                            stored_first = store.entries_.size() == 1;
+                            seq = e.seq;
+                          })
+                  .ok());
   writer.Stop();
   EXPECT_TRUE(stored_first);
   EXPECT_EQ(seq, 1);
@@ -105,9 +108,12 @@ TEST(AuditWriter, AFailedAppendReportsItsStatusToEveryEntry) {
   AuditWriter writer(&store);
   std::atomic<int> failed{0};
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(writer.Submit(Entry(i), [&](const Status& s, const AuditEntry&) {
-      if (s.code() == Status::Code::kUnavailable) ++failed;
-    }).ok());
+    ASSERT_TRUE(writer
+                    .Submit(Entry(i),
+                            [&](const Status& s, const AuditEntry&) {
+                              if (s.code() == Status::Code::kUnavailable) ++failed;
+                            })
+                    .ok());
   }
   writer.Stop();
   EXPECT_EQ(failed, 3);

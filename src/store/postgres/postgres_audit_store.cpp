@@ -42,8 +42,8 @@ Status PostgresAuditStore::Append(std::span<AuditEntry> entries) {
         {"INSERT INTO audit_log(ts_us, actor, action, target_user, path, status, count, "
          "request_id) VALUES ($1::bigint, $2, $3, $4, $5, $6::integer, $7::bigint, $8) "
          "RETURNING seq",
-         {std::to_string(entry.ts_us), entry.actor, entry.action, entry.target_user,
-          entry.path, std::to_string(entry.status), Number(entry.count), entry.request_id}});
+         {std::to_string(entry.ts_us), entry.actor, entry.action, entry.target_user, entry.path,
+          std::to_string(entry.status), Number(entry.count), entry.request_id}});
   }
   Result<std::vector<pg::Res>> done = Run(pool_, queries);
   if (!done.ok()) return done.status();
@@ -101,10 +101,10 @@ Result<int64_t> PostgresAuditStore::PurgeBefore(int64_t cutoff_us, bool dry_run,
   const int64_t batch = batch_rows > 0 ? batch_rows : 1000;
   int64_t removed = 0;
   while (true) {
-    Result<std::vector<pg::Res>> done = Run(
-        pool_, {{"DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE ts_us < "
-           "$1::bigint ORDER BY ts_us LIMIT $2::bigint)",
-           {cutoff, std::to_string(batch)}}});
+    Result<std::vector<pg::Res>> done =
+        Run(pool_, {{"DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE ts_us < "
+                     "$1::bigint ORDER BY ts_us LIMIT $2::bigint)",
+                     {cutoff, std::to_string(batch)}}});
     if (!done.ok()) return done.status();
     const int64_t n = (*done)[0].affected();
     removed += n;
