@@ -1,7 +1,7 @@
 // What every API handler needs, owned by main and shared read-only by the handlers: the store,
 // the group-commit writer, the id generator, the authenticator, the users' data documents, the
 // assistant (provider, worker threads, interaction logger), proxy_router's upstream, the
-// per-user limit, and the data lifecycle (retention, holds, erasure receipts).
+// per-user limit, the data lifecycle (retention, holds, erasure receipts) and the audit log.
 #pragma once
 
 #include <string>
@@ -19,6 +19,8 @@
 #include "lifecycle/receipt.h"
 #include "lifecycle/retention.h"
 #include "store/analytics_store.h"
+#include "store/audit_store.h"
+#include "store/audit_writer.h"
 #include "store/chain_store.h"
 #include "store/data_store.h"
 #include "store/interaction_store.h"
@@ -46,6 +48,13 @@ struct LifecycleContext {
   Clock* clock = nullptr;                             // erased_at, since; null: the real clock
 };
 
+// The audit log (api/audit.h): who did what to whose data.
+struct AuditContext {
+  AuditWriter* writer = nullptr;  // records audited requests; null: nothing is recorded
+  AuditStore* store = nullptr;    // GET /api/audit reads it; null: 503
+  Clock* clock = nullptr;         // the entries' ts; null: the real clock
+};
+
 // proxy_router: in-process by default, or over HTTP to `upstream` (the route's own path there).
 struct RouterContext {
   std::string upstream;  // OMNIFLOW_ROUTER_UPSTREAM; empty: in-process
@@ -66,6 +75,7 @@ struct ApiContext {
   const WebAssetFile* (*find_web_asset)(std::string_view path) = nullptr;
   bool any_host = false;                // --insecure: the open mode answers any Host name
   LifecycleContext lifecycle;
+  AuditContext audit;
   ChainStore* chain = nullptr;          // the hash chain's head (issue 14); null: 503
 };
 

@@ -1,10 +1,12 @@
 // Serving a request through the route table, in one order for every route and for proxy_router
 // alike: web safety in open mode, the query, authentication, the typed path parameters, the
-// body's media type, the per-user limit, then the handler. RegisterRoutes derives the router's
-// routes (and proxy_router's) from the table.
+// body's media type, the per-user limit, then the handler; every answer goes out through the
+// audit trail (api/audit.h), which records what the route table says. RegisterRoutes derives
+// the router's routes (and proxy_router's) from the table.
 #include <simdjson.h>
 
 #include "api/analytics_access.h"
+#include "api/audit.h"
 #include "api/context.h"
 #include "api/handlers.h"
 #include "api/respond.h"
@@ -108,14 +110,18 @@ class HeldStream final : public http::BodyStream {
   HeldStream(std::shared_ptr<http::BodyStream> inner, std::shared_ptr<void> pass)
       : inner_(std::move(inner)), pass_(std::move(pass)) {}
   void Next(std::function<void(Piece)> done) override { inner_->Next(std::move(done)); }
+  int64_t rows() const override { return inner_->rows(); }
 
  private:
   std::shared_ptr<http::BodyStream> inner_;
   std::shared_ptr<void> pass_;
 };
 
+// The caller of `route`, or why not. Sets `subject` (for the audit log) to what was verified,
+// even when access is then refused.
 Result<Caller> Authorize(const ApiContext& context, const Route& route,
-                         const http::Request& request, const QueryParams& query) {
+                         const http::Request& request, const QueryParams& query,
+                         AuditSubject* subject) {
   Credentials credentials = CredentialsOf(request, query.Get("code"));
   std::optional<std::string> body_user;
   if (route.user_in_body) body_user = UserIdInBody(request.body);
@@ -125,8 +131,13 @@ Result<Caller> Authorize(const ApiContext& context, const Route& route,
     }
     credentials.user_id_header = *body_user;
   }
+  if (credentials.user_id_header && IsValidUserId(*credentials.user_id_header)) {
+    subject->target_user = std::string(*credentials.user_id_header);
+  }
   Result<Identity> identity = context.auth->Authenticate(route.function, credentials);
   if (!identity.ok()) return identity.status();
+  subject->actor = ActorOf(identity->kind, identity->user_id, route);
+  if (!identity->user_id.empty()) subject->target_user = identity->user_id;
   Caller caller;
   caller.kind = identity->kind;
   caller.user_id = std::move(identity->user_id);
@@ -196,6 +207,30 @@ Status CheckSubject(const Route& route, const Call& call) {
       "X-User-Id that goes with the function key");
 }
 
+// The user an admin's or viewer's request names with ?user_id= (validated), for the audit log.
+std::optional<std::string> QueryUser(const QueryParams& query) {
+  std::optional<std::string_view> user = query.Get("user_id");
+  if (!user || !IsValidUserId(*user)) return std::nullopt;
+  return std::string(*user);
+}
+
+// The path's {user_id}, percent-decoded, when it is a valid user id: the user a request to
+// such a route acts on, whoever asks (for the audit log; DecodeParams checks it for serving).
+std::optional<std::string> PathUser(const Route& route, const http::PathParams& raw) {
+  if (route.pattern.find("{user_id}") == std::string_view::npos) return std::nullopt;
+  size_t i = 0;
+  for (const PatternPart& part : PatternParts(route.pattern)) {
+    if (!part.parameter) continue;
+    std::string value;
+    if (part.text == "user_id" && i < raw.size && PercentDecode(raw.values[i], false, &value) &&
+        IsValidUserId(value)) {
+      return value;
+    }
+    ++i;
+  }
+  return std::nullopt;
+}
+
 // The path as the request log shows it: the route's pattern (its proxy_router form when
 // `proxied`) with each parameter's raw value, except a user id or a thread id, which may name a
 // person (an erased one included) and stay as their {name}.
@@ -218,7 +253,8 @@ std::string LogPath(const Route& route, bool proxied, const http::PathParams& ra
   return path;
 }
 
-// Serves `request` for `route`; `proxied` when it came through /api/proxy_router/.
+// Serves `request` for `route`; `proxied` when it came through /api/proxy_router/. Every answer
+// goes out through AnswerAudited with what has been verified so far.
 void Serve(const ApiContext& context, const Route& route, bool proxied,
            const http::Request& request, const http::PathParams& raw, http::Respond respond) {
   if (raw.size > 0) {
@@ -228,44 +264,62 @@ void Serve(const ApiContext& context, const Route& route, bool proxied,
       respond(std::move(r));
     };
   }
-  if (Status s = CheckOpenMode(context, request); !s.ok()) return respond(ErrorFrom(s));
+  AuditSubject subject;
+  auto answer = [&](http::Response response) {
+    AnswerAudited(context, route, proxied, request, subject, std::move(response), respond);
+  };
+  if (Status s = CheckOpenMode(context, request); !s.ok()) return answer(ErrorFrom(s));
   Result<QueryParams> query = QueryParams::Parse(request.query);
-  if (!query.ok()) return respond(ErrorFrom(query.status()));
+  if (!query.ok()) return answer(ErrorFrom(query.status()));
   Call call{request, *query, {}, {}};
   if (route.access != Access::kPublic) {
     if (context.auth == nullptr) {
-      return respond(ErrorFrom(Status::Unavailable("authentication is not configured here")));
+      return answer(ErrorFrom(Status::Unavailable("authentication is not configured here")));
     }
-    Result<Caller> caller = Authorize(context, route, request, *query);
-    if (!caller.ok()) return respond(ErrorFrom(caller.status()));
+    Result<Caller> caller = Authorize(context, route, request, *query, &subject);
+    // The user acted on: the path's, else the caller's, else (refused) the one X-User-Id named.
+    if (std::optional<std::string> user = PathUser(route, raw)) subject.target_user = std::move(user);
+    if (!caller.ok()) return answer(ErrorFrom(caller.status()));
     call.caller = std::move(*caller);
     if (call.caller.kind == Identity::Kind::kOpen) {
-      if (Status s = CheckOrigin(request); !s.ok()) return respond(ErrorFrom(s, call.caller.user_id));
+      if (Status s = CheckOrigin(request); !s.ok()) return answer(ErrorFrom(s, call.caller.user_id));
     }
+    if (!subject.target_user && call.caller.all_users) subject.target_user = QueryUser(*query);
   }
   const std::string& who = call.caller.user_id;
-  if (Status s = DecodeParams(route, raw, &call); !s.ok()) return respond(ErrorFrom(s, who));
-  if (Status s = CheckSubject(route, call); !s.ok()) return respond(ErrorFrom(s, who));
-  if (Status s = CheckBodyType(route, request); !s.ok()) return respond(ErrorFrom(s, who));
+  if (Status s = DecodeParams(route, raw, &call); !s.ok()) return answer(ErrorFrom(s, who));
+  if (Status s = CheckSubject(route, call); !s.ok()) return answer(ErrorFrom(s, who));
+  if (Status s = CheckBodyType(route, request); !s.ok()) return answer(ErrorFrom(s, who));
+  // From here the handler answers, through the audit trail (public routes are never audited:
+  // they skip it).
+  http::Respond out;
+  if (route.access != Access::kPublic && context.audit.writer != nullptr) {
+    out = [&context, &route, proxied, &request, subject = std::move(subject),
+           respond = std::move(respond)](http::Response r) {
+      AnswerAudited(context, route, proxied, request, subject, std::move(r), respond);
+    };
+  } else {
+    out = std::move(respond);
+  }
   const bool upstream = proxied && !context.proxy.upstream.empty();
   if ((route.worker || upstream) && context.gate != nullptr) {
     std::shared_ptr<void> pass = context.gate->TryEnter(who);
     if (!pass) {
-      return respond(
+      return out(
           ErrorFrom(Status::ResourceExhausted("this user already has " +
                                               std::to_string(context.gate->limit()) +
                                               " requests in flight; retry when one has finished"),
                     who));
     }
-    respond = [pass = std::move(pass), respond = std::move(respond)](http::Response r) mutable {
+    out = [pass = std::move(pass), out = std::move(out)](http::Response r) mutable {
       // A streamed answer holds its worker time until its last piece.
       if (r.stream) r.stream = std::make_shared<HeldStream>(std::move(r.stream), std::move(pass));
       pass.reset();
-      respond(std::move(r));
+      out(std::move(r));
     };
   }
-  if (upstream) return ForwardUpstream(context, route, call, std::move(respond));
-  route.handler(context, call, std::move(respond));
+  if (upstream) return ForwardUpstream(context, route, call, std::move(out));
+  route.handler(context, call, std::move(out));
 }
 
 std::string ProxyRouteList() {

@@ -18,8 +18,10 @@ Status HeldStatus(const LegalHold& hold) {
       hold.user_id + "/hold first");
 }
 
-// Erases `user` everywhere; the signed receipt, or why not.
-Result<std::string> Erase(const LifecycleContext& lifecycle, const std::string& user) {
+// Erases `user` everywhere; the signed receipt, or why not. Sets `*interactions` to the
+// interactions erased from the store.
+Result<std::string> Erase(const LifecycleContext& lifecycle, const std::string& user,
+                          int64_t* interactions) {
   Result<std::optional<LegalHold>> hold = lifecycle.store->GetHold(user);
   if (!hold.ok()) return hold.status();
   if (hold->has_value()) return HeldStatus(**hold);
@@ -45,6 +47,7 @@ Result<std::string> Erase(const LifecycleContext& lifecycle, const std::string& 
   facts.user_id = user;
   facts.erased_at_us = (lifecycle.clock ? lifecycle.clock : Clock::Real())->NowMicros();
   facts.store = std::move(*report);
+  *interactions = facts.store.interactions;
   Result<std::string> receipt = lifecycle::SignedReceiptJson(facts, *lifecycle.receipt_key);
   if (!receipt.ok()) return receipt.status();
   spdlog::info("event=user_erased receipt_id={} interactions={} spooled={}", facts.receipt_id,
@@ -64,7 +67,8 @@ void EraseUser(const ApiContext& context, const Call& call, http::Respond respon
   }
   Status posted = context.assistant.workers->Post(
       [&lifecycle, user = call.params[0], respond, who] {
-        Result<std::string> receipt = Erase(lifecycle, user);
+        int64_t erased = 0;
+        Result<std::string> receipt = Erase(lifecycle, user, &erased);
         if (!receipt.ok()) {
           // A legal hold is the caller's to see (409 naming it); a store failure is not.
           return respond(receipt.status().code() == Status::Code::kFailedPrecondition
@@ -73,7 +77,9 @@ void EraseUser(const ApiContext& context, const Call& call, http::Respond respon
         }
         JsonWriter w;
         w.BeginObject().Field("status", "success").RawField("receipt", *receipt).EndObject();
-        respond(JsonResponse(200, w.Release(), who));
+        http::Response r = JsonResponse(200, w.Release(), who);
+        r.rows = erased;
+        respond(std::move(r));
       });
   if (!posted.ok()) respond(ErrorFrom(posted, who));
 }

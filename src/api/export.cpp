@@ -1,6 +1,7 @@
 // GET /api/export: a user's (or, with the admin key, any or every user's) interactions as
 // jsonl, csv or openai, streamed as they are read. Each piece is made on the worker pool, never
 // on an io thread; the server asks for the next only once the previous one is on the wire.
+#include <atomic>
 #include <memory>
 
 #include "api/analytics_access.h"
@@ -34,6 +35,7 @@ class ExportStream final : public http::BodyStream,
     Status posted = workers_->Post([self = shared_from_this(), done] { done(self->Make()); });
     if (!posted.ok()) done(Piece{posted, {}, false});
   }
+  int64_t rows() const override { return rows_.load(std::memory_order_acquire); }
 
   // Makes the first piece now (on a worker thread), so that a failure before any byte is
   // sent can still be answered with an error status. Kept for the server's first Next().
@@ -54,12 +56,14 @@ class ExportStream final : public http::BodyStream,
       return piece;
     }
     piece.last = *end;
+    rows_.store(exporter_.rows(), std::memory_order_release);
     return piece;
   }
 
   agent::WorkerPool* workers_;
   Exporter exporter_;  // used by one worker job at a time: Next is not called before done
   std::optional<Piece> first_;
+  std::atomic<int64_t> rows_{0};  // exporter_.rows() after the last piece made, for rows()
 };
 
 }  // namespace

@@ -142,8 +142,11 @@ void RunRetention(const ApiContext& context, const Call& call, http::Respond res
         .Field("users", report->users)
         .EndObject()
         .Field("held_users_skipped", report->held_users_skipped)
+        .Field("audit_entries_purged", report->audit_entries)
         .EndObject();
-    respond(JsonResponse(200, w.Release(), who));
+    http::Response r = JsonResponse(200, w.Release(), who);
+    r.rows = report->interactions;
+    respond(std::move(r));
   });
   if (!posted.ok()) respond(ErrorFrom(posted, who));
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "api/analytics_handlers.h"
+#include "api/audit.h"
 #include "api/handlers.h"
 #include "api/lifecycle_handlers.h"
 
@@ -14,69 +15,72 @@ namespace {
 
 constexpr std::string_view kJson = "application/json";
 
-// method, pattern, function, access, body type, proxy name, worker, user_in_body, handler, summary
+// method, pattern, function, access, body type, proxy name, worker, user_in_body, audit action,
+// handler, summary
 constexpr Route kRoutes[] = {
     {"POST", "/api/save_interaction", "save_interaction", Access::kUser, kJson,
-     "save_interaction", false, false, &SaveInteraction,
+     "save_interaction", false, false, "", &SaveInteraction,
      "Save one interaction; 201 once it is durable"},
     {"GET", "/api/get_interaction_history", "get_interaction_history", Access::kUser, "",
-     "get_interaction_history", false, false, &GetInteractionHistory,
+     "get_interaction_history", false, false, "", &GetInteractionHistory,
      "The caller's interactions, newest first, paged"},
     {"GET", "/api/interactions/{interaction_id}", "get_interaction", Access::kUser, "",
-     "get_interaction", false, false, &GetInteraction, "One of the caller's interactions"},
+     "get_interaction", false, false, "", &GetInteraction, "One of the caller's interactions"},
     {"POST", "/api/interactions/{interaction_id}/feedback", "feedback", Access::kViewer, kJson,
-     "", false, false, &SetFeedback, "Feedback on an interaction (its owner's, or any with the admin key)"},
+     "", false, false, "feedback", &SetFeedback, "Feedback on an interaction (its owner's, or any with the admin key)"},
     {"POST", "/api/tool_call_handler", "tool_call_handler", Access::kUser, kJson,
-     "tool_call_handler", true, true, &ToolCallHandler,
+     "tool_call_handler", true, true, "", &ToolCallHandler,
      "Run a message through the LLM with the data tools; logged"},
-    {"GET", "/api/get_data", "get_data", Access::kUser, "", "get_data", true, false, &GetData,
+    {"GET", "/api/get_data", "get_data", Access::kUser, "", "get_data", true, false, "", &GetData,
      "One of the caller's data documents"},
     {"GET", "/api/list_data", "list_data", Access::kUser, "", "list_data", true, false,
-     &ListData, "The caller's data documents"},
+     "", &ListData, "The caller's data documents"},
     {"POST", "/api/add_new_data", "add_new_data", Access::kUser, kJson, "add_new_data", true,
-     false, &AddNewData, "Add an entry to a data document"},
+     false, "", &AddNewData, "Add an entry to a data document"},
     {"POST", "/api/update_data", "update_data", Access::kUser, kJson, "update_data", true,
-     false, &UpdateData, "Update an entry of a data document"},
+     false, "", &UpdateData, "Update an entry of a data document"},
     {"POST", "/api/delete_data", "delete_data", Access::kUser, kJson, "delete_data", true,
-     false, &DeleteData, "Delete an entry of a data document"},
-    {"GET", "/api/stats", "stats", Access::kViewer, "", "", false, false, &GetStats,
+     false, "", &DeleteData, "Delete an entry of a data document"},
+    {"GET", "/api/stats", "stats", Access::kViewer, "", "", false, false, "", &GetStats,
      "Usage statistics"},
-    {"GET", "/api/users", "users", Access::kViewer, "", "", false, false, &ListUsers,
+    {"GET", "/api/users", "users", Access::kViewer, "", "", false, false, "", &ListUsers,
      "Users with interactions (the caller alone without the admin key)"},
-    {"GET", "/api/threads", "threads", Access::kViewer, "", "", false, false, &ListThreads,
+    {"GET", "/api/threads", "threads", Access::kViewer, "", "", false, false, "", &ListThreads,
      "Conversation threads"},
     {"GET", "/api/threads/{thread_id}", "threads", Access::kViewer, "", "", false, false,
-     &GetThread, "One thread's conversation, oldest first (user_id required)"},
-    {"GET", "/api/search", "search", Access::kViewer, "", "", false, false, &Search,
+     "", &GetThread, "One thread's conversation, oldest first (user_id required)"},
+    {"GET", "/api/search", "search", Access::kViewer, "", "", false, false, "", &Search,
      "Full-text search with filters"},
-    {"GET", "/api/export", "export", Access::kViewer, "", "export", true, false, &Export,
+    {"GET", "/api/export", "export", Access::kViewer, "", "export", true, false, "export", &Export,
      "Interactions oldest first as jsonl, csv or openai, streamed (all users with the admin key)"},
     {"PUT", "/api/users/{user_id}/retention", "", Access::kAdmin, kJson, "", false, false,
-     &SetRetention, "Set a user's retention override {\"days\": N} (0 keeps forever)"},
+     "retention_set", &SetRetention, "Set a user's retention override {\"days\": N} (0 keeps forever)"},
     {"GET", "/api/users/{user_id}/retention", "", Access::kAdmin, "", "", false, false,
-     &GetRetention, "A user's effective retention policy and its source"},
+     "retention_get", &GetRetention, "A user's effective retention policy and its source"},
     {"DELETE", "/api/users/{user_id}/retention", "", Access::kAdmin, "", "", false, false,
-     &DeleteRetention, "Remove a user's retention override"},
-    {"PUT", "/api/users/{user_id}/hold", "", Access::kAdmin, kJson, "", false, false, &SetHold,
+     "retention_delete", &DeleteRetention, "Remove a user's retention override"},
+    {"PUT", "/api/users/{user_id}/hold", "", Access::kAdmin, kJson, "", false, false, "hold_set", &SetHold,
      "Put a user under legal hold {\"reason\": \"...\"}: never purged nor erased"},
     {"DELETE", "/api/users/{user_id}/hold", "", Access::kAdmin, "", "", false, false,
-     &ReleaseHold, "Release a user's legal hold"},
-    {"GET", "/api/holds", "", Access::kAdmin, "", "", false, false, &ListHolds,
+     "hold_release", &ReleaseHold, "Release a user's legal hold"},
+    {"GET", "/api/holds", "", Access::kAdmin, "", "", false, false, "holds_list", &ListHolds,
      "Every legal hold"},
-    {"POST", "/api/retention/run", "", Access::kAdmin, kJson, "", true, false, &RunRetention,
+    {"POST", "/api/retention/run", "", Access::kAdmin, kJson, "", true, false, "retention_run", &RunRetention,
      "Purge by the retention policies now; answers the counts"},
+    {"GET", "/api/audit", "", Access::kAdmin, "", "", false, false, "audit_read", &GetAudit,
+     "The audit log, newest first, filtered and cursor-paged"},
     {"DELETE", "/api/users/{user_id}", "erase_user", Access::kSubject, "", "erase_user", true,
-     false, &EraseUser, "Erase everything stored for a user; answers a signed receipt"},
+     false, "erase_user", &EraseUser, "Erase everything stored for a user; answers a signed receipt"},
     {"GET", "/api/receipts/public-key", "", Access::kPublic, "", "", false, false,
-     &GetReceiptPublicKey, "The public key that verifies erasure receipts"},
-    {"GET", "/api/chain/head", "", Access::kAdmin, "", "", false, false, &GetChainHead,
-     "The hash chain's newest link {\"seq\", \"hash\"}, to anchor elsewhere"},
-    {"GET", "/healthz", "", Access::kPublic, "", "", false, false, &Healthz,
+     "", &GetReceiptPublicKey, "The public key that verifies erasure receipts"},
+    {"GET", "/api/chain/head", "", Access::kAdmin, "", "", false, false, "chain_head",
+     &GetChainHead, "The hash chain's newest link {\"seq\", \"hash\"}, to anchor elsewhere"},
+    {"GET", "/healthz", "", Access::kPublic, "", "", false, false, "", &Healthz,
      "200 while the store is writable"},
-    {"GET", "/", "", Access::kPublic, "", "", false, false, &WebAsset, "The dashboard"},
-    {"GET", "/index.html", "", Access::kPublic, "", "", false, false, &WebAsset, "The dashboard"},
-    {"GET", "/favicon.svg", "", Access::kPublic, "", "", false, false, &WebAsset, "Its icon"},
-    {"GET", "/assets/*", "", Access::kPublic, "", "", false, false, &WebAsset,
+    {"GET", "/", "", Access::kPublic, "", "", false, false, "", &WebAsset, "The dashboard"},
+    {"GET", "/index.html", "", Access::kPublic, "", "", false, false, "", &WebAsset, "The dashboard"},
+    {"GET", "/favicon.svg", "", Access::kPublic, "", "", false, false, "", &WebAsset, "Its icon"},
+    {"GET", "/assets/*", "", Access::kPublic, "", "", false, false, "", &WebAsset,
      "Its scripts and styles"},
 };
 
@@ -89,6 +93,13 @@ std::string_view AccessName(Access access) {
     case Access::kSubject: return "the user in the path; any with admin key";
   }
   return "";
+}
+
+// Who is recorded in the audit log, and as what (besides 401/403 answers, always recorded).
+std::string AuditColumn(const Route& route) {
+  if (route.access == Access::kPublic) return "no";
+  if (!route.audit.empty()) return "always: `" + std::string(route.audit) + "`";
+  return "admin key: `" + std::string(route.function) + "`";
 }
 
 }  // namespace
@@ -127,10 +138,16 @@ std::string ProxyPattern(const Route& route) {
   return path;
 }
 
+std::string_view AdminAuditAction(const Route& route) {
+  if (route.access == Access::kPublic) return {};
+  return route.audit.empty() ? route.function : route.audit;
+}
+
 std::string RouteTableMarkdown() {
   std::string out =
-      "| method | path | key (`FUNCTION_CODE_…`) | who may call | body | through proxy_router |\n"
-      "|---|---|---|---|---|---|\n";
+      "| method | path | key (`FUNCTION_CODE_…`) | who may call | body | through proxy_router "
+      "| audited |\n"
+      "|---|---|---|---|---|---|---|\n";
   for (const Route& route : kRoutes) {
     std::string key;
     if (route.access == Access::kAdmin) {
@@ -146,7 +163,8 @@ std::string RouteTableMarkdown() {
     out += "| " + std::string(route.method) + " | `" + std::string(route.pattern) + "` | " + key +
            " | " + std::string(AccessName(route.access)) + " | " +
            (route.body_type.empty() ? std::string("-") : std::string(route.body_type)) + " | " +
-           (proxy.empty() ? std::string("no") : "`" + proxy + "`") + " |\n";
+           (proxy.empty() ? std::string("no") : "`" + proxy + "`") + " | " + AuditColumn(route) +
+           " |\n";
   }
   return out;
 }

@@ -1,9 +1,10 @@
 // The one table of omniflow's HTTP surface. Each route declares its method, its path pattern
 // with typed parameters, the function whose key guards it, who may call it, the media type of
-// its body, and the name it is forwarded under by proxy_router. Everything else is derived from
-// it: the router's routes, authentication, the proxy_router's routes and upstream paths, the
-// functions FUNCTION_CODE_<NAME> and OMNIFLOW_OPEN_FUNCTIONS accept, the isolation test matrix
-// and the route table in docs/security.md (`omniflow routes`).
+// its body, the name it is forwarded under by proxy_router and the action it is audited under.
+// Everything else is derived from it: the router's routes, authentication, the proxy_router's
+// routes and upstream paths, the functions FUNCTION_CODE_<NAME> and OMNIFLOW_OPEN_FUNCTIONS
+// accept, which requests the audit log records (api/audit.h), the isolation test matrix and the
+// route table in docs/security.md (`omniflow routes`).
 #pragma once
 
 #include <span>
@@ -42,6 +43,10 @@ struct Route {
   std::string_view proxy;
   bool worker;                 // holds a worker thread: counted against the per-user limit
   bool user_in_body;           // the body's "user_id" names the user when X-User-Id is absent
+  // The audit log's action for this route: every request to it is recorded, whoever calls.
+  // Empty: recorded only when made with the admin key (as the function's name) or refused
+  // with 401/403 (as "auth_failed"). kAdmin routes always have one. See api/audit.h.
+  std::string_view audit;
   HandlerFn handler;
   std::string_view summary;
 };
@@ -63,6 +68,10 @@ std::vector<PatternPart> PatternParts(std::string_view pattern);
 // The proxy_router path of `route` ("/api/proxy_router/get_interaction/{interaction_id}"), or
 // empty when it is not forwarded.
 std::string ProxyPattern(const Route& route);
+
+// The action requests to `route` made with the admin key are recorded under: the route's audit
+// name, else its function name; empty for kPublic routes (never recorded).
+std::string_view AdminAuditAction(const Route& route);
 
 // The route table as a Markdown table, for docs/security.md.
 std::string RouteTableMarkdown();

@@ -35,7 +35,7 @@ Result<std::unique_ptr<lifecycle::ReceiptKey>> OpenReceiptKey(const std::string&
   return lifecycle::ReceiptKey::LoadOrCreate(ReceiptKeyPath(key_file, data_dir));
 }
 
-int RunPurge(const StoreOptions& store_options, int default_days, bool dry_run) {
+int RunPurge(const StoreOptions& store_options, int default_days, int audit_days, bool dry_run) {
   Result<std::unique_ptr<Database>> db = Database::Open(store_options);
   if (!db.ok()) {
     std::cerr << "omniflow: cannot open the store: " << db.status().message() << "\n";
@@ -43,7 +43,8 @@ int RunPurge(const StoreOptions& store_options, int default_days, bool dry_run) 
   }
   lifecycle::RetentionOptions options;
   options.default_days = default_days;
-  lifecycle::RetentionRunner runner(&(*db)->lifecycle(), Clock::Real(), options);
+  options.audit_days = audit_days;
+  lifecycle::RetentionRunner runner(&(*db)->lifecycle(), Clock::Real(), options, &(*db)->audit());
   Result<PurgeReport> report = runner.RunOnce(dry_run);
   if (!report.ok()) {
     std::cerr << "omniflow: purge stopped: " << report.status().message() << "\n";
@@ -53,6 +54,10 @@ int RunPurge(const StoreOptions& store_options, int default_days, bool dry_run) 
             << " interactions of " << report->users << " users; " << report->held_users_skipped
             << " held users skipped (default retention: "
             << (default_days == 0 ? std::string("forever") : std::to_string(default_days) + " days")
+            << ")\n"
+            << (dry_run ? "dry run: would purge " : "purged ") << report->audit_entries
+            << " audit entries (audit retention: "
+            << (audit_days == 0 ? std::string("forever") : std::to_string(audit_days) + " days")
             << ")\n";
   return 0;
 }

@@ -21,8 +21,9 @@ Result<std::unique_ptr<lifecycle::ReceiptKey>> OpenReceiptKey(const std::string&
                                                               const std::string& data_dir);
 
 // `omniflow purge`: one purge run with the default policy `default_days` (0 = forever), the
-// stored overrides and holds; prints the counts. `dry_run` counts only. Exit status.
-int RunPurge(const StoreOptions& store_options, int default_days, bool dry_run);
+// stored overrides and holds, then of the audit entries older than `audit_days` (0 = forever);
+// prints the counts. `dry_run` counts only. Exit status.
+int RunPurge(const StoreOptions& store_options, int default_days, int audit_days, bool dry_run);
 
 // `omniflow verify-receipt FILE`: checks the receipt in FILE (the receipt, or the erase answer
 // holding it) against the PEM public key in `public_key_file`, or else the server's own key

@@ -71,6 +71,7 @@ struct AssistantSettings {
 struct LifecycleSettings {
   int retention_days = 0;                 // default policy; 0 keeps forever
   std::string retention_interval = "1h";  // between background purges
+  int audit_retention_days = 400;         // audit entries kept; 0 keeps forever
   std::string receipt_key_file;           // empty: <data-dir>/receipt-key.pem, made if missing
 };
 
@@ -165,7 +166,10 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   lifecycle::RetentionOptions retention_options;
   retention_options.default_days = lifecycle_settings.retention_days;
   retention_options.interval = *retention_interval;
-  lifecycle::RetentionRunner retention(&(*db)->lifecycle(), Clock::Real(), retention_options);
+  retention_options.audit_days = lifecycle_settings.audit_retention_days;
+  lifecycle::RetentionRunner retention(&(*db)->lifecycle(), Clock::Real(), retention_options,
+                                       &(*db)->audit());
+  AuditWriter audit_writer(&(*db)->audit());
 
   api::ApiContext context;
   context.store = store;
@@ -191,6 +195,8 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   context.lifecycle.retention = &retention;
   context.lifecycle.receipt_key = receipt_key->get();
   context.lifecycle.spool = &spool;
+  context.audit.writer = &audit_writer;
+  context.audit.store = &(*db)->audit();
   context.chain = &(*db)->chain();
   http::Router router;
   context.proxy.upstream = assistant.router_upstream;
@@ -210,8 +216,10 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
     spdlog::warn("event=hash_chain_off msg=\"--unchained-benchmark: interactions are stored "
                  "without hash-chain links; omniflow verify will fail on them\"");
   }
-  spdlog::info("event=lifecycle retention_days={} retention_interval_s={} receipt_key_id={}",
-               lifecycle_settings.retention_days, retention_interval->count(), (*receipt_key)->key_id());
+  spdlog::info("event=lifecycle retention_days={} retention_interval_s={} receipt_key_id={} "
+               "audit_retention_days={}",
+               lifecycle_settings.retention_days, retention_interval->count(),
+               (*receipt_key)->key_id(), lifecycle_settings.audit_retention_days);
   retention.Start();
   std::printf("omniflow listening on http://%s:%u\n", server_options.host.c_str(),
               static_cast<unsigned>(server.port()));
@@ -219,6 +227,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   server.Run([] { spdlog::info("event=stopping msg=\"draining in-flight requests\""); });
   retention.Stop();
   workers.Stop();  // answers and logs what is in flight, through the writer
+  audit_writer.Stop();  // records what those answers audited
   writer.Stop();
   spdlog::info("event=stopped committed={} failed={} rejected={} spooled={} lost={}",
                writer.committed(), writer.failed(), writer.rejected(), logger.spooled(),
@@ -507,6 +516,10 @@ int main(int argc, char** argv) {
   serve->add_option("--retention-interval", lifecycle_settings.retention_interval,
                     "Time between background purges: 90s, 15m, 1h, 2d")
       ->envname("OMNIFLOW_RETENTION_INTERVAL")->capture_default_str();
+  serve->add_option("--audit-retention-days", lifecycle_settings.audit_retention_days,
+                    "Days audit log entries are kept (0: forever)")
+      ->envname("OMNIFLOW_AUDIT_RETENTION_DAYS")->check(CLI::Range(0, 36500))
+      ->capture_default_str();
   serve->add_option("--receipt-key-file", lifecycle_settings.receipt_key_file,
                     "PEM Ed25519 private key that signs erasure receipts (default: "
                     "<data-dir>/receipt-key.pem, made at first start)")
@@ -588,6 +601,10 @@ int main(int argc, char** argv) {
   purge->add_option("--retention-days", lifecycle_settings.retention_days,
                     "Days kept for users without an override (0: forever)")
       ->envname("OMNIFLOW_RETENTION_DAYS")->check(CLI::Range(0, 36500))->capture_default_str();
+  purge->add_option("--audit-retention-days", lifecycle_settings.audit_retention_days,
+                    "Days audit log entries are kept (0: forever)")
+      ->envname("OMNIFLOW_AUDIT_RETENTION_DAYS")->check(CLI::Range(0, 36500))
+      ->capture_default_str();
   purge->add_flag("--dry-run", purge_dry_run, "Count only; delete nothing");
 
   std::string receipt_file;
@@ -630,7 +647,10 @@ int main(int argc, char** argv) {
     return Serve(server_options, store_options, writer_options, assistant, lifecycle_settings,
                  insecure);
   }
-  if (*purge) return RunPurge(store_options, lifecycle_settings.retention_days, purge_dry_run);
+  if (*purge) {
+    return RunPurge(store_options, lifecycle_settings.retention_days,
+                    lifecycle_settings.audit_retention_days, purge_dry_run);
+  }
   if (*verify) {
     return RunVerifyReceipt(receipt_file, receipt_public_key, lifecycle_settings.receipt_key_file,
                             store_options.data_dir);

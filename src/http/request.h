@@ -3,6 +3,7 @@
 // Respond callback has been called.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -56,6 +57,9 @@ class BodyStream {
   // Makes the next piece and calls `done` exactly once, from any thread (never an io thread's
   // blocking work: post it elsewhere). Not called again before `done`.
   virtual void Next(std::function<void(Piece)> done) = 0;
+  // Rows the body holds so far (interactions exported, say), for the audit log; -1 when the
+  // stream does not count. Thread-safe: may be read while a piece is being made.
+  virtual int64_t rows() const { return -1; }
 };
 
 struct Response {
@@ -71,6 +75,9 @@ struct Response {
   // never sent to the client, whose body says only that an internal error occurred.
   std::string log_error;
   bool close = false;    // close the connection after this response
+  // Rows the request erased, purged or listed, for the audit log; -1 where a count means
+  // nothing. A streamed body counts its own (BodyStream::rows).
+  int64_t rows = -1;
   // When set, the body comes from this stream, after the status and headers; `body` is unused.
   std::shared_ptr<BodyStream> stream;
 };

@@ -6,7 +6,6 @@
 #include <array>
 #include <atomic>
 #include <optional>
-#include <random>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -21,6 +20,7 @@
 #include "core/log.h"
 #include "core/mutex.h"
 #include "core/thread_name.h"
+#include "http/request_id.h"
 
 namespace omniflow::http {
 
@@ -32,26 +32,6 @@ using tcp = net::ip::tcp;
 namespace {
 
 std::string_view SV(beast::string_view s) { return {s.data(), s.size()}; }
-
-// The caller's X-Request-Id when it is 1-64 characters of A-Z a-z 0-9 . _ -, else a new random
-// one written to `storage`. The view points into `given` or `storage`.
-std::string_view RequestIdFor(std::optional<std::string_view> given, std::string* storage) {
-  if (given && !given->empty() && given->size() <= 64) {
-    bool valid = true;
-    for (char c : *given) {
-      valid = valid && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
-    }
-    if (valid) return *given;
-  }
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  storage->assign(20, '0');
-  uint64_t bits = random();
-  for (size_t i = 0; i < 16; ++i, bits >>= 4) (*storage)[4 + i] = kHex[bits & 15];
-  storage->replace(0, 4, "req-");
-  return *storage;
-}
 
 class Session;
 
@@ -201,7 +181,13 @@ class Session : public std::enable_shared_from_this<Session> {
     request_.method = parser_ ? SV(parser_->get().method_string()) : std::string_view();
     request_.path = parser_ ? SV(parser_->get().target()) : std::string_view();
     request_.path = request_.path.substr(0, request_.path.find('?'));
-    request_.request_id = RequestId(std::nullopt);
+    // The caller's id when its headers were read (a body too large, say).
+    std::optional<std::string_view> given;
+    if (parser_) {
+      auto field = parser_->get().find("x-request-id");
+      if (field != parser_->get().end()) given = SV(field->value());
+    }
+    request_.request_id = RequestId(given);
     Response r = ErrorResponse(status, message);
     r.close = true;
     Write(std::move(r));

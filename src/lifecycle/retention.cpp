@@ -27,8 +27,9 @@ Result<std::chrono::seconds> ParseInterval(std::string_view text) {
   return std::chrono::seconds(value * unit);
 }
 
-RetentionRunner::RetentionRunner(LifecycleStore* store, Clock* clock, RetentionOptions options)
-    : store_(store), clock_(clock), options_(options) {}
+RetentionRunner::RetentionRunner(LifecycleStore* store, Clock* clock, RetentionOptions options,
+                                 AuditStore* audit)
+    : store_(store), clock_(clock), audit_(audit), options_(options) {}
 
 RetentionRunner::~RetentionRunner() { Stop(); }
 
@@ -39,7 +40,13 @@ Result<PurgeReport> RetentionRunner::RunOnce(bool dry_run) {
   purge.now_us = clock_->NowMicros();
   purge.dry_run = dry_run;
   purge.batch_rows = options_.batch_rows;
-  return store_->Purge(purge);
+  Result<PurgeReport> report = store_->Purge(purge);
+  if (!report.ok() || audit_ == nullptr || options_.audit_days <= 0) return report;
+  const int64_t cutoff = purge.now_us - int64_t{options_.audit_days} * 86'400'000'000;
+  Result<int64_t> audit = audit_->PurgeBefore(cutoff, dry_run, options_.batch_rows);
+  if (!audit.ok()) return audit.status();
+  report->audit_entries = *audit;
+  return report;
 }
 
 void RetentionRunner::Start() {
@@ -60,8 +67,9 @@ void RetentionRunner::Start() {
                           std::chrono::steady_clock::now() - started).count();
       if (report.ok()) {
         spdlog::info("event=retention_purge interactions={} users={} held_users_skipped={} "
-                     "default_days={} ms={}", report->interactions, report->users,
-                     report->held_users_skipped, options_.default_days, ms);
+                     "audit_entries={} default_days={} audit_days={} ms={}",
+                     report->interactions, report->users, report->held_users_skipped,
+                     report->audit_entries, options_.default_days, options_.audit_days, ms);
       } else {
         spdlog::warn("event=retention_purge_failed error=\"{}\" ms={}",
                      report.status().message(), ms);

@@ -1,7 +1,8 @@
 // The retention purge: a RetentionRunner runs LifecycleStore::Purge with the server's default
-// policy (--retention-days), on demand (POST /api/retention/run, `omniflow purge`) and every
-// --retention-interval on a thread of its own. The store purges in small transactions, so saves
-// are never stalled for long.
+// policy (--retention-days), then removes audit entries older than --audit-retention-days,
+// on demand (POST /api/retention/run, `omniflow purge`) and every --retention-interval on a
+// thread of its own. The stores purge in small transactions, so saves are never stalled for
+// long. User retention and erasure never touch the audit log: only its own retention does.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "core/ids.h"
 #include "core/mutex.h"
 #include "core/status.h"
+#include "store/audit_store.h"
 #include "store/lifecycle_store.h"
 
 namespace omniflow::lifecycle {
@@ -24,6 +26,8 @@ struct RetentionOptions {
   std::chrono::milliseconds interval = std::chrono::hours(1);
   // Rows removed per transaction.
   int batch_rows = 500;
+  // Days audit entries are kept (OMNIFLOW_AUDIT_RETENTION_DAYS); 0 keeps them forever.
+  int audit_days = 400;
 };
 
 // "90s", "15m", "1h", "2d" or plain seconds ("3600"): the time, or InvalidArgument. Zero and
@@ -33,11 +37,14 @@ Result<std::chrono::seconds> ParseInterval(std::string_view text);
 // Thread-safe. Runs never overlap: a run on demand waits for the background one, and vice versa.
 class RetentionRunner {
  public:
-  // `store` and `clock` must outlive the runner.
-  RetentionRunner(LifecycleStore* store, Clock* clock, RetentionOptions options);
+  // `store`, `clock` and `audit` must outlive the runner; without `audit` (null) the audit log
+  // is left alone.
+  RetentionRunner(LifecycleStore* store, Clock* clock, RetentionOptions options,
+                  AuditStore* audit = nullptr);
   ~RetentionRunner();  // Stop()
 
-  // One run now, with `dry_run` counting only.
+  // One run now, with `dry_run` counting only: the interactions, then the audit entries
+  // (PurgeReport::audit_entries).
   Result<PurgeReport> RunOnce(bool dry_run = false) EXCLUDES(run_mu_);
 
   // Starts the background loop. REQUIRES: not started yet.
@@ -53,6 +60,7 @@ class RetentionRunner {
  private:
   LifecycleStore* const store_;
   Clock* const clock_;
+  AuditStore* const audit_;
   const RetentionOptions options_;
   Mutex run_mu_;  // one Purge at a time
   mutable Mutex loop_mu_;

@@ -55,6 +55,55 @@ TEST(RetentionRunner, RunOncePurgesWithTheDefaultPolicyAndTheClocksNow) {
   EXPECT_EQ(store.last_.batch_rows, 100);
 }
 
+// Records the audit purges asked of it.
+class RecordingAudit : public AuditStore {
+ public:
+  Status Append(std::span<AuditEntry>) override { return Status::Ok(); }
+  Result<AuditPage> List(const AuditQuery&) override { return AuditPage(); }
+  Result<int64_t> PurgeBefore(int64_t cutoff_us, bool dry_run, int) override {
+    cutoff_us_ = cutoff_us;
+    dry_run_ = dry_run;
+    ++purges_;
+    return int64_t{3};
+  }
+  int64_t cutoff_us_ = 0;
+  bool dry_run_ = false;
+  int purges_ = 0;
+};
+
+TEST(RetentionRunner, RunOncePurgesAuditEntriesPastTheAuditRetention) {
+  RecordingStore store;
+  RecordingAudit audit;
+  FixedClock clock;
+  RetentionOptions options;
+  options.default_days = 30;
+  options.audit_days = 400;
+  RetentionRunner runner(&store, &clock, options, &audit);
+  Result<PurgeReport> report = runner.RunOnce(/*dry_run=*/true);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->interactions, 7);
+  EXPECT_EQ(report->audit_entries, 3);
+  EXPECT_EQ(audit.cutoff_us_, 1765458330000000 - int64_t{400} * 86'400'000'000);
+  EXPECT_TRUE(audit.dry_run_);
+  report = runner.RunOnce(false);
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(audit.dry_run_);
+  EXPECT_EQ(audit.purges_, 2);
+}
+
+TEST(RetentionRunner, AuditRetentionOfZeroKeepsTheLogForever) {
+  RecordingStore store;
+  RecordingAudit audit;
+  FixedClock clock;
+  RetentionOptions options;
+  options.audit_days = 0;
+  RetentionRunner runner(&store, &clock, options, &audit);
+  Result<PurgeReport> report = runner.RunOnce();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->audit_entries, 0);
+  EXPECT_EQ(audit.purges_, 0);
+}
+
 TEST(RetentionRunner, LoopRunsEveryIntervalAndStopsPromptly) {
   RecordingStore store;
   FixedClock clock;

@@ -26,6 +26,9 @@ struct PurgeReport {
   int64_t interactions = 0;        // interactions removed
   int64_t users = 0;               // users who lost at least one interaction
   int64_t held_users_skipped = 0;  // held users who had interactions past their policy
+  // Audit entries removed past the audit retention (set by lifecycle::RetentionRunner; a
+  // LifecycleStore leaves it 0: the audit log is the AuditStore's).
+  int64_t audit_entries = 0;
 };
 
 struct PurgeOptions {

@@ -1,7 +1,8 @@
 // Browser tests of the embedded dashboard: Debian's headless chromium driven by playwright-core.
 // Seeds a fresh store with `omniflow demo-data`, starts `omniflow serve` on a free port with an
 // admin key, then uses the dashboard as a person would and checks what the page shows against
-// the API, down to exporting a user's data and erasing the user with a signed receipt.
+// the API, down to exporting a user's data, erasing the user with a signed receipt, and finding
+// that erasure in the audit log.
 // Screenshots go to SCREENSHOT_DIR. The page's Content-Security-Policy forbids eval, so
 // waits use locators and URLs, never page.waitForFunction.
 //
@@ -373,6 +374,28 @@ try {
   check((await admin(`/api/users/${encodeURIComponent(victim.user_id)}/retention`)).source === "default",
         "the erased user's retention override is gone");
   await shot(page, join(shotDir, "11-users-after-erase.png"));
+
+  // 11. The audit log (admin only): the erasure just done is its newest erase_user entry, with
+  // the erased user as target and the interactions erased as count; the filters narrow it.
+  await replacingView(() => page.getByRole("link", { name: "Audit" }).click());
+  await page.locator("table.audit tbody tr").first().waitFor();
+  const eraseRow = page.locator('table.audit tbody tr[data-action="erase_user"]').first();
+  await eraseRow.waitFor();
+  const eraseText = await eraseRow.textContent();
+  const auditApi = await admin("/api/audit?action=erase_user&limit=1");
+  check(eraseText.includes(victim.user_id) && eraseText.includes("admin") &&
+        eraseText.includes(victim.interactions.toLocaleString("en-US")) &&
+        eraseText.includes(auditApi.entries[0]?.request_id ?? "<none>"),
+        `the audit page shows the erasure of ${victim.user_id} (${eraseText})`);
+  await page.locator("#audit-filters select[name=action]").selectOption("hold_set");
+  await replacingView(() => page.locator("#audit-filters").getByRole("button", { name: "Apply" }).click());
+  await page.locator("#audit-status").filter({ hasText: "shown" }).waitFor();
+  const actions = await page.locator("table.audit tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.action));
+  check(actions.length >= 1 && actions.every((a) => a === "hold_set"),
+        `the action filter shows hold_set entries only (${actions.join(",")})`);
+  const auditBody = JSON.stringify(await admin("/api/audit?limit=1000"));
+  check(!auditBody.includes(ADMIN_KEY), "no audit entry holds the admin key");
+  await shot(page, join(shotDir, "12-audit.png"));
 
   check(dialogs.length === 0, `no dialog was ever opened by page content (${dialogs.join(", ")})`);
   check(pageErrors.length === 0, `no JavaScript errors (${pageErrors.join("; ")})`);

@@ -198,6 +198,26 @@ constexpr const char* kMigrations[] = {
       INSERT INTO chain_head(id, seq, hash, contiguous_from) VALUES (1, n, h, n + 1);
     END $do$;
     )sql",
+    // 7: the audit log (store/audit_store.h): who did what to whose data, never any content.
+    // Appends take a transaction-level advisory lock first, so that seq order is commit order
+    // across servers. The operator's record, not a user's data: no row-level security (the
+    // application role reads it only through the admin-key route).
+    R"sql(
+    CREATE TABLE audit_log(
+      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      ts_us bigint NOT NULL,
+      actor text COLLATE "C" NOT NULL,
+      action text COLLATE "C" NOT NULL,
+      target_user text COLLATE "C",
+      path text NOT NULL,
+      status integer NOT NULL,
+      count bigint,
+      request_id text NOT NULL);
+    CREATE INDEX audit_log_by_time ON audit_log(ts_us);
+    CREATE INDEX audit_log_by_action ON audit_log(action, seq);
+    CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
+    CREATE INDEX audit_log_by_target ON audit_log(target_user, seq);
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {

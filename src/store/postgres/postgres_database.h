@@ -10,6 +10,7 @@
 #include "store/database.h"
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/postgres_analytics_store.h"
+#include "store/postgres/postgres_audit_store.h"
 #include "store/postgres/postgres_chain_store.h"
 #include "store/postgres/postgres_data_store.h"
 #include "store/postgres/postgres_lifecycle_store.h"
@@ -28,6 +29,7 @@ class PostgresDatabase final : public Database {
   AnalyticsStore& analytics() override { return *analytics_; }
   DataStore& data() override { return *data_; }
   LifecycleStore& lifecycle() override { return *lifecycle_; }
+  AuditStore& audit() override { return *audit_; }
   ChainStore& chain() override { return *chain_; }
   std::string Describe() const override { return pg::RedactUrl(url_); }
 
@@ -41,6 +43,7 @@ class PostgresDatabase final : public Database {
   std::unique_ptr<PostgresAnalyticsStore> analytics_;
   std::unique_ptr<PostgresDataStore> data_;
   std::unique_ptr<PostgresLifecycleStore> lifecycle_;
+  std::unique_ptr<PostgresAuditStore> audit_;
   std::unique_ptr<PostgresChainStore> chain_;
 };
 

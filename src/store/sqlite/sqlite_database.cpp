@@ -64,6 +64,7 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const StoreLocation& loca
   db->analytics_ = std::make_unique<SqliteAnalyticsStore>(db->file_.get());
   db->data_ = NewSqliteDataStore(db->file_.get());
   db->lifecycle_ = std::make_unique<SqliteLifecycleStore>(db->file_.get());
+  db->audit_ = std::make_unique<SqliteAuditStore>(db->file_.get());
   db->chain_ = std::make_unique<SqliteChainStore>(db->file_.get());
   return std::unique_ptr<Database>(std::move(db));
 }
@@ -78,6 +79,7 @@ Result<MigrationReport> SqliteDatabase::Migrate(const StoreLocation& location,
 }
 
 SqliteDatabase::~SqliteDatabase() {
+  audit_.reset();
   chain_.reset();
   lifecycle_.reset();
   data_.reset();

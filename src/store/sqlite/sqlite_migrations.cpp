@@ -199,6 +199,24 @@ UPDATE interaction_counts SET
       hash BLOB NOT NULL,
       contiguous_from INTEGER NOT NULL);
     )sql",
+    // 8: the audit log (store/audit_store.h): who did what to whose data, never any content.
+    // seq is AUTOINCREMENT so that it is never reused, even after the newest rows are purged.
+    R"sql(
+    CREATE TABLE audit_log(
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      ts_us INTEGER NOT NULL,
+      actor TEXT NOT NULL,
+      action TEXT NOT NULL,
+      target_user TEXT,
+      path TEXT NOT NULL,
+      status INTEGER NOT NULL,
+      count INTEGER,
+      request_id TEXT NOT NULL);
+    CREATE INDEX audit_log_by_time ON audit_log(ts_us);
+    CREATE INDEX audit_log_by_action ON audit_log(action, seq);
+    CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
+    CREATE INDEX audit_log_by_target ON audit_log(target_user, seq);
+    )sql",
 };
 
 }  // namespace
