@@ -1,0 +1,233 @@
+#include "redact/phone_detector.h"
+
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumbermatch.h>
+#include <phonenumbers/phonenumbermatcher.h>
+#include <phonenumbers/phonenumberutil.h>
+
+#include <algorithm>
+#include <array>
+
+namespace omniflow::redact {
+
+const char kDefaultPhoneRegions[] = "US,GB,DE,FR,ES,IT,NL,JP,CN,IN,RU,BR,MX,AE,SA,EG,KR,AU";
+
+namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberMatch;
+using i18n::phonenumbers::PhoneNumberMatcher;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsWordChar(char c) { return IsDigit(c) || IsAlpha(c) || c == '_'; }
+bool IsSeparator(char c) { return c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')'; }
+bool IsNbsp(std::string_view text, size_t i) {
+  return i + 1 < text.size() && text[i] == '\xC2' && text[i + 1] == '\xA0';
+}
+
+// Words after which a bare run of digits is a phone number.
+constexpr std::array<std::string_view, 34> kPhoneWords = {
+    "phone", "Phone", "PHONE", "tel", "Tel", "TEL", "call", "Call", "mobile", "Mobile", "cell",
+    "fax", "Fax", "whatsapp", "WhatsApp", "sms", "SMS", "Handy", "Telefon", "telefon", "portable",
+    "téléphone", "teléfono", "telefono", "móvil", "movil", "電話", "携帯", "телефон", "тел",
+    "هاتف", "جوال", "फोन", "电话"};
+
+bool PhoneWordBefore(std::string_view text, size_t start) {
+  size_t from = start > 40 ? start - 40 : 0;
+  std::string_view before = text.substr(from, start - from);
+  for (std::string_view word : kPhoneWords) {
+    if (before.find(word) != std::string_view::npos) return true;
+  }
+  return before.find("手机") != std::string_view::npos ||
+         before.find("फ़ोन") != std::string_view::npos;
+}
+
+// "2025-12-11", "11.12.2025", "12/11/25": a date, not a number.
+bool LooksLikeDate(std::string_view c) {
+  std::array<int, 4> groups{};
+  int count = 0, len = 0;
+  char sep = 0;
+  for (char ch : c) {
+    if (IsDigit(ch)) {
+      ++len;
+      continue;
+    }
+    if (ch != '-' && ch != '.' && ch != '/') return false;
+    if (sep != 0 && ch != sep) return false;
+    sep = ch;
+    if (count >= 3) return false;
+    groups[count++] = len;
+    len = 0;
+  }
+  if (count != 2) return false;
+  groups[2] = len;
+  if (groups[0] == 4) return groups[1] <= 2 && groups[2] <= 2;
+  return groups[0] <= 2 && groups[1] <= 2 && (groups[2] == 2 || groups[2] == 4);
+}
+
+// "192.168.1.20": four dot-separated groups of at most three digits.
+bool LooksLikeDottedQuad(std::string_view c) {
+  int dots = 0, len = 0;
+  for (char ch : c) {
+    if (ch == '.') {
+      ++dots;
+      if (len == 0 || len > 3) return false;
+      len = 0;
+    } else if (IsDigit(ch)) {
+      ++len;
+    } else {
+      return false;
+    }
+  }
+  return dots == 3 && len > 0 && len <= 3;
+}
+
+size_t Utf8Start(std::string_view text, size_t i) {
+  while (i > 0 && i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) --i;
+  return i;
+}
+
+struct Candidate {
+  size_t begin, end;
+  int digits;
+  bool international;  // starts with + (or 00)
+  bool bare;           // digits only
+};
+
+// The candidate starting at `i`, or one with digits == 0.
+Candidate ScanCandidate(std::string_view text, size_t i) {
+  const size_t n = text.size();
+  Candidate c{i, i, 0, false, true};
+  size_t j = i;
+  if (text[j] == '+') {
+    c.international = true;
+    c.bare = false;
+    ++j;
+    if (j >= n || !(IsDigit(text[j]) || text[j] == '(' || text[j] == ' ')) return c;
+  }
+  int run_separators = 0;
+  size_t last_digit_end = j;
+  while (j < n) {
+    char ch = text[j];
+    if (IsDigit(ch)) {
+      ++c.digits;
+      run_separators = 0;
+      ++j;
+      last_digit_end = j;
+      if (c.digits > 17) return Candidate{i, i, 0, false, true};
+      continue;
+    }
+    size_t width = IsNbsp(text, j) ? 2 : (IsSeparator(ch) ? 1 : 0);
+    if (width == 0 || ++run_separators > 2) break;
+    j += width;
+  }
+  c.end = last_digit_end;
+  for (size_t k = c.begin; k < c.end && c.bare; ++k) c.bare = IsDigit(text[k]);
+  // A trailing ')' closes a group: keep it out, as the matcher does.
+  if (!c.international && text.substr(c.begin, 2) == "00") c.international = true;
+  return c;
+}
+
+}  // namespace
+
+PhoneDetector::PhoneDetector(const std::vector<std::string>& regions) {
+  const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
+  for (const std::string& r : regions) {
+    if (util->GetCountryCodeForRegion(r) != 0) regions_.push_back(r);
+  }
+  if (regions_.empty()) regions_.push_back("US");
+}
+
+bool PhoneDetector::RegionOf(std::string_view text, std::string* region) const {
+  const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
+  const std::string number(text);
+  PhoneNumber parsed;
+  bool international = !text.empty() && (text[0] == '+' || text.substr(0, 2) == "00");
+  if (international) {
+    if (util->Parse(number, regions_[0], &parsed) == PhoneNumberUtil::NO_PARSING_ERROR &&
+        util->IsValidNumber(parsed)) {
+      *region = regions_[0];
+      return true;
+    }
+    if (text[0] == '+') return false;
+  }
+  for (const std::string& r : regions_) {
+    if (util->Parse(number, r, &parsed) == PhoneNumberUtil::NO_PARSING_ERROR &&
+        util->IsValidNumber(parsed)) {
+      *region = r;
+      return true;
+    }
+  }
+  return false;
+}
+
+void PhoneDetector::Find(std::string_view text, Spans* out) const {
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    const char ch = text[i];
+    if (!(IsDigit(ch) || ch == '+' || ch == '(')) {
+      ++i;
+      continue;
+    }
+    const char before = i > 0 ? text[i - 1] : ' ';
+    Candidate c = ScanCandidate(text, i);
+    if (c.digits == 0) {
+      ++i;
+      continue;
+    }
+    size_t next = std::max(c.end, i + 1);
+    // Skip the rest of a run that cannot start here (a number inside a word or a longer one).
+    if (IsWordChar(before) || before == '.' || before == ',' || before == '/' || before == '#' ||
+        before == '=' || before == '$' || before == '-' || before == '+' ||
+        c.digits < 7 || c.digits > 17) {
+      while (next < n && (IsDigit(text[next]) || text[next] == '.' || text[next] == '-')) ++next;
+      i = next;
+      continue;
+    }
+    i = next;
+    if (c.end < n) {
+      char after = text[c.end];
+      bool digit_next = c.end + 1 < n && IsDigit(text[c.end + 1]);
+      if (IsWordChar(after) || ((after == ':' || after == ',' || after == '.') && digit_next)) {
+        continue;
+      }
+    }
+    std::string_view candidate = text.substr(c.begin, c.end - c.begin);
+    if (LooksLikeDate(candidate) || LooksLikeDottedQuad(candidate)) continue;
+    if (c.bare && !c.international && !PhoneWordBefore(text, c.begin)) continue;
+    std::string region;
+    if (!RegionOf(candidate, &region)) continue;
+    // The matcher confirms it in its context (dates, times, page ranges, letters around it).
+    const size_t from = Utf8Start(text, c.begin > 12 ? c.begin - 12 : 0);
+    const size_t to = std::min(n, c.end + 8);
+    const size_t to_start = Utf8Start(text, to);
+    const size_t window_end = to < n ? to_start : n;
+    const std::string window(text.substr(from, window_end - from));
+    PhoneNumberMatcher matcher(*PhoneNumberUtil::GetInstance(), window, region,
+                               PhoneNumberMatcher::VALID, 4);
+    PhoneNumberMatch match;
+    while (matcher.HasNext() && matcher.Next(&match)) {
+      const size_t b = from + static_cast<size_t>(match.start());
+      const size_t e = b + static_cast<size_t>(match.length());
+      if (e <= c.begin || b >= c.end) continue;
+      out->push_back(Span{std::min(b, c.begin), std::max(e, c.end), PiiType::kPhone});
+      break;
+    }
+  }
+}
+
+std::string PhoneDetector::E164(std::string_view text) const {
+  std::string region;
+  if (!RegionOf(text, &region)) return {};
+  const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
+  PhoneNumber parsed;
+  if (util->Parse(std::string(text), region, &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) return {};
+  std::string e164;
+  util->Format(parsed, PhoneNumberUtil::E164, &e164);
+  return e164;
+}
+
+}  // namespace omniflow::redact

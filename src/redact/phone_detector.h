@@ -1,0 +1,39 @@
+// Finds phone numbers with libphonenumber. A cheap scan picks candidates first (a '+', '(' or
+// digit starting a run of 7-17 digits with phone separators, not a date, a time or a dotted
+// quad, not inside a word or a longer number); only those go to libphonenumber, which decides:
+// international numbers (+CC or 00CC) by their country's metadata, national ones by the first of
+// `regions` in which they are valid, confirmed by its PhoneNumberMatcher (leniency VALID) over
+// the candidate and its context. A national number written as one bare run of digits counts
+// only after a word such as "phone", "Tel.", "電話" or "телефон".
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "redact/pii.h"
+
+namespace omniflow::redact {
+
+// The default regions for numbers written without a country code, most likely first.
+extern const char kDefaultPhoneRegions[];
+
+class PhoneDetector {
+ public:
+  // `regions`: ISO 3166 codes; unknown ones are dropped.
+  explicit PhoneDetector(const std::vector<std::string>& regions);
+
+  // Appends the phone numbers of `text` to `*out`, in text order. Thread-safe.
+  void Find(std::string_view text, Spans* out) const;
+
+  // The E.164 form ("+14155552671") of a number Find found (`text` is its span), or empty.
+  std::string E164(std::string_view text) const;
+
+ private:
+  // The region a number written as `text` is valid in ("" when it is international), or none.
+  bool RegionOf(std::string_view text, std::string* region) const;
+
+  std::vector<std::string> regions_;
+};
+
+}  // namespace omniflow::redact
