@@ -115,6 +115,30 @@ Result<RedactMode> ParseRedactMode(std::string_view mode) {
                                  std::string(mode.substr(0, 32)) + "\"");
 }
 
+Result<RedactOptions> ParseRedactOptions(std::string_view types, std::string_view mode,
+                                         const char* key) {
+  RedactOptions options;
+  Result<PiiTypes> parsed_types = ParseRedactTypes(types);
+  if (!parsed_types.ok()) return parsed_types.status();
+  Result<RedactMode> parsed_mode = ParseRedactMode(mode);
+  if (!parsed_mode.ok()) return parsed_mode.status();
+  options.types = *parsed_types;
+  options.mode = *parsed_mode;
+  if (key != nullptr) options.pseudonym_key = key;
+  if (Status s = options.Validate(); !s.ok()) return s;
+  return options;
+}
+
+std::string PiiTypesText(PiiTypes types) {
+  std::string out;
+  for (int t = 0; t < kPiiTypeCount; ++t) {
+    if (!(types & (1u << t))) continue;
+    if (!out.empty()) out.push_back(',');
+    out.append(kNames[t]);
+  }
+  return out.empty() ? "none" : out;
+}
+
 Redactor::Redactor(RedactOptions options)
     : options_(std::move(options)), phones_(SplitRegions(options_.phone_regions)) {}
 

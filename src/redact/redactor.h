@@ -37,6 +37,12 @@ struct RedactOptions {
 Result<PiiTypes> ParseRedactTypes(std::string_view list);
 // "mask" or "pseudonym".
 Result<RedactMode> ParseRedactMode(std::string_view mode);
+// The options of --redact `types` and --redact-mode `mode`, the key read from `key` (the value of
+// OMNIFLOW_PSEUDONYM_KEY, or null), validated.
+Result<RedactOptions> ParseRedactOptions(std::string_view types, std::string_view mode,
+                                         const char* key);
+// "email,phone" or "none": the types of `types`, for the log.
+std::string PiiTypesText(PiiTypes types);
 
 class Redactor final : public TextRedactor {
  public:
