@@ -117,7 +117,7 @@ int PrefixNumber(std::string_view digits, size_t n) {
 }
 
 // Issuer prefixes and lengths of the card networks (Visa, Mastercard, Mir, Amex, Diners, JCB,
-// Discover, UnionPay, Maestro, RuPay).
+// Discover, UnionPay, Maestro, RuPay). Only Visa issues 13 digits still.
 bool KnownCardPrefix(std::string_view d) {
   const size_t n = d.size();
   const int p2 = PrefixNumber(d, 2), p3 = PrefixNumber(d, 3), p4 = PrefixNumber(d, 4);
@@ -128,7 +128,7 @@ bool KnownCardPrefix(std::string_view d) {
   if (p2 == 34 || p2 == 37) return n == 15;
   if ((p3 >= 300 && p3 <= 305) || p2 == 36 || p2 == 38 || p2 == 39) return n >= 14;
   if (p4 >= 3528 && p4 <= 3589) return n >= 16;
-  if (p2 == 50 || (p2 >= 56 && p2 <= 69)) return n >= 13;
+  if (p2 == 50 || (p2 >= 56 && p2 <= 69)) return n >= 16;
   if (p2 == 81 || p2 == 82) return n == 16;
   return false;
 }

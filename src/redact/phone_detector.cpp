@@ -34,14 +34,79 @@ constexpr std::array<std::string_view, 34> kPhoneWords = {
     "téléphone", "teléfono", "telefono", "móvil", "movil", "電話", "携帯", "телефон", "тел",
     "هاتف", "جوال", "फोन", "电话"};
 
+bool IsAsciiLetter(char c) { return IsAlpha(c); }
+
+// A phone word ending at most 40 bytes before `start`, at the start of a word ("Tel.", not the
+// "tel" of "Bestellnummer" or "Hotel").
 bool PhoneWordBefore(std::string_view text, size_t start) {
   size_t from = start > 40 ? start - 40 : 0;
   std::string_view before = text.substr(from, start - from);
   for (std::string_view word : kPhoneWords) {
-    if (before.find(word) != std::string_view::npos) return true;
+    for (size_t at = before.find(word); at != std::string_view::npos;
+         at = before.find(word, at + 1)) {
+      const size_t abs = from + at;
+      if (abs == 0 || !IsAsciiLetter(text[abs - 1]) || !IsAsciiLetter(word[0])) return true;
+    }
   }
   return before.find("手机") != std::string_view::npos ||
          before.find("फ़ोन") != std::string_view::npos;
+}
+
+// Labels of numbers that are not phone numbers: "Order #", "Part no.", "n°", "订单号", ...
+constexpr std::array<std::string_view, 41> kOtherNumberWords = {
+    "no.", "No.", "nr.", "Nr.", "#", "n°", "N°", "№", "order", "Order", "part", "Part", "invoice",
+    "Invoice", "ref", "Ref", "ticket", "Ticket", "tracking", "Tracking", "Bestell", "Auftrag",
+    "Rechnung", "ommande", "pedido", "Pedido", "factura", "Factura", "аказ", "订单", "注文",
+    "ISBN", "IMEI", "SKU", "serial", "Serial", "ZIP", "PLZ", "CA ", "NY ", "〒"};
+
+// True when the number at `start` is labelled as another kind of number just before it.
+bool OtherNumberWordBefore(std::string_view text, size_t start) {
+  size_t from = start > 24 ? start - 24 : 0;
+  std::string_view before = text.substr(from, start - from);
+  for (std::string_view word : kOtherNumberWords) {
+    if (before.find(word) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+// The digit groups of `c` and the separators between them (' ' for a no-break space).
+void Groups(std::string_view c, std::vector<int>* sizes, std::string* separators) {
+  int len = 0;
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (IsDigit(c[i])) {
+      ++len;
+      continue;
+    }
+    if (len > 0) {
+      sizes->push_back(len);
+      separators->push_back(c[i] == '\xC2' ? ' ' : c[i]);
+    }
+    len = 0;
+    if (c[i] == '\xC2') ++i;
+  }
+  if (len > 0) sizes->push_back(len);
+}
+
+// "129.0.5086.197" (a version: dotted, with a one-digit group) or "80 069 328" (thousands: one
+// or two digits, then groups of three).
+bool LooksLikeVersionOrQuantity(std::string_view c) {
+  std::vector<int> sizes;
+  std::string separators;
+  Groups(c, &sizes, &separators);
+  if (sizes.size() < 3) return false;
+  const bool dotted = separators.find_first_not_of('.') == std::string::npos;
+  if (dotted && std::find(sizes.begin(), sizes.end(), 1) != sizes.end()) return true;
+  if (sizes[0] > 2 || separators.find_first_not_of(" .") != std::string::npos) return false;
+  return std::all_of(sizes.begin() + 1, sizes.end(), [](int s) { return s == 3; });
+}
+
+// "94103-1234": a US ZIP+4 code.
+bool LooksLikeZipPlus4(std::string_view c) {
+  if (c.size() != 10 || c[5] != '-') return false;
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (i != 5 && !IsDigit(c[i])) return false;
+  }
+  return true;
 }
 
 // "2025-12-11", "11.12.2025", "12/11/25": a date, not a number.
@@ -153,9 +218,27 @@ bool PhoneDetector::RegionOf(std::string_view text, std::string* region) const {
     }
     if (text[0] == '+') return false;
   }
+  // Written nationally, a number must be written as its country writes it: with the trunk prefix
+  // where the national format has one ("030 ...", "8 (495) ..."), without where it has none
+  // (a Chinese mobile). A postal code or a parcel number that happens to be valid digits is not.
+  // The North American plan's leading "1" is optional.
+  std::string digits;
+  for (char c : text) {
+    if (IsDigit(c)) digits.push_back(c);
+  }
   for (const std::string& r : regions_) {
-    if (util->Parse(number, r, &parsed) == PhoneNumberUtil::NO_PARSING_ERROR &&
-        util->IsValidNumber(parsed)) {
+    if (util->Parse(number, r, &parsed) != PhoneNumberUtil::NO_PARSING_ERROR ||
+        !util->IsValidNumberForRegion(parsed, r)) {
+      continue;
+    }
+    std::string national;
+    util->Format(parsed, PhoneNumberUtil::NATIONAL, &national);
+    std::string national_digits;
+    for (char c : national) {
+      if (IsDigit(c)) national_digits.push_back(c);
+    }
+    if (digits == national_digits ||
+        (util->IsNANPACountry(r) && digits == "1" + national_digits)) {
       *region = r;
       return true;
     }
@@ -196,7 +279,11 @@ void PhoneDetector::Find(std::string_view text, Spans* out) const {
       }
     }
     std::string_view candidate = text.substr(c.begin, c.end - c.begin);
-    if (LooksLikeDate(candidate) || LooksLikeDottedQuad(candidate)) continue;
+    if (LooksLikeDate(candidate) || LooksLikeDottedQuad(candidate) ||
+        LooksLikeZipPlus4(candidate) || (!c.international && LooksLikeVersionOrQuantity(candidate)) ||
+        OtherNumberWordBefore(text, c.begin)) {
+      continue;
+    }
     if (c.bare && !c.international && !PhoneWordBefore(text, c.begin)) continue;
     std::string region;
     if (!RegionOf(candidate, &region)) continue;
