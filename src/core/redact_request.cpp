@@ -61,6 +61,35 @@ bool AppendRedacted(std::string* out, simdjson::dom::element e, const TextRedact
   }
 }
 
+// True when some string value of `e` has something to redact (`skip_tool_fields`: not counting
+// the tool calls' tool_name and status). Writes nothing: most saves have nothing to redact, and
+// are then left as they came.
+bool AnyToRedact(simdjson::dom::element e, const TextRedactor& redactor, std::string* scratch,
+                 bool skip_tool_fields = false) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::STRING:
+      scratch->clear();
+      return redactor.Redact(e.get_string().value_unsafe(), scratch);
+    case simdjson::dom::element_type::ARRAY: {
+      simdjson::dom::array items = e.get_array().value_unsafe();
+      for (simdjson::dom::element item : items) {
+        if (AnyToRedact(item, redactor, scratch, skip_tool_fields)) return true;
+      }
+      return false;
+    }
+    case simdjson::dom::element_type::OBJECT: {
+      simdjson::dom::object fields = e.get_object().value_unsafe();
+      for (auto field : fields) {
+        if (skip_tool_fields && (field.key == "tool_name" || field.key == "status")) continue;
+        if (AnyToRedact(field.value, redactor, scratch)) return true;
+      }
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
 // Redacts the canonical JSON `part` in place, keeping the tool calls' tool_name and status when
 // `tool_calls`.
 void RedactPart(const TextRedactor& redactor, bool tool_calls, std::string* part,
@@ -68,6 +97,25 @@ void RedactPart(const TextRedactor& redactor, bool tool_calls, std::string* part
   if (*part == "[]" || *part == "{}" || part->empty()) return;
   simdjson::dom::element root;
   if (Parser().parse(part->data(), part->size()).get(root) != simdjson::SUCCESS) return;
+  if (root.is_string()) {
+    // A message: redacted in one go.
+    scratch->clear();
+    if (redactor.Redact(root.get_string().value_unsafe(), scratch)) {
+      part->clear();
+      AppendJsonString(part, *scratch);
+    }
+    return;
+  }
+  bool any = false;
+  if (tool_calls && root.is_array()) {
+    simdjson::dom::array calls = root.get_array().value_unsafe();
+    for (simdjson::dom::element call : calls) {
+      if ((any = AnyToRedact(call, redactor, scratch, call.is_object()))) break;
+    }
+  } else {
+    any = AnyToRedact(root, redactor, scratch);
+  }
+  if (!any) return;
   std::string out;
   out.reserve(part->size() + 16);
   bool changed = false;
