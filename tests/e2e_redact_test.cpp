@@ -43,8 +43,12 @@ std::vector<std::string> Leaks(const std::string& text) {
 // Every file under `dir` with the values found in its bytes.
 std::vector<std::string> FileLeaks(const std::string& dir) {
   std::vector<std::string> out;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
+  // The server may be running: a file that goes away meanwhile (a journal) is skipped.
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    const std::filesystem::directory_entry& entry = *it;
+    if (!entry.is_regular_file(ec)) continue;
     std::ifstream in(entry.path(), std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     for (const std::string& v : Leaks(bytes)) out.push_back(entry.path().string() + ": " + v);
