@@ -48,7 +48,8 @@ std::vector<std::string> FileLeaks(const std::string& dir) {
   for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     const std::filesystem::directory_entry& entry = *it;
-    if (!entry.is_regular_file(ec)) continue;
+    std::error_code gone;
+    if (!entry.is_regular_file(gone)) continue;
     std::ifstream in(entry.path(), std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     for (const std::string& v : Leaks(bytes)) out.push_back(entry.path().string() + ": " + v);
