@@ -199,10 +199,27 @@ Candidate ScanCandidate(std::string_view text, size_t i) {
 
 PhoneDetector::PhoneDetector(const std::vector<std::string>& regions) {
   const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
-  for (const std::string& r : regions) {
-    if (util->GetCountryCodeForRegion(r) != 0) regions_.push_back(r);
+  for (std::string r : regions.empty() ? std::vector<std::string>{"US"} : regions) {
+    if (util->GetCountryCodeForRegion(r) == 0) continue;
+    Region region{r, ""};
+    std::string trunk;
+    if (!util->IsNANPACountry(r)) util->GetNddPrefixForRegion(r, true, &trunk);
+    bool always = !trunk.empty();
+    for (auto type : {PhoneNumberUtil::FIXED_LINE, PhoneNumberUtil::MOBILE}) {
+      PhoneNumber example;
+      std::string national;
+      if (!util->GetExampleNumberForType(r, type, &example)) continue;
+      util->Format(example, PhoneNumberUtil::NATIONAL, &national);
+      std::string digits;
+      for (char c : national) {
+        if (IsDigit(c)) digits.push_back(c);
+      }
+      always = always && digits.compare(0, trunk.size(), trunk) == 0;
+    }
+    if (always) region.national_start = trunk;
+    regions_.push_back(std::move(region));
   }
-  if (regions_.empty()) regions_.push_back("US");
+  if (regions_.empty()) regions_.push_back(Region{"US", ""});
 }
 
 bool PhoneDetector::RegionOf(std::string_view text, std::string* region) const {
@@ -211,9 +228,9 @@ bool PhoneDetector::RegionOf(std::string_view text, std::string* region) const {
   PhoneNumber parsed;
   bool international = !text.empty() && (text[0] == '+' || text.substr(0, 2) == "00");
   if (international) {
-    if (util->Parse(number, regions_[0], &parsed) == PhoneNumberUtil::NO_PARSING_ERROR &&
+    if (util->Parse(number, regions_[0].code, &parsed) == PhoneNumberUtil::NO_PARSING_ERROR &&
         util->IsValidNumber(parsed)) {
-      *region = regions_[0];
+      *region = regions_[0].code;
       return true;
     }
     if (text[0] == '+') return false;
@@ -226,7 +243,11 @@ bool PhoneDetector::RegionOf(std::string_view text, std::string* region) const {
   for (char c : text) {
     if (IsDigit(c)) digits.push_back(c);
   }
-  for (const std::string& r : regions_) {
+  for (const Region& region_info : regions_) {
+    const std::string& r = region_info.code;
+    if (digits.compare(0, region_info.national_start.size(), region_info.national_start) != 0) {
+      continue;
+    }
     if (util->Parse(number, r, &parsed) != PhoneNumberUtil::NO_PARSING_ERROR ||
         !util->IsValidNumberForRegion(parsed, r)) {
       continue;
@@ -249,6 +270,7 @@ bool PhoneDetector::RegionOf(std::string_view text, std::string* region) const {
 void PhoneDetector::Find(std::string_view text, Spans* out) const {
   const size_t n = text.size();
   size_t i = 0;
+  int verified = 0;
   while (i < n) {
     const char ch = text[i];
     if (!(IsDigit(ch) || ch == '+' || ch == '(')) {
@@ -285,6 +307,13 @@ void PhoneDetector::Find(std::string_view text, Spans* out) const {
       continue;
     }
     if (c.bare && !c.international && !PhoneWordBefore(text, c.begin)) continue;
+    // libphonenumber costs tens of microseconds per candidate (up to one parse per region):
+    // past the budget, a text full of phone-shaped numbers has the rest masked unverified
+    // rather than stall the save (privacy first; see kMaxVerifiedCandidates).
+    if (++verified > kMaxVerifiedCandidates) {
+      if (!c.bare && c.digits <= 15) out->push_back(Span{c.begin, c.end, PiiType::kPhone});
+      continue;
+    }
     std::string region;
     if (!RegionOf(candidate, &region)) continue;
     // The matcher confirms it in its context (dates, times, page ranges, letters around it).

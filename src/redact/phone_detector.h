@@ -17,6 +17,10 @@
 
 namespace omniflow::redact {
 
+// Candidates per text that libphonenumber checks; beyond them, the rest that have separators or a
+// '+' count as phone numbers unverified (a text of thousands of numbers costs no more than this).
+inline constexpr int kMaxVerifiedCandidates = 64;
+
 // The default regions for numbers written without a country code, most likely first.
 extern const char kDefaultPhoneRegions[];
 
@@ -35,7 +39,14 @@ class PhoneDetector {
   // The region a number written as `text` is valid in ("" when it is international), or none.
   bool RegionOf(std::string_view text, std::string* region) const;
 
-  std::vector<std::string> regions_;
+  struct Region {
+    std::string code;
+    // The digits every national number of the region starts with as written there (its trunk
+    // prefix, when its fixed and mobile numbers are both written with it), or empty: a
+    // candidate that does not start with them is not parsed for the region at all.
+    std::string national_start;
+  };
+  std::vector<Region> regions_;
 };
 
 }  // namespace omniflow::redact

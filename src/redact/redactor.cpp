@@ -150,8 +150,9 @@ Result<std::unique_ptr<Redactor>> Redactor::Create(RedactOptions options) {
 Spans Redactor::Detect(std::string_view text, PiiTypes types) const {
   Spans found;
   if (text.size() < 6) return found;  // "a@b.co" is the shortest
-  FindSecrets(text, &found);
-  FindEmails(text, &found);
+  // Only the detectors of `types` run: overlaps are settled among the types redacted.
+  if (types & Bit(PiiType::kSecret)) FindSecrets(text, &found);
+  if (types & Bit(PiiType::kEmail)) FindEmails(text, &found);
   bool digits = false;
   for (char c : text) {
     if (c >= '0' && c <= '9') {
@@ -160,10 +161,10 @@ Spans Redactor::Detect(std::string_view text, PiiTypes types) const {
     }
   }
   if (digits) {
-    FindIbans(text, &found);
-    FindCards(text, &found);
-    FindIps(text, &found);
-    phones_.Find(text, &found);
+    if (types & Bit(PiiType::kIban)) FindIbans(text, &found);
+    if (types & Bit(PiiType::kCard)) FindCards(text, &found);
+    if (types & Bit(PiiType::kIp)) FindIps(text, &found);
+    if (types & Bit(PiiType::kPhone)) phones_.Find(text, &found);
   }
   if (found.empty()) return found;
   // Longest first among those starting at the same place; then the sweep keeps, of overlapping
