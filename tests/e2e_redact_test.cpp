@@ -1,7 +1,7 @@
 // PII redaction at ingest end to end (issue 14): with --redact all, no value a user sent reaches
 // any answer (history, by id, search, thread, export) nor any file of the data dir (the SQLite
 // database, its WAL, the spool), on every ingest path (save_interaction, tool_call_handler's
-// logging, import); pseudonyms are stable across restarts with the same key and differ with
+// logging, import, and feedback comments); pseudonyms are stable across restarts with the same key and differ with
 // another; bad settings stop the server with exit status 2.
 #include <filesystem>
 #include <fstream>
@@ -112,6 +112,13 @@ TEST(E2eRedact, MaskedValuesAppearInNoAnswerAndNoFileOfTheDataDir) {
   EXPECT_EQ(Str(call["note"]), "key [SECRET]");
   EXPECT_EQ(Str(it["metadata"]["client"]["token"]), "[SECRET]");
   EXPECT_EQ(Str(it["metadata"]["client"]["iban"]), "[IBAN]");
+
+  // A feedback comment is redacted too.
+  HttpResponse rated = s.client->Post("/api/interactions/" + id + "/feedback",
+                                      R"({"score":1,"comment":"thanks, reach me at 192.168.17.42"})",
+                                      As("ada"));
+  ASSERT_EQ(rated.status, 200) << rated.body;
+  EXPECT_EQ(Str(rated.Json()["feedback"]["comment"]), "thanks, reach me at [IP]");
 
   EXPECT_EQ(Leaks(EveryAnswer(*s.client, "ada", id)), std::vector<std::string>{});
   // The files, while the server runs (the WAL holds the commit) and after it stopped.
