@@ -1,6 +1,6 @@
 // PII redaction at ingest end to end (issue 14): with --redact all, no value a user sent reaches
 // any answer (history, by id, search, thread, export) nor any file of the data dir (the SQLite
-// database, its WAL, the spool), on every ingest path (save_interaction, tool_call_handler's
+// database, its WAL, the spool) nor, on PostgreSQL, any row of any table, on every ingest path (save_interaction, tool_call_handler's
 // logging, import, and feedback comments); pseudonyms are stable across restarts with the same key and differ with
 // another; bad settings stop the server with exit status 2.
 #include <filesystem>
@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "store/postgres/pg_conn.h"
 #include "support/e2e.h"
 #include "support/fake_llm.h"
 
@@ -55,6 +56,31 @@ std::vector<std::string> FileLeaks(const std::string& dir) {
     for (const std::string& v : Leaks(bytes)) out.push_back(entry.path().string() + ": " + v);
   }
   return out;
+}
+
+// With PostgreSQL: every row of every table of `data_dir`'s database, as text (the database
+// is where the data lives then, not the data dir). Empty with SQLite.
+std::string DatabaseText(const std::string& data_dir) {
+  if (!TestingPostgres()) return "";
+  // As the superuser, whom row-level security does not hide any row from.
+  const std::string store = TestStoreUrl(data_dir);
+  const std::string admin = TestAdminUrl();
+  Result<pg::Conn> conn = pg::Conn::Connect(admin.substr(0, admin.rfind('/')) +
+                                            store.substr(store.rfind('/')));
+  EXPECT_TRUE(conn.ok()) << conn.status().message();
+  if (!conn.ok()) return "";
+  Result<pg::Res> tables = conn->Exec(
+      "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables "
+      "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')");
+  EXPECT_TRUE(tables.ok()) << tables.status().message();
+  std::string all;
+  for (int i = 0; tables.ok() && i < tables->rows(); ++i) {
+    const std::string table(tables->Text(i, 0));
+    Result<pg::Res> rows = conn->Exec("SELECT t::text FROM " + table + " t");
+    EXPECT_TRUE(rows.ok()) << table << ": " << rows.status().message();
+    for (int r = 0; rows.ok() && r < rows->rows(); ++r) all.append(rows->Text(r, 0)).push_back('\n');
+  }
+  return all;
 }
 
 std::string Str(simdjson::dom::element e) {
@@ -125,6 +151,7 @@ TEST(E2eRedact, MaskedValuesAppearInNoAnswerAndNoFileOfTheDataDir) {
   EXPECT_EQ(FileLeaks(s.server->data_dir()), std::vector<std::string>{});
   EXPECT_EQ(s.server->Stop(), 0);
   EXPECT_EQ(FileLeaks(s.server->data_dir()), std::vector<std::string>{});
+  EXPECT_EQ(Leaks(DatabaseText(s.server->data_dir())), std::vector<std::string>{});
   EXPECT_EQ(Leaks(s.server->Log()), std::vector<std::string>{});
 }
 
@@ -136,7 +163,9 @@ TEST(E2eRedact, WithoutRedactTheSameChecksFindTheValues) {
   const std::string id = Str(saved.Json()["interaction_id"]);
   EXPECT_EQ(Leaks(EveryAnswer(*s.client, "ada", id)).size(), kValues.size());
   EXPECT_EQ(s.server->Stop(), 0);
-  if (!TestingPostgres()) {
+  if (TestingPostgres()) {
+    EXPECT_EQ(Leaks(DatabaseText(s.server->data_dir())).size(), kValues.size());
+  } else {
     EXPECT_FALSE(FileLeaks(s.server->data_dir()).empty());
   }
 }
@@ -246,6 +275,7 @@ TEST(E2eRedact, ImportIsRedactedAndASecondImportAddsNothing) {
   EXPECT_NE(out.find("I am [EMAIL], call [PHONE]"), std::string::npos) << out;
   EXPECT_EQ(Leaks(out), std::vector<std::string>{});
   EXPECT_EQ(FileLeaks(data.path()), std::vector<std::string>{});
+  EXPECT_EQ(Leaks(DatabaseText(data.path())), std::vector<std::string>{});
   DropTestStore(data.path());
 }
 
