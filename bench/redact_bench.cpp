@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
         sink += rec.json.size();
       }
     }
-    auto ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
+    auto ns =
+        std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
     if (r != nullptr) changed = sink;
     return ns / rounds;
   };

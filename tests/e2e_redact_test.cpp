@@ -1,8 +1,9 @@
 // PII redaction at ingest end to end (issue 14): with --redact all, no value a user sent reaches
 // any answer (history, by id, search, thread, export) nor any file of the data dir (the SQLite
-// database, its WAL, the spool) nor, on PostgreSQL, any row of any table, on every ingest path (save_interaction, tool_call_handler's
-// logging, import, and feedback comments); pseudonyms are stable across restarts with the same key and differ with
-// another; bad settings stop the server with exit status 2.
+// database, its WAL, the spool) nor, on PostgreSQL, any row of any table, on every ingest path
+// (save_interaction, tool_call_handler's logging, import, and feedback comments); pseudonyms are
+// stable across restarts with the same key and differ with another; bad settings stop the server
+// with exit status 2.
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -16,17 +17,25 @@ namespace omniflow::testing {
 namespace {
 
 // Values a user might send, each of one type, in the forms the checks look for.
-const std::vector<std::string> kValues = {
-    "ada.lovelace@example.com", "+49 30 901820", "4111 1111 1111 1111", "4111111111111111",
-    "DE89 3704 0044 0532 0130 00", "DE89370400440532013000", "192.168.17.42",
-    "2001:db8::8a2e:370:7334", "AKIAIOSFODNN7EXAMPLE", "ghp_aBcD3fGhIjKlMnOpQrStUvWxYz0123456789"};
+const std::vector<std::string> kValues = {"ada.lovelace@example.com",
+                                          "+49 30 901820",
+                                          "4111 1111 1111 1111",
+                                          "4111111111111111",
+                                          "DE89 3704 0044 0532 0130 00",
+                                          "DE89370400440532013000",
+                                          "192.168.17.42",
+                                          "2001:db8::8a2e:370:7334",
+                                          "AKIAIOSFODNN7EXAMPLE",
+                                          "ghp_aBcD3fGhIjKlMnOpQrStUvWxYz0123456789"};
 
 // A save body with the values in the messages, in nested tool-call arguments and results, in
 // another tool-call field and in metadata; the thread id looks like a phone number on purpose.
 std::string PiiBody(const std::string& thread = "thread-4155552671") {
   return R"({"user_message":"I am ada.lovelace@example.com, call +49 30 901820",)"
          R"("assistant_response":"Charged 4111 1111 1111 1111; IBAN DE89 3704 0044 0532 0130 00 noted.",)"
-         R"("thread_id":")" + thread + R"(",)"
+         R"("thread_id":")" +
+         thread +
+         R"(",)"
          R"("tool_calls":[{"tool_name":"lookup","arguments":{"filter":{"ips":["192.168.17.42","2001:db8::8a2e:370:7334"]}},)"
          R"("result":{"rows":[{"card":"4111111111111111","n":3}]},"status":"success","note":"key AKIAIOSFODNN7EXAMPLE"}],)"
          R"("metadata":{"client":{"token":"ghp_aBcD3fGhIjKlMnOpQrStUvWxYz0123456789","iban":"DE89370400440532013000"}}})";
@@ -65,8 +74,8 @@ std::string DatabaseText(const std::string& data_dir) {
   // As the superuser, whom row-level security does not hide any row from.
   const std::string store = TestStoreUrl(data_dir);
   const std::string admin = TestAdminUrl();
-  Result<pg::Conn> conn = pg::Conn::Connect(admin.substr(0, admin.rfind('/')) +
-                                            store.substr(store.rfind('/')));
+  Result<pg::Conn> conn =
+      pg::Conn::Connect(admin.substr(0, admin.rfind('/')) + store.substr(store.rfind('/')));
   EXPECT_TRUE(conn.ok()) << conn.status().message();
   if (!conn.ok()) return "";
   Result<pg::Res> tables = conn->Exec(
@@ -78,7 +87,8 @@ std::string DatabaseText(const std::string& data_dir) {
     const std::string table(tables->Text(i, 0));
     Result<pg::Res> rows = conn->Exec("SELECT t::text FROM " + table + " t");
     EXPECT_TRUE(rows.ok()) << table << ": " << rows.status().message();
-    for (int r = 0; rows.ok() && r < rows->rows(); ++r) all.append(rows->Text(r, 0)).push_back('\n');
+    for (int r = 0; rows.ok() && r < rows->rows(); ++r)
+      all.append(rows->Text(r, 0)).push_back('\n');
   }
   return all;
 }
@@ -140,9 +150,9 @@ TEST(E2eRedact, MaskedValuesAppearInNoAnswerAndNoFileOfTheDataDir) {
   EXPECT_EQ(Str(it["metadata"]["client"]["iban"]), "[IBAN]");
 
   // A feedback comment is redacted too.
-  HttpResponse rated = s.client->Post("/api/interactions/" + id + "/feedback",
-                                      R"({"score":1,"comment":"thanks, reach me at 192.168.17.42"})",
-                                      As("ada"));
+  HttpResponse rated =
+      s.client->Post("/api/interactions/" + id + "/feedback",
+                     R"({"score":1,"comment":"thanks, reach me at 192.168.17.42"})", As("ada"));
   ASSERT_EQ(rated.status, 200) << rated.body;
   EXPECT_EQ(Str(rated.Json()["feedback"]["comment"]), "thanks, reach me at [IP]");
 
@@ -187,7 +197,7 @@ TEST(E2eRedact, PseudonymsAreStableAcrossRestartsWithTheKeyAndDifferWithAnother)
                             {{"OMNIFLOW_PSEUDONYM_KEY", "first-key-0123456789"}}));
   ASSERT_TRUE(s.started);
   const std::string first = EmailPseudonym(s, "ada");
-  EXPECT_EQ(first.size(), 16u) << first;  // [EMAIL:xxxxxxxx]
+  EXPECT_EQ(first.size(), 16u) << first;       // [EMAIL:xxxxxxxx]
   EXPECT_EQ(EmailPseudonym(s, "bob"), first);  // the same address of another user joins
   s.Restart();
   EXPECT_EQ(EmailPseudonym(s, "ada"), first);
@@ -202,25 +212,33 @@ TEST(E2eRedact, PseudonymsAreStableAcrossRestartsWithTheKeyAndDifferWithAnother)
 TEST(E2eRedact, BadSettingsStopTheServerAndImportWithStatus2) {
   std::string out;
   TempDir dir;
-  EXPECT_EQ(ServerProcess::RunCommand({"serve", "--port", "0", "--data-dir", dir.path(),
-                                       "--redact", "email,ssn"}, {}, &out), 2);
+  EXPECT_EQ(
+      ServerProcess::RunCommand(
+          {"serve", "--port", "0", "--data-dir", dir.path(), "--redact", "email,ssn"}, {}, &out),
+      2);
   EXPECT_NE(out.find("unknown type \"ssn\""), std::string::npos) << out;
-  EXPECT_EQ(ServerProcess::RunCommand({"serve", "--port", "0", "--data-dir", dir.path(),
-                                       "--redact", "all", "--redact-mode", "hash"}, {}, &out), 2);
+  EXPECT_EQ(ServerProcess::RunCommand({"serve", "--port", "0", "--data-dir", dir.path(), "--redact",
+                                       "all", "--redact-mode", "hash"},
+                                      {}, &out),
+            2);
   EXPECT_NE(out.find("mask or pseudonym"), std::string::npos) << out;
   // Pseudonyms without a key: no default key, no start.
-  EXPECT_EQ(ServerProcess::RunCommand({"serve", "--port", "0", "--data-dir", dir.path(),
-                                       "--redact", "all", "--redact-mode", "pseudonym"}, {}, &out), 2);
+  EXPECT_EQ(ServerProcess::RunCommand({"serve", "--port", "0", "--data-dir", dir.path(), "--redact",
+                                       "all", "--redact-mode", "pseudonym"},
+                                      {}, &out),
+            2);
   EXPECT_NE(out.find("OMNIFLOW_PSEUDONYM_KEY"), std::string::npos) << out;
   EXPECT_EQ(ServerProcess::RunCommand({"import", "-", "--data-dir", dir.path()},
-                                      {{"OMNIFLOW_REDACT", "phone,fax"}}, &out), 2);
+                                      {{"OMNIFLOW_REDACT", "phone,fax"}}, &out),
+            2);
   EXPECT_NE(out.find("unknown type \"fax\""), std::string::npos) << out;
 }
 
 TEST(E2eRedact, ToolCallHandlerLoggingIsRedacted) {
   FakeLlm llm;
-  llm.PushToolCalls({{"call_1", "add_new_data",
-                      R"({"target_blob_name":"contacts.json","new_entry":{"name":"Ada","email":"ada.lovelace@example.com","phone":"+49 30 901820"}})"}});
+  llm.PushToolCalls(
+      {{"call_1", "add_new_data",
+        R"({"target_blob_name":"contacts.json","new_entry":{"name":"Ada","email":"ada.lovelace@example.com","phone":"+49 30 901820"}})"}});
   llm.PushText("Saved Ada (ada.lovelace@example.com, +49 30 901820).");
   ServerConfig config = Redacting({"--redact", "all"});
   config.env = {{"OMNIFLOW_LLM_BASE_URL", llm.base_url()}, {"OMNIFLOW_LLM_MODEL", "fake-model"}};
@@ -240,7 +258,8 @@ TEST(E2eRedact, ToolCallHandlerLoggingIsRedacted) {
   ASSERT_EQ(logged.size(), 1u) << history.body;
   EXPECT_EQ(Str(logged[0]["user_message"]), "Save Ada: [EMAIL], [PHONE]");
   EXPECT_EQ(Str(logged[0]["assistant_response"]), "Saved Ada ([EMAIL], [PHONE]).");
-  simdjson::dom::element entry = logged[0]["tool_calls"].at(0)["arguments"]["new_entry"].value_unsafe();
+  simdjson::dom::element entry =
+      logged[0]["tool_calls"].at(0)["arguments"]["new_entry"].value_unsafe();
   EXPECT_EQ(Str(entry["email"]), "[EMAIL]");
   EXPECT_EQ(Str(entry["phone"]), "[PHONE]");
   EXPECT_EQ(Str(entry["name"]), "Ada");
@@ -270,8 +289,9 @@ TEST(E2eRedact, ImportIsRedactedAndASecondImportAddsNothing) {
   ASSERT_EQ(ServerProcess::RunCommand({"import", file, "--data-dir", data.path()}, env, &out), 0)
       << out;
   EXPECT_NE(out.find("imported 0 interactions, 3 already present"), std::string::npos) << out;
-  ASSERT_EQ(ServerProcess::RunCommand(
-                {"export", "--data-dir", data.path(), "--format", "jsonl"}, {}, &out), 0);
+  ASSERT_EQ(ServerProcess::RunCommand({"export", "--data-dir", data.path(), "--format", "jsonl"},
+                                      {}, &out),
+            0);
   EXPECT_NE(out.find("I am [EMAIL], call [PHONE]"), std::string::npos) << out;
   EXPECT_EQ(Leaks(out), std::vector<std::string>{});
   EXPECT_EQ(FileLeaks(data.path()), std::vector<std::string>{});

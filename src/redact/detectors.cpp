@@ -35,8 +35,9 @@ bool IsLocalSymbol(char c) { return std::strchr(".!#$%&'*+/=?^_`{|}~-", c) != nu
 // Endings that are file types, not top-level domains (icon@2x.png, logo@3x.webp).
 bool IsFileExtension(std::string_view tld) {
   static constexpr std::array<std::string_view, 26> kExtensions = {
-      "png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "ico", "pdf", "txt", "js", "css", "html",
-      "htm", "json", "xml", "yaml", "yml", "lock", "exe", "dll", "tsx", "jsx", "mp4", "mp3", "zip"};
+      "png",  "jpg", "jpeg", "gif",  "svg", "webp", "bmp", "ico",  "pdf",
+      "txt",  "js",  "css",  "html", "htm", "json", "xml", "yaml", "yml",
+      "lock", "exe", "dll",  "tsx",  "jsx", "mp4",  "mp3", "zip"};
   std::string lower(tld);
   for (char& c : lower) c = static_cast<char>(IsUpper(c) ? c - 'A' + 'a' : c);
   for (std::string_view e : kExtensions) {
@@ -65,7 +66,8 @@ size_t ScanDomain(std::string_view text, size_t start) {
     ++labels;
     last_label = label;
     end = i;
-    if (i + 1 < text.size() && text[i] == '.' && (IsAlnum(text[i + 1]) || IsLatinPair(text, i + 1))) {
+    if (i + 1 < text.size() && text[i] == '.' &&
+        (IsAlnum(text[i + 1]) || IsLatinPair(text, i + 1))) {
       ++i;
       continue;
     }
@@ -234,8 +236,8 @@ void FindIpv6(std::string_view text, Spans* out) {
       continue;
     }
     size_t start = colon, end = colon;
-    while (start > last_end && (IsHex(text[start - 1]) || text[start - 1] == ':' ||
-                                text[start - 1] == '.')) {
+    while (start > last_end &&
+           (IsHex(text[start - 1]) || text[start - 1] == ':' || text[start - 1] == '.')) {
       --start;
     }
     while (end < n && (IsHex(text[end]) || text[end] == ':' || text[end] == '.')) ++end;
@@ -292,8 +294,8 @@ struct TokenFormat {
   std::string_view prefix;
   CharSet body;
   size_t min_body;
-  size_t max_body;     // 0: no limit
-  bool needs_digit;    // the body must hold a digit (tells keys from hyphenated words)
+  size_t max_body;   // 0: no limit
+  bool needs_digit;  // the body must hold a digit (tells keys from hyphenated words)
 };
 
 // Published formats of API keys and tokens; longer prefixes before their own prefixes.
@@ -394,9 +396,9 @@ void FindCards(std::string_view text, Spans* out) {
       if (count < 13) break;
       if (count > 19) continue;
       const size_t end = run.byte_ends[g];
-      bool tail_ok = end >= n || !(IsWordChar(text[end]) ||
-                                   ((text[end] == '.' || text[end] == ',') && end + 1 < n &&
-                                    IsDigit(text[end + 1])));
+      bool tail_ok =
+          end >= n || !(IsWordChar(text[end]) || ((text[end] == '.' || text[end] == ',') &&
+                                                  end + 1 < n && IsDigit(text[end + 1])));
       std::string_view digits(run.digits.data(), count);
       if (!tail_ok || !KnownCardPrefix(digits) || !CardGrouping(run.group_ends, count) ||
           !LuhnValid(digits)) {
@@ -466,8 +468,10 @@ void FindSecrets(std::string_view text, Spans* out) {
   }();
   std::vector<size_t> starts;
   for (size_t i = 0; i + 1 < text.size(); ++i) {
-    const unsigned pair = static_cast<unsigned char>(text[i]) << 8 | static_cast<unsigned char>(text[i + 1]);
-    if (kPairs[pair]) [[unlikely]] starts.push_back(i);
+    const unsigned pair =
+        static_cast<unsigned char>(text[i]) << 8 | static_cast<unsigned char>(text[i + 1]);
+    if (kPairs[pair]) [[unlikely]]
+      starts.push_back(i);
   }
   if (starts.empty()) return;
   const size_t n = text.size();

@@ -40,15 +40,16 @@ TEST(Detectors, CardNeedsLuhnAKnownIssuerAndCardGrouping) {
   EXPECT_EQ(Found(FindCards, "amex 3782 822463 10005."), V{"3782 822463 10005"});
   EXPECT_EQ(Found(FindCards, "5555555555554444"), V{"5555555555554444"});
   EXPECT_EQ(Found(FindCards, "4111 1111 1111 1111 123"), V{"4111 1111 1111 1111"});
-  EXPECT_EQ(Found(FindCards, "4111 1111 1111 1112"), V{});         // Luhn fails
-  EXPECT_EQ(Found(FindCards, "IMEI 353918051234563"), V{});        // Luhn-valid, not a card
-  EXPECT_EQ(Found(FindCards, "INT_4111111111111111"), V{});        // inside a word
-  EXPECT_EQ(Found(FindCards, "41111-11111-11111-1"), V{});         // not printed as cards are
+  EXPECT_EQ(Found(FindCards, "4111 1111 1111 1112"), V{});          // Luhn fails
+  EXPECT_EQ(Found(FindCards, "IMEI 353918051234563"), V{});         // Luhn-valid, not a card
+  EXPECT_EQ(Found(FindCards, "INT_4111111111111111"), V{});         // inside a word
+  EXPECT_EQ(Found(FindCards, "41111-11111-11111-1"), V{});          // not printed as cards are
   EXPECT_EQ(Found(FindCards, "9400 1000 0000 0000 0000 00"), V{});  // a parcel number
 }
 
 TEST(Detectors, IbanNeedsItsCountrysLengthAndMod97) {
-  EXPECT_EQ(Found(FindIbans, "IBAN: DE89 3704 0044 0532 0130 00."), V{"DE89 3704 0044 0532 0130 00"});
+  EXPECT_EQ(Found(FindIbans, "IBAN: DE89 3704 0044 0532 0130 00."),
+            V{"DE89 3704 0044 0532 0130 00"});
   EXPECT_EQ(Found(FindIbans, "GB82WEST12345698765432"), V{"GB82WEST12345698765432"});
   EXPECT_EQ(Found(FindIbans, "FR1420041010050500013M02606 ok"), V{"FR1420041010050500013M02606"});
   EXPECT_EQ(Found(FindIbans, "DE89 3704 0044 0532 0130 01"), V{});  // check fails

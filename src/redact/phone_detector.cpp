@@ -22,17 +22,20 @@ using i18n::phonenumbers::PhoneNumberUtil;
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsWordChar(char c) { return IsDigit(c) || IsAlpha(c) || c == '_'; }
-bool IsSeparator(char c) { return c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')'; }
+bool IsSeparator(char c) {
+  return c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')';
+}
 bool IsNbsp(std::string_view text, size_t i) {
   return i + 1 < text.size() && text[i] == '\xC2' && text[i + 1] == '\xA0';
 }
 
 // Words after which a bare run of digits is a phone number.
 constexpr std::array<std::string_view, 34> kPhoneWords = {
-    "phone", "Phone", "PHONE", "tel", "Tel", "TEL", "call", "Call", "mobile", "Mobile", "cell",
-    "fax", "Fax", "whatsapp", "WhatsApp", "sms", "SMS", "Handy", "Telefon", "telefon", "portable",
-    "téléphone", "teléfono", "telefono", "móvil", "movil", "電話", "携帯", "телефон", "тел",
-    "هاتف", "جوال", "फोन", "电话"};
+    "phone",     "Phone",    "PHONE",    "tel",   "Tel",     "TEL",     "call",
+    "Call",      "mobile",   "Mobile",   "cell",  "fax",     "Fax",     "whatsapp",
+    "WhatsApp",  "sms",      "SMS",      "Handy", "Telefon", "telefon", "portable",
+    "téléphone", "teléfono", "telefono", "móvil", "movil",   "電話",    "携帯",
+    "телефон",   "тел",      "هاتف",     "جوال",  "फोन",     "电话"};
 
 bool IsAsciiLetter(char c) { return IsAlpha(c); }
 
@@ -54,10 +57,12 @@ bool PhoneWordBefore(std::string_view text, size_t start) {
 
 // Labels of numbers that are not phone numbers: "Order #", "Part no.", "n°", "订单号", ...
 constexpr std::array<std::string_view, 41> kOtherNumberWords = {
-    "no.", "No.", "nr.", "Nr.", "#", "n°", "N°", "№", "order", "Order", "part", "Part", "invoice",
-    "Invoice", "ref", "Ref", "ticket", "Ticket", "tracking", "Tracking", "Bestell", "Auftrag",
-    "Rechnung", "ommande", "pedido", "Pedido", "factura", "Factura", "аказ", "订单", "注文",
-    "ISBN", "IMEI", "SKU", "serial", "Serial", "ZIP", "PLZ", "CA ", "NY ", "〒"};
+    "no.",     "No.",      "nr.",     "Nr.",    "#",        "n°",       "N°",
+    "№",       "order",    "Order",   "part",   "Part",     "invoice",  "Invoice",
+    "ref",     "Ref",      "ticket",  "Ticket", "tracking", "Tracking", "Bestell",
+    "Auftrag", "Rechnung", "ommande", "pedido", "Pedido",   "factura",  "Factura",
+    "аказ",    "订单",     "注文",    "ISBN",   "IMEI",     "SKU",      "serial",
+    "Serial",  "ZIP",      "PLZ",     "CA ",    "NY ",      "〒"};
 
 // True when the number at `start` is labelled as another kind of number just before it.
 bool OtherNumberWordBefore(std::string_view text, size_t start) {
@@ -258,8 +263,7 @@ bool PhoneDetector::RegionOf(std::string_view text, std::string* region) const {
     for (char c : national) {
       if (IsDigit(c)) national_digits.push_back(c);
     }
-    if (digits == national_digits ||
-        (util->IsNANPACountry(r) && digits == "1" + national_digits)) {
+    if (digits == national_digits || (util->IsNANPACountry(r) && digits == "1" + national_digits)) {
       *region = r;
       return true;
     }
@@ -286,8 +290,8 @@ void PhoneDetector::Find(std::string_view text, Spans* out) const {
     size_t next = std::max(c.end, i + 1);
     // Skip the rest of a run that cannot start here (a number inside a word or a longer one).
     if (IsWordChar(before) || before == '.' || before == ',' || before == '/' || before == '#' ||
-        before == '=' || before == '$' || before == '-' || before == '+' ||
-        c.digits < 7 || c.digits > 17) {
+        before == '=' || before == '$' || before == '-' || before == '+' || c.digits < 7 ||
+        c.digits > 17) {
       while (next < n && (IsDigit(text[next]) || text[next] == '.' || text[next] == '-')) ++next;
       i = next;
       continue;
@@ -302,7 +306,8 @@ void PhoneDetector::Find(std::string_view text, Spans* out) const {
     }
     std::string_view candidate = text.substr(c.begin, c.end - c.begin);
     if (LooksLikeDate(candidate) || LooksLikeDottedQuad(candidate) ||
-        LooksLikeZipPlus4(candidate) || (!c.international && LooksLikeVersionOrQuantity(candidate)) ||
+        LooksLikeZipPlus4(candidate) ||
+        (!c.international && LooksLikeVersionOrQuantity(candidate)) ||
         OtherNumberWordBefore(text, c.begin)) {
       continue;
     }
@@ -340,7 +345,8 @@ std::string PhoneDetector::E164(std::string_view text) const {
   if (!RegionOf(text, &region)) return {};
   const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
   PhoneNumber parsed;
-  if (util->Parse(std::string(text), region, &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) return {};
+  if (util->Parse(std::string(text), region, &parsed) != PhoneNumberUtil::NO_PARSING_ERROR)
+    return {};
   std::string e164;
   util->Format(parsed, PhoneNumberUtil::E164, &e164);
   return e164;

@@ -1,12 +1,13 @@
 // Finds phone numbers with libphonenumber. A cheap scan picks candidates first (a '+', '(' or
-// digit starting a run of 7-17 digits with phone separators, not a date, a time or a dotted
-// quad, not inside a word or a longer number); only those go to libphonenumber, which decides:
-// international numbers (+CC or 00CC) by their country's metadata, national ones by the first of
-// `regions` in which they are valid and, where the country has a trunk prefix (0, 8), begin
-// with it, confirmed by its PhoneNumberMatcher (leniency VALID) over
-// the candidate and its context. A national number written as one bare run of digits counts
-// only after a word such as "phone", "Tel.", "電話" or "телефон"; one labelled as another kind of
-// number ("Order #", "Part no.", "n°", "订单号") does not count.
+// digit starting a run of 7-17 digits with phone separators, not a date, time, dotted quad,
+// version, thousands grouping or ZIP+4 code, not inside a word or a longer number); only those go
+// to libphonenumber, which decides: international numbers (+CC or 00CC) by their country's
+// metadata, national ones by the first of `regions` in which they are valid and written as that
+// country writes them (with its trunk prefix where it has one: "030 ...", "8 (495) ..."),
+// confirmed by its PhoneNumberMatcher (leniency VALID) over the candidate and its context. A
+// number written as one bare run of digits counts only after a word such as "phone", "Tel.",
+// "電話" or "телефон"; one labelled as another kind of number ("Order #", "Part no.", "n°",
+// "订单号") does not count.
 #pragma once
 
 #include <string>

@@ -75,7 +75,8 @@ TEST(RedactQuality, CorpusPhoneNumbersAreValidInTheirRegions) {
       if (g.span.type != PiiType::kPhone) continue;
       PhoneDetector region({g.region});
       std::string_view value(row.text.data() + g.span.begin, g.span.end - g.span.begin);
-      EXPECT_FALSE(region.E164(value).empty()) << "row " << row.id << ": " << value << " " << g.region;
+      EXPECT_FALSE(region.E164(value).empty())
+          << "row " << row.id << ": " << value << " " << g.region;
     }
   }
 }

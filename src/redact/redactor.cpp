@@ -11,8 +11,10 @@ namespace omniflow::redact {
 
 namespace {
 
-constexpr std::string_view kNames[kPiiTypeCount] = {"email", "phone", "card", "iban", "ip", "secret"};
-constexpr std::string_view kLabels[kPiiTypeCount] = {"EMAIL", "PHONE", "CARD", "IBAN", "IP", "SECRET"};
+constexpr std::string_view kNames[kPiiTypeCount] = {"email", "phone", "card",
+                                                    "iban",  "ip",    "secret"};
+constexpr std::string_view kLabels[kPiiTypeCount] = {"EMAIL", "PHONE", "CARD",
+                                                     "IBAN",  "IP",    "SECRET"};
 
 std::vector<std::string> SplitRegions(const std::string& list) {
   std::vector<std::string> out;
@@ -51,12 +53,18 @@ std::vector<std::pair<size_t, size_t>> Placeholders(std::string_view text) {
 // Higher wins when two spans of the same length overlap.
 int Priority(PiiType type) {
   switch (type) {
-    case PiiType::kSecret: return 6;
-    case PiiType::kEmail: return 5;
-    case PiiType::kIban: return 4;
-    case PiiType::kCard: return 3;
-    case PiiType::kIp: return 2;
-    case PiiType::kPhone: return 1;
+    case PiiType::kSecret:
+      return 6;
+    case PiiType::kEmail:
+      return 5;
+    case PiiType::kIban:
+      return 4;
+    case PiiType::kCard:
+      return 3;
+    case PiiType::kIp:
+      return 2;
+    case PiiType::kPhone:
+      return 1;
   }
   return 0;
 }
@@ -254,7 +262,8 @@ std::string Redactor::Placeholder(PiiType type, std::string_view value) const {
     const std::string normal = Normalize(type, value);
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    HMAC(EVP_sha256(), options_.pseudonym_key.data(), static_cast<int>(options_.pseudonym_key.size()),
+    HMAC(EVP_sha256(), options_.pseudonym_key.data(),
+         static_cast<int>(options_.pseudonym_key.size()),
          reinterpret_cast<const unsigned char*>(normal.data()), normal.size(), mac, &length);
     static constexpr char kHex[] = "0123456789abcdef";
     out.push_back(':');

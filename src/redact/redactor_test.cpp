@@ -21,9 +21,11 @@ RedactOptions All(RedactMode mode = RedactMode::kMask, std::string key = "") {
 
 TEST(Redactor, MaskReplacesEachValueByItsTypedPlaceholder) {
   Redactor r(All());
-  EXPECT_EQ(Redacted(r, "mail ada@example.com or call +1 415-555-2671 from 10.0.0.1, card "
-                        "4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00, key AKIAIOSFODNN7EXAMPLE"),
-            "mail [EMAIL] or call [PHONE] from [IP], card [CARD], IBAN [IBAN], key [SECRET]");
+  EXPECT_EQ(
+      Redacted(r,
+               "mail ada@example.com or call +1 415-555-2671 from 10.0.0.1, card "
+               "4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00, key AKIAIOSFODNN7EXAMPLE"),
+      "mail [EMAIL] or call [PHONE] from [IP], card [CARD], IBAN [IBAN], key [SECRET]");
   std::string out;
   EXPECT_FALSE(r.Redact("nothing here, version 1.2.3 on 2025-12-11", &out));
   EXPECT_TRUE(out.empty());
@@ -33,21 +35,29 @@ TEST(Redactor, OnlyTheConfiguredTypes) {
   RedactOptions o;
   o.types = Bit(PiiType::kEmail) | Bit(PiiType::kIp);
   Redactor r(o);
-  EXPECT_EQ(Redacted(r, "ada@example.com 4111111111111111 10.1.2.3"), "[EMAIL] 4111111111111111 [IP]");
+  EXPECT_EQ(Redacted(r, "ada@example.com 4111111111111111 10.1.2.3"),
+            "[EMAIL] 4111111111111111 [IP]");
 }
 
 TEST(Redactor, PseudonymsAreKeyedHmacsOfTheNormalisedValue) {
   Redactor a(All(RedactMode::kPseudonym, "key-one"));
   Redactor b(All(RedactMode::kPseudonym, "key-two"));
   // Same value in other spellings: same pseudonym.
-  EXPECT_EQ(a.Placeholder(PiiType::kEmail, "Ada@Example.COM"), a.Placeholder(PiiType::kEmail, "ada@example.com"));
-  EXPECT_EQ(a.Placeholder(PiiType::kPhone, "(415) 555-2671"), a.Placeholder(PiiType::kPhone, "+1 415 555 2671"));
-  EXPECT_EQ(a.Placeholder(PiiType::kCard, "4111-1111-1111-1111"), a.Placeholder(PiiType::kCard, "4111111111111111"));
-  EXPECT_EQ(a.Placeholder(PiiType::kIban, "DE89 3704 0044 0532 0130 00"), a.Placeholder(PiiType::kIban, "DE89370400440532013000"));
-  EXPECT_EQ(a.Placeholder(PiiType::kIp, "2001:0db8::0001"), a.Placeholder(PiiType::kIp, "2001:db8::1"));
-  EXPECT_NE(a.Placeholder(PiiType::kEmail, "ada@example.com"), a.Placeholder(PiiType::kEmail, "bob@example.com"));
+  EXPECT_EQ(a.Placeholder(PiiType::kEmail, "Ada@Example.COM"),
+            a.Placeholder(PiiType::kEmail, "ada@example.com"));
+  EXPECT_EQ(a.Placeholder(PiiType::kPhone, "(415) 555-2671"),
+            a.Placeholder(PiiType::kPhone, "+1 415 555 2671"));
+  EXPECT_EQ(a.Placeholder(PiiType::kCard, "4111-1111-1111-1111"),
+            a.Placeholder(PiiType::kCard, "4111111111111111"));
+  EXPECT_EQ(a.Placeholder(PiiType::kIban, "DE89 3704 0044 0532 0130 00"),
+            a.Placeholder(PiiType::kIban, "DE89370400440532013000"));
+  EXPECT_EQ(a.Placeholder(PiiType::kIp, "2001:0db8::0001"),
+            a.Placeholder(PiiType::kIp, "2001:db8::1"));
+  EXPECT_NE(a.Placeholder(PiiType::kEmail, "ada@example.com"),
+            a.Placeholder(PiiType::kEmail, "bob@example.com"));
   // Another key: another pseudonym.
-  EXPECT_NE(a.Placeholder(PiiType::kEmail, "ada@example.com"), b.Placeholder(PiiType::kEmail, "ada@example.com"));
+  EXPECT_NE(a.Placeholder(PiiType::kEmail, "ada@example.com"),
+            b.Placeholder(PiiType::kEmail, "ada@example.com"));
   EXPECT_EQ(a.Normalize(PiiType::kPhone, "(415) 555-2671"), "+14155552671");
   // HMAC-SHA-256 keyed "key-one" over "ada@example.com", first 4 bytes, as
   // `printf %s ada@example.com | openssl dgst -sha256 -hmac key-one` prints them.
@@ -72,7 +82,8 @@ TEST(Redactor, OptionsParseAndValidate) {
   EXPECT_FALSE(ParseRedactOptions("all", "pseudonym", nullptr).ok());
   EXPECT_FALSE(ParseRedactOptions("all", "pseudonym", "").ok());
   EXPECT_TRUE(ParseRedactOptions("all", "pseudonym", "k").ok());
-  EXPECT_TRUE(ParseRedactOptions("", "pseudonym", nullptr).ok());  // nothing to redact: no key needed
+  EXPECT_TRUE(
+      ParseRedactOptions("", "pseudonym", nullptr).ok());  // nothing to redact: no key needed
   EXPECT_EQ(PiiTypesText(Bit(PiiType::kCard) | Bit(PiiType::kSecret)), "card,secret");
 }
 
