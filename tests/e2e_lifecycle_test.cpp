@@ -421,6 +421,24 @@ TEST_F(LifecycleErasure, ErasureRemovesTheRetentionOverride) {
   EXPECT_EQ(Str(c.Get("/api/users/alice/retention", Admin()).Json(), "source"), "default");
 }
 
+// The server's log never names the erased user: the request lines show the route's pattern for
+// paths holding a user id, and X-User-Id is masked.
+TEST_F(LifecycleErasure, TheLogNeverNamesTheUser) {
+  HttpClient& c = *s_.client;
+  const std::string user = "erased_person_4711";
+  SaveAs(c, user, SaveBody("hello", "thread_of_erased_person_4711"));
+  ASSERT_EQ(Put(c, "/api/users/" + user + "/retention", R"({"days":7})", Admin()).status, 200);
+  ASSERT_EQ(c.Get("/api/threads/thread_of_erased_person_4711?user_id=" + user, Admin()).status, 200);
+  ASSERT_EQ(Delete(c, "/api/proxy_router/erase_user/" + user, Admin()).status, 200);
+  ASSERT_EQ(Delete(c, "/api/users/" + user, Admin()).status, 200);
+  const std::string log = s_.server->Log();
+  EXPECT_EQ(log.find("erased_person_4711"), std::string::npos) << log;
+  EXPECT_NE(log.find("path=\"/api/threads/{thread_id}\" status=200"), std::string::npos) << log;
+  EXPECT_NE(log.find("path=\"/api/users/{user_id}\" status=200"), std::string::npos) << log;
+  EXPECT_NE(log.find("path=\"/api/proxy_router/erase_user/{user_id}\" status=200"),
+            std::string::npos) << log;
+}
+
 // ---- Who may call ---------------------------------------------------------------------------
 
 TEST_F(LifecycleErasure, OnlyTheUserTheirKeyHolderOrTheAdminMayErase) {

@@ -20,6 +20,7 @@
 #include "lifecycle/receipt.h"
 #include "lifecycle/retention.h"
 #include "store/analytics_store.h"
+#include "store/chain_store.h"
 #include "store/data_store.h"
 #include "store/interaction_store.h"
 #include "store/lifecycle_store.h"
@@ -68,6 +69,7 @@ struct ApiContext {
   BuildOptions build;                   // how every saved or logged interaction is stored
                                         // (its redactor: --redact)
   LifecycleContext lifecycle;
+  ChainStore* chain = nullptr;          // the hash chain's head (issue 14); null: 503
 };
 
 // Registers every route of the route table (route_table.h), and their proxy_router forms, on

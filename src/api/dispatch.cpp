@@ -196,9 +196,38 @@ Status CheckSubject(const Route& route, const Call& call) {
       "X-User-Id that goes with the function key");
 }
 
+// The path as the request log shows it: the route's pattern (its proxy_router form when
+// `proxied`) with each parameter's raw value, except a user id or a thread id, which may name a
+// person (an erased one included) and stay as their {name}.
+std::string LogPath(const Route& route, bool proxied, const http::PathParams& raw) {
+  const std::string pattern = proxied ? ProxyPattern(route) : std::string(route.pattern);
+  std::string path;
+  size_t param = 0;
+  for (const PatternPart& part : PatternParts(pattern)) {
+    if (!part.parameter) {
+      path += part.text;
+    } else if (part.text == "user_id" || part.text == "thread_id" || param >= raw.size) {
+      path += '{';
+      path += part.text;
+      path += '}';
+      ++param;
+    } else {
+      path += raw.values[param++];
+    }
+  }
+  return path;
+}
+
 // Serves `request` for `route`; `proxied` when it came through /api/proxy_router/.
 void Serve(const ApiContext& context, const Route& route, bool proxied,
            const http::Request& request, const http::PathParams& raw, http::Respond respond) {
+  if (raw.size > 0) {
+    respond = [log_path = LogPath(route, proxied, raw),
+               respond = std::move(respond)](http::Response r) mutable {
+      r.log_path = log_path;
+      respond(std::move(r));
+    };
+  }
   if (Status s = CheckOpenMode(context, request); !s.ok()) return respond(ErrorFrom(s));
   Result<QueryParams> query = QueryParams::Parse(request.query);
   if (!query.ok()) return respond(ErrorFrom(query.status()));

@@ -45,5 +45,7 @@ void Export(const ApiContext& context, const Call& call, http::Respond respond);
 
 // GET /healthz: 200 while the store is writable; needs no credentials.
 void Healthz(const ApiContext& context, const Call& call, http::Respond respond);
+// GET /api/chain/head (admin): {"seq", "hash": "sha256:..."}, the hash chain's newest link.
+void GetChainHead(const ApiContext& context, const Call& call, http::Respond respond);
 
 }  // namespace omniflow::api

@@ -69,6 +69,8 @@ constexpr Route kRoutes[] = {
      false, &EraseUser, "Erase everything stored for a user; answers a signed receipt"},
     {"GET", "/api/receipts/public-key", "", Access::kPublic, "", "", false, false,
      &GetReceiptPublicKey, "The public key that verifies erasure receipts"},
+    {"GET", "/api/chain/head", "", Access::kAdmin, "", "", false, false, &GetChainHead,
+     "The hash chain's newest link {\"seq\", \"hash\"}, to anchor elsewhere"},
     {"GET", "/healthz", "", Access::kPublic, "", "", false, false, &Healthz,
      "200 while the store is writable"},
     {"GET", "/", "", Access::kPublic, "", "", false, false, &WebAsset, "The dashboard"},

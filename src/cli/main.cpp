@@ -1,7 +1,7 @@
 // omniflow's command line: wiring only. `serve` runs the HTTP server, `import` bulk-loads
 // interactions, `migrate` brings the store's schema up to date, `token` mints a user token for
 // development, `purge` applies the retention policies, `verify-receipt` checks an erasure
-// receipt. Options also come from OMNIFLOW_*.
+// receipt, `verify` walks the hash chain. Options also come from OMNIFLOW_*.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -28,6 +28,7 @@
 #include "cli/demo_data.h"
 #include "cli/import.h"
 #include "cli/lifecycle_commands.h"
+#include "cli/verify_command.h"
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -218,6 +219,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   context.lifecycle.retention = &retention;
   context.lifecycle.receipt_key = receipt_key->get();
   context.lifecycle.spool = &spool;
+  context.chain = &(*db)->chain();
   http::Router router;
   context.proxy.upstream = assistant.router_upstream;
   while (!context.proxy.upstream.empty() && context.proxy.upstream.back() == '/') {
@@ -639,6 +641,20 @@ int main(int argc, char** argv) {
                      "The server's private key file")
       ->envname("OMNIFLOW_RECEIPT_KEY_FILE");
 
+  int64_t chain_from_seq = 1;
+  std::string chain_expect_head;
+  auto* verify_chain = app.add_subcommand(
+      "verify", "Verify the hash chain of stored interactions and audit entries");
+  verify_chain->add_option("--data-dir", store_options.data_dir, "Directory of the embedded store")
+      ->envname("OMNIFLOW_DATA_DIR")->capture_default_str();
+  verify_chain->add_option("--store", store_options.url, "Store URL")->envname("OMNIFLOW_STORE");
+  verify_chain->add_option("--from-seq", chain_from_seq,
+                           "Start at this seq, trusting the hash stored before it")
+      ->check(CLI::PositiveNumber);
+  verify_chain->add_option("--expect-head", chain_expect_head,
+                           "An anchor read earlier from GET /api/chain/head: it must be the hash "
+                           "of a verified record");
+
   CLI11_PARSE(app, argc, argv);
   if (!InitLogging(log_level)) {
     std::cerr << "omniflow: unknown --log-level " << log_level << "\n";
@@ -655,6 +671,7 @@ int main(int argc, char** argv) {
     return RunVerifyReceipt(receipt_file, receipt_public_key, lifecycle_settings.receipt_key_file,
                             store_options.data_dir);
   }
+  if (*verify_chain) return RunVerify(store_options, chain_from_seq, chain_expect_head);
   if (*import) return RunImport(import_path, store_options, import_batch, redact_settings);
   if (*export_cmd) {
     return RunExport(store_options, export_format, export_user, export_thread, export_from,

@@ -64,6 +64,9 @@ struct Response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. Retry-After
   std::string log_user;  // the acting user, masked when logged
+  // The path the request log shows instead of the request's, when set: the API layer leaves
+  // values that may name a person (a user id, a thread id) out of it.
+  std::string log_path;
   // Why an internal failure happened (a store's error text, say): logged with the request id,
   // never sent to the client, whose body says only that an internal error occurred.
   std::string log_error;

@@ -262,6 +262,7 @@ class Session : public std::enable_shared_from_this<Session> {
     body_stream_ = std::move(r.stream);
     stream_log_.status = r.status;
     stream_log_.log_user = std::move(r.log_user);
+    stream_log_.log_path = std::move(r.log_path);
     piece_last_ = false;
     stream_serializer_.emplace(head);
     stream_.expires_after(shared_->options.read_timeout);
@@ -329,7 +330,8 @@ class Session : public std::enable_shared_from_this<Session> {
                       std::chrono::steady_clock::now() - start_)
                       .count();
     spdlog::info("method={} path=\"{}\" status={} dur_ms={:.3f} user={} request_id={}",
-                 LogSafe(request_.method), LogSafe(request_.path), r.status,
+                 LogSafe(request_.method), LogSafe(r.log_path.empty() ? request_.path : r.log_path),
+                 r.status,
                  static_cast<double>(micros) / 1000.0, MaskUserId(r.log_user),
                  request_.request_id);
     start_ = {};

@@ -1,5 +1,6 @@
 // A Database is omniflow's whole store on one engine: it owns the connections and the schema,
-// and exposes one facet per kind of data (interactions, analytics, data documents, lifecycle). Open() is
+// and exposes one facet per kind of data (interactions, analytics, data documents, lifecycle, the
+// hash chain). Open() is
 // the one place that reads a store URL and picks the engine: "sqlite:<dir>" or none (the
 // embedded default, SqliteDatabase) or "postgresql://..." (PostgresDatabase). Every command
 // that touches the store (serve, import, demo-data, migrate, ...) opens one Database.
@@ -10,6 +11,7 @@
 
 #include "core/status.h"
 #include "store/analytics_store.h"
+#include "store/chain_store.h"
 #include "store/data_store.h"
 #include "store/interaction_store.h"
 #include "store/lifecycle_store.h"
@@ -48,6 +50,7 @@ class Database {
   virtual AnalyticsStore& analytics() = 0;
   virtual DataStore& data() = 0;
   virtual LifecycleStore& lifecycle() = 0;
+  virtual ChainStore& chain() = 0;
 
   // A short name for logs, without secrets: "sqlite:/path/omniflow.db", "postgresql://app@db/x".
   virtual std::string Describe() const = 0;

@@ -165,6 +165,39 @@ constexpr const char* kMigrations[] = {
       reason text NOT NULL,
       since_us bigint NOT NULL);
     )sql",
+    // 6: the hash chain (trust/chain.h). Each interaction keeps its link's seq and hash; a
+    // deleted one leaves a tombstone with both; chain_head is the newest link, locked by each
+    // batch before it is hashed and moved in the same transaction. No content: no row-level
+    // security. Rows stored before are chained here, oldest first.
+    R"sql(
+    ALTER TABLE interactions ADD COLUMN chain_seq bigint, ADD COLUMN chain_hash bytea;
+    CREATE TABLE chain_tombstones(
+      seq bigint PRIMARY KEY,
+      hash bytea NOT NULL,
+      reason text NOT NULL CHECK (reason IN ('erased', 'purged')));
+    CREATE TABLE chain_head(
+      id integer PRIMARY KEY CHECK (id = 1),
+      seq bigint NOT NULL,
+      hash bytea NOT NULL,
+      contiguous_from bigint NOT NULL);
+    DO $do$
+    DECLARE
+      r record;
+      h bytea := decode(repeat('00', 32), 'hex');
+      n bigint := 0;
+    BEGIN
+      PERFORM set_config('omniflow.admin', 'on', true);
+      FOR r IN SELECT user_id, ts_us, interaction_id, body FROM interactions
+               ORDER BY ts_us, interaction_id, user_id LOOP
+        n := n + 1;
+        h := sha256(h || convert_to(r.body, 'UTF8'));
+        PERFORM set_config('omniflow.user_id', r.user_id, true);
+        UPDATE interactions SET chain_seq = n, chain_hash = h
+          WHERE user_id = r.user_id AND ts_us = r.ts_us AND interaction_id = r.interaction_id;
+      END LOOP;
+      INSERT INTO chain_head(id, seq, hash, contiguous_from) VALUES (1, n, h, n + 1);
+    END $do$;
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {

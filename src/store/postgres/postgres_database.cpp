@@ -23,6 +23,7 @@ Result<std::unique_ptr<Database>> PostgresDatabase::Open(const StoreLocation& lo
   db->analytics_ = std::make_unique<PostgresAnalyticsStore>(db->pool_.get());
   db->data_ = std::make_unique<PostgresDataStore>(db->pool_.get());
   db->lifecycle_ = std::make_unique<PostgresLifecycleStore>(db->pool_.get());
+  db->chain_ = std::make_unique<PostgresChainStore>(db->pool_.get());
   return std::unique_ptr<Database>(std::move(db));
 }
 
@@ -34,6 +35,7 @@ Result<MigrationReport> PostgresDatabase::Migrate(const StoreLocation& location)
 
 // The facets go first (the interactions facet gives its id slot back), then the pool.
 PostgresDatabase::~PostgresDatabase() {
+  chain_.reset();
   lifecycle_.reset();
   data_.reset();
   analytics_.reset();

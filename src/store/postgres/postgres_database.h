@@ -10,6 +10,7 @@
 #include "store/database.h"
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/postgres_analytics_store.h"
+#include "store/postgres/postgres_chain_store.h"
 #include "store/postgres/postgres_data_store.h"
 #include "store/postgres/postgres_lifecycle_store.h"
 #include "store/postgres/postgres_store.h"
@@ -27,6 +28,7 @@ class PostgresDatabase final : public Database {
   AnalyticsStore& analytics() override { return *analytics_; }
   DataStore& data() override { return *data_; }
   LifecycleStore& lifecycle() override { return *lifecycle_; }
+  ChainStore& chain() override { return *chain_; }
   std::string Describe() const override { return pg::RedactUrl(url_); }
 
  private:
@@ -39,6 +41,7 @@ class PostgresDatabase final : public Database {
   std::unique_ptr<PostgresAnalyticsStore> analytics_;
   std::unique_ptr<PostgresDataStore> data_;
   std::unique_ptr<PostgresLifecycleStore> lifecycle_;
+  std::unique_ptr<PostgresChainStore> chain_;
 };
 
 }  // namespace omniflow

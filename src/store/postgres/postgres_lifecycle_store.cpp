@@ -156,7 +156,10 @@ Result<int64_t> PostgresLifecycleStore::RemoveBefore(const std::string& user_id,
        gone AS (
          DELETE FROM interactions i USING doomed d
          WHERE i.user_id = $1 AND i.ts_us = d.ts_us AND i.interaction_id = d.interaction_id
-         RETURNING i.interaction_id, i.thread_id),
+         RETURNING i.interaction_id, i.thread_id, i.chain_seq, i.chain_hash),
+       tombstones AS (
+         INSERT INTO chain_tombstones(seq, hash, reason)
+         SELECT chain_seq, chain_hash, 'purged' FROM gone),
        fb AS (
          DELETE FROM feedback f USING gone g
          WHERE f.user_id = $1 AND f.interaction_id = g.interaction_id),
@@ -220,8 +223,11 @@ Result<ErasureReport> PostgresLifecycleStore::EraseUser(const std::string& user_
                    "SELECT $1, '', 0 WHERE TRUE") + kNotHeld +
            " ON CONFLICT (user_id, thread_id) DO UPDATE SET n = c.n",
        {user_id}},
+      // Each erased row leaves its place in the hash chain as a tombstone.
       {std::string("WITH gone AS (DELETE FROM interactions WHERE user_id = $1") + kNotHeld +
-           " RETURNING interaction_id, thread_id, tool_calls) "
+           " RETURNING interaction_id, thread_id, tool_calls, chain_seq, chain_hash), "
+           "tombstones AS (INSERT INTO chain_tombstones(seq, hash, reason) "
+           "SELECT chain_seq, chain_hash, 'erased' FROM gone) "
            "SELECT interaction_id, thread_id, tool_calls FROM gone ORDER BY interaction_id",
        {user_id}},
       {std::string("WITH f AS (DELETE FROM feedback WHERE user_id = $1") + kNotHeld +

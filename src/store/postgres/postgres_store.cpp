@@ -28,8 +28,19 @@ constexpr const char* kReadOnly = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ON
 
 constexpr const char* kInsert =
     "INSERT INTO interactions(user_id, ts_us, interaction_id, thread_id, tool_calls, "
-    "tool_failures, body) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], "
-    "$4::text[], $5::integer[], $6::integer[], $7::text[])";
+    "tool_failures, body, chain_seq, chain_hash) SELECT u, t, i, th, c, f, b, s, decode(h, 'hex') "
+    "FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::integer[], $6::integer[], "
+    "$7::text[], $8::bigint[], $9::text[]) AS x(u, t, i, th, c, f, b, s, h)";
+// The hash chain (trust/chain.h): each batch locks the head first, so batches of several
+// servers take their seqs one after the other; it is moved in the same transaction.
+constexpr const char* kChainLock =
+    "BEGIN; SELECT set_config('omniflow.writer', 'on', true), seq, encode(hash, 'hex') "
+    "FROM chain_head WHERE id = 1 FOR UPDATE";
+// What the rest of the batch's transaction starts with: fails (and so commits nothing) unless
+// the transaction kChainLock began is still open on this connection.
+constexpr const char* kInLockedTransaction = "SAVEPOINT chain_locked";
+constexpr const char* kChainMove =
+    "UPDATE chain_head SET seq = $1::bigint, hash = decode($2, 'hex') WHERE id = 1";
 // Keys arrive sorted, so concurrent writers lock count rows in the same order (no deadlock).
 // With each count, the first and last interaction (by ts_us, interaction_id) of the user and of
 // the thread, for the analytics' users and threads.
@@ -303,7 +314,28 @@ Status PostgresStore::ResolveOutcome(std::span<const InteractionRecord> batch,
 Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
                                  std::span<const std::optional<PriorSave>> priors,
                                  bool* maybe_committed) {
-  pg::ArrayLiteral users, times, ids, threads, calls, failures, bodies;
+  bool any = false;
+  for (size_t i = 0; i < batch.size() && !any; ++i) any = priors.empty() || !priors[i];
+  if (!any) return Status::Ok();  // every record's key was held
+  // The chain's head, locked until this transaction ends.
+  trust::ChainHead chain;
+  {
+    if (Status s = writer_.EnsureConnected(); !s.ok()) return s;
+    Result<pg::Res> head = writer_.Exec(kChainLock);
+    Result<trust::ChainHash> hash = Status::Internal("the hash chain has no head row");
+    if (head.ok() && head->rows() == 1) {
+      chain.seq = head->Int(0, 1);
+      hash = trust::ParseChainHash("sha256:" + std::string(head->Text(0, 2)));
+    }
+    if (!head.ok() || !hash.ok()) {
+      if (writer_.connected() && PQtransactionStatus(writer_.get()) != PQTRANS_IDLE) {
+        (void)writer_.Exec("ROLLBACK");
+      }
+      return head.ok() ? hash.status() : head.status();
+    }
+    chain.hash = *hash;
+  }
+  pg::ArrayLiteral users, times, ids, threads, calls, failures, bodies, chain_seqs, chain_hashes;
   struct Span {
     int64_t n = 0;
     const InteractionRecord* first = nullptr;
@@ -332,11 +364,14 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
     calls.Add(static_cast<int64_t>(r.tool_call_count));
     failures.Add(static_cast<int64_t>(r.tool_failure_count));
     bodies.Add(r.json);
+    ++chain.seq;
+    chain.hash = hasher_.Next(chain.hash, r.json);
+    chain_seqs.Add(chain.seq);
+    chain_hashes.Add(std::string_view(trust::ChainHashText(chain.hash)).substr(7));
     widen(counts[{r.user_id, std::string_view()}], r);
     if (r.thread_id) widen(counts[{r.user_id, *r.thread_id}], r);
     if (r.idempotency) keyed[{r.user_id, r.idempotency->key}] = &r;
   }
-  if (counts.empty()) return Status::Ok();  // every record's key was held
   pg::ArrayLiteral count_users, count_threads, count_n, first_us, first_id, last_us, last_id;
   for (const auto& [key, span] : counts) {
     count_users.Add(key.first);
@@ -348,11 +383,10 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
     last_id.Add(span.last->interaction_id);
   }
   std::vector<pg::Query> queries = {
-      {kSetWriter, {}},
       {kInsert,
        {std::move(users).Take(), std::move(times).Take(), std::move(ids).Take(),
         std::move(threads).Take(), std::move(calls).Take(), std::move(failures).Take(),
-        std::move(bodies).Take()}},
+        std::move(bodies).Take(), std::move(chain_seqs).Take(), std::move(chain_hashes).Take()}},
       {kCount, {std::move(count_users).Take(), std::move(count_threads).Take(),
                 std::move(count_n).Take(), std::move(first_us).Take(), std::move(first_id).Take(),
                 std::move(last_us).Take(), std::move(last_id).Take()}},
@@ -374,7 +408,9 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
       queries.push_back({kPurgeKeys, {std::to_string(*cutoff)}});
     }
   }
-  Result<std::vector<pg::Res>> done = writer_.Transaction(queries);
+  queries.push_back({kChainMove, {std::to_string(chain.seq),
+                                  std::string(trust::ChainHashText(chain.hash).substr(7))}});
+  Result<std::vector<pg::Res>> done = writer_.Transaction(queries, kInLockedTransaction);
   if (done.ok()) return Status::Ok();
   *maybe_committed = writer_.maybe_committed();
   return done.status();

@@ -20,6 +20,7 @@
 #include "store/idempotency.h"
 #include "store/interaction_store.h"
 #include "store/postgres/pg_conn.h"
+#include "trust/chain.h"
 
 namespace omniflow {
 
@@ -57,6 +58,8 @@ class PostgresStore final : public InteractionStore {
   // One transaction storing the records of `batch` whose `priors` entry is empty (all when
   // `priors` is), with their idempotency keys. On failure, `*maybe_committed` tells whether the
   // transaction may have committed all the same.
+  // The records stored are the hash chain's next links (trust/chain.h): the transaction first
+  // locks the chain's head (one round trip), then hashes and sends the rest (another).
   Status AppendOnce(std::span<const InteractionRecord> batch,
                     std::span<const std::optional<PriorSave>> priors, bool* maybe_committed);
   // The idempotency keys of `batch` already stored.
@@ -79,6 +82,7 @@ class PostgresStore final : public InteractionStore {
   pg::Conn writer_;
   std::atomic<bool> last_append_ok_{true};
   int64_t last_key_purge_us_ = 0;  // see IdempotencyPurgeDue
+  trust::ChainHasher hasher_;
 
   const int slot_;
   const std::string holder_;  // this process's random lease token

@@ -40,6 +40,15 @@ bool CompactBody(const InteractionRecord& record, std::string* stored) {
   return true;
 }
 
+bool ColumnsMatch(std::string_view json, std::string_view interaction_id, int64_t ts_us,
+                  std::string_view user_id, std::optional<std::string_view> thread_id) {
+  if (json.substr(0, kWhole.size()) != kWhole) return true;
+  std::string prefix;
+  prefix.reserve(160);
+  AppendPrefix(&prefix, interaction_id, ts_us, user_id, thread_id);
+  return json.size() > prefix.size() && json.substr(0, prefix.size()) == prefix;
+}
+
 std::string ExpandBody(std::string_view stored, std::string_view interaction_id, int64_t ts_us,
                        std::string_view user_id, std::optional<std::string_view> thread_id) {
   if (stored.substr(0, kWhole.size()) == kWhole || stored.size() < 2 || stored[0] != '{') {

@@ -19,6 +19,12 @@ namespace omniflow {
 // exactly the fields ExpandBody rebuilds; otherwise returns false (store record.json whole).
 bool CompactBody(const InteractionRecord& record, std::string* stored);
 
+// Whether `json`, when it is canonical (it begins with "interaction_id"), begins with exactly
+// the fields the columns hold: an engine storing the JSON whole (PostgreSQL) checks its
+// columns against it this way. Non-canonical JSON (older rows) has nothing to compare: true.
+bool ColumnsMatch(std::string_view json, std::string_view interaction_id, int64_t ts_us,
+                  std::string_view user_id, std::optional<std::string_view> thread_id);
+
 // The canonical JSON of a row: `stored` itself when it is whole, else the columns' fields
 // followed by the compact body.
 std::string ExpandBody(std::string_view stored, std::string_view interaction_id, int64_t ts_us,

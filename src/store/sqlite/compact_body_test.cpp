@@ -38,6 +38,22 @@ TEST(CompactBody, WholeRowsComeBackUnchanged) {
             r.json);
 }
 
+TEST(ColumnsMatch, TellsAChangedColumnFromTheRecord) {
+  for (auto thread : {std::optional<std::string>("thread:1"), std::optional<std::string>()}) {
+    InteractionRecord r = Record(thread);
+    std::optional<std::string_view> t;
+    if (r.thread_id) t = *r.thread_id;
+    EXPECT_TRUE(ColumnsMatch(r.json, r.interaction_id, r.ts_us, r.user_id, t));
+    EXPECT_FALSE(ColumnsMatch(r.json, r.interaction_id, r.ts_us + 1, r.user_id, t));
+    EXPECT_FALSE(ColumnsMatch(r.json, r.interaction_id, r.ts_us, "user-2", t));
+    EXPECT_FALSE(ColumnsMatch(r.json, "INT_20251211_130530_123457", r.ts_us, r.user_id, t));
+    EXPECT_FALSE(ColumnsMatch(r.json, r.interaction_id, r.ts_us, r.user_id,
+                              t ? std::optional<std::string_view>() : std::optional<std::string_view>("x")));
+  }
+  // Not canonical (an older row stored as given): nothing to compare.
+  EXPECT_TRUE(ColumnsMatch("{\"user_message\":\"hi\"}", "INT_1", 1, "u", std::nullopt));
+}
+
 TEST(CompactBody, RefusesJsonThatDoesNotMatchTheColumns) {
   InteractionRecord r = Record("t");
   r.ts_us += 1;  // the timestamp in the JSON no longer matches the column

@@ -55,6 +55,7 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const StoreLocation& loca
     file->writer = std::move(*writer);
     file->checkpointer->Attach(file->writer.get());
   }
+  if (Status s = ChainExisting(file.get()); !s.ok()) return s;
   std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(std::move(file)));
   Result<std::unique_ptr<SqliteStore>> interactions = SqliteStore::Open(db->file_.get(), options);
   if (!interactions.ok()) return interactions.status();
@@ -62,6 +63,7 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const StoreLocation& loca
   db->analytics_ = std::make_unique<SqliteAnalyticsStore>(db->file_.get());
   db->data_ = NewSqliteDataStore(db->file_.get());
   db->lifecycle_ = std::make_unique<SqliteLifecycleStore>(db->file_.get());
+  db->chain_ = std::make_unique<SqliteChainStore>(db->file_.get());
   return std::unique_ptr<Database>(std::move(db));
 }
 
@@ -75,6 +77,7 @@ Result<MigrationReport> SqliteDatabase::Migrate(const StoreLocation& location,
 }
 
 SqliteDatabase::~SqliteDatabase() {
+  chain_.reset();
   lifecycle_.reset();
   data_.reset();
   analytics_.reset();

@@ -9,6 +9,7 @@
 
 #include "store/database.h"
 #include "store/sqlite/sqlite_analytics_store.h"
+#include "store/sqlite/sqlite_chain.h"
 #include "store/sqlite/sqlite_file.h"
 #include "store/sqlite/sqlite_lifecycle_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -29,6 +30,7 @@ class SqliteDatabase final : public Database {
   AnalyticsStore& analytics() override { return *analytics_; }
   DataStore& data() override { return *data_; }
   LifecycleStore& lifecycle() override { return *lifecycle_; }
+  ChainStore& chain() override { return *chain_; }
   std::string Describe() const override { return "sqlite:" + file_->path; }
 
   // For SQLite's own tests and tools.
@@ -43,6 +45,7 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<SqliteAnalyticsStore> analytics_;
   std::unique_ptr<DataStore> data_;
   std::unique_ptr<SqliteLifecycleStore> lifecycle_;
+  std::unique_ptr<SqliteChainStore> chain_;
 };
 
 }  // namespace omniflow

@@ -71,6 +71,11 @@ void Stmt::Bind(int index, std::string_view text) {
 
 void Stmt::Bind(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
 
+void Stmt::BindBlob(int index, std::string_view bytes) {
+  sqlite3_bind_blob(stmt_, index, bytes.data() ? bytes.data() : "", static_cast<int>(bytes.size()),
+                    SQLITE_STATIC);
+}
+
 void Stmt::BindNull(int index) { sqlite3_bind_null(stmt_, index); }
 
 Result<bool> Stmt::Step() {
@@ -91,6 +96,13 @@ Status Stmt::Run() {
 void Stmt::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+}
+
+std::string_view Stmt::Blob(int column) const {
+  const void* blob = sqlite3_column_blob(stmt_, column);
+  int n = sqlite3_column_bytes(stmt_, column);
+  return blob ? std::string_view(static_cast<const char*>(blob), static_cast<size_t>(n))
+              : std::string_view();
 }
 
 std::string_view Stmt::Text(int column) const {

@@ -38,6 +38,8 @@ class Stmt {
   void Bind(int index, std::string_view text);
   void Bind(int index, int64_t value);
   void BindNull(int index);
+  // Binds bytes as a BLOB (not copied either).
+  void BindBlob(int index, std::string_view bytes);
 
   // Steps once: true with a row, false when done; an error Status otherwise.
   Result<bool> Step();
@@ -46,6 +48,7 @@ class Stmt {
   void Reset();
 
   std::string_view Text(int column) const;
+  std::string_view Blob(int column) const;  // a BLOB column's bytes (empty for NULL)
   int64_t Int(int column) const;
   bool IsNull(int column) const;
 

@@ -3,7 +3,8 @@
 // `writer` while holding `write_mu` (SQLite lets one transaction write at a time anyway; a mutex
 // queues writers in this process instead of having them poll for the file lock). The search
 // indexer alone writes on a connection of its own, in short slices between saves
-// (sqlite_search_indexer.h), attached to the same checkpointer.
+// (sqlite_search_indexer.h), attached to the same checkpointer. Writers of chained records
+// (interactions, audit entries) take their seqs and hashes from `chain` (trust/chain.h).
 #pragma once
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include "core/mutex.h"
 #include "store/sqlite/sqlite_checkpointer.h"
 #include "store/sqlite/sqlite_db.h"
+#include "trust/chain.h"
 
 namespace omniflow {
 
@@ -22,6 +24,10 @@ struct SqliteFile {
 
   Mutex write_mu;
   sqlite::Db writer GUARDED_BY(write_mu);  // WAL, synchronous=FULL, attached to `checkpointer`
+  // The hash chain's newest committed link (chain_head's row), advanced by whoever commits
+  // chained records, and the hasher they use.
+  trust::ChainHead chain GUARDED_BY(write_mu);
+  trust::ChainHasher hasher GUARDED_BY(write_mu);
 };
 
 }  // namespace omniflow

@@ -180,7 +180,7 @@ Result<int64_t> SqliteLifecycleStore::RemoveBefore(const std::string& user_id, i
     if (!seqs.ok()) return seqs.status();
     if (seqs->empty()) return int64_t{0};
     Removed gone;
-    if (Status s = RemoveRows(*seqs, &gone); !s.ok()) return s;
+    if (Status s = RemoveRows(*seqs, "purged", &gone); !s.ok()) return s;
     if (Status s = txn.Commit(); !s.ok()) return s;
     removed = gone.interactions;
   }
@@ -209,7 +209,8 @@ Result<std::vector<int64_t>> SqliteLifecycleStore::SelectSeqs(const char* sql,
   return seqs;
 }
 
-Status SqliteLifecycleStore::RemoveRows(const std::vector<int64_t>& seqs, Removed* removed) {
+Status SqliteLifecycleStore::RemoveRows(const std::vector<int64_t>& seqs, const char* reason,
+                                        Removed* removed) {
   sqlite::Db& db = file_->writer;
   if (!analytics_prepared_) {
     if (Status s = analytics_.Prepare(db); !s.ok()) return s;
@@ -225,6 +226,23 @@ Status SqliteLifecycleStore::RemoveRows(const std::vector<int64_t>& seqs, Remove
   for (Result<sqlite::Stmt>* stmt : {&row, &unindex, &feedback, &remove}) {
     if (!stmt->ok()) return stmt->status();
   }
+  // Out of the index first, all at once, while the rows still hold the text it indexed.
+  std::string seq_array = "[";
+  for (int64_t seq : seqs) {
+    if (seq_array.size() > 1) seq_array += ',';
+    seq_array += std::to_string(seq);
+  }
+  seq_array += ']';
+  unindex->Bind(1, seq_array);
+  if (Status s = unindex->Run(); !s.ok()) return s;
+  // The chain keeps each row's place and hash, without its content.
+  Result<sqlite::Stmt> tombstones = db.Prepare(
+      "INSERT INTO chain_tombstones(seq, hash, reason) SELECT seq, chain_hash, ?2 "
+      "FROM interactions WHERE seq IN (SELECT value FROM json_each(?1))");
+  if (!tombstones.ok()) return tombstones.status();
+  tombstones->Bind(1, seq_array);
+  tombstones->Bind(2, std::string_view(reason));
+  if (Status s = tombstones->Run(); !s.ok()) return s;
   // (user, thread or '' for the user's total) -> interactions removed.
   std::map<std::pair<std::string, std::string>, int64_t> counts;
   for (int64_t seq : seqs) {
@@ -242,9 +260,6 @@ Status SqliteLifecycleStore::RemoveRows(const std::vector<int64_t>& seqs, Remove
     Status s = analytics_.Remove(seq, user, ts_us, tool_calls, row->Int(5), row->Text(6));
     row->Reset();
     if (!s.ok()) return s;
-    unindex->Reset();
-    unindex->Bind(1, seq);
-    if (s = unindex->Run(); !s.ok()) return s;
     feedback->Reset();
     feedback->Bind(1, user);
     feedback->Bind(2, id);
@@ -328,7 +343,7 @@ Result<ErasureReport> SqliteLifecycleStore::EraseUser(const std::string& user_id
         {});
     if (!seqs.ok()) return seqs.status();
     Removed gone;
-    if (Status s = RemoveRows(*seqs, &gone); !s.ok()) return s;
+    if (Status s = RemoveRows(*seqs, "erased", &gone); !s.ok()) return s;
     // What no interaction of the user's refers to any more: feedback left behind, the
     // documents of the data tools, the retention override.
     Result<sqlite::Stmt> documents = db.Prepare(

@@ -54,8 +54,10 @@ class SqliteLifecycleStore final : public LifecycleStore, private PurgeTarget {
   };
   // Deletes the interactions `seqs` and everything derived from them (search entries, tool
   // index, hourly/daily/tool aggregates, counts and spans, feedback) in the caller's write
-  // transaction, leaving every aggregate as a store of the survivors alone would hold it.
-  Status RemoveRows(const std::vector<int64_t>& seqs, Removed* removed) REQUIRES(file_->write_mu);
+  // transaction, leaving every aggregate as a store of the survivors alone would hold it, and
+  // a chain tombstone (seq, hash, `reason`: "erased" or "purged") in each one's place.
+  Status RemoveRows(const std::vector<int64_t>& seqs, const char* reason, Removed* removed)
+      REQUIRES(file_->write_mu);
   // The seqs `sql` selects with `user_id` as ?1 and `ints` as ?2, ?3, ...
   Result<std::vector<int64_t>> SelectSeqs(const char* sql, const std::string& user_id,
                                           std::initializer_list<int64_t> ints)

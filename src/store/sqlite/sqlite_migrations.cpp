@@ -183,6 +183,22 @@ UPDATE interaction_counts SET
       reason TEXT NOT NULL,
       since_us INTEGER NOT NULL) WITHOUT ROWID;
     )sql",
+    // 7: the hash chain (trust/chain.h). Each interaction keeps its link's hash; a deleted one
+    // leaves a tombstone with its seq and hash; chain_head is the newest link, written with
+    // every batch. Rows stored before are chained by ChainExisting (sqlite_chain.h) when the
+    // file is opened, in seq order; seqs from contiguous_from on are given out one by one.
+    R"sql(
+    ALTER TABLE interactions ADD COLUMN chain_hash BLOB;
+    CREATE TABLE chain_tombstones(
+      seq INTEGER PRIMARY KEY,
+      hash BLOB NOT NULL,
+      reason TEXT NOT NULL CHECK (reason IN ('erased', 'purged')));
+    CREATE TABLE chain_head(
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      seq INTEGER NOT NULL,
+      hash BLOB NOT NULL,
+      contiguous_from INTEGER NOT NULL);
+    )sql",
 };
 
 }  // namespace

@@ -136,7 +136,8 @@ Result<sqlite::Stmt> SqliteSearchIndexer::PrepareUnindex(sqlite::Db& db) {
       std::string("INSERT INTO interactions_fts(interactions_fts, rowid, user_message, "
                   "assistant_response) SELECT 'delete', seq, ") +
       kIndexedValuesSql +
-      " FROM interactions WHERE seq = ?1 AND seq <= (SELECT indexed_seq FROM search_index_progress)");
+      " FROM interactions WHERE seq IN (SELECT value FROM json_each(?1)) "
+      "AND seq <= (SELECT indexed_seq FROM search_index_progress)");
 }
 
 Status SqliteSearchIndexer::AfterDeletions(sqlite::Db& db) {

@@ -101,7 +101,8 @@ Status SqliteStore::PrepareWriter() {
       {&rollback_, "ROLLBACK"},
       {&insert_,
        "INSERT INTO interactions(user_id, ts_us, interaction_id, thread_id, tool_calls, "
-       "tool_failures, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+       "tool_failures, body, seq, chain_hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+      {&chain_head_, "UPDATE chain_head SET seq = ?1, hash = ?2 WHERE id = 1"},
       {&count_,
        "INSERT INTO interaction_counts(user_id, thread_id, n) VALUES(?1, ?2, ?3) "
        "ON CONFLICT(user_id, thread_id) DO UPDATE SET n = n + excluded.n"},
@@ -199,9 +200,14 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch, AppendRepor
     report->priors = PlanKeyedAppend(batch, *held);
   }
   std::map<std::pair<std::string_view, std::string_view>, int64_t> counts;
+  // Each stored record is the chain's next link (trust/chain.h); the file's head moves only
+  // once the batch has committed.
+  trust::ChainHead chain = file_->chain;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (report->priors[i]) continue;  // its key is held: not stored
     const InteractionRecord& r = batch[i];
+    ++chain.seq;
+    chain.hash = file_->hasher.Next(chain.hash, r.json);
     insert_.Reset();
     insert_.Bind(1, r.user_id);
     insert_.Bind(2, r.ts_us);
@@ -215,6 +221,8 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch, AppendRepor
     insert_.Bind(6, static_cast<int64_t>(r.tool_failure_count));
     // Without the fields the columns hold (see compact_body.h), when the JSON is canonical.
     insert_.Bind(7, CompactBody(r, &stored_) ? std::string_view(stored_) : std::string_view(r.json));
+    insert_.Bind(8, chain.seq);
+    insert_.BindBlob(9, trust::ChainHashBytes(chain.hash));
     s = insert_.Run();
     if (!s.ok()) return Fail(s);
     s = analytics_.Add(r, sqlite3_last_insert_rowid(file_->writer.get()));
@@ -247,10 +255,19 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch, AppendRepor
   count_.Reset();
   s = analytics_.Flush();
   if (!s.ok()) return Fail(s);
+  if (chain.seq != file_->chain.seq) {
+    chain_head_.Reset();
+    chain_head_.Bind(1, chain.seq);
+    chain_head_.BindBlob(2, trust::ChainHashBytes(chain.hash));
+    s = chain_head_.Run();
+    chain_head_.Reset();
+    if (!s.ok()) return Fail(s);
+  }
   commit_.Reset();
   s = commit_.Run();
   commit_.Reset();
   if (!s.ok()) return Fail(s);
+  file_->chain = chain;
   last_append_ok_ = true;
   return Status::Ok();
 }

@@ -63,7 +63,7 @@ class SqliteStore final : public InteractionStore {
   // Writer side: statements on file_->writer.
   sqlite::Stmt begin_ GUARDED_BY(file_->write_mu), commit_ GUARDED_BY(file_->write_mu),
       rollback_ GUARDED_BY(file_->write_mu), insert_ GUARDED_BY(file_->write_mu),
-      count_ GUARDED_BY(file_->write_mu);
+      count_ GUARDED_BY(file_->write_mu), chain_head_ GUARDED_BY(file_->write_mu);
   // See PrepareKeyStatements.
   sqlite::Stmt key_find_ GUARDED_BY(file_->write_mu), key_insert_ GUARDED_BY(file_->write_mu),
       key_purge_ GUARDED_BY(file_->write_mu);

@@ -1,0 +1,122 @@
+#include "store/postgres/postgres_chain_store.h"
+
+#include <libpq-fe.h>
+
+#include <string>
+
+#include "store/sqlite/compact_body.h"
+
+namespace omniflow {
+
+namespace {
+
+// A hash read as encode(hash, 'hex'); nullopt when it is not 32 bytes.
+std::optional<trust::ChainHash> HexHash(std::string_view hex) {
+  Result<trust::ChainHash> hash = trust::ParseChainHash("sha256:" + std::string(hex));
+  if (!hash.ok()) return std::nullopt;
+  return *hash;
+}
+
+constexpr int kFetch = 2000;
+
+}  // namespace
+
+Result<trust::ChainHead> PostgresChainStore::Head() {
+  Result<pg::Pool::Lease> conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  Result<pg::Res> head = (*conn)->Exec("SELECT seq, encode(hash, 'hex') FROM chain_head WHERE id = 1");
+  if (!head.ok()) return head.status();
+  if (head->rows() != 1) return trust::ChainHead{};
+  std::optional<trust::ChainHash> hash = HexHash(head->Text(0, 1));
+  if (!hash) return Status::Internal("chain_head holds a hash that is not 32 bytes");
+  return trust::ChainHead{head->Int(0, 0), *hash};
+}
+
+Status PostgresChainStore::Walk(int64_t from_seq,
+                                const std::function<void(const ChainSnapshot&)>& start,
+                                const std::function<bool(const trust::ChainRecord&)>& visit) {
+  Result<pg::Pool::Lease> lease = pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  pg::Conn& conn = **lease;
+  auto fail = [&conn](Status s) {
+    if (conn.get() && PQtransactionStatus(conn.get()) != PQTRANS_IDLE) (void)conn.Exec("ROLLBACK");
+    return s;
+  };
+  // One snapshot for the head and every row; omniflow.admin lets it read every user's rows.
+  if (Result<pg::Res> r = conn.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r.ok()) {
+    return fail(r.status());
+  }
+  if (Result<pg::Res> r = conn.Exec("SELECT set_config('omniflow.admin', 'on', true)"); !r.ok()) {
+    return fail(r.status());
+  }
+  ChainSnapshot snapshot;
+  {
+    Result<pg::Res> head =
+        conn.Exec("SELECT seq, encode(hash, 'hex'), contiguous_from FROM chain_head WHERE id = 1");
+    if (!head.ok()) return fail(head.status());
+    if (head->rows() == 1) {
+      std::optional<trust::ChainHash> hash = HexHash(head->Text(0, 1));
+      if (!hash) return fail(Status::Internal("chain_head holds a hash that is not 32 bytes"));
+      snapshot.head = trust::ChainHead{head->Int(0, 0), *hash};
+      snapshot.contiguous_from = head->Int(0, 2);
+    }
+  }
+  const std::string from = std::to_string(from_seq);
+  {
+    Result<pg::Res> before = conn.Exec(
+        "SELECT encode(hash, 'hex') FROM (SELECT chain_seq AS seq, chain_hash AS hash "
+        "FROM interactions WHERE chain_seq < $1::bigint UNION ALL SELECT seq, hash "
+        "FROM chain_tombstones WHERE seq < $1::bigint) x ORDER BY seq DESC LIMIT 1",
+        {from});
+    if (!before.ok()) return fail(before.status());
+    if (before->rows() == 1) {
+      std::optional<trust::ChainHash> hash = HexHash(before->Text(0, 0));
+      if (!hash) {
+        return fail(Status::Internal("the record before seq " + from +
+                                     " holds a hash that is not 32 bytes"));
+      }
+      snapshot.before = *hash;
+    }
+  }
+  start(snapshot);
+  // Interactions and tombstones in seq order; the canonical JSON of an interaction is its body.
+  Result<pg::Res> declared = conn.Exec(
+      "DECLARE chain_walk NO SCROLL CURSOR FOR "
+      "SELECT chain_seq, 'i', interaction_id, body, encode(chain_hash, 'hex'), user_id, ts_us, "
+      "thread_id FROM interactions WHERE chain_seq >= " + from +
+      " UNION ALL SELECT seq, 't', reason, NULL, encode(hash, 'hex'), NULL, NULL, NULL "
+      "FROM chain_tombstones WHERE seq >= " + from + " ORDER BY 1");
+  if (!declared.ok()) return fail(declared.status());
+  bool going = true;
+  while (going) {
+    Result<pg::Res> rows = conn.Exec("FETCH " + std::to_string(kFetch) + " FROM chain_walk");
+    if (!rows.ok()) return fail(rows.status());
+    for (int i = 0; i < rows->rows() && going; ++i) {
+      trust::ChainRecord record;
+      record.seq = rows->Int(i, 0);
+      if (rows->Text(i, 1) == "i") {
+        record.kind = trust::ChainRecord::Kind::kInteraction;
+        record.id = std::string(rows->Text(i, 2));
+        record.json = std::string(rows->Text(i, 3));
+        // The columns history and its filters read (user, time, ids) are copies of the
+        // record's fields: they must still say what it says.
+        std::optional<std::string_view> thread;
+        if (!rows->IsNull(i, 7)) thread = rows->Text(i, 7);
+        if (!ColumnsMatch(record.json, record.id, rows->Int(i, 6), rows->Text(i, 5), thread)) {
+          record.columns_differ =
+              "its user_id, ts_us, interaction_id or thread_id column no longer matches it";
+        }
+      } else {
+        record.kind = trust::ChainRecord::Kind::kTombstone;
+        record.id = std::string(rows->Text(i, 2)) + " record";
+      }
+      record.stored = HexHash(rows->Text(i, 4));
+      going = visit(record);
+    }
+    if (rows->rows() < kFetch) break;
+  }
+  (void)conn.Exec("COMMIT");
+  return Status::Ok();
+}
+
+}  // namespace omniflow
