@@ -15,12 +15,12 @@ simdjson::dom::parser& Parser() {
 
 // Appends `e` with every string value redacted; returns whether anything was.
 bool AppendRedacted(std::string* out, simdjson::dom::element e, const TextRedactor& redactor,
-                    std::string* scratch) {
+                    std::string* scratch, RedactBudget* budget) {
   switch (e.type()) {
     case simdjson::dom::element_type::STRING: {
       std::string_view text = e.get_string().value_unsafe();
       scratch->clear();
-      if (redactor.Redact(text, scratch)) {
+      if (redactor.Redact(text, scratch, budget)) {
         AppendJsonString(out, *scratch);
         return true;
       }
@@ -35,7 +35,7 @@ bool AppendRedacted(std::string* out, simdjson::dom::element e, const TextRedact
       for (simdjson::dom::element item : items) {
         if (!first) out->push_back(',');
         first = false;
-        changed |= AppendRedacted(out, item, redactor, scratch);
+        changed |= AppendRedacted(out, item, redactor, scratch, budget);
       }
       out->push_back(']');
       return changed;
@@ -50,7 +50,7 @@ bool AppendRedacted(std::string* out, simdjson::dom::element e, const TextRedact
         first = false;
         AppendJsonString(out, field.key);
         out->push_back(':');
-        changed |= AppendRedacted(out, field.value, redactor, scratch);
+        changed |= AppendRedacted(out, field.value, redactor, scratch, budget);
       }
       out->push_back('}');
       return changed;
@@ -65,15 +65,15 @@ bool AppendRedacted(std::string* out, simdjson::dom::element e, const TextRedact
 // the tool calls' tool_name and status). Writes nothing: most saves have nothing to redact, and
 // are then left as they came.
 bool AnyToRedact(simdjson::dom::element e, const TextRedactor& redactor, std::string* scratch,
-                 bool skip_tool_fields = false) {
+                 RedactBudget* budget, bool skip_tool_fields = false) {
   switch (e.type()) {
     case simdjson::dom::element_type::STRING:
       scratch->clear();
-      return redactor.Redact(e.get_string().value_unsafe(), scratch);
+      return redactor.Redact(e.get_string().value_unsafe(), scratch, budget);
     case simdjson::dom::element_type::ARRAY: {
       simdjson::dom::array items = e.get_array().value_unsafe();
       for (simdjson::dom::element item : items) {
-        if (AnyToRedact(item, redactor, scratch, skip_tool_fields)) return true;
+        if (AnyToRedact(item, redactor, scratch, budget, skip_tool_fields)) return true;
       }
       return false;
     }
@@ -81,7 +81,7 @@ bool AnyToRedact(simdjson::dom::element e, const TextRedactor& redactor, std::st
       simdjson::dom::object fields = e.get_object().value_unsafe();
       for (auto field : fields) {
         if (skip_tool_fields && (field.key == "tool_name" || field.key == "status")) continue;
-        if (AnyToRedact(field.value, redactor, scratch)) return true;
+        if (AnyToRedact(field.value, redactor, scratch, budget)) return true;
       }
       return false;
     }
@@ -93,14 +93,14 @@ bool AnyToRedact(simdjson::dom::element e, const TextRedactor& redactor, std::st
 // Redacts the canonical JSON `part` in place, keeping the tool calls' tool_name and status when
 // `tool_calls`.
 void RedactPart(const TextRedactor& redactor, bool tool_calls, std::string* part,
-                std::string* scratch) {
+                std::string* scratch, RedactBudget* budget) {
   if (*part == "[]" || *part == "{}" || part->empty()) return;
   simdjson::dom::element root;
   if (Parser().parse(part->data(), part->size()).get(root) != simdjson::SUCCESS) return;
   if (root.is_string()) {
     // A message: redacted in one go.
     scratch->clear();
-    if (redactor.Redact(root.get_string().value_unsafe(), scratch)) {
+    if (redactor.Redact(root.get_string().value_unsafe(), scratch, budget)) {
       part->clear();
       AppendJsonString(part, *scratch);
     }
@@ -110,10 +110,10 @@ void RedactPart(const TextRedactor& redactor, bool tool_calls, std::string* part
   if (tool_calls && root.is_array()) {
     simdjson::dom::array calls = root.get_array().value_unsafe();
     for (simdjson::dom::element call : calls) {
-      if ((any = AnyToRedact(call, redactor, scratch, call.is_object()))) break;
+      if ((any = AnyToRedact(call, redactor, scratch, budget, call.is_object()))) break;
     }
   } else {
-    any = AnyToRedact(root, redactor, scratch);
+    any = AnyToRedact(root, redactor, scratch, budget);
   }
   if (!any) return;
   std::string out;
@@ -127,7 +127,7 @@ void RedactPart(const TextRedactor& redactor, bool tool_calls, std::string* part
       if (!first_call) out.push_back(',');
       first_call = false;
       if (!call.is_object()) {
-        changed |= AppendRedacted(&out, call, redactor, scratch);
+        changed |= AppendRedacted(&out, call, redactor, scratch, budget);
         continue;
       }
       bool first = true;
@@ -141,14 +141,14 @@ void RedactPart(const TextRedactor& redactor, bool tool_calls, std::string* part
         if (field.key == "tool_name" || field.key == "status") {
           AppendJson(&out, field.value);
         } else {
-          changed |= AppendRedacted(&out, field.value, redactor, scratch);
+          changed |= AppendRedacted(&out, field.value, redactor, scratch, budget);
         }
       }
       out.push_back('}');
     }
     out.push_back(']');
   } else {
-    changed = AppendRedacted(&out, root, redactor, scratch);
+    changed = AppendRedacted(&out, root, redactor, scratch, budget);
   }
   if (changed) *part = std::move(out);
 }
@@ -157,10 +157,11 @@ void RedactPart(const TextRedactor& redactor, bool tool_calls, std::string* part
 
 void RedactSaveRequest(const TextRedactor& redactor, SaveRequest* request) {
   std::string scratch;
-  RedactPart(redactor, false, &request->user_message, &scratch);
-  RedactPart(redactor, false, &request->assistant_response, &scratch);
-  RedactPart(redactor, true, &request->tool_calls, &scratch);
-  RedactPart(redactor, false, &request->metadata, &scratch);
+  RedactBudget budget;  // one for the whole record
+  RedactPart(redactor, false, &request->user_message, &scratch, &budget);
+  RedactPart(redactor, false, &request->assistant_response, &scratch, &budget);
+  RedactPart(redactor, true, &request->tool_calls, &scratch, &budget);
+  RedactPart(redactor, false, &request->metadata, &scratch, &budget);
 }
 
 }  // namespace omniflow

@@ -271,10 +271,9 @@ bool PhoneDetector::RegionOf(std::string_view text, std::string* region) const {
   return false;
 }
 
-void PhoneDetector::Find(std::string_view text, Spans* out) const {
+void PhoneDetector::Find(std::string_view text, Spans* out, int* checks) const {
   const size_t n = text.size();
   size_t i = 0;
-  int verified = 0;
   while (i < n) {
     const char ch = text[i];
     if (!(IsDigit(ch) || ch == '+' || ch == '(')) {
@@ -313,9 +312,8 @@ void PhoneDetector::Find(std::string_view text, Spans* out) const {
     }
     if (c.bare && !c.international && !PhoneWordBefore(text, c.begin)) continue;
     // libphonenumber costs tens of microseconds per candidate (up to one parse per region):
-    // past the budget, a text full of phone-shaped numbers has the rest masked unverified
-    // rather than stall the save (privacy first; see kMaxVerifiedCandidates).
-    if (++verified > kMaxVerifiedCandidates) {
+    // past the budget, the rest are masked unchecked rather than stall the save.
+    if (checks != nullptr && (*checks)-- <= 0) {
       if (!c.bare && c.digits <= 15) out->push_back(Span{c.begin, c.end, PiiType::kPhone});
       continue;
     }

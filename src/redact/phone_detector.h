@@ -18,10 +18,6 @@
 
 namespace omniflow::redact {
 
-// Candidates per text that libphonenumber checks; beyond them, the rest that have separators or a
-// '+' count as phone numbers unverified (a text of thousands of numbers costs no more than this).
-inline constexpr int kMaxVerifiedCandidates = 64;
-
 // The default regions for numbers written without a country code, most likely first.
 extern const char kDefaultPhoneRegions[];
 
@@ -30,8 +26,11 @@ class PhoneDetector {
   // `regions`: ISO 3166 codes; unknown ones are dropped.
   explicit PhoneDetector(const std::vector<std::string>& regions);
 
-  // Appends the phone numbers of `text` to `*out`, in text order. Thread-safe.
-  void Find(std::string_view text, Spans* out) const;
+  // Appends the phone numbers of `text` to `*out`, in text order. Each candidate checked with
+  // libphonenumber takes one from `*checks` (null: no limit); with none left, the candidates
+  // that have separators or a '+' count as phone numbers unchecked (privacy first), bare runs of
+  // digits do not. Thread-safe.
+  void Find(std::string_view text, Spans* out, int* checks = nullptr) const;
 
   // The E.164 form ("+14155552671") of a number Find found (`text` is its span), or empty.
   std::string E164(std::string_view text) const;

@@ -155,7 +155,7 @@ Result<std::unique_ptr<Redactor>> Redactor::Create(RedactOptions options) {
   return std::make_unique<Redactor>(std::move(options));
 }
 
-Spans Redactor::Detect(std::string_view text, PiiTypes types) const {
+Spans Redactor::Detect(std::string_view text, PiiTypes types, RedactBudget* budget) const {
   Spans found;
   if (text.size() < 6) return found;  // "a@b.co" is the shortest
   // Only the detectors of `types` run: overlaps are settled among the types redacted.
@@ -172,7 +172,9 @@ Spans Redactor::Detect(std::string_view text, PiiTypes types) const {
     if (types & Bit(PiiType::kIban)) FindIbans(text, &found);
     if (types & Bit(PiiType::kCard)) FindCards(text, &found);
     if (types & Bit(PiiType::kIp)) FindIps(text, &found);
-    if (types & Bit(PiiType::kPhone)) phones_.Find(text, &found);
+    if (types & Bit(PiiType::kPhone)) {
+      phones_.Find(text, &found, budget != nullptr ? &budget->costly_checks : nullptr);
+    }
   }
   if (found.empty()) return found;
   // Longest first among those starting at the same place; then the sweep keeps, of overlapping
@@ -203,18 +205,22 @@ Spans Redactor::Detect(std::string_view text, PiiTypes types) const {
   return out;
 }
 
-Spans Redactor::Find(std::string_view text) const { return Detect(text, options_.types); }
-Spans Redactor::FindAll(std::string_view text) const { return Detect(text, kAllPiiTypes); }
+Spans Redactor::Find(std::string_view text) const {
+  return Detect(text, options_.types, nullptr);
+}
+Spans Redactor::FindAll(std::string_view text) const {
+  return Detect(text, kAllPiiTypes, nullptr);
+}
 
-bool Redactor::Redact(std::string_view text, std::string* out) const {
+bool Redactor::Redact(std::string_view text, std::string* out, RedactBudget* budget) const {
   if (options_.types == 0) return false;
-  Spans spans = Find(text);
+  Spans spans = Detect(text, options_.types, budget);
   if (spans.empty()) return false;
   out->reserve(out->size() + text.size());
   size_t at = 0;
   for (const Span& s : spans) {
     out->append(text.substr(at, s.begin - at));
-    out->append(Placeholder(s.type, text.substr(s.begin, s.end - s.begin)));
+    out->append(PlaceholderWithin(s.type, text.substr(s.begin, s.end - s.begin), budget));
     at = s.end;
   }
   out->append(text.substr(at));
@@ -256,10 +262,22 @@ std::string Redactor::Normalize(PiiType type, std::string_view value) const {
 }
 
 std::string Redactor::Placeholder(PiiType type, std::string_view value) const {
+  return PlaceholderWithin(type, value, nullptr);
+}
+
+std::string Redactor::PlaceholderWithin(PiiType type, std::string_view value,
+                                        RedactBudget* budget) const {
   std::string out = "[";
   out.append(PiiTypeLabel(type));
   if (options_.mode == RedactMode::kPseudonym) {
-    const std::string normal = Normalize(type, value);
+    std::string normal;
+    if (type == PiiType::kPhone && budget != nullptr && budget->costly_checks-- <= 0) {
+      for (char c : value) {
+        if ((c >= '0' && c <= '9') || c == '+') normal.push_back(c);
+      }
+    } else {
+      normal = Normalize(type, value);
+    }
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     HMAC(EVP_sha256(), options_.pseudonym_key.data(),

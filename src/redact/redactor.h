@@ -57,7 +57,8 @@ class Redactor final : public TextRedactor {
   // Spans of every type, whatever the options say (for the quality test).
   Spans FindAll(std::string_view text) const;
 
-  bool Redact(std::string_view text, std::string* out) const override;
+  using TextRedactor::Redact;
+  bool Redact(std::string_view text, std::string* out, RedactBudget* budget) const override;
 
   // The normalised form of a found value: e-mail lower-cased; phone in E.164; card and IBAN
   // letters and digits, upper case; IP in its canonical text form; a secret as it is.
@@ -68,7 +69,10 @@ class Redactor final : public TextRedactor {
   const RedactOptions& options() const { return options_; }
 
  private:
-  Spans Detect(std::string_view text, PiiTypes types) const;
+  Spans Detect(std::string_view text, PiiTypes types, RedactBudget* budget) const;
+  // Placeholder(), spending from `budget` on a phone number's E.164 form (out of budget: its
+  // digits and '+').
+  std::string PlaceholderWithin(PiiType type, std::string_view value, RedactBudget* budget) const;
 
   RedactOptions options_;
   PhoneDetector phones_;

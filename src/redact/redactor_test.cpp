@@ -73,6 +73,22 @@ TEST(Redactor, RedactingTwiceChangesNothing) {
   }
 }
 
+TEST(Redactor, OutOfBudgetPhoneShapedNumbersAreMaskedUncheckedAndBareRunsKept) {
+  RedactOptions o;
+  o.types = Bit(PiiType::kPhone);
+  Redactor r(o);
+  const std::string text = "phone: 4155552671, or (100) 555-0110";  // valid in no region
+  std::string out;
+  RedactBudget plenty;
+  EXPECT_TRUE(r.Redact(text, &out, &plenty));
+  EXPECT_EQ(out, "phone: [PHONE], or (100) 555-0110");
+  EXPECT_EQ(plenty.costly_checks, RedactBudget().costly_checks - 2);
+  out.clear();
+  RedactBudget spent{0};
+  EXPECT_TRUE(r.Redact(text, &out, &spent));
+  EXPECT_EQ(out, "phone: 4155552671, or [PHONE]");
+}
+
 TEST(Redactor, OptionsParseAndValidate) {
   EXPECT_EQ(*ParseRedactTypes("all"), kAllPiiTypes);
   EXPECT_EQ(*ParseRedactTypes(""), 0u);
