@@ -205,12 +205,8 @@ Spans Redactor::Detect(std::string_view text, PiiTypes types, RedactBudget* budg
   return out;
 }
 
-Spans Redactor::Find(std::string_view text) const {
-  return Detect(text, options_.types, nullptr);
-}
-Spans Redactor::FindAll(std::string_view text) const {
-  return Detect(text, kAllPiiTypes, nullptr);
-}
+Spans Redactor::Find(std::string_view text) const { return Detect(text, options_.types, nullptr); }
+Spans Redactor::FindAll(std::string_view text) const { return Detect(text, kAllPiiTypes, nullptr); }
 
 bool Redactor::Redact(std::string_view text, std::string* out, RedactBudget* budget) const {
   if (options_.types == 0) return false;
