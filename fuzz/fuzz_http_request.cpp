@@ -179,7 +179,7 @@ struct World {
                                              R"(","metadata":{"note":")" + m + R"("}})"));
     Stamp stamp{kVictimTs, FormatInteractionId(kVictimTs), FormatTimestamp(kVictimTs)};
     interaction_id = stamp.interaction_id;
-    InteractionRecord row = BuildInteraction(stamp, victim.user_id, std::move(save));
+    InteractionRecord row = BuildInteraction(stamp, victim.user_id, std::move(save), {});
     Must(store->Append(std::span<const InteractionRecord>(&row, 1)));
     Must(store->CatchUp([](int64_t, int64_t) {}));
     Must(data->Add(victim.user_id, kVictimBlob,

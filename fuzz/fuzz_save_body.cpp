@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   Stamp stamp{1765458330123456, "INT_20251211_130530_123456", "2025-12-11T13:05:30.123456Z"};
-  InteractionRecord record = BuildInteraction(stamp, "fuzz_user", std::move(*parsed));
+  InteractionRecord record = BuildInteraction(stamp, "fuzz_user", std::move(*parsed), {});
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(record.json).get(root) || !root.is_object()) std::abort();

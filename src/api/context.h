@@ -15,6 +15,7 @@
 #include "api/web_assets.h"
 #include "auth/auth.h"
 #include "core/ids.h"
+#include "core/validate.h"
 #include "http/router.h"
 #include "lifecycle/receipt.h"
 #include "lifecycle/retention.h"
@@ -74,6 +75,8 @@ struct ApiContext {
   // The embedded dashboard's files (omniflow_web's FindWebAsset); null: no dashboard (404).
   const WebAssetFile* (*find_web_asset)(std::string_view path) = nullptr;
   bool any_host = false;                // --insecure: the open mode answers any Host name
+  BuildOptions build;                   // how every saved or logged interaction is stored
+                                        // (its redactor: --redact)
   LifecycleContext lifecycle;
   AuditContext audit;
   ChainStore* chain = nullptr;          // the hash chain's head (issue 14); null: 503

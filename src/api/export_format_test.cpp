@@ -16,7 +16,7 @@ ScannedInteraction Row(const std::string& user, int64_t ts, const std::string& b
   Result<SaveRequest> request = ParseSaveRequest(body);
   EXPECT_TRUE(request.ok()) << request.status().message();
   Stamp stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)};
-  InteractionRecord rec = BuildInteraction(stamp, user, std::move(*request));
+  InteractionRecord rec = BuildInteraction(stamp, user, std::move(*request), {});
   ScannedInteraction row;
   row.json = rec.json;
   row.user_id = user;

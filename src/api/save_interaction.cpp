@@ -82,7 +82,7 @@ void SaveInteraction(const ApiContext& context, const Call& call, http::Respond 
 
   Stamp stamp = context.ids->Next();
   std::string body = SavedBody(stamp.interaction_id, stamp.timestamp);
-  InteractionRecord record = BuildInteraction(stamp, who, std::move(*parsed));
+  InteractionRecord record = BuildInteraction(stamp, who, std::move(*parsed), context.build);
   std::string request_hash;
   if (*key) {
     request_hash = BodyHash(call.request.body);

@@ -65,6 +65,13 @@ void SetFeedback(const ApiContext& context, const Call& call, http::Respond resp
   Result<Feedback> feedback = ParseFeedback(call.request.body);
   if (!feedback.ok()) return respond(ErrorFrom(feedback.status(), who));
   feedback->updated_us = Clock::Real()->NowMicros();
+  // A comment is text a user wrote about an interaction: redacted as the interaction is.
+  if (context.build.redactor != nullptr) {
+    std::string redacted;
+    if (context.build.redactor->Redact(feedback->comment, &redacted)) {
+      feedback->comment = std::move(redacted);
+    }
+  }
 
   const Status not_found = Status::NotFound("no interaction with that id for this user");
   // A caller of all users acts for the interaction's owner; a user only for themselves.

@@ -111,7 +111,8 @@ void ToolCallHandler(const ApiContext& context, const Call& call, http::Respond 
       response.log_user = user;
     }
     if (a.log_interactions) {
-      a.logger->Log(BuildInteraction(stamp, user, agent::ToSaveRequest(outcome, info)));
+      a.logger->Log(
+          BuildInteraction(stamp, user, agent::ToSaveRequest(outcome, info), ctx->build));
     }
     respond(std::move(response));
   });

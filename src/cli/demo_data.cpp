@@ -147,7 +147,8 @@ Result<int64_t> GenerateDemoData(const DemoOptions& options, InteractionStore* s
     Result<SaveRequest> request = ParseSaveRequest(body.str());
     if (!request.ok()) return request.status();
     Stamp stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)};
-    batch.push_back(BuildInteraction(stamp, users[u], std::move(*request)));
+    // Made-up text: no redaction (demo-data is not an ingest path for anyone's data).
+    batch.push_back(BuildInteraction(stamp, users[u], std::move(*request), {}));
     if (rng() % 100 < 8) rated.emplace_back(users[u], stamp.interaction_id);
     if (batch.size() == 2000) {
       Status s = store->Append(batch);

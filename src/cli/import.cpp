@@ -27,7 +27,7 @@ std::string WithId(const std::string& json, size_t old_id_size, const std::strin
 
 // True when `stored` and `ours` are the same interaction: byte for byte (both canonical), or
 // once `stored` is rebuilt in today's canonical form (rows written by older versions).
-bool SameContent(const std::string& stored, const std::string& ours) {
+bool SameContent(const std::string& stored, const std::string& ours, const BuildOptions& build) {
   if (stored == ours) return true;
   ImportFields fields;
   Result<SaveRequest> parsed = ParseSaveRequest(stored, &fields);
@@ -37,7 +37,7 @@ bool SameContent(const std::string& stored, const std::string& ours) {
     return false;
   }
   Stamp stamp{ts, *fields.interaction_id, FormatTimestamp(ts)};
-  return BuildInteraction(stamp, fields.user_id, std::move(*parsed)).json == ours;
+  return BuildInteraction(stamp, fields.user_id, std::move(*parsed), build).json == ours;
 }
 
 class Importer {
@@ -73,7 +73,8 @@ class Importer {
       stamp.interaction_id = *fields.interaction_id;
     }
     pending_.push_back(
-        Pending{BuildInteraction(stamp, fields.user_id, std::move(*parsed)), given, &source, line});
+        Pending{BuildInteraction(stamp, fields.user_id, std::move(*parsed), options_.build), given,
+                &source, line});
     if (pending_.size() >= options_.batch_size) return Flush();
     return Status::Ok();
   }
@@ -181,7 +182,7 @@ class Importer {
         auto it = ids.find(r.interaction_id);
         if (it == ids.end()) {
           Take(p, r.interaction_id, r.json, &ids, &batch_used, fresh, counts);
-        } else if (SameContent(it->second, r.json)) {
+        } else if (SameContent(it->second, r.json, options_.build)) {
           ++counts->already_present;
           batch_used.insert(r.interaction_id);
           matched_.emplace_back(key, r.interaction_id);
@@ -202,7 +203,7 @@ class Importer {
           Take(p, id, json, &ids, &batch_used, fresh, counts);
           break;
         }
-        if (SameContent(it->second, json)) {
+        if (SameContent(it->second, json, options_.build)) {
           ++counts->already_present;
           batch_used.insert(id);
           matched_.emplace_back(key, id);

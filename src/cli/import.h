@@ -10,6 +10,7 @@
 
 #include "core/ids.h"
 #include "core/status.h"
+#include "core/validate.h"
 #include "store/interaction_store.h"
 
 namespace omniflow {
@@ -23,6 +24,9 @@ struct ImportStats {
 
 struct ImportOptions {
   size_t batch_size = 5000;  // interactions per transaction
+  // How each line is stored, as the server stores a save (its redactor: --redact). Lines are
+  // compared with stored interactions in this form, so a redacted import run again adds nothing.
+  BuildOptions build;
   // Called now and then with the counts so far, for a progress line.
   std::function<void(const ImportStats&)> progress;
   // Called while the store completes its deferred indexing after the load.

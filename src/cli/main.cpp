@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -34,6 +35,7 @@
 #include "core/validate.h"
 #include "http/server.h"
 #include "lifecycle/retention.h"
+#include "redact/redactor.h"
 #include "store/database.h"
 #include "store/writer.h"
 
@@ -75,10 +77,35 @@ struct LifecycleSettings {
   std::string receipt_key_file;           // empty: <data-dir>/receipt-key.pem, made if missing
 };
 
+// --redact and --redact-mode (serve and import), from the command line and OMNIFLOW_REDACT /
+// OMNIFLOW_REDACT_MODE; the pseudonym key only ever from OMNIFLOW_PSEUDONYM_KEY.
+struct RedactSettings {
+  std::string types;          // comma list or "all"; empty: nothing is redacted
+  std::string mode = "mask";  // mask or pseudonym
+};
+
+// The redactor the settings ask for (null for none), or exit status 2 after saying why.
+bool MakeRedactor(const RedactSettings& settings, std::unique_ptr<redact::Redactor>* out) {
+  Result<redact::RedactOptions> options = redact::ParseRedactOptions(
+      settings.types, settings.mode, std::getenv("OMNIFLOW_PSEUDONYM_KEY"));
+  if (!options.ok()) {
+    std::cerr << "omniflow: " << options.status().message() << "\n";
+    return false;
+  }
+  if (options->types == 0) return true;
+  spdlog::info("event=redaction types={} mode={}", redact::PiiTypesText(options->types),
+               settings.mode);
+  *out = std::make_unique<redact::Redactor>(std::move(*options));
+  return true;
+}
+
 int Serve(http::ServerOptions server_options, StoreOptions store_options,
           WriterOptions writer_options, AssistantSettings assistant,
-          LifecycleSettings lifecycle_settings, bool insecure) {
+          LifecycleSettings lifecycle_settings, const RedactSettings& redact_settings,
+          bool insecure) {
   RaiseFileLimit();
+  std::unique_ptr<redact::Redactor> redactor;
+  if (!MakeRedactor(redact_settings, &redactor)) return 2;
   const std::vector<std::string_view> functions = api::FunctionNames();
   AuthOptions auth_options = AuthOptions::FromEnvironment(functions);
   if (!auth_options.environment_error.empty()) {
@@ -191,6 +218,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   context.gate = &gate;
   context.find_web_asset = &api::FindWebAsset;
   context.any_host = insecure;
+  context.build.redactor = redactor.get();
   context.lifecycle.store = &(*db)->lifecycle();
   context.lifecycle.retention = &retention;
   context.lifecycle.receipt_key = receipt_key->get();
@@ -235,7 +263,10 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   return 0;
 }
 
-int RunImport(const std::string& path, StoreOptions store_options, size_t batch) {
+int RunImport(const std::string& path, StoreOptions store_options, size_t batch,
+              const RedactSettings& redact_settings) {
+  std::unique_ptr<redact::Redactor> redactor;
+  if (!MakeRedactor(redact_settings, &redactor)) return 2;
   Result<std::unique_ptr<Database>> db = Database::Open(store_options);
   if (!db.ok()) {
     std::cerr << "omniflow: cannot open the store: " << db.status().message() << "\n";
@@ -243,6 +274,7 @@ int RunImport(const std::string& path, StoreOptions store_options, size_t batch)
   }
   ImportOptions options;
   options.batch_size = batch;
+  options.build.redactor = redactor.get();
   options.progress = [](const ImportStats& s) {
     const uint64_t seen = s.imported + s.already_present;
     if (seen % 100000 < 5000) {
@@ -447,6 +479,18 @@ int main(int argc, char** argv) {
   StoreOptions store_options;
   WriterOptions writer_options;
   bool insecure = false;
+  RedactSettings redact_settings;
+  // Redaction at ingest, for every command that stores interactions.
+  auto add_redact = [&redact_settings](CLI::App* command) {
+    command->add_option("--redact", redact_settings.types,
+                        "Redact before storing: comma list of email,phone,card,iban,ip,secret, "
+                        "or all (default: none)")
+        ->envname("OMNIFLOW_REDACT");
+    command->add_option("--redact-mode", redact_settings.mode,
+                        "mask ([EMAIL]) or pseudonym ([EMAIL:8f3a2c1d], keyed by "
+                        "OMNIFLOW_PSEUDONYM_KEY)")
+        ->envname("OMNIFLOW_REDACT_MODE")->capture_default_str();
+  };
   auto* serve = app.add_subcommand("serve", "Run the HTTP server");
   serve->add_option("--host", server_options.host, "Address to listen on")
       ->envname("OMNIFLOW_HOST")->capture_default_str();
@@ -509,6 +553,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   };
   add_checkpoint_pages(serve);
+  add_redact(serve);
   LifecycleSettings lifecycle_settings;
   serve->add_option("--retention-days", lifecycle_settings.retention_days,
                     "Days interactions are kept for users without an override (0: forever)")
@@ -541,6 +586,7 @@ int main(int argc, char** argv) {
   import->add_option("--batch", import_batch, "Interactions per transaction")
       ->check(CLI::Range(1, 100000))->capture_default_str();
   add_checkpoint_pages(import);
+  add_redact(import);
 
   std::string export_format, export_user, export_thread, export_from, export_to, export_output;
   auto* export_cmd = app.add_subcommand(
@@ -645,7 +691,7 @@ int main(int argc, char** argv) {
   store_options.hash_chain = !unchained;
   if (*serve) {
     return Serve(server_options, store_options, writer_options, assistant, lifecycle_settings,
-                 insecure);
+                 redact_settings, insecure);
   }
   if (*purge) {
     return RunPurge(store_options, lifecycle_settings.retention_days,
@@ -656,7 +702,7 @@ int main(int argc, char** argv) {
                             store_options.data_dir);
   }
   if (*verify_chain) return RunVerify(store_options, chain_from_seq, chain_expect_head);
-  if (*import) return RunImport(import_path, store_options, import_batch);
+  if (*import) return RunImport(import_path, store_options, import_batch, redact_settings);
   if (*export_cmd) {
     return RunExport(store_options, export_format, export_user, export_thread, export_from,
                      export_to, export_output);

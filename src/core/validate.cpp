@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include "core/json.h"
+#include "core/redact_request.h"
 
 namespace omniflow {
 
@@ -273,7 +274,8 @@ Result<SaveRequest> ParseSaveRequest(std::string_view body, ImportFields* import
 }
 
 InteractionRecord BuildInteraction(const Stamp& stamp, const std::string& user_id,
-                                   SaveRequest request) {
+                                   SaveRequest request, const BuildOptions& options) {
+  if (options.redactor != nullptr) RedactSaveRequest(*options.redactor, &request);
   InteractionRecord rec;
   rec.user_id = user_id;
   rec.interaction_id = stamp.interaction_id;

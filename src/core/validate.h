@@ -11,6 +11,7 @@
 #include "core/ids.h"
 #include "core/interaction.h"
 #include "core/status.h"
+#include "core/text_redactor.h"
 
 namespace omniflow {
 
@@ -58,8 +59,17 @@ struct ImportFields {
 // Thread-safe.
 Result<SaveRequest> ParseSaveRequest(std::string_view body, ImportFields* import = nullptr);
 
+// How BuildInteraction makes the stored form; every path that stores interactions passes the
+// server's (or the command's) options, so that none stores what another would redact.
+struct BuildOptions {
+  // Applied to the messages and every string of tool calls and metadata before anything is
+  // stored (core/redact_request.h); never to ids, the thread id or the timestamp. Null: none,
+  // and the request's parts are spliced in untouched. Not owned.
+  const TextRedactor* redactor = nullptr;
+};
+
 // The stored interaction: canonical JSON in the documented field order.
 InteractionRecord BuildInteraction(const Stamp& stamp, const std::string& user_id,
-                                   SaveRequest request);
+                                   SaveRequest request, const BuildOptions& options);
 
 }  // namespace omniflow

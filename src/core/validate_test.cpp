@@ -105,7 +105,7 @@ TEST(Validate, BuildInteractionIsValidJsonInDocumentedOrder) {
   auto r = Parse(R"({"user_message":"Zeile \"1\"\n日本語","assistant_response":"ok","thread_id":"t1","metadata":{"k":[1,2]}})");
   ASSERT_TRUE(r.ok());
   Stamp stamp{1765458330123456, "INT_20251211_130530_123456", "2025-12-11T13:05:30.123456Z"};
-  InteractionRecord rec = BuildInteraction(stamp, "user_1", std::move(*r));
+  InteractionRecord rec = BuildInteraction(stamp, "user_1", std::move(*r), {});
   EXPECT_EQ(rec.json,
             R"({"interaction_id":"INT_20251211_130530_123456","timestamp":"2025-12-11T13:05:30.123456Z",)"
             R"("user_id":"user_1","thread_id":"t1","user_message":"Zeile \"1\"\n日本語",)"

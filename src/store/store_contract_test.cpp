@@ -94,7 +94,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(request.ok()) << request.status().message();
     if (!request.ok()) return "";
     Stamp stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)};
-    InteractionRecord rec = BuildInteraction(stamp, user, std::move(*request));
+    InteractionRecord rec = BuildInteraction(stamp, user, std::move(*request), {});
     EXPECT_TRUE(store_->Append({&rec, 1}).ok());
     return stamp.interaction_id;
   }
@@ -887,7 +887,7 @@ class LifecycleContract : public StoreContract {
       EXPECT_TRUE(request.ok()) << request.status().message();
       if (!request.ok()) return ids;
       Stamp stamp{row.ts_us, FormatInteractionId(row.ts_us), FormatTimestamp(row.ts_us)};
-      InteractionRecord rec = BuildInteraction(stamp, row.user, std::move(*request));
+      InteractionRecord rec = BuildInteraction(stamp, row.user, std::move(*request), {});
       EXPECT_TRUE(db.interactions().Append({&rec, 1}).ok());
       if (row.feedback) {
         EXPECT_TRUE(db.analytics().SetFeedback(row.user, stamp.interaction_id,

@@ -70,3 +70,25 @@ export function icon(name: keyof typeof ICONS | string, cls = ""): SVGSVGElement
   svg.append(path);
   return svg;
 }
+
+// Placeholders the server writes for redacted values (--redact): "[EMAIL]", "[PHONE:1a2b3c4d]".
+const REDACTED = /\[(EMAIL|PHONE|CARD|IBAN|IP|SECRET)(?::[0-9a-f]{8})?\]/g;
+const REDACTED_NAMES: Record<string, string> = {
+  EMAIL: "e-mail address", PHONE: "phone number", CARD: "card number", IBAN: "IBAN",
+  IP: "IP address", SECRET: "key or token",
+};
+
+// `text` as text nodes, with each redaction placeholder in it as a badge (still text: the
+// badge's content is the placeholder itself, so copying the message copies it unchanged).
+export function withRedactions(text: string): (Node | string)[] {
+  const out: (Node | string)[] = [];
+  let at = 0;
+  for (const m of text.matchAll(REDACTED)) {
+    const index = m.index ?? 0;
+    if (index > at) out.push(text.slice(at, index));
+    out.push(h("span", { class: "pii", title: `redacted ${REDACTED_NAMES[m[1]]}` }, m[0]));
+    at = index + m[0].length;
+  }
+  if (at < text.length) out.push(text.slice(at));
+  return out;
+}

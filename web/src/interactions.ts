@@ -1,6 +1,6 @@
 // Interactions: a filterable, searchable table, newest first, paged by cursor.
 import { api, type Interaction, type SearchPage } from "./api";
-import { clear, fmtTime, h, icon, link } from "./dom";
+import { clear, fmtTime, h, icon, link, withRedactions } from "./dom";
 
 const FILTERS = ["q", "user_id", "thread_id", "tool", "status", "feedback", "from", "to"] as const;
 
@@ -20,8 +20,8 @@ function row(i: Interaction): HTMLElement {
     h("td", {}, link(`#/user/${encodeURIComponent(i.user_id)}`, i.user_id, "user-link")),
     h("td", { class: "msg" },
       h("div", { dir: "auto" }, threadHref ? link(threadHref, i.user_message, "message-link")
-                                        : h("span", {}, i.user_message)),
-      h("div", { class: "muted small clip", dir: "auto" }, i.assistant_response)),
+                                        : h("span", {}, withRedactions(i.user_message))),
+      h("div", { class: "muted small clip", dir: "auto" }, withRedactions(i.assistant_response))),
     h("td", {}, i.tool_calls.map((t) =>
       h("span", { class: "chip" + (t.status !== "success" ? " bad" : "") }, t.tool_name))),
     h("td", {}, feedbackBadge(i)));

@@ -1,7 +1,7 @@
 // Thread view: the conversation as chat bubbles, tool calls expandable with formatted JSON,
 // failures highlighted, and feedback buttons on every answer.
 import { api, setFeedback, type Conversation, type Interaction, type ToolCall } from "./api";
-import { clear, fmtTime, h, icon, link } from "./dom";
+import { clear, fmtTime, h, icon, link, withRedactions } from "./dom";
 
 function pretty(value: unknown): string {
   if (typeof value === "string") {
@@ -50,10 +50,10 @@ function feedbackBar(i: Interaction): HTMLElement {
 export function turn(i: Interaction): HTMLElement {
   const failed = i.tool_calls.some((t) => t.status !== "success");
   return h("article", { class: "turn" + (failed ? " has-failure" : ""), id: i.interaction_id },
-    h("div", { class: "bubble user" }, h("div", { class: "text", dir: "auto" }, i.user_message),
+    h("div", { class: "bubble user" }, h("div", { class: "text", dir: "auto" }, withRedactions(i.user_message)),
       h("div", { class: "meta" }, fmtTime(i.timestamp))),
     i.tool_calls.length ? h("div", { class: "turn-tools" }, i.tool_calls.map(toolCall)) : null,
-    h("div", { class: "bubble assistant" }, h("div", { class: "text", dir: "auto" }, i.assistant_response),
+    h("div", { class: "bubble assistant" }, h("div", { class: "text", dir: "auto" }, withRedactions(i.assistant_response)),
       h("div", { class: "meta" }, i.interaction_id), feedbackBar(i)));
 }
 

@@ -273,6 +273,23 @@ try {
   check(dialogs.length === dialogsBefore, "no dialog opened on the thread and user pages");
   await shot(page, join(shotDir, "07-user-xss.png"));
 
+  // 9b. Values redacted at ingest (--redact) show as badges in the thread, the text unchanged.
+  const piiMessage = "write to [EMAIL:1a2b3c4d] or call [PHONE] today";
+  await admin("/api/save_interaction", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-User-Id": "pii_user" },
+    body: JSON.stringify({ user_message: piiMessage, assistant_response: "Noted [EMAIL:1a2b3c4d].",
+                           thread_id: "pii-thread" }),
+  });
+  await replacingView(() => page.goto(base + "/#/thread/pii_user/pii-thread"));
+  await page.locator(".chat .turn").first().waitFor();
+  const badges = await page.locator(".chat .bubble.user .text .pii").allTextContents();
+  check(badges.length === 2 && badges[0] === "[EMAIL:1a2b3c4d]" && badges[1] === "[PHONE]",
+        `redacted placeholders render as badges: ${JSON.stringify(badges)}`);
+  check(await page.locator(".chat .bubble.user .text").first().textContent() === piiMessage,
+        "the message with badges reads as the stored text");
+  await shot(page, join(shotDir, "06b-redacted.png"));
+
   // 10. A user's data lifecycle: export (the file holds exactly the user's interactions),
   // retention override and legal hold set from the page, erasure refused under the hold, then
   // erasure after a typed confirmation, its receipt shown, downloaded and verified, and the user

@@ -16,7 +16,7 @@ InteractionRecord Record(std::optional<std::string> thread) {
   request.metadata = "{\"interaction_id\":\"spoof\"}";
   const int64_t ts = 1765458330123456;
   return BuildInteraction(Stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)}, "user-1",
-                          std::move(request));
+                          std::move(request), {});
 }
 
 TEST(CompactBody, RoundTripsWithAndWithoutThread) {

@@ -38,7 +38,7 @@ class SqliteAnalyticsTest : public ::testing::Test {
     Result<SaveRequest> request = ParseSaveRequest(body);
     EXPECT_TRUE(request.ok()) << request.status().message();
     Stamp stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)};
-    InteractionRecord rec = BuildInteraction(stamp, user, std::move(*request));
+    InteractionRecord rec = BuildInteraction(stamp, user, std::move(*request), {});
     EXPECT_TRUE(store_->Append({&rec, 1}).ok());
     return stamp.interaction_id;
   }
@@ -74,7 +74,7 @@ TEST_F(SqliteAnalyticsTest, SearchIsExactAcrossTheRecentScanAndTheIndex) {
     ASSERT_TRUE(request.ok());
     const int64_t ts = kT0 + i;
     batch.push_back(BuildInteraction(Stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)}, "ann",
-                                     std::move(*request)));
+                                     std::move(*request), {}));
   }
   ASSERT_TRUE(store_->Append(batch).ok());
   SearchQuery q;
