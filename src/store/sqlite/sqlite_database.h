@@ -32,6 +32,7 @@ class SqliteDatabase final : public Database {
   LifecycleStore& lifecycle() override { return *lifecycle_; }
   ChainStore& chain() override { return *chain_; }
   std::string Describe() const override { return "sqlite:" + file_->path; }
+  Gauges ReadGauges() override;
 
   // For SQLite's own tests and tools.
   SqliteStore& sqlite_store() { return *interactions_; }
