@@ -36,7 +36,9 @@ const ProviderMetrics& Metrics() {
         metrics::LatencyBuckets());
     const char* outcomes[] = {"ok", "refused", "rate_limited", "server_error", "timeout",
                               "unreachable"};
-    for (size_t i = 0; i < 6; ++i) p.outcomes[i] = &r.GetCounter(kName, kHelp, {{"outcome", outcomes[i]}});
+    for (size_t i = 0; i < 6; ++i) {
+      p.outcomes[i] = &r.GetCounter(kName, kHelp, {{"outcome", outcomes[i]}});
+    }
     return p;
   }();
   return m;

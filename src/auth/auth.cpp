@@ -245,7 +245,9 @@ Status Authenticator::AuthenticateMetrics(const Credentials& credentials) const 
   std::optional<std::string_view> presented = credentials.function_key;
   if (!presented && credentials.authorization) {
     presented = BearerToken(*credentials.authorization);
-    if (!presented) return Status::Unauthenticated("Authorization header must be \"Bearer <token>\"");
+    if (!presented) {
+      return Status::Unauthenticated("Authorization header must be \"Bearer <token>\"");
+    }
     if (matches(*presented, options_.metrics_token)) return Status::Ok();
   }
   if (!presented) {
@@ -258,7 +260,8 @@ Status Authenticator::AuthenticateMetrics(const Credentials& credentials) const 
   bool other = false;
   for (const auto& [function, key] : options_.function_keys) other |= matches(*presented, key);
   if (!other && credentials.authorization && options_.jwt_secret && !options_.jwt_secret->empty()) {
-    other = VerifyHs256(*presented, *options_.jwt_secret, now_seconds_(), options_.token_policy).ok();
+    other = VerifyHs256(*presented, *options_.jwt_secret, now_seconds_(), options_.token_policy)
+                .ok();
   }
   if (other) {
     return Status::PermissionDenied(
