@@ -53,7 +53,8 @@ void Collect(const ServerMetricsSources& s, metrics::ExpositionWriter* out) {
     const Database::Gauges gauges = s.database->ReadGauges();
     if (gauges.size_bytes) {
       out->Family("omniflow_store_size_bytes",
-                  "Size of the store on disk (SQLite: the database file and its WAL)", "gauge");
+                  "Size of the store on disk (SQLite: the database file and its WAL; PostgreSQL: "
+                  "pg_database_size of its database)", "gauge");
       out->Sample("omniflow_store_size_bytes", {}, static_cast<double>(*gauges.size_bytes));
     }
     if (gauges.search_index_lag) {

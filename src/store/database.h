@@ -55,7 +55,8 @@ class Database {
 
   // What /metrics shows of the store. Thread-safe; may read the store.
   struct Gauges {
-    std::optional<int64_t> size_bytes;        // SQLite: the file and its WAL; else unknown
+    std::optional<int64_t> size_bytes;        // SQLite: the file and its WAL; PostgreSQL:
+                                              // pg_database_size; nullopt when unknown
     std::optional<int64_t> search_index_lag;  // SQLite: saved, not yet searchable; else none
   };
   virtual Gauges ReadGauges() { return {}; }

@@ -30,6 +30,8 @@ class PostgresDatabase final : public Database {
   LifecycleStore& lifecycle() override { return *lifecycle_; }
   ChainStore& chain() override { return *chain_; }
   std::string Describe() const override { return pg::RedactUrl(url_); }
+  // size_bytes: pg_database_size of the database (every table and index, all servers' data).
+  Gauges ReadGauges() override;
 
  private:
   PostgresDatabase(std::string url, size_t keep)
