@@ -15,8 +15,9 @@ case "${1:-build}" in
   build) ;;
   # chromium: the headless browser the dashboard tests drive (through npm's playwright-core);
   # fonts-droid-fallback: CJK glyphs, so its screenshots show Japanese text. postgresql: the
-  # throwaway cluster of the PostgreSQL test pass (scripts/test-postgres.sh).
-  test) extra+=(python3 chromium fonts-droid-fallback postgresql) ;;
+  # throwaway cluster of the PostgreSQL test pass (scripts/test-postgres.sh). prometheus: a real
+  # Prometheus scrapes a test server's /metrics (tests/e2e_metrics_test.cpp).
+  test) extra+=(python3 chromium fonts-droid-fallback postgresql prometheus) ;;
   postgres) extra+=(python3 postgresql) ;;
   bench) extra+=(python3 wrk curl nginx-light postgresql postgresql-contrib valgrind) ;;
   *) echo "usage: $0 [build|test|postgres|bench]" >&2; exit 2 ;;

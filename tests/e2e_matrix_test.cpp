@@ -119,7 +119,9 @@ std::string VictimState(HttpClient& c) {
 // The credential that legitimately reaches `route` for the victim: the admin key for operators'
 // routes, else the victim's own token.
 Headers LegitimateCredential(const api::Route& route) {
-  if (route.access == api::Access::kAdmin) return {{"x-functions-key", kAdmin}};
+  if (route.access == api::Access::kAdmin || route.access == api::Access::kMetrics) {
+    return {{"x-functions-key", kAdmin}};
+  }
   return {{"Authorization", "Bearer " + Token(kVictim)}};
 }
 

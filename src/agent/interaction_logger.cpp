@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "core/mutex.h"
+#include "metrics/captured.h"
 
 namespace omniflow::agent {
 
@@ -12,7 +13,11 @@ void InteractionLogger::Log(InteractionRecord record) {
   // The writer gets its own copy; ours stays for the spool should the commit fail.
   auto kept = std::make_shared<InteractionRecord>(record);
   Status queued = writer_->Submit(std::move(record), [this, kept](const SaveOutcome& committed) {
-    if (!committed.status.ok()) ToSpool(*kept);
+    if (committed.status.ok()) {
+      metrics::CountCaptured(metrics::CaptureSource::kToolCallHandler);
+    } else {
+      ToSpool(*kept);
+    }
   });
   if (!queued.ok()) ToSpool(*kept);
 }
@@ -20,6 +25,7 @@ void InteractionLogger::Log(InteractionRecord record) {
 void InteractionLogger::ToSpool(const InteractionRecord& record) {
   Status s = spool_->Append(record);
   if (s.ok()) {
+    metrics::CountCaptured(metrics::CaptureSource::kToolCallHandler);
     ++spooled_;
     spdlog::warn("event=interaction_spooled interaction_id={} spooled_total={}",
                  record.interaction_id, spooled_.load());

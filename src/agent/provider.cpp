@@ -9,10 +9,58 @@
 
 #include "agent/http_fetch.h"
 #include "core/json.h"
+#include "metrics/registry.h"
 
 namespace omniflow::agent {
 
 namespace {
+
+// The provider's metrics: the latency of each HTTP request to it (a retry is a request of its
+// own) and how each ended. Registered when a provider is made, so they show from the start.
+struct ProviderMetrics {
+  metrics::Histogram* latency;
+  metrics::Counter* outcomes[6];  // ok, refused, rate_limited, server_error, timeout, unreachable
+};
+
+const ProviderMetrics& Metrics() {
+  static const ProviderMetrics m = [] {
+    metrics::Registry& r = metrics::Global();
+    constexpr std::string_view kName = "omniflow_llm_requests_total";
+    constexpr std::string_view kHelp =
+        "HTTP requests to the LLM provider by outcome: ok (2xx), refused (4xx but 429), "
+        "rate_limited (429), server_error (5xx), timeout, unreachable (no HTTP answer)";
+    ProviderMetrics p{};
+    p.latency = &r.GetHistogram(
+        "omniflow_llm_request_duration_seconds",
+        "Time of each HTTP request to the LLM provider (each retry counted on its own)",
+        metrics::LatencyBuckets());
+    const char* outcomes[] = {"ok", "refused", "rate_limited", "server_error", "timeout",
+                              "unreachable"};
+    for (size_t i = 0; i < 6; ++i) {
+      p.outcomes[i] = &r.GetCounter(kName, kHelp, {{"outcome", outcomes[i]}});
+    }
+    return p;
+  }();
+  return m;
+}
+
+void NoteRequest(const FetchReply& reply, std::chrono::steady_clock::duration took) {
+  const ProviderMetrics& m = Metrics();
+  m.latency->Observe(std::chrono::duration<double>(took).count());
+  size_t outcome = 0;
+  if (reply.curl == CURLE_OPERATION_TIMEDOUT) {
+    outcome = 4;
+  } else if (reply.curl != CURLE_OK) {
+    outcome = 5;
+  } else if (reply.status == 429) {
+    outcome = 2;
+  } else if (reply.status >= 500) {
+    outcome = 3;
+  } else if (reply.status < 200 || reply.status >= 300) {
+    outcome = 1;
+  }
+  m.outcomes[outcome]->Add();
+}
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
@@ -22,6 +70,7 @@ std::string Env(const char* name) {
 class OpenAiProvider final : public ChatProvider {
  public:
   explicit OpenAiProvider(ProviderOptions options) : options_(std::move(options)) {
+    Metrics();
     url_ = options_.base_url;
     while (!url_.empty() && url_.back() == '/') url_.pop_back();
     url_ += "/chat/completions";
@@ -31,7 +80,9 @@ class OpenAiProvider final : public ChatProvider {
   Result<ChatResult> Complete(const std::string& request_json) override {
     long backoff_ms = 250;
     for (int attempt = 0;; ++attempt) {
+      const auto started = std::chrono::steady_clock::now();
       FetchReply a = Send(request_json);
+      NoteRequest(a, std::chrono::steady_clock::now() - started);
       if (a.curl == CURLE_OPERATION_TIMEDOUT) {
         return Status::DeadlineExceeded("the LLM provider did not answer within " +
                                         std::to_string(options_.timeout_ms) + " ms");

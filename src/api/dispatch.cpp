@@ -272,7 +272,13 @@ void Serve(const ApiContext& context, const Route& route, bool proxied,
   Result<QueryParams> query = QueryParams::Parse(request.query);
   if (!query.ok()) return answer(ErrorFrom(query.status()));
   Call call{request, *query, {}, {}};
-  if (route.access != Access::kPublic) {
+  if (route.access == Access::kMetrics) {
+    if (context.auth == nullptr) {
+      return respond(ErrorFrom(Status::Unavailable("authentication is not configured here")));
+    }
+    Status s = context.auth->AuthenticateMetrics(CredentialsOf(request, query->Get("code")));
+    if (!s.ok()) return respond(ErrorFrom(s));
+  } else if (route.access != Access::kPublic) {
     if (context.auth == nullptr) {
       return answer(ErrorFrom(Status::Unavailable("authentication is not configured here")));
     }

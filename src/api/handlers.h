@@ -43,6 +43,12 @@ void ForwardUpstream(const ApiContext& context, const Route& route, const Call& 
 // first, streamed as they are read (chunked), each piece made on the worker pool.
 void Export(const ApiContext& context, const Call& call, http::Respond respond);
 
+// GET /metrics (admin key or OMNIFLOW_METRICS_TOKEN): the Prometheus text format of
+// metrics::Global(), which the server's parts record into.
+void GetMetrics(const ApiContext& context, const Call& call, http::Respond respond);
+// GET /openapi.json (public): OpenApiJson(), generated from the route table.
+void GetOpenApi(const ApiContext& context, const Call& call, http::Respond respond);
+
 // GET /healthz: 200 while the store is writable; needs no credentials.
 void Healthz(const ApiContext& context, const Call& call, http::Respond respond);
 // GET /api/chain/head (admin): {"seq", "hash": "sha256:..."}, the hash chain's newest link.

@@ -75,6 +75,10 @@ constexpr Route kRoutes[] = {
      "", &GetReceiptPublicKey, "The public key that verifies erasure receipts"},
     {"GET", "/api/chain/head", "", Access::kAdmin, "", "", false, false, "chain_head",
      &GetChainHead, "The hash chain's newest link {\"seq\", \"hash\"}, to anchor elsewhere"},
+    {"GET", "/metrics", "", Access::kMetrics, "", "", false, false, "", &GetMetrics,
+     "Prometheus metrics (text format 0.0.4)"},
+    {"GET", "/openapi.json", "", Access::kPublic, "", "", false, false, "", &GetOpenApi,
+     "This API described in OpenAPI 3.1, generated from the route table"},
     {"GET", "/healthz", "", Access::kPublic, "", "", false, false, "", &Healthz,
      "200 while the store is writable"},
     {"GET", "/", "", Access::kPublic, "", "", false, false, "", &WebAsset, "The dashboard"},
@@ -84,6 +88,8 @@ constexpr Route kRoutes[] = {
      "Its scripts and styles"},
 };
 
+}  // namespace
+
 std::string_view AccessName(Access access) {
   switch (access) {
     case Access::kPublic: return "anyone";
@@ -91,15 +97,18 @@ std::string_view AccessName(Access access) {
     case Access::kViewer: return "own user; all with admin key";
     case Access::kAdmin: return "admin key";
     case Access::kSubject: return "the user in the path; any with admin key";
+    case Access::kMetrics: return "admin key or metrics token";
   }
   return "";
 }
+
+namespace {
 
 // Who is recorded in the audit log, and as what (besides 401/403 answers, always recorded).
 std::string AuditColumn(const Route& route) {
   if (route.access == Access::kPublic) return "no";
   if (!route.audit.empty()) return "always: `" + std::string(route.audit) + "`";
-  return "admin key: `" + std::string(route.function) + "`";
+  return "admin key: `" + std::string(AdminAuditAction(route)) + "`";
 }
 
 }  // namespace
@@ -140,7 +149,10 @@ std::string ProxyPattern(const Route& route) {
 
 std::string_view AdminAuditAction(const Route& route) {
   if (route.access == Access::kPublic) return {};
-  return route.audit.empty() ? route.function : route.audit;
+  if (!route.audit.empty()) return route.audit;
+  if (!route.function.empty()) return route.function;
+  // A route of its own kind (/metrics): named by its last segment.
+  return route.pattern.substr(route.pattern.rfind('/') + 1);
 }
 
 std::string RouteTableMarkdown() {
@@ -152,6 +164,8 @@ std::string RouteTableMarkdown() {
     std::string key;
     if (route.access == Access::kAdmin) {
       key = "`OMNIFLOW_ADMIN_KEY` only";
+    } else if (route.access == Access::kMetrics) {
+      key = "`OMNIFLOW_ADMIN_KEY` or `OMNIFLOW_METRICS_TOKEN`";
     } else if (!route.function.empty()) {
       key = "`FUNCTION_CODE_";
       for (char c : route.function) key.push_back(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);

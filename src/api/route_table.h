@@ -28,6 +28,9 @@ enum class Access {
   kSubject, // acts on the user the path's {user_id} names: that user's token, the function's
             // key (or an open function) with X-User-Id naming that user, or the admin key (and
             // the open development mode) for any user; anyone else 401/403
+  kMetrics, // operators' monitoring: the admin key (also as a bearer token) or
+            // OMNIFLOW_METRICS_TOKEN as a bearer token (and the open development mode). Acts
+            // for no user; no function name.
 };
 
 struct Route {
@@ -75,5 +78,8 @@ std::string_view AdminAuditAction(const Route& route);
 
 // The route table as a Markdown table, for docs/security.md.
 std::string RouteTableMarkdown();
+
+// Who may call a route, in words ("admin key", "one user", ...).
+std::string_view AccessName(Access access);
 
 }  // namespace omniflow::api

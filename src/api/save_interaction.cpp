@@ -5,6 +5,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/validate.h"
+#include "metrics/captured.h"
 
 namespace omniflow::api {
 
@@ -95,7 +96,10 @@ void SaveInteraction(const ApiContext& context, const Call& call, http::Respond 
         if (saved.status.ok() && saved.prior) {
           return respond(Replay(*saved.prior, request_hash, std::move(user)));
         }
-        if (saved.status.ok()) return respond(JsonResponse(201, std::move(body), std::move(user)));
+        if (saved.status.ok()) {
+          metrics::CountCaptured(metrics::CaptureSource::kSaveInteraction);
+          return respond(JsonResponse(201, std::move(body), std::move(user)));
+        }
         // The store's reason goes to the log; the client learns whether it was saved, or that
         // this cannot be known yet (the database went away mid-commit): then a retry with the
         // same Idempotency-Key is safe, one without may store it twice.

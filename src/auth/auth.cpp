@@ -138,6 +138,7 @@ AuthOptions AuthOptions::FromEnvironment(std::span<const std::string_view> funct
     }
   }
   options.admin_key = NonEmptyEnv("OMNIFLOW_ADMIN_KEY");
+  options.metrics_token = NonEmptyEnv("OMNIFLOW_METRICS_TOKEN");
   options.jwt_secret = NonEmptyEnv("OMNIFLOW_JWT_SECRET");
   if (std::optional<std::string> ttl = NonEmptyEnv("OMNIFLOW_JWT_MAX_TTL")) {
     if (std::optional<int64_t> seconds = PositiveInteger(*ttl)) {
@@ -234,6 +235,39 @@ Result<Identity> Authenticator::Authenticate(std::string_view function,
   identity.kind = Identity::Kind::kOpen;
   identity.user_id = std::move(*user);
   return identity;
+}
+
+Status Authenticator::AuthenticateMetrics(const Credentials& credentials) const {
+  if (options_.DevelopmentMode()) return Status::Ok();
+  const auto matches = [](std::string_view presented, const std::optional<std::string>& secret) {
+    return secret && !secret->empty() && ConstantTimeEquals(presented, *secret);
+  };
+  std::optional<std::string_view> presented = credentials.function_key;
+  if (!presented && credentials.authorization) {
+    presented = BearerToken(*credentials.authorization);
+    if (!presented) {
+      return Status::Unauthenticated("Authorization header must be \"Bearer <token>\"");
+    }
+    if (matches(*presented, options_.metrics_token)) return Status::Ok();
+  }
+  if (!presented) {
+    return Status::Unauthenticated(
+        "metrics need the admin key (x-functions-key or Authorization: Bearer) or "
+        "OMNIFLOW_METRICS_TOKEN as a bearer token");
+  }
+  if (matches(*presented, options_.admin_key)) return Status::Ok();
+  // Another valid credential is refused as such; anything else is not a credential at all.
+  bool other = false;
+  for (const auto& [function, key] : options_.function_keys) other |= matches(*presented, key);
+  if (!other && credentials.authorization && options_.jwt_secret && !options_.jwt_secret->empty()) {
+    other = VerifyHs256(*presented, *options_.jwt_secret, now_seconds_(), options_.token_policy)
+                .ok();
+  }
+  if (other) {
+    return Status::PermissionDenied(
+        "metrics need the admin key or OMNIFLOW_METRICS_TOKEN, not a function key or user token");
+  }
+  return Status::Unauthenticated("invalid credentials for metrics");
 }
 
 }  // namespace omniflow

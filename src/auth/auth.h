@@ -21,6 +21,10 @@ struct AuthOptions {
   std::map<std::string, std::string> function_keys;
   // Admin key (OMNIFLOW_ADMIN_KEY): accepted as the key of every function, and for cross-user views.
   std::optional<std::string> admin_key;
+  // A bearer token that reads GET /metrics and nothing else (OMNIFLOW_METRICS_TOKEN), for a
+  // scraper that should not hold the admin key. Not a credential of any function: it does not
+  // end the open development mode.
+  std::optional<std::string> metrics_token;
   // HS256 secret for bearer tokens (OMNIFLOW_JWT_SECRET); none disables tokens.
   std::optional<std::string> jwt_secret;
   // What a bearer token must satisfy beyond its signature: the longest remaining lifetime
@@ -88,6 +92,12 @@ class Authenticator {
   // - Else 401.
   // A presented but invalid key or token is 401, never a fallback to the open mode.
   Result<Identity> Authenticate(std::string_view function, const Credentials& credentials) const;
+
+  // May these credentials read the operators' metrics? The admin key (x-functions-key, ?code=
+  // or as a bearer token) or options().metrics_token as a bearer token; in the open development
+  // mode anyone. Else 401, or 403 for a valid credential of another kind (a function key, a
+  // user's token).
+  Status AuthenticateMetrics(const Credentials& credentials) const;
 
   const AuthOptions& options() const { return options_; }
 

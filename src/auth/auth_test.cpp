@@ -532,5 +532,39 @@ TEST(ConstantTimeEquals, ComparesContentAndLength) {
   EXPECT_FALSE(ConstantTimeEquals(std::string("a\0b", 3), "a"));
 }
 
+TEST(Auth, MetricsNeedTheAdminKeyOrTheMetricsToken) {
+  AuthOptions o;
+  o.function_keys["save_interaction"] = kSaveKey;
+  o.admin_key = kAdminKey;
+  o.jwt_secret = kSecret;
+  o.metrics_token = "metrics-token-0123456789";
+  Authenticator auth(std::move(o), &FixedNow);
+  const std::string admin_bearer = std::string("Bearer ") + kAdminKey;
+  const std::string user_bearer = "Bearer " + Token("alice");
+  EXPECT_TRUE(auth.AuthenticateMetrics(Key(kAdminKey, std::nullopt)).ok());
+  EXPECT_TRUE(auth.AuthenticateMetrics(Auth(admin_bearer, std::nullopt)).ok());
+  EXPECT_TRUE(auth.AuthenticateMetrics(Auth("Bearer metrics-token-0123456789", std::nullopt)).ok());
+  EXPECT_EQ(auth.AuthenticateMetrics(User("alice")).code(), Status::Code::kUnauthenticated);
+  EXPECT_EQ(auth.AuthenticateMetrics(Auth("Bearer guess", std::nullopt)).code(),
+            Status::Code::kUnauthenticated);
+  EXPECT_EQ(auth.AuthenticateMetrics(Auth("Basic abc", std::nullopt)).code(),
+            Status::Code::kUnauthenticated);
+  // The metrics token is a bearer token only; a function key or a user's token is not enough.
+  EXPECT_EQ(auth.AuthenticateMetrics(Key("metrics-token-0123456789", std::nullopt)).code(),
+            Status::Code::kUnauthenticated);
+  EXPECT_EQ(auth.AuthenticateMetrics(Key(kSaveKey, "alice")).code(),
+            Status::Code::kPermissionDenied);
+  EXPECT_EQ(auth.AuthenticateMetrics(Auth(user_bearer, std::nullopt)).code(),
+            Status::Code::kPermissionDenied);
+}
+
+TEST(Auth, MetricsAreOpenInTheOpenDevelopmentModeOnly) {
+  EXPECT_TRUE(Authenticator(AuthOptions{}, &FixedNow).AuthenticateMetrics(User("x")).ok());
+  AuthOptions token_only;
+  token_only.metrics_token = "metrics-token-0123456789";  // not a credential of any function
+  EXPECT_TRUE(token_only.DevelopmentMode());
+  EXPECT_EQ(Secured().AuthenticateMetrics(Credentials{}).code(), Status::Code::kUnauthenticated);
+}
+
 }  // namespace
 }  // namespace omniflow

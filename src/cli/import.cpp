@@ -11,6 +11,7 @@
 
 #include "core/json.h"
 #include "core/validate.h"
+#include "metrics/captured.h"
 
 namespace omniflow {
 
@@ -96,6 +97,7 @@ class Importer {
       }
       s = store_->Append(fresh);
       if (s.ok()) {
+        metrics::CountCaptured(metrics::CaptureSource::kImport, counts.imported);
         stats_.imported += counts.imported;
         stats_.already_present += counts.already_present;
         stats_.conflicts += counts.conflicts;

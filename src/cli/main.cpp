@@ -23,6 +23,7 @@
 #include "api/context.h"
 #include "api/exporter.h"
 #include "api/route_table.h"
+#include "api/server_metrics.h"
 #include "auth/auth.h"
 #include "auth/jwt.h"
 #include "cli/demo_data.h"
@@ -35,6 +36,7 @@
 #include "core/validate.h"
 #include "http/server.h"
 #include "lifecycle/retention.h"
+#include "metrics/request_metrics.h"
 #include "redact/redactor.h"
 #include "store/database.h"
 #include "store/writer.h"
@@ -232,6 +234,19 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
     context.proxy.upstream.pop_back();
   }
   api::RegisterRoutes(&context, &router);
+
+  // GET /metrics: the server's parts, and every request by the route that served it.
+  metrics::Registry::CollectorHandle server_metrics = api::RegisterServerMetrics(
+      {&writer, &spool, &logger, db->get()}, &metrics::Global());
+  std::vector<metrics::RequestMetrics::RouteName> route_names;
+  for (size_t i = 0; i < router.size(); ++i) {
+    route_names.push_back({std::string(router.method(i)), std::string(router.pattern(i))});
+  }
+  metrics::RequestMetrics request_metrics(std::move(route_names), &metrics::Global());
+  server_options.on_answered = [&request_metrics](int route, int status,
+                                                  std::chrono::microseconds duration) {
+    request_metrics.Observe(route, status, duration);
+  };
 
   http::Server server(server_options, &router);
   if (Status s = server.Listen(); !s.ok()) {

@@ -52,7 +52,8 @@ bool IsPlaceholder(std::string_view segment) {
 }  // namespace
 
 void Router::Add(std::string_view method, std::string_view pattern, RouteHandler handler) {
-  routes_.push_back(Route{std::string(method), Split(pattern), std::move(handler)});
+  routes_.push_back(
+      Route{std::string(method), std::string(pattern), Split(pattern), std::move(handler)});
 }
 
 void Router::SetFallback(std::string_view prefix, Handler handler) {
@@ -82,7 +83,8 @@ bool Router::Match(const Route& route, std::string_view path, PathParams* params
   return true;
 }
 
-void Router::Dispatch(const Request& request, Respond respond) const {
+void Router::Dispatch(const Request& request, Respond respond, int* route) const {
+  if (route != nullptr) *route = -1;
   std::string allowed;
   PathParams params;
   const Route* chosen = nullptr;
@@ -96,7 +98,10 @@ void Router::Dispatch(const Request& request, Respond respond) const {
     if (!allowed.empty()) allowed += ", ";
     allowed += route.method;
   }
-  if (chosen != nullptr) return chosen->handler(request, params, std::move(respond));
+  if (chosen != nullptr) {
+    if (route != nullptr) *route = static_cast<int>(chosen - routes_.data());
+    return chosen->handler(request, params, std::move(respond));
+  }
   if (allowed.empty()) {
     for (const auto& [prefix, handler] : fallbacks_) {
       if (request.path.substr(0, prefix.size()) == prefix) return handler(request, std::move(respond));

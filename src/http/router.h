@@ -30,11 +30,20 @@ class Router {
   // Answers requests under `prefix` that match no route (e.g. to list what is there instead of
   // the generic 404).
   void SetFallback(std::string_view prefix, Handler handler);
-  void Dispatch(const Request& request, Respond respond) const;
+  // Serves `request`. When `route` is given, it is set, before the handler runs, to the index
+  // of the route that serves it (in the order added), or -1 when none matched (404, 405, a
+  // fallback).
+  void Dispatch(const Request& request, Respond respond, int* route = nullptr) const;
+
+  // The routes added, by Dispatch's index: for per-route metrics.
+  size_t size() const { return routes_.size(); }
+  std::string_view method(size_t i) const { return routes_[i].method; }
+  std::string_view pattern(size_t i) const { return routes_[i].pattern; }
 
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;  // literal, "{name}" or a final "*"
     RouteHandler handler;
   };

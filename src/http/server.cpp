@@ -170,13 +170,14 @@ class Session : public std::enable_shared_from_this<Session> {
                     [self, response = std::move(response)]() mutable {
                       self->Write(std::move(response));
                     });
-    });
+    }, &route_);
   }
 
   // Answers a request that could not be read whole, then closes.
   void Fail(int status, std::string message) {
     keep_alive_ = false;
     linger_ = true;
+    route_ = -1;
     if (start_ == std::chrono::steady_clock::time_point()) start_ = std::chrono::steady_clock::now();
     request_.method = parser_ ? SV(parser_->get().method_string()) : std::string_view();
     request_.path = parser_ ? SV(parser_->get().target()) : std::string_view();
@@ -312,9 +313,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Log(const Response& r) {
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - start_)
-                      .count();
+    const auto duration = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start_);
+    const auto micros = duration.count();
+    if (shared_->options.on_answered) shared_->options.on_answered(route_, r.status, duration);
     spdlog::info("method={} path=\"{}\" status={} dur_ms={:.3f} user={} request_id={}",
                  LogSafe(request_.method), LogSafe(r.log_path.empty() ? request_.path : r.log_path),
                  r.status,
@@ -374,6 +376,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Response stream_log_;  // status and user, logged when the stream ends
   Request request_;
   std::string request_id_;  // a generated X-Request-Id; request_.request_id may view it
+  int route_ = -1;  // the router's index of the route serving request_ (-1: none)
   bool keep_alive_ = false;
   bool busy_ = false;
   bool linger_ = false;

@@ -24,6 +24,10 @@ struct ServerOptions {
   // To receive one whole request, waiting on an idle keep-alive connection included.
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds drain_timeout{10}; // on stop, wait this long for in-flight requests
+  // Told of every answered request once its answer is written (a stream: ended): the router's
+  // index of the route served (-1: none), the status and the time since its first byte. Runs
+  // on an io thread, so it must be cheap and thread-safe (metrics). Empty: nobody is told.
+  std::function<void(int route, int status, std::chrono::microseconds duration)> on_answered;
 };
 
 class Server {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/status.h"
@@ -53,6 +54,14 @@ class Database {
   virtual LifecycleStore& lifecycle() = 0;
   virtual AuditStore& audit() = 0;
   virtual ChainStore& chain() = 0;
+
+  // What /metrics shows of the store. Thread-safe; may read the store.
+  struct Gauges {
+    std::optional<int64_t> size_bytes;        // SQLite: the file and its WAL; PostgreSQL:
+                                              // pg_database_size; nullopt when unknown
+    std::optional<int64_t> search_index_lag;  // SQLite: saved, not yet searchable; else none
+  };
+  virtual Gauges ReadGauges() { return {}; }
 
   // A short name for logs, without secrets: "sqlite:/path/omniflow.db", "postgresql://app@db/x".
   virtual std::string Describe() const = 0;

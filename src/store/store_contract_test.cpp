@@ -1154,7 +1154,7 @@ TEST_P(ChainContract, EverySaveIsTheNextLinkAndTheChainVerifies) {
     ASSERT_TRUE(request.ok());
     const int64_t ts = kT0 + 10 + i;
     batch.push_back(BuildInteraction(Stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)},
-                                     i % 2 ? "alice" : "carol", std::move(*request)));
+                                     i % 2 ? "alice" : "carol", std::move(*request), {}));
   }
   ASSERT_TRUE(store_->Append(batch).ok());
   Walked w = Walk();

@@ -6,11 +6,34 @@
 
 #include "core/log.h"
 #include "core/thread_name.h"
+#include "metrics/registry.h"
 
 namespace omniflow {
 
+namespace {
+
+// Every writer's batches, for /metrics: how many saves each held, and how long its commit took.
+struct WriterMetrics {
+  metrics::Histogram& batch_size = metrics::Global().GetHistogram(
+      "omniflow_writer_batch_size", "Interactions committed per group-commit transaction",
+      metrics::PowerOfTwoBuckets(1024));
+  metrics::Histogram& commit_seconds = metrics::Global().GetHistogram(
+      "omniflow_writer_commit_duration_seconds",
+      "Time the store took to append and commit one batch (failed commits included)",
+      metrics::LatencyBuckets());
+};
+
+WriterMetrics& Metrics() {
+  static WriterMetrics m;
+  return m;
+}
+
+}  // namespace
+
 Writer::Writer(InteractionStore* store, WriterOptions options)
-    : store_(store), options_(options), thread_([this] { Run(); }) {}
+    : store_(store), options_(options), thread_([this] { Run(); }) {
+  Metrics();
+}
 
 Writer::~Writer() { Stop(); }
 
@@ -75,7 +98,11 @@ void Writer::Run() {
     batch.reserve(items.size());
     for (auto& item : items) batch.push_back(std::move(item.record));
     AppendReport report;
+    const auto started = std::chrono::steady_clock::now();
     Status status = store_->Append(batch, &report);
+    Metrics().commit_seconds.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    Metrics().batch_size.Observe(static_cast<double>(batch.size()));
     {
       MutexLock lock(&mu_);
       (status.ok() ? committed_ : failed_) += items.size();

@@ -43,7 +43,9 @@ function check(ok, what) {
 
 const dataDir = mkdtempSync(join(tmpdir(), "omniflow-dashboard-"));
 const filesDir = mkdtempSync(join(tmpdir(), "omniflow-dashboard-files-"));
+const bulkDir = mkdtempSync(join(tmpdir(), "omniflow-dashboard-bulk-"));
 let server;
+let bulkServer;
 let browser;
 try {
   const seeded = spawnSync(binary, ["demo-data", "--data-dir", dataDir, "--count", "1500",
@@ -414,6 +416,64 @@ try {
   check(!auditBody.includes(ADMIN_KEY), "no audit entry holds the admin key");
   await shot(page, join(shotDir, "12-audit.png"));
 
+  // 13. The Volume chart with every interaction inside one hour, more than 10,000 of them: a
+  // second server on a store filled by `omniflow import`. Once the time axis spanned years
+  // (Jan 2027 - Jul 2029 for data saved today) and "10,000" on the y axis was cut to "0,000".
+  {
+    const hour = 3600e3;
+    const now = Date.now();
+    const hourStart = Math.floor(now / hour) * hour;
+    // 10,500 saves a millisecond apart, all inside one hour (and one day) that has begun.
+    const base = now - hourStart >= 2 * 60e3 ? hourStart + 30e3 : hourStart - 30 * 60e3;
+    const lines = [];
+    for (let i = 0; i < 10500; i++) {
+      lines.push(JSON.stringify({ user_id: `bulk_${i % 7}`, timestamp: new Date(base + i).toISOString(),
+                                  user_message: `bulk message ${i}`, assistant_response: "ok" }));
+    }
+    const bulkFile = join(filesDir, "bulk.jsonl");
+    writeFileSync(bulkFile, lines.join("\n") + "\n");
+    const imported = spawnSync(binary, ["import", bulkFile, "--data-dir", bulkDir], { encoding: "utf8" });
+    check(imported.status === 0, "10,500 interactions of one hour imported: " + imported.stdout.trim());
+    bulkServer = spawn(binary, ["serve", "--port", "0", "--data-dir", bulkDir],
+                       { env: { ...process.env, OMNIFLOW_ADMIN_KEY: ADMIN_KEY }, stdio: ["ignore", "pipe", "pipe"] });
+    const bulkBase = await new Promise((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error("bulk server did not start: " + out)), 60000);
+      bulkServer.stdout.on("data", (chunk) => {
+        out += chunk;
+        const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+      bulkServer.on("exit", (code) => reject(new Error("bulk server exited " + code)));
+    });
+    const bulkPage = await context.newPage();
+    bulkPage.on("pageerror", (e) => pageErrors.push(String(e)));
+    await bulkPage.goto(bulkBase + "/");
+    await bulkPage.evaluate((key) => sessionStorage.setItem("omniflow.credentials",
+                                                             JSON.stringify({ key })), ADMIN_KEY);
+    for (const range of ["24h", "30d"]) {
+      await bulkPage.goto(bulkBase + "/#/?range=" + range);
+      await bulkPage.reload();
+      const chart = bulkPage.locator(".chart[data-x-ticks]");
+      await chart.waitFor();
+      const data = await chart.evaluate((el) => ({ ...el.dataset }));
+      const xMin = Number(data.xMin) * 1000, xMax = Number(data.xMax) * 1000;
+      const xTicks = JSON.parse(data.xTicks), yTicks = JSON.parse(data.yTicks);
+      check(xMax - xMin <= 3 * 86400e3 && xMin >= base - 2 * 86400e3 && xMax <= base + 2 * 86400e3,
+            `${range}: the time axis spans the data's day, not years ` +
+            `(${new Date(xMin).toISOString()} - ${new Date(xMax).toISOString()})`);
+      const year = new Date(base).getFullYear();
+      check(xTicks.length > 0 && xTicks.every((t) => !/\b(19|20)\d\d\b/.test(t) || t.includes(String(year))),
+            `${range}: every x tick label is of this year: ${xTicks.join(" | ")}`);
+      check(yTicks.some((t) => t.replace(/\D/g, "").length >= 5),
+            `${range}: the y axis has five-digit labels: ${yTicks.join(" | ")}`);
+      check(Number(data.yAxisWidth) >= Number(data.yLabelWidth) + 15,
+            `${range}: the y axis (${data.yAxisWidth}px) holds its widest label (${data.yLabelWidth}px) whole`);
+      await shot(bulkPage, join(shotDir, `13-volume-one-hour-${range}.png`));
+    }
+    await bulkPage.close();
+  }
+
   check(dialogs.length === 0, `no dialog was ever opened by page content (${dialogs.join(", ")})`);
   check(pageErrors.length === 0, `no JavaScript errors (${pageErrors.join("; ")})`);
 } catch (e) {
@@ -426,7 +486,9 @@ try {
 } finally {
   if (browser) await browser.close();
   if (server) server.kill("SIGTERM");
+  if (bulkServer) bulkServer.kill("SIGTERM");
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(bulkDir, { recursive: true, force: true });
   rmSync(filesDir, { recursive: true, force: true });
 }
 console.log(`${checks} checks, ${failures} failed`);

@@ -36,6 +36,15 @@ Result<MigrationReport> PostgresDatabase::Migrate(const StoreLocation& location)
 }
 
 // The facets go first (the interactions facet gives its id slot back), then the pool.
+Database::Gauges PostgresDatabase::ReadGauges() {
+  Gauges gauges;
+  Result<pg::Pool::Lease> conn = pool_->Acquire();
+  if (!conn.ok()) return gauges;
+  Result<pg::Res> size = (*conn)->Exec("SELECT pg_database_size(current_database())");
+  if (size.ok() && size->rows() == 1 && !size->IsNull(0, 0)) gauges.size_bytes = size->Int(0, 0);
+  return gauges;
+}
+
 PostgresDatabase::~PostgresDatabase() {
   audit_.reset();
   chain_.reset();

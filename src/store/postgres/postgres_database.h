@@ -32,6 +32,8 @@ class PostgresDatabase final : public Database {
   AuditStore& audit() override { return *audit_; }
   ChainStore& chain() override { return *chain_; }
   std::string Describe() const override { return pg::RedactUrl(url_); }
+  // size_bytes: pg_database_size of the database (every table and index, all servers' data).
+  Gauges ReadGauges() override;
 
  private:
   PostgresDatabase(std::string url, size_t keep)

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_database.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <utility>
 
@@ -76,6 +78,20 @@ Result<MigrationReport> SqliteDatabase::Migrate(const StoreLocation& location,
       OpenWriter(location.data_dir, FilePath(location.data_dir), options, &report);
   if (!writer.ok()) return writer.status();
   return report;
+}
+
+Database::Gauges SqliteDatabase::ReadGauges() {
+  Gauges gauges;
+  int64_t bytes = 0;
+  for (const std::string& path : {file_->path, file_->path + "-wal"}) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) bytes += static_cast<int64_t>(st.st_size);
+  }
+  gauges.size_bytes = bytes;
+  if (Result<int64_t> lag = interactions_->SearchIndexLag(); lag.ok()) {
+    gauges.search_index_lag = *lag;
+  }
+  return gauges;
 }
 
 SqliteDatabase::~SqliteDatabase() {

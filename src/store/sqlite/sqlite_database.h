@@ -34,6 +34,7 @@ class SqliteDatabase final : public Database {
   AuditStore& audit() override { return *audit_; }
   ChainStore& chain() override { return *chain_; }
   std::string Describe() const override { return "sqlite:" + file_->path; }
+  Gauges ReadGauges() override;
 
   // For SQLite's own tests and tools.
   SqliteStore& sqlite_store() { return *interactions_; }

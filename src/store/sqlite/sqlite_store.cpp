@@ -89,6 +89,8 @@ SqliteStore::SqliteStore(SqliteFile* file) : file_(file) {}
 
 // The statements on the file's writer are finalized with the members; the file, its writer and
 // its checkpointer are the SqliteDatabase's and outlive this store.
+Result<int64_t> SqliteStore::SearchIndexLag() { return indexer_->Lag(); }
+
 SqliteStore::~SqliteStore() { indexer_.reset(); }
 
 Status SqliteStore::PrepareWriter() {

@@ -39,6 +39,8 @@ class SqliteStore final : public InteractionStore {
   std::string Describe() const override { return "sqlite:" + file_->path; }
 
   const std::string& path() const { return file_->path; }
+  // Interactions committed but not yet in the full-text index. Thread-safe.
+  Result<int64_t> SearchIndexLag();
   const SqliteCheckpointer& checkpointer() const { return *file_->checkpointer; }
 
  private:

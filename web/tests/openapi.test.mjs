@@ -1,0 +1,96 @@
+// GET /openapi.json checked by a real OpenAPI 3.1 validator from npm
+// (@seriousme/openapi-schema-validator), on a server with credentials configured (the document
+// is public), and compared with the route table the binary prints: every route and its
+// proxy_router form is described with its method. Usage: node openapi.test.mjs OMNIFLOW_BINARY
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Validator } from "@seriousme/openapi-schema-validator";
+
+const binary = process.argv[2];
+if (!binary) {
+  console.error("usage: node openapi.test.mjs OMNIFLOW_BINARY");
+  process.exit(2);
+}
+let failures = 0;
+function check(ok, what) {
+  if (ok) return;
+  failures++;
+  console.error("FAIL: " + what);
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), "omniflow-openapi-"));
+let server;
+try {
+  server = spawn(binary, ["serve", "--port", "0", "--data-dir", dataDir],
+                 { env: { ...process.env, OMNIFLOW_ADMIN_KEY: "openapi-admin-key-0123456789" },
+                   stdio: ["ignore", "pipe", "pipe"] });
+  const base = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("server did not start: " + out)), 60000);
+    server.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    server.on("exit", (code) => reject(new Error("server exited " + code)));
+  });
+
+  // Public: no credentials needed even though the admin key is configured.
+  const res = await fetch(base + "/openapi.json");
+  check(res.status === 200, "GET /openapi.json without credentials answers 200, got " + res.status);
+  check((res.headers.get("content-type") ?? "").startsWith("application/json"),
+        "it is application/json");
+  const doc = await res.json();
+
+  const validator = new Validator();
+  const result = await validator.validate(doc);
+  check(result.valid, "the validator accepts it: " + JSON.stringify(result.errors, null, 1));
+  check(validator.version === "3.1", "it is OpenAPI 3.1, the validator says " + validator.version);
+
+  // Every row of the route table (`omniflow routes`) is a path with its method.
+  const routes = spawnSync(binary, ["routes"], { encoding: "utf8" }).stdout;
+  let rows = 0;
+  for (const line of routes.split("\n")) {
+    const m = line.match(/^\| (GET|POST|PUT|DELETE|PATCH) \| `([^`]+)` \|.*\| (`([^`]+)`|no) \|$/);
+    if (!m) continue;
+    rows++;
+    const method = m[1].toLowerCase();
+    for (const pattern of [m[2], m[4]]) {
+      if (!pattern) continue;
+      const path = pattern.replace(/\/\*$/, "/{path}");
+      const op = doc.paths?.[path]?.[method];
+      check(op !== undefined, `${m[1]} ${path} is described`);
+      if (!op) continue;
+      check(typeof op.summary === "string" && op.summary.length > 0, `${m[1]} ${path} has a summary`);
+      for (const name of [...path.matchAll(/\{([a-z_]+)\}/g)].map((x) => x[1])) {
+        check(op.parameters.some((p) => p.in === "path" && p.name === name && p.required),
+              `${m[1]} ${path} declares its path parameter ${name}`);
+      }
+    }
+  }
+  check(rows >= 30, "the route table has its rows, got " + rows);
+  const save = doc.paths["/api/save_interaction"]?.post;
+  check(save?.requestBody?.content?.["application/json"] !== undefined,
+        "save_interaction's body is application/json");
+  check(JSON.stringify(doc.paths["/metrics"]?.get?.security) ===
+        JSON.stringify([{ adminKey: [] }, { adminKeyBearer: [] }, { metricsToken: [] }]),
+        "/metrics needs the admin key or the metrics token");
+  check(Array.isArray(doc.paths["/healthz"]?.get?.security) &&
+        doc.paths["/healthz"].get.security.length === 0, "/healthz needs no credentials");
+  const schemes = Object.keys(doc.components?.securitySchemes ?? {}).sort().join(",");
+  check(schemes === "adminKey,adminKeyBearer,functionKey,functionKeyQuery,metricsToken,userToken",
+        "security schemes: " + schemes);
+} catch (e) {
+  failures++;
+  console.error("FAIL: " + (e.stack ?? e));
+} finally {
+  if (server) server.kill("SIGTERM");
+  rmSync(dataDir, { recursive: true, force: true });
+}
+if (failures > 0) {
+  console.error(failures + " check(s) failed");
+  process.exit(1);
+}
+console.log("openapi.json: valid OpenAPI 3.1, every route described");
