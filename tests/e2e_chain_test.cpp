@@ -17,10 +17,12 @@ namespace omniflow::testing {
 namespace {
 
 constexpr char kAdmin[] = "chain-admin-key-0123456789";
+constexpr char kSaveKey[] = "chain-save-key-0123456789";
 constexpr int64_t kDayUs = 86'400'000'000;
 
 Headers Admin() { return {{"x-functions-key", kAdmin}}; }
-Headers AdminAs(const std::string& user) { return {{"x-functions-key", kAdmin}, {"X-User-Id", user}}; }
+// Saves with the function's own key: not audit entries, so the tests know the saves' seqs.
+Headers SaverAs(const std::string& user) { return {{"x-functions-key", kSaveKey}, {"X-User-Id", user}}; }
 
 std::string Str(simdjson::dom::element e, const char* key) {
   std::string_view v;
@@ -30,7 +32,7 @@ std::string Str(simdjson::dom::element e, const char* key) {
 
 ServerConfig Config(const std::string& data_dir, std::vector<std::string> args = {}) {
   ServerConfig config;
-  config.env = {{"OMNIFLOW_ADMIN_KEY", kAdmin}};
+  config.env = {{"OMNIFLOW_ADMIN_KEY", kAdmin}, {"FUNCTION_CODE_SAVE_INTERACTION", kSaveKey}};
   config.data_dir = data_dir;
   config.args = std::move(args);
   return config;
@@ -91,7 +93,7 @@ class ChainE2e : public ::testing::Test {
     ASSERT_TRUE(server_->started);
   }
   std::string Save(const std::string& user, const std::string& mark, const std::string& thread = "t1") {
-    HttpResponse r = server_->client->Post("/api/save_interaction", SaveBody(mark, thread), AdminAs(user));
+    HttpResponse r = server_->client->Post("/api/save_interaction", SaveBody(mark, thread), SaverAs(user));
     EXPECT_EQ(r.status, 201) << r.body;
     return r.status == 201 ? Str(r.Json(), "interaction_id") : "";
   }
@@ -104,12 +106,14 @@ TEST_F(ChainE2e, TheHeadMovesWithEverySaveAndIsForTheAdminOnly) {
   ASSERT_EQ(empty.status, 200) << empty.body;
   EXPECT_EQ(IntAt(empty.Json(), "seq"), 0);
   EXPECT_EQ(Str(empty.Json(), "hash"), "sha256:" + std::string(64, '0'));
+  // Each read of the head is itself an audit entry, chained after the answer was made: a save
+  // and the previous read's entry come between two reads.
   std::string last;
   for (int i = 0; i < 5; ++i) {
     Save("alice", "m" + std::to_string(i));
     HttpResponse head = server_->client->Get("/api/chain/head", Admin());
     ASSERT_EQ(head.status, 200);
-    EXPECT_EQ(IntAt(head.Json(), "seq"), i + 1);
+    EXPECT_EQ(IntAt(head.Json(), "seq"), 2 * i + 2);
     const std::string hash = Str(head.Json(), "hash");
     EXPECT_EQ(hash.size(), 7u + 64u);
     EXPECT_NE(hash, last);
@@ -120,10 +124,12 @@ TEST_F(ChainE2e, TheHeadMovesWithEverySaveAndIsForTheAdminOnly) {
   EXPECT_EQ(server_->client->Get("/api/chain/head").status, 401);
   EXPECT_EQ(server_->client->Get("/api/proxy_router/chain/head", Admin()).status, 404);
   EXPECT_EQ(server_->client->Get("/api/chain/%68ead", Admin()).status, 404);
+  // 5 saves, 6 reads of the head, 2 refused reads (audited as auth_failed).
   Verified v = Verify(data_.path());
   EXPECT_EQ(v.status, 0) << v.output;
-  EXPECT_NE(v.output.find("verified 5 records"), std::string::npos) << v.output;
-  EXPECT_NE(v.output.find(last), std::string::npos) << v.output;
+  EXPECT_NE(v.output.find("verified 13 records; head seq 13"), std::string::npos) << v.output;
+  Verified anchored = Verify(data_.path(), {"--expect-head", last});
+  EXPECT_EQ(anchored.status, 0) << anchored.output;
 }
 
 TEST_F(ChainE2e, TamperingBehindTheServersBackIsFoundAndNamed) {
@@ -185,6 +191,28 @@ TEST_F(ChainE2e, TamperingBehindTheServersBackIsFoundAndNamed) {
   EXPECT_EQ(IntAt(head.Json(), "seq"), 6);
 }
 
+TEST_F(ChainE2e, AuditEntriesAreLinksAndTheirTamperingIsNamed) {
+  Save("alice", "a0");                                                            // seq 1
+  ASSERT_EQ(server_->client->Get("/api/holds", Admin()).status, 200);              // seq 2
+  Save("alice", "a1");                                                            // seq 3
+  HttpResponse audit = server_->client->Get("/api/audit?action=holds_list", Admin());  // seq 4
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  ASSERT_NE(audit.body.find("\"seq\":2,"), std::string::npos) << audit.body;
+  ASSERT_EQ(Verify(data_.path()).status, 0);
+  Tamper(data_.path(), "UPDATE audit_log SET actor = 'user:mallory' WHERE seq = 2");
+  Verified changed = Verify(data_.path());
+  EXPECT_EQ(changed.status, 1) << changed.output;
+  EXPECT_NE(changed.output.find("chain broken at seq 2 (audit entry 2): content changed"),
+            std::string::npos) << changed.output;
+  Tamper(data_.path(), "UPDATE audit_log SET actor = 'admin' WHERE seq = 2");
+  ASSERT_EQ(Verify(data_.path()).status, 0);
+  Tamper(data_.path(), "DELETE FROM audit_log WHERE seq = 2");
+  Verified missing = Verify(data_.path());
+  EXPECT_EQ(missing.status, 1) << missing.output;
+  EXPECT_NE(missing.output.find("record missing: nothing has seq 2"), std::string::npos)
+      << missing.output;
+}
+
 TEST_F(ChainE2e, ErasureAndRetentionLeaveTombstonesAndTheChainVerifies) {
   // Old interactions of carol, to be purged by a 30-day retention.
   const int64_t old_us = Clock::Real()->NowMicros() - 90 * kDayUs;
@@ -216,17 +244,19 @@ TEST_F(ChainE2e, ErasureAndRetentionLeaveTombstonesAndTheChainVerifies) {
   ASSERT_EQ(purged.status, 200) << purged.body;
   EXPECT_NE(purged.body.find("\"interactions\":4"), std::string::npos) << purged.body;
   for (int i = 3; i < 5; ++i) Save("alice", "a" + std::to_string(i));
-  // 4 imported + 6 saved + 2 saved; 7 of them tombstones now.
+  // 4 imported (1-4), 6 saved (5-10), the anchor's read (11), the erasure (12) and the retention
+  // run (13) as audit entries, 2 saved (14-15); 7 of them tombstones now.
   Verified v = Verify(data_.path(), {"--expect-head", anchored});
   EXPECT_EQ(v.status, 0) << v.output;
-  EXPECT_NE(v.output.find("verified 12 records"), std::string::npos) << v.output;
+  EXPECT_NE(v.output.find("verified 15 records"), std::string::npos) << v.output;
   // The anchor was dave's last save (seq 10), erased since: its tombstone keeps the hash, and a
   // verification that starts after it cannot vouch for it.
   Verified later = Verify(data_.path(), {"--from-seq", "11", "--expect-head", anchored});
   EXPECT_EQ(later.status, 1) << later.output;
   EXPECT_NE(later.output.find("is the hash of none of them"), std::string::npos) << later.output;
   EXPECT_EQ(Verify(data_.path(), {"--expect-head", "sha256:abc"}).status, 2);
-  // A tombstone's hash changed: the chain breaks at the next record with content (alice's).
+  // A tombstone's hash changed: the chain breaks at the next record with content (the audit
+  // entry of the anchor's read).
   Tamper(data_.path(), "UPDATE chain_tombstones SET hash = " +
                            std::string(TestingPostgres() ? "decode(repeat('11', 32), 'hex')"
                                                          : "zeroblob(32)") +

@@ -89,27 +89,6 @@ Result<AuditQuery> ParseQuery(const QueryParams& params) {
   return q;
 }
 
-void WriteEntry(JsonWriter& w, const AuditEntry& e) {
-  w.BeginObject()
-      .Field("seq", e.seq)
-      .Field("ts", FormatTimestamp(e.ts_us))
-      .Field("actor", e.actor)
-      .Field("action", e.action)
-      .Key("target_user");
-  if (e.target_user) {
-    w.String(*e.target_user);
-  } else {
-    w.Null();
-  }
-  w.Field("path", e.path).Field("status", e.status).Key("count");
-  if (e.count) {
-    w.Int(*e.count);
-  } else {
-    w.Null();
-  }
-  w.Field("request_id", e.request_id).EndObject();
-}
-
 }  // namespace
 
 void GetAudit(const ApiContext& context, const Call& call, http::Respond respond) {
@@ -123,7 +102,7 @@ void GetAudit(const ApiContext& context, const Call& call, http::Respond respond
   if (!page.ok()) return respond(StoreError(page.status(), who));
   JsonWriter w;
   w.BeginObject().Field("status", "success").Key("entries").BeginArray();
-  for (const AuditEntry& entry : page->items) WriteEntry(w, entry);
+  for (const AuditEntry& entry : page->items) w.Raw(AuditEntryJson(entry));
   w.EndArray().Field("has_more", page->has_more).Key("next_cursor");
   if (page->next) {
     w.String(EncodeAuditCursor(*page->next));

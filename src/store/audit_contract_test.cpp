@@ -13,6 +13,7 @@
 
 #include "store/database.h"
 #include "store/postgres/pg_test_db.h"
+#include "trust/chain.h"
 
 namespace omniflow {
 namespace {
@@ -236,6 +237,49 @@ TEST_P(AuditContract, LifecycleErasureAndPurgeLeaveTheAuditLog) {
   AuditQuery q;
   q.target_user = "bob";
   EXPECT_EQ(Seqs(q), std::vector<int64_t>{seq});
+}
+
+// Every entry is a link of the hash chain, the JSON it hashes is the entry as the API serves it,
+// and a purge leaves tombstones: the chain verifies throughout.
+TEST_P(AuditContract, EntriesAreChainLinksAndPurgedOnesLeaveTombstones) {
+  for (int i = 0; i < 5; ++i) Add(Entry(kT + i * kDay, "admin", "holds_list"));
+  auto verify = [&](std::vector<trust::ChainRecord>* seen) {
+    std::unique_ptr<trust::ChainVerifier> verifier;
+    ChainSnapshot head;
+    Status s = database_->chain().Walk(
+        1,
+        [&](const ChainSnapshot& snapshot) {
+          head = snapshot;
+          verifier = std::make_unique<trust::ChainVerifier>(1, snapshot.before,
+                                                            snapshot.contiguous_from);
+        },
+        [&](const trust::ChainRecord& r) {
+          seen->push_back(r);
+          return verifier->Feed(r);
+        });
+    EXPECT_TRUE(s.ok()) << s.message();
+    if (verifier) verifier->Finish(head.head);
+    return verifier && !verifier->broken();
+  };
+  std::vector<trust::ChainRecord> before;
+  ASSERT_TRUE(verify(&before));
+  ASSERT_EQ(before.size(), 5u);
+  Result<AuditPage> page = Audit().List(AuditQuery{});
+  ASSERT_TRUE(page.ok());
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(before[i].kind, trust::ChainRecord::Kind::kAudit);
+    EXPECT_EQ(before[i].seq, page->items[4 - i].seq);
+    EXPECT_EQ(before[i].json, AuditEntryJson(page->items[4 - i]));
+  }
+  EXPECT_EQ(database_->chain().Head()->seq, before.back().seq);
+  ASSERT_EQ(*Audit().PurgeBefore(kT + 2 * kDay, false, 1), 2);
+  std::vector<trust::ChainRecord> after;
+  EXPECT_TRUE(verify(&after));
+  ASSERT_EQ(after.size(), 5u);
+  EXPECT_EQ(after[0].kind, trust::ChainRecord::Kind::kTombstone);
+  EXPECT_EQ(after[1].kind, trust::ChainRecord::Kind::kTombstone);
+  EXPECT_EQ(after[0].stored, before[0].stored);
+  EXPECT_EQ(after[2].kind, trust::ChainRecord::Kind::kAudit);
 }
 
 std::string EngineName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }

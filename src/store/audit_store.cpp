@@ -1,7 +1,33 @@
 // What both engines check before touching the audit log.
 #include "store/audit_store.h"
 
+#include "core/ids.h"
+#include "core/json.h"
+
 namespace omniflow {
+
+std::string AuditEntryJson(const AuditEntry& e) {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("seq", e.seq)
+      .Field("ts", FormatTimestamp(e.ts_us))
+      .Field("actor", e.actor)
+      .Field("action", e.action)
+      .Key("target_user");
+  if (e.target_user) {
+    w.String(*e.target_user);
+  } else {
+    w.Null();
+  }
+  w.Field("path", e.path).Field("status", e.status).Key("count");
+  if (e.count) {
+    w.Int(*e.count);
+  } else {
+    w.Null();
+  }
+  w.Field("request_id", e.request_id).EndObject();
+  return w.Release();
+}
 
 Status ValidateAuditEntry(const AuditEntry& entry) {
   if (entry.actor.empty() || entry.action.empty() || entry.path.empty() ||

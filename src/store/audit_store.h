@@ -64,6 +64,11 @@ class AuditStore {
   virtual Result<int64_t> PurgeBefore(int64_t cutoff_us, bool dry_run, int batch_rows = 1000) = 0;
 };
 
+// The entry as GET /api/audit serves it, which is also what its hash-chain link hashes
+// (trust/chain.h): {"seq","ts","actor","action","target_user","path","status","count",
+// "request_id"}, in that order, no whitespace.
+std::string AuditEntryJson(const AuditEntry& entry);
+
 // InvalidArgument unless `entry` has an actor, an action, a path and a request id.
 Status ValidateAuditEntry(const AuditEntry& entry);
 

@@ -53,8 +53,11 @@ try {
   const routes = spawnSync(binary, ["routes"], { encoding: "utf8" }).stdout;
   let rows = 0;
   for (const line of routes.split("\n")) {
-    const m = line.match(/^\| (GET|POST|PUT|DELETE|PATCH) \| `([^`]+)` \|.*\| (`([^`]+)`|no) \|$/);
-    if (!m) continue;
+    // | method | path | key | who may call | body | through proxy_router | audited |
+    const cells = line.split("|").map((c) => c.trim());
+    if (cells.length < 8 || !/^(GET|POST|PUT|DELETE|PATCH)$/.test(cells[1])) continue;
+    const proxied = cells[6].match(/^`([^`]+)`$/);
+    const m = [line, cells[1], cells[2].replace(/^`|`$/g, ""), cells[6], proxied ? proxied[1] : undefined];
     rows++;
     const method = m[1].toLowerCase();
     for (const pattern of [m[2], m[4]]) {

@@ -199,12 +199,14 @@ constexpr const char* kMigrations[] = {
     END $do$;
     )sql",
     // 7: the audit log (store/audit_store.h): who did what to whose data, never any content.
-    // Appends take a transaction-level advisory lock first, so that seq order is commit order
-    // across servers. The operator's record, not a user's data: no row-level security (the
-    // application role reads it only through the admin-key route).
+    // seq is the entry's place in the hash chain (trust/chain.h), shared with interactions:
+    // appends lock the chain's head first, so seq order is commit order across servers;
+    // chain_hash is the entry's link. The operator's record, not a user's data: no row-level
+    // security (the application role reads it only through the admin-key route).
     R"sql(
     CREATE TABLE audit_log(
-      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      seq bigint PRIMARY KEY,
+      chain_hash bytea NOT NULL,
       ts_us bigint NOT NULL,
       actor text COLLATE "C" NOT NULL,
       action text COLLATE "C" NOT NULL,

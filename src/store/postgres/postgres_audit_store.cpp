@@ -5,14 +5,12 @@
 
 #include "store/paging.h"
 #include "store/postgres/pg_migrations.h"
+#include "store/postgres/postgres_chain_store.h"
+#include "trust/chain.h"
 
 namespace omniflow {
 
 namespace {
-
-// The audit log's append lock (in the migrations' two-key space): appends commit one at a time,
-// in the order they take seqs.
-constexpr int kAuditLock = 2;
 
 std::optional<std::string> Number(const std::optional<int64_t>& value) {
   if (!value) return std::nullopt;
@@ -33,21 +31,33 @@ Status PostgresAuditStore::Append(std::span<AuditEntry> entries) {
     if (Status s = ValidateAuditEntry(entry); !s.ok()) return s;
   }
   if (entries.empty()) return Status::Ok();
+  Result<pg::Pool::Lease> lease = pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  pg::Conn& conn = **lease;
+  // Each entry is the hash chain's next link (trust/chain.h): its seq is the link's.
+  Result<trust::ChainHead> head = BeginChained(conn);
+  if (!head.ok()) return head.status();
+  trust::ChainHead chain = *head;
+  trust::ChainHasher hasher;
   std::vector<pg::Query> queries;
-  queries.push_back({"SELECT pg_advisory_xact_lock(" + std::to_string(pg::kLockSpace) + ", " +
-                         std::to_string(kAuditLock) + ")",
-                     {}});
+  std::vector<int64_t> seqs;
   for (const AuditEntry& entry : entries) {
+    AuditEntry linked = entry;
+    linked.seq = ++chain.seq;
+    chain.hash = hasher.Next(chain.hash, AuditEntryJson(linked));
+    seqs.push_back(linked.seq);
     queries.push_back(
-        {"INSERT INTO audit_log(ts_us, actor, action, target_user, path, status, count, "
-         "request_id) VALUES ($1::bigint, $2, $3, $4, $5, $6::integer, $7::bigint, $8) "
-         "RETURNING seq",
-         {std::to_string(entry.ts_us), entry.actor, entry.action, entry.target_user, entry.path,
-          std::to_string(entry.status), Number(entry.count), entry.request_id}});
+        {"INSERT INTO audit_log(seq, chain_hash, ts_us, actor, action, target_user, path, status, "
+         "count, request_id) VALUES ($1::bigint, decode($2, 'hex'), $3::bigint, $4, $5, $6, $7, "
+         "$8::integer, $9::bigint, $10)",
+         {std::to_string(linked.seq), ChainHashHex(chain.hash), std::to_string(entry.ts_us),
+          entry.actor, entry.action, entry.target_user, entry.path, std::to_string(entry.status),
+          Number(entry.count), entry.request_id}});
   }
-  Result<std::vector<pg::Res>> done = Run(pool_, queries);
+  queries.push_back(MoveChainHead(chain));
+  Result<std::vector<pg::Res>> done = conn.Transaction(queries, kInChainedTransaction);
   if (!done.ok()) return done.status();
-  for (size_t i = 0; i < entries.size(); ++i) entries[i].seq = (*done)[i + 1].Int(0, 0);
+  for (size_t i = 0; i < entries.size(); ++i) entries[i].seq = seqs[i];
   return Status::Ok();
 }
 
@@ -102,11 +112,15 @@ Result<int64_t> PostgresAuditStore::PurgeBefore(int64_t cutoff_us, bool dry_run,
   int64_t removed = 0;
   while (true) {
     Result<std::vector<pg::Res>> done =
-        Run(pool_, {{"DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE ts_us < "
-                     "$1::bigint ORDER BY ts_us LIMIT $2::bigint)",
+        // Each purged entry leaves its place in the hash chain as a tombstone.
+        Run(pool_, {{"WITH gone AS (DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log "
+                     "WHERE ts_us < $1::bigint ORDER BY ts_us LIMIT $2::bigint) "
+                     "RETURNING seq, chain_hash), "
+                     "tombstones AS (INSERT INTO chain_tombstones(seq, hash, reason) "
+                     "SELECT seq, chain_hash, 'purged' FROM gone) SELECT count(*) FROM gone",
                      {cutoff, std::to_string(batch)}}});
     if (!done.ok()) return done.status();
-    const int64_t n = (*done)[0].affected();
+    const int64_t n = (*done)[0].Int(0, 0);
     removed += n;
     if (n < batch) return removed;
   }

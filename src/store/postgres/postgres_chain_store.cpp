@@ -1,9 +1,11 @@
 #include "store/postgres/postgres_chain_store.h"
 
 #include <libpq-fe.h>
+#include <simdjson.h>
 
 #include <string>
 
+#include "store/audit_store.h"
 #include "store/sqlite/compact_body.h"
 
 namespace omniflow {
@@ -19,7 +21,79 @@ std::optional<trust::ChainHash> HexHash(std::string_view hex) {
 
 constexpr int kFetch = 2000;
 
+// The canonical JSON of the audit entry `seq` whose columns came as json_build_array(ts_us,
+// actor, action, target_user, path, status, count, request_id).
+Result<std::string> AuditJsonFromColumns(int64_t seq, std::string_view columns) {
+  simdjson::dom::parser parser;
+  simdjson::dom::array values;
+  if (parser.parse(columns.data(), columns.size()).get(values) != simdjson::SUCCESS ||
+      values.size() != 8) {
+    return Status::Internal("the audit entry " + std::to_string(seq) + " cannot be read");
+  }
+  AuditEntry e;
+  e.seq = seq;
+  std::string_view text;
+  int64_t number = 0;
+  bool ok = values.at(0).get(e.ts_us) == simdjson::SUCCESS;
+  ok = ok && values.at(1).get(text) == simdjson::SUCCESS;
+  e.actor = std::string(text);
+  ok = ok && values.at(2).get(text) == simdjson::SUCCESS;
+  e.action = std::string(text);
+  if (!values.at(3).is_null()) {
+    ok = ok && values.at(3).get(text) == simdjson::SUCCESS;
+    e.target_user = std::string(text);
+  }
+  ok = ok && values.at(4).get(text) == simdjson::SUCCESS;
+  e.path = std::string(text);
+  ok = ok && values.at(5).get(number) == simdjson::SUCCESS;
+  e.status = static_cast<int>(number);
+  if (!values.at(6).is_null()) {
+    ok = ok && values.at(6).get(number) == simdjson::SUCCESS;
+    e.count = number;
+  }
+  ok = ok && values.at(7).get(text) == simdjson::SUCCESS;
+  e.request_id = std::string(text);
+  if (!ok) return Status::Internal("the audit entry " + std::to_string(seq) + " cannot be read");
+  return AuditEntryJson(e);
+}
+
+constexpr const char* kChainLock =
+    "BEGIN; SELECT set_config('omniflow.writer', 'on', true), seq, encode(hash, 'hex') "
+    "FROM chain_head WHERE id = 1 FOR UPDATE";
+
 }  // namespace
+
+Result<trust::ChainHead> BeginChained(pg::Conn& conn) {
+  if (Status s = conn.EnsureConnected(); !s.ok()) return s;
+  Result<pg::Res> head = conn.Exec(kChainLock);
+  if (!head.ok() && !conn.connected()) {
+    if (Status s = conn.EnsureConnected(); !s.ok()) return s;
+    head = conn.Exec(kChainLock);
+  }
+  Result<trust::ChainHead> out = Status::Internal("the hash chain has no head row");
+  if (head.ok() && head->rows() == 1) {
+    if (std::optional<trust::ChainHash> hash = HexHash(head->Text(0, 2))) {
+      out = trust::ChainHead{head->Int(0, 1), *hash};
+    } else {
+      out = Status::Internal("chain_head holds a hash that is not 32 bytes");
+    }
+  } else if (!head.ok()) {
+    out = head.status();
+  }
+  if (!out.ok() && conn.connected() && PQtransactionStatus(conn.get()) != PQTRANS_IDLE) {
+    (void)conn.Exec("ROLLBACK");
+  }
+  return out;
+}
+
+pg::Query MoveChainHead(const trust::ChainHead& head) {
+  return {"UPDATE chain_head SET seq = $1::bigint, hash = decode($2, 'hex') WHERE id = 1",
+          {std::to_string(head.seq), ChainHashHex(head.hash)}};
+}
+
+std::string ChainHashHex(const trust::ChainHash& hash) {
+  return trust::ChainHashText(hash).substr(7);
+}
 
 Result<trust::ChainHead> PostgresChainStore::Head() {
   Result<pg::Pool::Lease> conn = pool_->Acquire();
@@ -65,7 +139,8 @@ Status PostgresChainStore::Walk(int64_t from_seq,
   {
     Result<pg::Res> before = conn.Exec(
         "SELECT encode(hash, 'hex') FROM (SELECT chain_seq AS seq, chain_hash AS hash "
-        "FROM interactions WHERE chain_seq < $1::bigint UNION ALL SELECT seq, hash "
+        "FROM interactions WHERE chain_seq < $1::bigint UNION ALL SELECT seq, chain_hash "
+        "FROM audit_log WHERE seq < $1::bigint UNION ALL SELECT seq, hash "
         "FROM chain_tombstones WHERE seq < $1::bigint) x ORDER BY seq DESC LIMIT 1",
         {from});
     if (!before.ok()) return fail(before.status());
@@ -84,6 +159,9 @@ Status PostgresChainStore::Walk(int64_t from_seq,
       "DECLARE chain_walk NO SCROLL CURSOR FOR "
       "SELECT chain_seq, 'i', interaction_id, body, encode(chain_hash, 'hex'), user_id, ts_us, "
       "thread_id FROM interactions WHERE chain_seq >= " + from +
+      " UNION ALL SELECT seq, 'a', NULL, json_build_array(ts_us, actor, action, target_user, "
+      "path, status, count, request_id)::text, encode(chain_hash, 'hex'), NULL, NULL, NULL "
+      "FROM audit_log WHERE seq >= " + from +
       " UNION ALL SELECT seq, 't', reason, NULL, encode(hash, 'hex'), NULL, NULL, NULL "
       "FROM chain_tombstones WHERE seq >= " + from + " ORDER BY 1");
   if (!declared.ok()) return fail(declared.status());
@@ -106,6 +184,12 @@ Status PostgresChainStore::Walk(int64_t from_seq,
           record.columns_differ =
               "its user_id, ts_us, interaction_id or thread_id column no longer matches it";
         }
+      } else if (rows->Text(i, 1) == "a") {
+        record.kind = trust::ChainRecord::Kind::kAudit;
+        record.id = std::to_string(record.seq);
+        Result<std::string> json = AuditJsonFromColumns(record.seq, rows->Text(i, 3));
+        if (!json.ok()) return fail(json.status());
+        record.json = std::move(*json);
       } else {
         record.kind = trust::ChainRecord::Kind::kTombstone;
         record.id = std::string(rows->Text(i, 2)) + " record";

@@ -8,6 +8,23 @@
 
 namespace omniflow {
 
+// Writers of chained records (the interactions' batches, audit entries) each run one
+// transaction that first locks the chain's head, so that writers on several servers take their
+// seqs one after the other:
+//   Result<trust::ChainHead> head = BeginChained(conn);   // BEGIN; lock; read the head
+//   ... hash the records from *head, then in one round trip:
+//   conn.Transaction({inserts..., MoveChainHead(new_head)}, kInChainedTransaction);
+// BeginChained reconnects once when the server had closed the idle connection (nothing could
+// have committed); on failure it leaves no transaction open.
+Result<trust::ChainHead> BeginChained(pg::Conn& conn);
+// What Conn::Transaction starts with to go on in the transaction BeginChained opened: it fails
+// (and so commits nothing) unless that transaction is still open on the connection.
+inline constexpr const char* kInChainedTransaction = "SAVEPOINT chain_locked";
+// The statement that moves the head to `head`.
+pg::Query MoveChainHead(const trust::ChainHead& head);
+// A hash as the hex text decode(..., 'hex') takes.
+std::string ChainHashHex(const trust::ChainHash& hash);
+
 class PostgresChainStore final : public ChainStore {
  public:
   explicit PostgresChainStore(pg::Pool* pool) : pool_(pool) {}

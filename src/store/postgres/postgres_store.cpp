@@ -15,6 +15,7 @@
 #include "core/ids.h"
 #include "core/thread_name.h"
 #include "store/paging.h"
+#include "store/postgres/postgres_chain_store.h"
 #include "store/scan_sql.h"
 
 namespace omniflow {
@@ -31,16 +32,6 @@ constexpr const char* kInsert =
     "tool_failures, body, chain_seq, chain_hash) SELECT u, t, i, th, c, f, b, s, decode(h, 'hex') "
     "FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::integer[], $6::integer[], "
     "$7::text[], $8::bigint[], $9::text[]) AS x(u, t, i, th, c, f, b, s, h)";
-// The hash chain (trust/chain.h): each batch locks the head first, so batches of several
-// servers take their seqs one after the other; it is moved in the same transaction.
-constexpr const char* kChainLock =
-    "BEGIN; SELECT set_config('omniflow.writer', 'on', true), seq, encode(hash, 'hex') "
-    "FROM chain_head WHERE id = 1 FOR UPDATE";
-// What the rest of the batch's transaction starts with: fails (and so commits nothing) unless
-// the transaction kChainLock began is still open on this connection.
-constexpr const char* kInLockedTransaction = "SAVEPOINT chain_locked";
-constexpr const char* kChainMove =
-    "UPDATE chain_head SET seq = $1::bigint, hash = decode($2, 'hex') WHERE id = 1";
 // Keys arrive sorted, so concurrent writers lock count rows in the same order (no deadlock).
 // With each count, the first and last interaction (by ts_us, interaction_id) of the user and of
 // the thread, for the analytics' users and threads.
@@ -320,26 +311,9 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
   // The chain's head, locked until this transaction ends.
   trust::ChainHead chain;
   if (hash_chain_) {
-    if (Status s = writer_.EnsureConnected(); !s.ok()) return s;
-    Result<pg::Res> head = writer_.Exec(kChainLock);
-    if (!head.ok() && !writer_.connected()) {
-      // The server had closed the idle connection (a restart, an administrator): nothing was
-      // sent that could commit. Once more on a new one.
-      if (Status s = writer_.EnsureConnected(); !s.ok()) return s;
-      head = writer_.Exec(kChainLock);
-    }
-    Result<trust::ChainHash> hash = Status::Internal("the hash chain has no head row");
-    if (head.ok() && head->rows() == 1) {
-      chain.seq = head->Int(0, 1);
-      hash = trust::ParseChainHash("sha256:" + std::string(head->Text(0, 2)));
-    }
-    if (!head.ok() || !hash.ok()) {
-      if (writer_.connected() && PQtransactionStatus(writer_.get()) != PQTRANS_IDLE) {
-        (void)writer_.Exec("ROLLBACK");
-      }
-      return head.ok() ? hash.status() : head.status();
-    }
-    chain.hash = *hash;
+    Result<trust::ChainHead> head = BeginChained(writer_);
+    if (!head.ok()) return head.status();
+    chain = *head;
   }
   pg::ArrayLiteral users, times, ids, threads, calls, failures, bodies, chain_seqs, chain_hashes;
   struct Span {
@@ -374,7 +348,7 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
       ++chain.seq;
       chain.hash = hasher_.Next(chain.hash, r.json);
       chain_seqs.Add(chain.seq);
-      chain_hashes.Add(std::string_view(trust::ChainHashText(chain.hash)).substr(7));
+      chain_hashes.Add(ChainHashHex(chain.hash));
     } else {
       chain_seqs.AddNull();
       chain_hashes.AddNull();
@@ -420,13 +394,12 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
     }
   }
   if (hash_chain_) {
-    queries.push_back({kChainMove, {std::to_string(chain.seq),
-                                    std::string(trust::ChainHashText(chain.hash).substr(7))}});
+    queries.push_back(MoveChainHead(chain));
   } else {
     queries.insert(queries.begin(), {kSetWriter, {}});
   }
   Result<std::vector<pg::Res>> done =
-      writer_.Transaction(queries, hash_chain_ ? kInLockedTransaction : "BEGIN");
+      writer_.Transaction(queries, hash_chain_ ? kInChainedTransaction : "BEGIN");
   if (done.ok()) return Status::Ok();
   *maybe_committed = writer_.maybe_committed();
   return done.status();

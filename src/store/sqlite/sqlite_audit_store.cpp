@@ -1,9 +1,11 @@
 #include "store/sqlite/sqlite_audit_store.h"
 
 #include <string>
+#include <vector>
 
 #include "core/mutex.h"
 #include "store/paging.h"
+#include "store/sqlite/sqlite_chain.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace omniflow {
@@ -16,35 +18,46 @@ Status SqliteAuditStore::Append(std::span<AuditEntry> entries) {
   MutexLock lock(&file_->write_mu);
   sqlite::Transaction tx(file_->writer);
   if (!tx.status.ok()) return tx.status;
-  // seq is the table's AUTOINCREMENT rowid: increasing in commit order (one writer at a time)
-  // and never reused, even once the newest entries have been purged.
+  // Each entry is the hash chain's next link (trust/chain.h): its seq is the link's, given out
+  // after the file's head, which moves once the transaction has committed.
   Result<sqlite::Stmt> insert = file_->writer.Prepare(
-      "INSERT INTO audit_log(ts_us, actor, action, target_user, path, status, count, request_id) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+      "INSERT INTO audit_log(seq, chain_hash, ts_us, actor, action, target_user, path, status, "
+      "count, request_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   if (!insert.ok()) return insert.status();
+  trust::ChainHead chain = file_->chain;
+  std::vector<int64_t> seqs;
   for (AuditEntry& entry : entries) {
+    AuditEntry linked = entry;
+    linked.seq = ++chain.seq;
+    chain.hash = file_->hasher.Next(chain.hash, AuditEntryJson(linked));
+    seqs.push_back(linked.seq);
     insert->Reset();
-    insert->Bind(1, entry.ts_us);
-    insert->Bind(2, entry.actor);
-    insert->Bind(3, entry.action);
+    insert->Bind(1, linked.seq);
+    insert->BindBlob(2, trust::ChainHashBytes(chain.hash));
+    insert->Bind(3, entry.ts_us);
+    insert->Bind(4, entry.actor);
+    insert->Bind(5, entry.action);
     if (entry.target_user) {
-      insert->Bind(4, *entry.target_user);
+      insert->Bind(6, *entry.target_user);
     } else {
-      insert->BindNull(4);
+      insert->BindNull(6);
     }
-    insert->Bind(5, entry.path);
-    insert->Bind(6, int64_t{entry.status});
+    insert->Bind(7, entry.path);
+    insert->Bind(8, int64_t{entry.status});
     if (entry.count) {
-      insert->Bind(7, *entry.count);
+      insert->Bind(9, *entry.count);
     } else {
-      insert->BindNull(7);
+      insert->BindNull(9);
     }
-    insert->Bind(8, entry.request_id);
+    insert->Bind(10, entry.request_id);
     if (Status s = insert->Run(); !s.ok()) return s;
-    entry.seq = sqlite3_last_insert_rowid(file_->writer.get());
   }
   insert = sqlite::Stmt();
-  return tx.Commit();
+  if (Status s = sqlite_chain::WriteHead(file_->writer, chain); !s.ok()) return s;
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  file_->chain = chain;
+  for (size_t i = 0; i < entries.size(); ++i) entries[i].seq = seqs[i];
+  return Status::Ok();
 }
 
 Result<AuditPage> SqliteAuditStore::List(const AuditQuery& query) {
@@ -107,14 +120,29 @@ Result<int64_t> SqliteAuditStore::PurgeBefore(int64_t cutoff_us, bool dry_run, i
   while (true) {
     // One batch per transaction, the mutex released between them so that saves go first.
     MutexLock lock(&file_->write_mu);
+    sqlite::Transaction tx(file_->writer);
+    if (!tx.status.ok()) return tx.status;
+    // Each purged entry leaves its place in the hash chain as a tombstone.
+    Result<sqlite::Stmt> tombstones = file_->writer.Prepare(
+        "INSERT INTO chain_tombstones(seq, hash, reason) SELECT seq, chain_hash, 'purged' "
+        "FROM audit_log WHERE ts_us < ?1 ORDER BY ts_us LIMIT ?2");
+    if (!tombstones.ok()) return tombstones.status();
+    tombstones->Bind(1, cutoff_us);
+    tombstones->Bind(2, batch);
+    if (Status s = tombstones->Run(); !s.ok()) return s;
+    const int64_t n = sqlite3_changes(file_->writer.get());
+    tombstones = sqlite::Stmt();
     Result<sqlite::Stmt> remove = file_->writer.Prepare(
-        "DELETE FROM audit_log WHERE seq IN "
-        "(SELECT seq FROM audit_log WHERE ts_us < ?1 ORDER BY ts_us LIMIT ?2)");
+        "DELETE FROM audit_log WHERE seq IN (SELECT seq FROM chain_tombstones "
+        "WHERE seq IN (SELECT seq FROM audit_log WHERE ts_us < ?1))");
     if (!remove.ok()) return remove.status();
     remove->Bind(1, cutoff_us);
-    remove->Bind(2, batch);
     if (Status s = remove->Run(); !s.ok()) return s;
-    const int64_t n = sqlite3_changes(file_->writer.get());
+    if (sqlite3_changes(file_->writer.get()) != n) {
+      return Status::Internal("the audit purge's tombstones and deletions differ");
+    }
+    remove = sqlite::Stmt();
+    if (Status s = tx.Commit(); !s.ok()) return s;
     removed += n;
     if (n < batch) return removed;
   }

@@ -2,7 +2,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "store/audit_store.h"
 #include "store/sqlite/compact_body.h"
 
 namespace omniflow {
@@ -109,9 +111,10 @@ Status SqliteChainStore::Walk(int64_t from_seq,
   // The hash the walk starts from: the last record's before from_seq, whichever kind it is.
   {
     Result<sqlite::Stmt> before = db->Prepare(
-        "SELECT hash FROM (SELECT seq, chain_hash AS hash FROM interactions WHERE seq < ?1 "
-        "UNION ALL SELECT seq, hash FROM chain_tombstones WHERE seq < ?1) "
-        "ORDER BY seq DESC LIMIT 1");
+        "SELECT hash FROM (SELECT max(seq) AS seq, chain_hash AS hash FROM interactions "
+        "WHERE seq < ?1 UNION ALL SELECT max(seq), chain_hash FROM audit_log WHERE seq < ?1 "
+        "UNION ALL SELECT max(seq), hash FROM chain_tombstones WHERE seq < ?1) "
+        "WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1");
     if (!before.ok()) return before.status();
     before->Bind(1, from_seq);
     Result<bool> found = before->Step();
@@ -126,36 +129,77 @@ Status SqliteChainStore::Walk(int64_t from_seq,
     }
   }
   start(snapshot);
-  // Interactions and tombstones merged by seq: each read in its own seq order.
-  Result<sqlite::Stmt> rows = db->Prepare(std::string("SELECT ") + kRowColumns +
-                                          ", chain_hash FROM interactions WHERE seq >= ?1 ORDER BY seq");
-  Result<sqlite::Stmt> tombs = db->Prepare(
-      "SELECT seq, hash, reason FROM chain_tombstones WHERE seq >= ?1 ORDER BY seq");
-  if (!rows.ok()) return rows.status();
-  if (!tombs.ok()) return tombs.status();
-  rows->Bind(1, from_seq);
-  tombs->Bind(1, from_seq);
-  Result<bool> row = rows->Step();
-  Result<bool> tomb = tombs->Step();
+  // Interactions, audit entries and tombstones merged by seq, each read in its own seq order.
+  struct Source {
+    sqlite::Stmt stmt;
+    Result<bool> at = false;  // on a row
+    trust::ChainRecord (*read)(const sqlite::Stmt&);
+  };
+  const struct {
+    std::string sql;
+    trust::ChainRecord (*read)(const sqlite::Stmt&);
+  } kinds[] = {
+      {std::string("SELECT ") + kRowColumns +
+           ", chain_hash FROM interactions WHERE seq >= ?1 ORDER BY seq",
+       [](const sqlite::Stmt& st) {
+         trust::ChainRecord r;
+         r.seq = st.Int(0);
+         r.kind = trust::ChainRecord::Kind::kInteraction;
+         r.id = std::string(st.Text(3));
+         r.json = RowJson(st);
+         r.stored = trust::ChainHashFromBytes(st.Blob(6));
+         return r;
+       }},
+      {"SELECT seq, ts_us, actor, action, target_user, path, status, count, request_id, "
+       "chain_hash FROM audit_log WHERE seq >= ?1 ORDER BY seq",
+       [](const sqlite::Stmt& st) {
+         AuditEntry e;
+         e.seq = st.Int(0);
+         e.ts_us = st.Int(1);
+         e.actor = std::string(st.Text(2));
+         e.action = std::string(st.Text(3));
+         if (!st.IsNull(4)) e.target_user = std::string(st.Text(4));
+         e.path = std::string(st.Text(5));
+         e.status = static_cast<int>(st.Int(6));
+         if (!st.IsNull(7)) e.count = st.Int(7);
+         e.request_id = std::string(st.Text(8));
+         trust::ChainRecord r;
+         r.seq = e.seq;
+         r.kind = trust::ChainRecord::Kind::kAudit;
+         r.id = std::to_string(e.seq);
+         r.json = AuditEntryJson(e);
+         r.stored = trust::ChainHashFromBytes(st.Blob(9));
+         return r;
+       }},
+      {"SELECT seq, hash, reason FROM chain_tombstones WHERE seq >= ?1 ORDER BY seq",
+       [](const sqlite::Stmt& st) {
+         trust::ChainRecord r;
+         r.seq = st.Int(0);
+         r.kind = trust::ChainRecord::Kind::kTombstone;
+         r.id = std::string(st.Text(2)) + " record";
+         r.stored = trust::ChainHashFromBytes(st.Blob(1));
+         return r;
+       }},
+  };
+  std::vector<Source> sources;
+  for (const auto& kind : kinds) {
+    Result<sqlite::Stmt> stmt = db->Prepare(kind.sql);
+    if (!stmt.ok()) return stmt.status();
+    stmt->Bind(1, from_seq);
+    sources.push_back(Source{std::move(*stmt), false, kind.read});
+    sources.back().at = sources.back().stmt.Step();
+  }
   while (true) {
-    if (!row.ok()) return row.status();
-    if (!tomb.ok()) return tomb.status();
-    if (!*row && !*tomb) break;
-    trust::ChainRecord record;
-    if (*row && (!*tomb || rows->Int(0) <= tombs->Int(0))) {
-      record.seq = rows->Int(0);
-      record.kind = trust::ChainRecord::Kind::kInteraction;
-      record.id = std::string(rows->Text(3));
-      record.json = RowJson(*rows);
-      record.stored = trust::ChainHashFromBytes(rows->Blob(6));
-      row = rows->Step();
-    } else {
-      record.seq = tombs->Int(0);
-      record.kind = trust::ChainRecord::Kind::kTombstone;
-      record.id = std::string(tombs->Text(2)) + " record";
-      record.stored = trust::ChainHashFromBytes(tombs->Blob(1));
-      tomb = tombs->Step();
+    Source* next = nullptr;
+    for (Source& source : sources) {
+      if (!source.at.ok()) return source.at.status();
+      if (*source.at && (next == nullptr || source.stmt.Int(0) < next->stmt.Int(0))) {
+        next = &source;
+      }
     }
+    if (next == nullptr) break;
+    trust::ChainRecord record = next->read(next->stmt);
+    next->at = next->stmt.Step();
     if (!visit(record)) break;
   }
   return Status::Ok();

@@ -200,10 +200,12 @@ UPDATE interaction_counts SET
       contiguous_from INTEGER NOT NULL);
     )sql",
     // 8: the audit log (store/audit_store.h): who did what to whose data, never any content.
-    // seq is AUTOINCREMENT so that it is never reused, even after the newest rows are purged.
+    // seq is the entry's place in the hash chain (trust/chain.h), shared with interactions and
+    // never reused; chain_hash its link.
     R"sql(
     CREATE TABLE audit_log(
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      seq INTEGER PRIMARY KEY,
+      chain_hash BLOB NOT NULL,
       ts_us INTEGER NOT NULL,
       actor TEXT NOT NULL,
       action TEXT NOT NULL,
