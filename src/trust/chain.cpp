@@ -54,6 +54,17 @@ std::optional<ChainHash> ChainHashFromBytes(std::string_view bytes) {
   return hash;
 }
 
+namespace {
+
+// SHA-256, fetched from OpenSSL's provider once: EVP_sha256() in EVP_DigestInit_ex looks the
+// implementation up again on every call, a quarter of the time of a 1.3 KB record's link.
+const EVP_MD* Sha256() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md != nullptr ? md : EVP_sha256();
+}
+
+}  // namespace
+
 ChainHasher::ChainHasher() : ctx_(EVP_MD_CTX_new()) {
   if (ctx_ == nullptr) throw std::bad_alloc();
 }
@@ -65,7 +76,7 @@ ChainHash ChainHasher::Next(const ChainHash& prev, std::string_view record_json)
   unsigned int length = 0;
   // SHA-256 cannot fail on memory it is given; a failure here is OpenSSL broken, which the
   // all-zero result would make every verification report.
-  if (EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1 ||
+  if (EVP_DigestInit_ex2(ctx_, Sha256(), nullptr) != 1 ||
       EVP_DigestUpdate(ctx_, prev.data(), prev.size()) != 1 ||
       EVP_DigestUpdate(ctx_, record_json.data(), record_json.size()) != 1 ||
       EVP_DigestFinal_ex(ctx_, out.data(), &length) != 1) {
