@@ -426,12 +426,19 @@ struct Server::Impl {
       beast::error_code ec;
       acceptor.close(ec);
     });
+    // The sessions are taken out under the lock and closed after it: a session whose other
+    // owners let go meanwhile is destroyed when the last of these references goes, and its
+    // destructor takes shared.mu (held here, that was a self-deadlock: the stop never ended).
+    std::vector<std::shared_ptr<Session>> open;
     {
       MutexLock lock(&shared.mu);
+      open.reserve(shared.sessions.size());
       for (auto& [ptr, weak] : shared.sessions) {
-        if (auto session = weak.lock()) session->CloseIfIdle();
+        if (auto session = weak.lock()) open.push_back(std::move(session));
       }
     }
+    for (const std::shared_ptr<Session>& session : open) session->CloseIfIdle();
+    open.clear();
     drain_deadline = std::chrono::steady_clock::now() + shared.options.drain_timeout;
     WaitDrained();
   }
