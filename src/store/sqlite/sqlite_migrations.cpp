@@ -219,6 +219,15 @@ UPDATE interaction_counts SET
     CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
     CREATE INDEX audit_log_by_target ON audit_log(target_user, seq);
     )sql",
+    // 9: erasures under way (sqlite_lifecycle_store.h): the user, and the last seq the erasure
+    // takes (later saves of the user are new data and stay). A row here outlives a crash, and
+    // the next open finishes its erasure before anything reads the store. No content.
+    R"sql(
+    CREATE TABLE erasures(
+      user_id TEXT PRIMARY KEY,
+      upto_seq INTEGER NOT NULL,
+      started_us INTEGER NOT NULL);
+    )sql",
 };
 
 }  // namespace
