@@ -22,7 +22,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/save_interaction", "save_interaction", Access::kUser, kJson,
      "save_interaction", false, false, "", &SaveInteraction,
      "Save one interaction; 201 once it is durable"},
-    {"POST", "/v1/traces", "otlp", Access::kSpanUsers, kOtlpBody, "", true, false, "",
+    {"POST", "/v1/traces", "otlp", Access::kSpanUsers, kOtlpBody, "", false, false, "",
      &OtlpTraces, "OTLP/HTTP trace export (protobuf or JSON, gzip): GenAI spans become interactions"},
     {"GET", "/api/get_interaction_history", "get_interaction_history", Access::kUser, "",
      "get_interaction_history", false, false, "", &GetInteractionHistory,
