@@ -329,6 +329,26 @@ TEST(OtlpIngest, HostileBodiesAreRefusedInTheRequestsEncoding) {
   EXPECT_TRUE(Items(c.Get("/api/get_interaction_history", AdminAs("gina")).Json()).empty());
 }
 
+// Spans without a chat / invoke_agent span wait for one (here 1.5 s, past the quiet time), and
+// are joined when it comes; past OMNIFLOW_OTLP_EXPIRE_MS they are dropped instead.
+TEST(OtlpIngest, ToolSpansWaitForTheirRootUntilTheyExpire) {
+  for (const bool expire : {false, true}) {
+    ServerConfig config = Config("200");
+    if (expire) config.env.emplace_back("OMNIFLOW_OTLP_EXPIRE_MS", "500");
+    RunningServer s(config);
+    ASSERT_TRUE(s.started);
+    HttpClient& c = *s.client;
+    ASSERT_EQ(c.Post("/v1/traces", Export({AgentSpan(7, 2)}, "jack"), KeyHeaders()).status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    ASSERT_EQ(c.Post("/v1/traces", Export({AgentSpan(7, 1)}, "jack"), KeyHeaders()).status, 200);
+    HttpResponse history = HistoryWhen(c, "jack", 1);
+    std::vector<simdjson::dom::element> items = Items(history.Json());
+    ASSERT_EQ(items.size(), 1u) << history.body;
+    EXPECT_EQ(Items(items[0], "tool_calls").size(), expire ? 0u : 1u)
+        << (expire ? "expired" : "waiting") << ": " << history.body;
+  }
+}
+
 TEST(OtlpIngest, ErasureTakesTheSpansStillHeld) {
   ServerConfig slow = Config("600000");  // the trace stays held for 10 minutes
   RunningServer s(slow);
