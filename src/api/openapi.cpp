@@ -119,7 +119,12 @@ void WriteOperation(const Operation& op, JsonWriter* w) {
   if (route.pattern == "/metrics") media = "text/plain";
   if (route.pattern == "/" || route.pattern == "/index.html") media = "text/html";
   if (route.pattern == "/favicon.svg") media = "image/svg+xml";
-  if (!route.pattern.ends_with("*")) {
+  if (route.pattern == "/v1/traces") {
+    // The ExportTraceServiceResponse comes in the request's encoding.
+    w->Key("content").BeginObject();
+    for (std::string_view type : BodyTypes(route)) w->Key(type).BeginObject().EndObject();
+    w->EndObject();
+  } else if (!route.pattern.ends_with("*")) {
     w->Key("content").BeginObject().Key(media).BeginObject().EndObject().EndObject();
   }
   w->EndObject();
