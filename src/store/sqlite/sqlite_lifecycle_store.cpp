@@ -390,7 +390,9 @@ Result<ErasureReport> SqliteLifecycleStore::BeginErasure(const std::string& user
   // override, the idempotency keys (they name interactions being erased).
   for (const char* sql : {"DELETE FROM data_entries WHERE user_id = ?1",
                           "DELETE FROM retention_overrides WHERE user_id = ?1",
-                          "DELETE FROM idempotency_keys WHERE user_id = ?1"}) {
+                          "DELETE FROM idempotency_keys WHERE user_id = ?1",
+                          // OTLP spans of the user's traces not yet written.
+                          "DELETE FROM otlp_pending_spans WHERE user_id = ?1"}) {
     if (Result<int64_t> n = Change(db, sql, {user_id}); !n.ok()) return n.status();
   }
   Result<int64_t> marked = Change(
