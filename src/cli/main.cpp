@@ -570,11 +570,11 @@ int main(int argc, char** argv) {
                   "Store interactions without hash-chain links (only to measure the chain's cost; "
                   "`omniflow verify` then fails)")
       ->group("");
-  serve->add_flag("--erasure-vacuum", store_options.erasure_vacuum,
-                  "SQLite: end every erasure with VACUUM, so that no copy of the erased rows stays "
-                  "in free space inside the database's pages (saves wait while it runs; "
-                  "docs/lifecycle.md)")
-      ->envname("OMNIFLOW_ERASURE_VACUUM");
+  serve->add_flag("--erasure-vacuum,!--no-erasure-vacuum", store_options.erasure_vacuum,
+                  "SQLite: end every erasure with VACUUM (the default), so that no copy of the "
+                  "erased rows stays in free space inside the database's pages; saves wait while "
+                  "it runs. --no-erasure-vacuum skips it (docs/lifecycle.md)")
+      ->envname("OMNIFLOW_ERASURE_VACUUM")->capture_default_str();
   bool no_agent_log = false;
   serve->add_flag("--no-agent-log", no_agent_log,
                   "Do not log tool_call_handler interactions (only to measure logging overhead)")
