@@ -68,6 +68,7 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const StoreLocation& loca
   db->lifecycle_ = std::make_unique<SqliteLifecycleStore>(db->file_.get());
   db->audit_ = std::make_unique<SqliteAuditStore>(db->file_.get());
   db->chain_ = std::make_unique<SqliteChainStore>(db->file_.get());
+  db->replays_ = std::make_unique<SqliteReplayStore>(db->file_.get());
   return std::unique_ptr<Database>(std::move(db));
 }
 
@@ -95,6 +96,7 @@ Database::Gauges SqliteDatabase::ReadGauges() {
 }
 
 SqliteDatabase::~SqliteDatabase() {
+  replays_.reset();
   audit_.reset();
   chain_.reset();
   lifecycle_.reset();

@@ -360,7 +360,9 @@ Result<ErasureReport> SqliteLifecycleStore::EraseUser(const std::string& user_id
                             "DELETE FROM interaction_counts WHERE user_id = ?1",
                             "DELETE FROM retention_overrides WHERE user_id = ?1",
                             // The user's idempotency keys name erased interactions.
-                            "DELETE FROM idempotency_keys WHERE user_id = ?1"}) {
+                            "DELETE FROM idempotency_keys WHERE user_id = ?1",
+                            // Replays' copies of the user's interactions and their results.
+                            "DELETE FROM replay_items WHERE user_id = ?1"}) {
       if (Result<int64_t> n = Change(db, sql, {user_id}); !n.ok()) return n.status();
     }
     if (Status s = txn.Commit(); !s.ok()) return s;
