@@ -26,6 +26,8 @@
 #include "store/data_store.h"
 #include "store/interaction_store.h"
 #include "store/lifecycle_store.h"
+#include "store/replay_store.h"
+#include "replay/runner.h"
 #include "store/writer.h"
 
 namespace omniflow::api {
@@ -56,6 +58,12 @@ struct AuditContext {
   Clock* clock = nullptr;         // the entries' ts; null: the real clock
 };
 
+// Replays (issue 16): the routes answer 503 without them.
+struct ReplayContext {
+  ReplayStore* store = nullptr;     // replays and their results
+  replay::Runner* runner = nullptr; // starts, resumes and removes them
+};
+
 // proxy_router: in-process by default, or over HTTP to `upstream` (the route's own path there).
 struct RouterContext {
   std::string upstream;  // OMNIFLOW_ROUTER_UPSTREAM; empty: in-process
@@ -80,6 +88,7 @@ struct ApiContext {
   LifecycleContext lifecycle;
   AuditContext audit;
   ChainStore* chain = nullptr;          // the hash chain's head (issue 14); null: 503
+  ReplayContext replays;
 };
 
 // Registers every route of the route table (route_table.h), and their proxy_router forms, on
