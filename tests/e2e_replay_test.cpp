@@ -359,5 +359,42 @@ TEST(Replay, OnlyTheAdminKeyReachesTheRoutes) {
   EXPECT_NE(audit.body.find(R"("actor":"admin")"), std::string::npos) << audit.body;
 }
 
+TEST(Replay, TheCommandLinePrintsTheSummaryAndExitsOneWhenItIntroducedFailures) {
+  FakeLlm llm;
+  // The candidate reads a document under a hostile name: every tool call fails.
+  llm.SetResponder([](const std::string& request) {
+    if (HasToolAnswer(request)) return Ok(TextCompletion("Here."));
+    return Ok(ToolCallsCompletion({{"c1", "get_data", R"({"target_blob_name":"../etc"})"}}));
+  });
+  RunningServer s(Config(llm));
+  ASSERT_TRUE(s.started);
+  SaveWithTool(*s.client, "ada", "show tasks", "Here.", "get_data", true);
+  SaveWithTool(*s.client, "bob", "show tasks", "Here.", "get_data", true);
+  const std::string dir = s.server->data_dir();
+  s.client.reset();
+  ASSERT_EQ(s.server->Stop(), 0);
+  const std::vector<std::pair<std::string, std::string>> env = {
+      {"OMNIFLOW_LLM_BASE_URL", llm.base_url()}, {"OMNIFLOW_LLM_MODEL", "fake-model"}};
+  std::string out;
+  EXPECT_EQ(ServerProcess::RunCommand({"replay", "--data-dir", dir, "--filter", "user_id=ada",
+                                       "--model", "cand-model"},
+                                      env, &out),
+            1)
+      << out;
+  EXPECT_NE(out.find(R"("failures_introduced":1)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("done":1,"total":1)"), std::string::npos) << out;
+  EXPECT_EQ(ServerProcess::RunCommand({"replay", "--data-dir", dir, "--filter", "status=weird",
+                                       "--model", "m"},
+                                      env, &out),
+            2);
+  EXPECT_NE(out.find("status must be"), std::string::npos) << out;
+  // A candidate that calls no tool introduces no failure: exit 0.
+  llm.SetResponder([](const std::string&) { return Ok(TextCompletion("Fine.")); });
+  EXPECT_EQ(ServerProcess::RunCommand({"replay", "--data-dir", dir, "--model", "m"}, env, &out),
+            0)
+      << out;
+  EXPECT_NE(out.find(R"("replayed":2)"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace omniflow::testing
