@@ -127,23 +127,28 @@ TEST(Replay, FixesOneBreaksOneNeverTouchesTheUsersDataAndIsNotLogged) {
       return Ok(ToolCallsCompletion({{"c1", "get_data", R"({"target_blob_name":"tasks.json"})"}}));
     }
     if (message == "rename milk") {
-      return Ok(ToolCallsCompletion({{"c1", "update_data",
-          R"({"target_blob_name":"tasks.json","entry_id":"Enope00","updates":{"title":"x"}})"}}));
+      return Ok(ToolCallsCompletion(
+          {{"c1", "update_data",
+            R"({"target_blob_name":"tasks.json","entry_id":"Enope00","updates":{"title":"x"}})"}}));
     }
-    return Ok(ToolCallsCompletion({{"c1", "add_new_data",
-        R"({"target_blob_name":"tasks.json","new_entry":{"title":"bread"}})"}}));
+    return Ok(ToolCallsCompletion(
+        {{"c1", "add_new_data",
+          R"({"target_blob_name":"tasks.json","new_entry":{"title":"bread"}})"}}));
   });
   RunningServer s(Config(llm));
   ASSERT_TRUE(s.started);
   HttpClient& c = *s.client;
-  ASSERT_EQ(c.Post("/api/add_new_data",
-                   R"({"target_blob_name":"tasks.json","new_entry":{"title":"milk"}})", AsUser("ada"))
-                .status, 200);
+  ASSERT_EQ(
+      c.Post("/api/add_new_data",
+             R"({"target_blob_name":"tasks.json","new_entry":{"title":"milk"}})", AsUser("ada"))
+          .status,
+      200);
   SaveWithTool(c, "ada", "show tasks", "Sorry, that failed.", "get_data", false);
   SaveWithTool(c, "ada", "rename milk", "Renamed.", "update_data", true);
   SaveWithTool(c, "ada", "add bread", "Added.", "add_new_data", true);
   SaveWithTool(c, "bob", "show tasks", "Sorry.", "get_data", false);  // outside the filter
-  const std::string documents = c.Get("/api/get_data?target_blob_name=tasks.json", AsUser("ada")).body;
+  const std::string documents =
+      c.Get("/api/get_data?target_blob_name=tasks.json", AsUser("ada")).body;
   const std::string history = c.Get("/api/get_interaction_history?limit=100", AsUser("ada")).body;
 
   const std::string id = StartReplay(
@@ -258,11 +263,13 @@ TEST(Replay, ARestartInTheMiddleResumesWithoutRedoingItems) {
   RunningServer s(Config(llm));
   ASSERT_TRUE(s.started);
   for (int i = 0; i < 8; ++i) {
-    ASSERT_EQ(s.client->Post("/api/save_interaction", SaveBody("m" + std::to_string(i)),
-                             AsUser("ada")).status, 201);
+    ASSERT_EQ(
+        s.client->Post("/api/save_interaction", SaveBody("m" + std::to_string(i)), AsUser("ada"))
+            .status,
+        201);
   }
-  const std::string id =
-      StartReplay(*s.client, R"({"filter":{"user_id":"ada"},"candidate":{"model":"m2"},"concurrency":1})");
+  const std::string id = StartReplay(
+      *s.client, R"({"filter":{"user_id":"ada"},"candidate":{"model":"m2"},"concurrency":1})");
   ASSERT_FALSE(id.empty());
   int64_t before = 0;
   for (int i = 0; i < 200 && before < 3; ++i) {
@@ -297,7 +304,8 @@ TEST(Replay, BodiesAreValidatedWithClearErrors) {
       {R"({"candidate":{}})", "a model or a system_prompt"},
       {R"({"candidate":{"model":"m"},"limit":0})", "limit must be an integer from 1 to 10000"},
       {R"({"candidate":{"model":"m"},"limit":10001})", "limit must be"},
-      {R"({"candidate":{"model":"m"},"concurrency":17})", "concurrency must be an integer from 1 to 16"},
+      {R"({"candidate":{"model":"m"},"concurrency":17})",
+       "concurrency must be an integer from 1 to 16"},
       {R"({"candidate":{"model":"m"},"sample":"oldest"})", "sample must be"},
       {R"({"candidate":{"model":"m"},"mystery":1})", "unknown field"},
       {R"({"candidate":{"model":"m","temperature":1}})", "unknown candidate field"},
@@ -316,8 +324,9 @@ TEST(Replay, BodiesAreValidatedWithClearErrors) {
   }
   EXPECT_EQ(s.client->Get("/api/replays/rp_nothex", kAsAdmin).status, 404);
   EXPECT_EQ(s.client->Get("/api/replays/rp_000000000000000000000000", kAsAdmin).status, 404);
-  EXPECT_EQ(s.client->Get("/api/replays/rp_000000000000000000000000/results?limit=0", kAsAdmin)
-                .status, 400);
+  EXPECT_EQ(
+      s.client->Get("/api/replays/rp_000000000000000000000000/results?limit=0", kAsAdmin).status,
+      400);
   EXPECT_EQ(Items(s.client->Get("/api/replays", kAsAdmin).Json(), "replays").size(), 0u);
 }
 
@@ -333,19 +342,19 @@ TEST(Replay, OnlyTheAdminKeyReachesTheRoutes) {
   const std::string body = R"({"candidate":{"model":"m"}})";
   const std::vector<std::pair<std::string, Headers>> intruders = {
       {"no credentials", {}},
-      {"a user's token", {{"Authorization", "Bearer " + SignHs256(
-           R"({"sub":"ada","exp":4102444800})", kSecret)}}},
+      {"a user's token",
+       {{"Authorization", "Bearer " + SignHs256(R"({"sub":"ada","exp":4102444800})", kSecret)}}},
       {"a function key naming a user", {{"x-functions-key", "key-save"}, {"X-User-Id", "ada"}}},
       {"a wrong admin key", {{"x-functions-key", "guess"}}},
       {"the admin key as ?code=", {}},
   };
   for (const auto& [who, headers] : intruders) {
     const std::string code = who == "the admin key as ?code=" ? "?code=wrong" : "";
-    for (HttpResponse r : {c.Post("/api/replays" + code, body, headers),
-                           c.Get("/api/replays" + code, headers),
-                           c.Get("/api/replays/" + id + code, headers),
-                           c.Get("/api/replays/" + id + "/results" + code, headers),
-                           c.Request("DELETE", "/api/replays/" + id + code, headers)}) {
+    for (HttpResponse r :
+         {c.Post("/api/replays" + code, body, headers), c.Get("/api/replays" + code, headers),
+          c.Get("/api/replays/" + id + code, headers),
+          c.Get("/api/replays/" + id + "/results" + code, headers),
+          c.Request("DELETE", "/api/replays/" + id + code, headers)}) {
       EXPECT_TRUE(r.status == 401 || r.status == 403) << who << ": " << r.status << " " << r.body;
     }
   }
@@ -376,22 +385,21 @@ TEST(Replay, TheCommandLinePrintsTheSummaryAndExitsOneWhenItIntroducedFailures) 
   const std::vector<std::pair<std::string, std::string>> env = {
       {"OMNIFLOW_LLM_BASE_URL", llm.base_url()}, {"OMNIFLOW_LLM_MODEL", "fake-model"}};
   std::string out;
-  EXPECT_EQ(ServerProcess::RunCommand({"replay", "--data-dir", dir, "--filter", "user_id=ada",
-                                       "--model", "cand-model"},
-                                      env, &out),
+  EXPECT_EQ(ServerProcess::RunCommand(
+                {"replay", "--data-dir", dir, "--filter", "user_id=ada", "--model", "cand-model"},
+                env, &out),
             1)
       << out;
   EXPECT_NE(out.find(R"("failures_introduced":1)"), std::string::npos) << out;
   EXPECT_NE(out.find(R"("done":1,"total":1)"), std::string::npos) << out;
-  EXPECT_EQ(ServerProcess::RunCommand({"replay", "--data-dir", dir, "--filter", "status=weird",
-                                       "--model", "m"},
-                                      env, &out),
-            2);
+  EXPECT_EQ(
+      ServerProcess::RunCommand(
+          {"replay", "--data-dir", dir, "--filter", "status=weird", "--model", "m"}, env, &out),
+      2);
   EXPECT_NE(out.find("status must be"), std::string::npos) << out;
   // A candidate that calls no tool introduces no failure: exit 0.
   llm.SetResponder([](const std::string&) { return Ok(TextCompletion("Fine.")); });
-  EXPECT_EQ(ServerProcess::RunCommand({"replay", "--data-dir", dir, "--model", "m"}, env, &out),
-            0)
+  EXPECT_EQ(ServerProcess::RunCommand({"replay", "--data-dir", dir, "--model", "m"}, env, &out), 0)
       << out;
   EXPECT_NE(out.find(R"("replayed":2)"), std::string::npos) << out;
 }

@@ -51,7 +51,8 @@ Result<std::string> RequestBody(const ReplayCommand& c) {
   if (!c.base_url.empty()) w.Field("base_url", c.base_url);
   if (c.system_prompt_file) {
     std::ifstream in(*c.system_prompt_file, std::ios::binary);
-    if (!in) return Status::InvalidArgument("--system-prompt: cannot read " + *c.system_prompt_file);
+    if (!in)
+      return Status::InvalidArgument("--system-prompt: cannot read " + *c.system_prompt_file);
     std::stringstream text;
     text << in.rdbuf();
     w.Field("system_prompt", text.str());
@@ -103,7 +104,7 @@ int RunReplayCommand(const StoreOptions& store_options, const ReplayCommand& com
   Result<ReplaySummary> summary = db->get()->replays().Summarize(*id);
   if (!run.ok() || !info.ok() || !summary.ok()) {
     std::cerr << "omniflow replay: "
-              << (!run.ok() ? run.message()
+              << (!run.ok()    ? run.message()
                   : !info.ok() ? info.status().message()
                                : summary.status().message())
               << "\n";

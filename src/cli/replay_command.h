@@ -21,10 +21,10 @@ std::unique_ptr<replay::Runner> NewReplayRunner(Database* db,
                                                 int max_tool_rounds);
 
 struct ReplayCommand {
-  std::string filter;                     // search's parameters as a query string: "status=failed&tool=get_data"
-  std::string model;                      // the candidate's model
+  std::string filter;  // search's parameters as a query string: "status=failed&tool=get_data"
+  std::string model;   // the candidate's model
   std::optional<std::string> system_prompt_file;  // the candidate's system prompt, from a file
-  std::string base_url;                   // the candidate's provider; empty: OMNIFLOW_LLM_BASE_URL
+  std::string base_url;  // the candidate's provider; empty: OMNIFLOW_LLM_BASE_URL
   std::string name = "cli";
   int limit = 100;
   std::string sample = "newest";

@@ -18,7 +18,7 @@ const char* FeedbackName(const std::optional<double>& score) {
 const char* OutcomeName(const agent::AgentOutcome& outcome) {
   if (!outcome.status.ok()) {
     return outcome.status.code() == Status::Code::kDeadlineExceeded ? "provider_timeout"
-                                                                     : "provider_error";
+                                                                    : "provider_error";
   }
   return outcome.round_cap_reached ? "round_cap_reached" : "success";
 }

@@ -18,12 +18,12 @@ namespace omniflow::replay {
 struct Original {
   std::string user_message;
   std::string assistant_response;
-  std::string thread_id;               // empty: none
-  std::vector<std::string> tools;      // tool names, in call order
-  bool failed = false;                 // a tool call failed, or the provider did
+  std::string thread_id;           // empty: none
+  std::vector<std::string> tools;  // tool names, in call order
+  bool failed = false;             // a tool call failed, or the provider did
   int64_t latency_ms = 0;
-  int64_t tokens = 0;                  // metadata.usage.total_tokens
-  std::optional<double> feedback;      // its feedback score
+  int64_t tokens = 0;              // metadata.usage.total_tokens
+  std::optional<double> feedback;  // its feedback score
 };
 
 // Reads a stored original (ReplayTarget::original_json: the interaction's JSON, with

@@ -18,11 +18,11 @@ struct Candidate {
 
 struct ReplaySpec {
   std::string name;
-  SearchQuery filter;      // its limit and cursor are unused
-  int limit = 100;         // items, 1..10000
-  bool random = false;     // a uniform sample of the matches instead of the newest
+  SearchQuery filter;   // its limit and cursor are unused
+  int limit = 100;      // items, 1..10000
+  bool random = false;  // a uniform sample of the matches instead of the newest
   Candidate candidate;
-  int concurrency = 4;     // items replayed at once, 1..16
+  int concurrency = 4;  // items replayed at once, 1..16
 };
 
 }  // namespace omniflow::replay

@@ -1,6 +1,7 @@
 #include "replay/runner.h"
 
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -9,8 +10,6 @@
 #include <vector>
 
 #include "core/json.h"
-#include <spdlog/spdlog.h>
-
 #include "core/log.h"
 #include "replay/compare.h"
 #include "replay/sandbox_data_store.h"
@@ -58,7 +57,9 @@ Runner::Runner(RunnerStores stores, RunnerOptions options)
 
 Runner::~Runner() { Stop(); }
 
-int64_t Runner::Now() const { return (options_.clock ? options_.clock : Clock::Real())->NowMicros(); }
+int64_t Runner::Now() const {
+  return (options_.clock ? options_.clock : Clock::Real())->NowMicros();
+}
 
 bool Runner::CanCall(const Candidate& candidate) const {
   if (!candidate.base_url.empty()) return true;
@@ -173,8 +174,8 @@ Status Runner::Select(const std::string& replay_id, const ReplaySpec& spec) {
         chosen[k] = std::move(view);
       }
     }
-    const bool enough = spec.random ? seen >= options_.max_sampled
-                                    : static_cast<int>(chosen.size()) >= spec.limit;
+    const bool enough =
+        spec.random ? seen >= options_.max_sampled : static_cast<int>(chosen.size()) >= spec.limit;
     if (enough || !page->has_more || !page->next) break;
     q.after = page->next;
   }
@@ -216,9 +217,9 @@ Status Runner::Run(const std::string& replay_id, const std::atomic<bool>& stop,
     provider_options.api_version.clear();
   }
   if (!candidate.model.empty()) provider_options.model = candidate.model;
-  std::unique_ptr<agent::ChatProvider> provider =
-      options_.make_provider ? options_.make_provider(provider_options)
-                             : agent::NewOpenAiProvider(provider_options);
+  std::unique_ptr<agent::ChatProvider> provider = options_.make_provider
+                                                      ? options_.make_provider(provider_options)
+                                                      : agent::NewOpenAiProvider(provider_options);
   agent::AgentOptions agent_options = options_.agent;
   agent_options.model = provider_options.model;
   if (!candidate.system_prompt.empty()) agent_options.system_prompt = candidate.system_prompt;

@@ -37,16 +37,16 @@ struct RunnerOptions {
   std::function<std::unique_ptr<agent::ChatProvider>(agent::ProviderOptions)> make_provider;
   // Reads a stored spec (ReplayInfo::spec_json) back; required (api::ParseReplaySpec).
   std::function<Result<ReplaySpec>(std::string_view spec_json)> parse_spec;
-  Clock* clock = nullptr;           // created_us, finished_us; null: the real clock
-  int64_t max_sampled = 100000;     // matches a random sample is drawn from, at most
+  Clock* clock = nullptr;        // created_us, finished_us; null: the real clock
+  int64_t max_sampled = 100000;  // matches a random sample is drawn from, at most
 };
 
 // The facets a Runner reads and writes; they outlive it.
 struct RunnerStores {
   ReplayStore* replays = nullptr;
-  AnalyticsStore* analytics = nullptr;   // selection (search)
+  AnalyticsStore* analytics = nullptr;       // selection (search)
   InteractionStore* interactions = nullptr;  // the threads' earlier turns
-  DataStore* data = nullptr;             // read once per user for the sandbox, never written
+  DataStore* data = nullptr;                 // read once per user for the sandbox, never written
 };
 
 class Runner {

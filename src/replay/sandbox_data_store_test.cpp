@@ -17,8 +17,10 @@ TEST(SandboxDataStore, WritesStayInTheSandboxAndItsSnapshot) {
   Result<DataStore::Added> added = sandbox.Add("ada", "tasks.json", R"({"title":"bread"})");
   ASSERT_TRUE(added.ok());
   EXPECT_EQ(added->entry_count, 2);
-  ASSERT_TRUE(sandbox.Replace("ada", "tasks.json", "E000001",
-                              R"({"entry_id":"E000001","title":"oat milk"})").ok());
+  ASSERT_TRUE(
+      sandbox
+          .Replace("ada", "tasks.json", "E000001", R"({"entry_id":"E000001","title":"oat milk"})")
+          .ok());
   EXPECT_EQ(*sandbox.GetEntry("ada", "tasks.json", "E000001"),
             R"({"entry_id":"E000001","title":"oat milk"})");
   EXPECT_EQ(*sandbox.Delete("ada", "tasks.json", added->entry_id), 1);

@@ -153,9 +153,9 @@ TEST_P(ReplayContract, SummarizeCountsAndItemsPageAndFilterChanged) {
   ASSERT_TRUE(changed.ok());
   ASSERT_EQ(changed->items.size(), 3u);
   for (const ReplayItem& item : changed->items) EXPECT_TRUE(item.result->changed);
-  EXPECT_EQ(Replays().Items({"rp_ffffffffffffffffffffffff", false, std::nullopt, 10})
-                .status().code(),
-            Status::Code::kNotFound);
+  EXPECT_EQ(
+      Replays().Items({"rp_ffffffffffffffffffffffff", false, std::nullopt, 10}).status().code(),
+      Status::Code::kNotFound);
   EXPECT_EQ(Replays().Items({kId, false, std::nullopt, 0}).status().code(),
             Status::Code::kInvalidArgument);
 }

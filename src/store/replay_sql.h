@@ -84,8 +84,9 @@ ReplaySummary ReadSummary(const Row& row) {
 
 // The result's columns, in kItemColumns' order from `changed` on, as integers.
 inline std::vector<int64_t> ResultNumbers(const ReplayResult& r) {
-  return {r.changed, r.fixed, r.introduced, r.same_tools, r.error, r.latency_ms,
-          r.original_latency_ms, r.tokens, r.original_tokens};
+  return {r.changed,        r.fixed,      r.introduced,          r.same_tools,
+          r.error,          r.latency_ms, r.original_latency_ms, r.tokens,
+          r.original_tokens};
 }
 
 }  // namespace omniflow::replay_sql

@@ -25,7 +25,7 @@ struct ReplayInfo {
   std::string actor;      // who started it, as the audit log names callers ("admin", ...)
   std::string spec_json;  // what to replay and with what (replay/replay_spec.h), canonical JSON
   std::string state = "selecting";
-  std::string error;        // why it failed (state "failed")
+  std::string error;  // why it failed (state "failed")
   int64_t created_us = 0;
   int64_t finished_us = 0;  // 0 until done or failed
   int64_t total = 0;        // set by Get/List: items chosen
@@ -68,9 +68,9 @@ struct ReplaySummary {
 
 struct ReplayItemsQuery {
   std::string replay_id;
-  bool changed_only = false;            // only items whose result is changed
-  std::optional<int64_t> after_item;    // the cursor: only items with item_no > after_item
-  int limit = 50;                       // 1..200
+  bool changed_only = false;          // only items whose result is changed
+  std::optional<int64_t> after_item;  // the cursor: only items with item_no > after_item
+  int limit = 50;                     // 1..200
 };
 
 struct ReplayItemsPage {

@@ -33,11 +33,10 @@ Result<std::vector<pg::Res>> PostgresReplayStore::Run(const std::vector<pg::Quer
 
 Status PostgresReplayStore::Create(const ReplayInfo& info) {
   if (Status s = ValidateReplayInfo(info); !s.ok()) return s;
-  Result<std::vector<pg::Res>> done =
-      Run({{"INSERT INTO replays(replay_id, name, actor, spec_json, state, created_us) "
-            "VALUES($1, $2, $3, $4, 'selecting', $5::bigint)",
-            {info.replay_id, info.name, info.actor, info.spec_json,
-             std::to_string(info.created_us)}}});
+  Result<std::vector<pg::Res>> done = Run(
+      {{"INSERT INTO replays(replay_id, name, actor, spec_json, state, created_us) "
+        "VALUES($1, $2, $3, $4, 'selecting', $5::bigint)",
+        {info.replay_id, info.name, info.actor, info.spec_json, std::to_string(info.created_us)}}});
   return done.status();
 }
 
@@ -89,13 +88,13 @@ Result<bool> PostgresReplayStore::SaveResult(const std::string& replay_id, int64
   std::vector<std::optional<std::string>> params = {replay_id, std::to_string(item_no),
                                                     result.result_json};
   for (int64_t n : replay_sql::ResultNumbers(result)) params.push_back(std::to_string(n));
-  Result<std::vector<pg::Res>> done = Run(
-      {{"WITH saved AS (UPDATE replay_items SET result_json = $3, changed = $4::integer, "
-        "fixed = $5::integer, introduced = $6::integer, same_tools = $7::integer, "
-        "error = $8::integer, latency_ms = $9::bigint, original_latency_ms = $10::bigint, "
-        "tokens = $11::bigint, original_tokens = $12::bigint WHERE replay_id = $1 AND "
-        "item_no = $2::bigint AND result_json IS NULL RETURNING 1) SELECT count(*) FROM saved",
-        std::move(params)}});
+  Result<std::vector<pg::Res>> done =
+      Run({{"WITH saved AS (UPDATE replay_items SET result_json = $3, changed = $4::integer, "
+            "fixed = $5::integer, introduced = $6::integer, same_tools = $7::integer, "
+            "error = $8::integer, latency_ms = $9::bigint, original_latency_ms = $10::bigint, "
+            "tokens = $11::bigint, original_tokens = $12::bigint WHERE replay_id = $1 AND "
+            "item_no = $2::bigint AND result_json IS NULL RETURNING 1) SELECT count(*) FROM saved",
+            std::move(params)}});
   if (!done.ok()) return done.status();
   return (*done)[0].Int(0, 0) > 0;
 }
@@ -112,8 +111,7 @@ Status PostgresReplayStore::Finish(const std::string& replay_id, const std::stri
 }
 
 Result<ReplayInfo> PostgresReplayStore::Get(const std::string& replay_id) {
-  Result<std::vector<pg::Res>> done =
-      Run({{InfoSelect("WHERE r.replay_id = $1"), {replay_id}}});
+  Result<std::vector<pg::Res>> done = Run({{InfoSelect("WHERE r.replay_id = $1"), {replay_id}}});
   if (!done.ok()) return done.status();
   const pg::Res& rows = (*done)[0];
   if (rows.rows() == 0) return Status::NotFound("no replay with that id");

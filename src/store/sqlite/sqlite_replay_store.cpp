@@ -124,8 +124,7 @@ Status SqliteReplayStore::Finish(const std::string& replay_id, const std::string
   return Status::Ok();
 }
 
-Result<std::vector<ReplayInfo>> SqliteReplayStore::Select(const std::string* replay_id,
-                                                          int limit) {
+Result<std::vector<ReplayInfo>> SqliteReplayStore::Select(const std::string* replay_id, int limit) {
   std::string sql = std::string("SELECT ") + replay_sql::kInfoColumns + " FROM replays r";
   sql += replay_id ? " WHERE r.replay_id = ?1" : " ORDER BY r.created_us DESC, r.replay_id DESC";
   sql += " LIMIT ?2";
@@ -159,9 +158,9 @@ Result<std::vector<ReplayInfo>> SqliteReplayStore::List(int limit) {
 
 Result<ReplaySummary> SqliteReplayStore::Summarize(const std::string& replay_id) {
   MutexLock lock(&file_->write_mu);
-  Result<sqlite::Stmt> select = file_->writer.Prepare(
-      std::string("SELECT ") + replay_sql::kSummaryColumns +
-      " FROM replay_items WHERE replay_id = ?1 AND result_json IS NOT NULL");
+  Result<sqlite::Stmt> select =
+      file_->writer.Prepare(std::string("SELECT ") + replay_sql::kSummaryColumns +
+                            " FROM replay_items WHERE replay_id = ?1 AND result_json IS NOT NULL");
   if (!select.ok()) return select.status();
   select->Bind(1, replay_id);
   Result<bool> row = select->Step();
