@@ -295,6 +295,26 @@ TEST(Replay, ARestartInTheMiddleResumesWithoutRedoingItems) {
   EXPECT_GE(llm.calls(), 8);
 }
 
+TEST(Replay, ACandidateOnAnotherProviderNeverGetsTheServersKey) {
+  FakeLlm server_llm;
+  FakeLlm other_llm;
+  other_llm.SetFallback(Ok(TextCompletion("from elsewhere")));
+  RunningServer s(Config(server_llm));
+  ASSERT_TRUE(s.started);
+  ASSERT_EQ(s.client->Post("/api/save_interaction", SaveBody("hello"), AsUser("ada")).status, 201);
+  const std::string id = StartReplay(
+      *s.client, R"({"candidate":{"model":"m","base_url":")" + other_llm.base_url() + R"("}})");
+  ASSERT_FALSE(id.empty());
+  HttpResponse done = WaitFor(*s.client, id);
+  EXPECT_EQ(IntAt(done.Json()["summary"], "replayed"), 1) << done.body;
+  EXPECT_EQ(server_llm.calls(), 0);
+  ASSERT_EQ(other_llm.calls(), 1);
+  EXPECT_EQ(other_llm.request_headers()[0].find("sk-replay-secret-key"), std::string::npos)
+      << other_llm.request_headers()[0];
+  EXPECT_EQ(other_llm.request_headers()[0].find("Authorization"), std::string::npos)
+      << other_llm.request_headers()[0];
+}
+
 TEST(Replay, BodiesAreValidatedWithClearErrors) {
   FakeLlm llm;
   RunningServer s(Config(llm));
