@@ -28,6 +28,7 @@
 #include "store/lifecycle_store.h"
 #include "store/replay_store.h"
 #include "replay/runner.h"
+#include "store/pending_span_store.h"
 #include "store/writer.h"
 
 namespace omniflow::api {
@@ -49,6 +50,9 @@ struct LifecycleContext {
   const lifecycle::ReceiptKey* receipt_key = nullptr; // signs erasure receipts
   agent::Spool* spool = nullptr;                      // erasure empties it of the user; null: none
   Clock* clock = nullptr;                             // erased_at, since; null: the real clock
+  // Held by the OTLP trace assembler while it turns a user's held spans into interactions;
+  // erasure holds it too, so that spans it takes are never written after it. Null: none.
+  Mutex* otlp_assembly = nullptr;
 };
 
 // The audit log (api/audit.h): who did what to whose data.
@@ -62,6 +66,13 @@ struct AuditContext {
 struct ReplayContext {
   ReplayStore* store = nullptr;     // replays and their results
   replay::Runner* runner = nullptr; // starts, resumes and removes them
+};
+
+// OTLP/HTTP trace ingest (POST /v1/traces); 503 without a store for pending spans.
+struct OtlpContext {
+  PendingSpanStore* spans = nullptr;        // spans held until their trace is assembled
+  size_t max_inflated_bytes = 16u << 20;    // a gzip body inflating to more is 413
+  Clock* clock = nullptr;                   // when spans were received; null: the real clock
 };
 
 // proxy_router: in-process by default, or over HTTP to `upstream` (the route's own path there).
@@ -89,6 +100,7 @@ struct ApiContext {
   AuditContext audit;
   ChainStore* chain = nullptr;          // the hash chain's head (issue 14); null: 503
   ReplayContext replays;
+  OtlpContext otlp;                     // POST /v1/traces (issue 15)
 };
 
 // Registers every route of the route table (route_table.h), and their proxy_router forms, on

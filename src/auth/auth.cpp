@@ -179,7 +179,8 @@ Authenticator::Authenticator(AuthOptions options, long (*now_seconds)())
 // the open mode where the function is open, else 401. A presented credential never falls
 // through.
 Result<Identity> Authenticator::Authenticate(std::string_view function,
-                                             const Credentials& credentials) const {
+                                             const Credentials& credentials,
+                                             bool key_needs_user) const {
   const auto own_key = options_.function_keys.find(std::string(function));
   const bool function_has_key = own_key != options_.function_keys.end();
 
@@ -195,7 +196,8 @@ Result<Identity> Authenticator::Authenticate(std::string_view function,
     Identity identity;
     identity.kind = is_admin_key ? Identity::Kind::kAdminKey : Identity::Kind::kFunctionKey;
     // The admin key may act for nobody in particular (cross-user views); a function key may not.
-    Result<std::string> user = UserFromHeader(credentials.user_id_header, !is_admin_key);
+    Result<std::string> user =
+        UserFromHeader(credentials.user_id_header, !is_admin_key && key_needs_user);
     if (!user.ok()) return user.status();
     identity.user_id = std::move(*user);
     return identity;

@@ -91,7 +91,10 @@ class Authenticator {
   //   X-User-Id (validated; empty when the header is absent, for the caller to require).
   // - Else 401.
   // A presented but invalid key or token is 401, never a fallback to the open mode.
-  Result<Identity> Authenticate(std::string_view function, const Credentials& credentials) const;
+  // With `key_needs_user` false, the function's own key may come without X-User-Id too (the
+  // identity's user_id is then empty): for routes whose body names its users record by record.
+  Result<Identity> Authenticate(std::string_view function, const Credentials& credentials,
+                                bool key_needs_user = true) const;
 
   // May these credentials read the operators' metrics? The admin key (x-functions-key, ?code=
   // or as a bearer token) or options().metrics_token as a bearer token; in the open development

@@ -101,6 +101,20 @@ TEST(Auth, FunctionKeyHolderMustNameAValidUser) {
              Status::Code::kInvalidArgument, "../etc");
 }
 
+TEST(Auth, AKeyWithoutXUserIdActsForNoUserOnlyWhereTheRouteAllowsIt) {
+  Authenticator auth = Secured();
+  Result<Identity> r = auth.Authenticate("save_interaction", Key(kSaveKey, std::nullopt),
+                                         /*key_needs_user=*/false);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->user_id, "");
+  EXPECT_EQ(r->kind, Identity::Kind::kFunctionKey);
+  // A given X-User-Id is still checked, and a wrong key still refused.
+  ExpectCode(auth.Authenticate("save_interaction", Key(kSaveKey, "../etc"), false),
+             Status::Code::kInvalidArgument, "../etc");
+  ExpectCode(auth.Authenticate("save_interaction", Key("guess", std::nullopt), false),
+             Status::Code::kUnauthenticated, "a wrong key");
+}
+
 TEST(Auth, WrongFunctionKeyIs401AndNeverFallsBack) {
   Authenticator auth = Secured();
   for (std::string_view wrong :

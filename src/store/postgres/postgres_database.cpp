@@ -27,6 +27,7 @@ Result<std::unique_ptr<Database>> PostgresDatabase::Open(const StoreLocation& lo
   db->audit_ = std::make_unique<PostgresAuditStore>(db->pool_.get());
   db->chain_ = std::make_unique<PostgresChainStore>(db->pool_.get());
   db->replays_ = std::make_unique<PostgresReplayStore>(db->pool_.get());
+  db->pending_spans_ = std::make_unique<PostgresPendingSpanStore>(db->pool_.get());
   return std::unique_ptr<Database>(std::move(db));
 }
 
@@ -49,6 +50,7 @@ Database::Gauges PostgresDatabase::ReadGauges() {
 PostgresDatabase::~PostgresDatabase() {
   replays_.reset();
   audit_.reset();
+  pending_spans_.reset();
   chain_.reset();
   lifecycle_.reset();
   data_.reset();

@@ -243,6 +243,8 @@ Result<ErasureReport> PostgresLifecycleStore::EraseUser(const std::string& user_
       {std::string("DELETE FROM idempotency_keys WHERE user_id = $1") + kNotHeld, {user_id}},
       // Replays' copies of the user's interactions and their results.
       {std::string("DELETE FROM replay_items WHERE user_id = $1") + kNotHeld, {user_id}},
+      // OTLP spans of the user's traces not yet written.
+      {std::string("DELETE FROM otlp_pending_spans WHERE user_id = $1") + kNotHeld, {user_id}},
   };
   Result<std::vector<pg::Res>> done = Status::Unavailable("not run");
   for (int attempt = 0; attempt < kAttempts; ++attempt) {

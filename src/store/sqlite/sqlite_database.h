@@ -14,6 +14,7 @@
 #include "store/sqlite/sqlite_file.h"
 #include "store/sqlite/sqlite_lifecycle_store.h"
 #include "store/sqlite/sqlite_replay_store.h"
+#include "store/sqlite/sqlite_pending_span_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace omniflow {
@@ -35,6 +36,7 @@ class SqliteDatabase final : public Database {
   AuditStore& audit() override { return *audit_; }
   ChainStore& chain() override { return *chain_; }
   ReplayStore& replays() override { return *replays_; }
+  PendingSpanStore& pending_spans() override { return *pending_spans_; }
   std::string Describe() const override { return "sqlite:" + file_->path; }
   Gauges ReadGauges() override;
 
@@ -53,6 +55,7 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<SqliteAuditStore> audit_;
   std::unique_ptr<SqliteChainStore> chain_;
   std::unique_ptr<SqliteReplayStore> replays_;
+  std::unique_ptr<SqlitePendingSpanStore> pending_spans_;
 };
 
 }  // namespace omniflow
