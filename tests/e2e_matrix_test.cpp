@@ -83,6 +83,7 @@ std::vector<Probe> ProbesFor(const api::Route& route, const std::string& pattern
   std::string path = pattern;
   for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
            {"{interaction_id}", v.interaction_id}, {"{thread_id}", "vt"}, {"{user_id}", kVictim},
+           {"{replay_id}", "rp_000000000000000000000000"},
            {"*", "index.js"}}) {
     if (size_t at = path.find(from); at != std::string::npos) path.replace(at, from.size(), to);
   }

@@ -44,8 +44,11 @@ struct AgentOutcome {
 };
 
 // Runs `message` for `user` in `thread_id`. Never throws; tool failures are recorded, not fatal.
+// The thread's earlier turns are its newest ones, or with `history_before` (a replay of a logged
+// message) those logged before that position; an empty `thread_id` has none.
 AgentOutcome RunMessage(ChatProvider* provider, InteractionStore* store, DataStore* data,
                         const AgentOptions& options, const std::string& user,
-                        const std::string& thread_id, const std::string& message);
+                        const std::string& thread_id, const std::string& message,
+                        const std::optional<HistoryCursor>& history_before = std::nullopt);
 
 }  // namespace omniflow::agent

@@ -13,6 +13,7 @@
 #include "api/route_table.h"
 #include "core/query.h"
 #include "core/validate.h"
+#include "store/replay_store.h"
 
 namespace omniflow::api {
 
@@ -195,6 +196,8 @@ Status DecodeParams(const Route& route, const http::PathParams& raw, Call* call)
       if (!IsValidUserId(value)) {
         return Status::InvalidArgument(std::string("user id must be ") + kUserIdRule);
       }
+    } else if (name == "replay_id") {
+      if (!IsValidReplayId(value)) return Status::NotFound("no replay with that id");
     } else {
       return Status::Internal("route parameter without a grammar: " + std::string(name));
     }

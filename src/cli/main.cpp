@@ -30,6 +30,7 @@
 #include "cli/demo_data.h"
 #include "cli/import.h"
 #include "cli/lifecycle_commands.h"
+#include "cli/replay_command.h"
 #include "cli/verify_command.h"
 #include "core/ids.h"
 #include "core/json.h"
@@ -207,6 +208,8 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   lifecycle::RetentionRunner retention(&(*db)->lifecycle(), Clock::Real(), retention_options,
                                        &(*db)->audit());
   AuditWriter audit_writer(&(*db)->audit());
+  std::unique_ptr<replay::Runner> replays =
+      NewReplayRunner(db->get(), provider_options, assistant.max_tool_rounds);
 
   api::ApiContext context;
   context.store = store;
@@ -236,6 +239,8 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   context.audit.writer = &audit_writer;
   context.audit.store = &(*db)->audit();
   context.chain = &(*db)->chain();
+  context.replays.store = &(*db)->replays();
+  context.replays.runner = replays.get();
   context.otlp.spans = &(*db)->pending_spans();
   context.otlp.max_inflated_bytes = std::max<size_t>(16u << 20, 8 * server_options.max_body);
   otlp::TraceAssembler assembler(&(*db)->pending_spans(), &writer, Clock::Real(), context.build,
@@ -277,12 +282,16 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
                lifecycle_settings.retention_days, retention_interval->count(),
                (*receipt_key)->key_id(), lifecycle_settings.audit_retention_days);
   retention.Start();
+  if (Status s = replays->ResumeAll(); !s.ok()) {
+    spdlog::warn("event=replay_resume_failed error=\"{}\"", LogSafe(s.message()));
+  }
   assembler.Start();
   std::printf("omniflow listening on http://%s:%u\n", server_options.host.c_str(),
               static_cast<unsigned>(server.port()));
   std::fflush(stdout);
   server.Run([] { spdlog::info("event=stopping msg=\"draining in-flight requests\""); });
   retention.Stop();
+  replays->Stop();  // unfinished replays resume at the next start
   workers.Stop();  // answers and logs what is in flight, through the writer
   assembler.Stop();  // writes through the writer too
   audit_writer.Stop();  // records what those answers audited
@@ -716,6 +725,27 @@ int main(int argc, char** argv) {
                            "An anchor read earlier from GET /api/chain/head: it must be the hash "
                            "of a verified record");
 
+  ReplayCommand replay_command;
+  std::string replay_prompt_file;
+  auto* replay = app.add_subcommand(
+      "replay", "Replay historical interactions with a candidate model or system prompt; exit "
+                "1 when failures were introduced (docs/replay.md)");
+  replay->add_option("--data-dir", store_options.data_dir, "Directory of the embedded store")
+      ->envname("OMNIFLOW_DATA_DIR")->capture_default_str();
+  replay->add_option("--store", store_options.url, "Store URL")->envname("OMNIFLOW_STORE");
+  replay->add_option("--filter", replay_command.filter,
+                     "Search's parameters as a query string, e.g. \"status=failed&tool=get_data\"");
+  replay->add_option("--model", replay_command.model, "The candidate model");
+  replay->add_option("--system-prompt", replay_prompt_file, "The candidate system prompt's file");
+  replay->add_option("--base-url", replay_command.base_url,
+                     "The candidate's provider (no API key is sent to another URL)");
+  replay->add_option("--limit", replay_command.limit, "Interactions to replay (1-10000)")
+      ->capture_default_str();
+  replay->add_option("--sample", replay_command.sample, "newest or random")->capture_default_str();
+  replay->add_option("--concurrency", replay_command.concurrency, "Items at once (1-16)")
+      ->capture_default_str();
+  replay->add_option("--name", replay_command.name, "The replay's name")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   if (!InitLogging(log_level)) {
     std::cerr << "omniflow: unknown --log-level " << log_level << "\n";
@@ -735,6 +765,10 @@ int main(int argc, char** argv) {
   if (*verify) {
     return RunVerifyReceipt(receipt_file, receipt_public_key, lifecycle_settings.receipt_key_file,
                             store_options.data_dir);
+  }
+  if (*replay) {
+    if (!replay_prompt_file.empty()) replay_command.system_prompt_file = replay_prompt_file;
+    return RunReplayCommand(store_options, replay_command);
   }
   if (*verify_chain) return RunVerify(store_options, chain_from_seq, chain_expect_head);
   if (*import) return RunImport(import_path, store_options, import_batch, redact_settings);

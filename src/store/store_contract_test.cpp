@@ -18,6 +18,7 @@
 #include "core/ids.h"
 #include "core/validate.h"
 #include "store/database.h"
+#include "store/engine_test_fixture.h"
 #include "trust/chain.h"
 #include "store/store_test_fixtures.h"
 #include "store/postgres/pg_test_db.h"
@@ -27,49 +28,22 @@ namespace {
 
 constexpr int64_t kT = 1765458330000000;
 
-// True under continuous integration (CI set to anything but "", "0" or "false").
-bool UnderCi() {
-  const char* ci = std::getenv("CI");
-  if (ci == nullptr) return false;
-  const std::string value = ci;
-  return !value.empty() && value != "0" && value != "false";
-}
-
-class StoreContract : public ::testing::TestWithParam<std::string> {
+class StoreContract : public EngineTest {
  protected:
   void SetUp() override {
-    if (GetParam() == "sqlite") {
-      std::string tmpl = (std::filesystem::temp_directory_path() / "omniflow-contract-XXXXXX").string();
-      ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-      dir_ = tmpl;
-      options_.data_dir = dir_;
-    } else {
-      const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-      db_ = std::make_unique<pg::TestDatabase>(std::string(info->test_suite_name()) + "." + info->name());
-      if (!db_->configured()) {
-        if (UnderCi()) FAIL() << "OMNIFLOW_TEST_STORE is not set; under CI this test must run";
-        GTEST_SKIP() << "set OMNIFLOW_TEST_STORE (ctest's pg.* tests do); under CI this fails";
-      }
-      ASSERT_TRUE(db_->error().empty()) << db_->error();
-      options_.url = db_->url();
-    }
-    ASSERT_NO_FATAL_FAILURE(OpenStore());
+    EngineTest::SetUp();
+    if (database_) store_ = &database_->interactions();
   }
   void TearDown() override {
     store_ = nullptr;
-    database_.reset();
-    db_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    EngineTest::TearDown();
   }
 
   // Opens (or closes and reopens) the Database under test.
   void OpenStore() {
     store_ = nullptr;
-    database_.reset();
-    auto database = Database::Open(options_);
-    ASSERT_TRUE(database.ok()) << database.status().message();
-    database_ = std::move(*database);
-    store_ = &database_->interactions();
+    Open();
+    if (database_) store_ = &database_->interactions();
   }
   DataStore& Data() { return database_->data(); }
   AnalyticsStore& Analytics() { return database_->analytics(); }
@@ -114,10 +88,6 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
     return SearchIds(q);
   }
 
-  std::string dir_;
-  std::unique_ptr<pg::TestDatabase> db_;
-  StoreOptions options_;
-  std::unique_ptr<Database> database_;
   InteractionStore* store_ = nullptr;  // database_'s
 };
 
@@ -761,7 +731,6 @@ TEST_P(StoreContract, RetentionOverridesAndHoldsSurviveReopen) {
   EXPECT_GT((*holds)[1].since_us, 0);
 }
 
-std::string EngineName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
 // A small world for the lifecycle tests: five users whose interactions are 60, 40, 20, 10 and 2
 // days old at kNow, in two threads, with tool calls (some failing), feedback on some, and

@@ -392,7 +392,9 @@ Result<ErasureReport> SqliteLifecycleStore::BeginErasure(const std::string& user
                           "DELETE FROM retention_overrides WHERE user_id = ?1",
                           "DELETE FROM idempotency_keys WHERE user_id = ?1",
                           // OTLP spans of the user's traces not yet written.
-                          "DELETE FROM otlp_pending_spans WHERE user_id = ?1"}) {
+                          "DELETE FROM otlp_pending_spans WHERE user_id = ?1",
+                          // Replays' copies of the user's interactions and their results.
+                          "DELETE FROM replay_items WHERE user_id = ?1"}) {
     if (Result<int64_t> n = Change(db, sql, {user_id}); !n.ok()) return n.status();
   }
   Result<int64_t> marked = Change(
