@@ -220,6 +220,15 @@ constexpr const char* kMigrations[] = {
     CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
     CREATE INDEX audit_log_by_target ON audit_log(target_user, seq);
     )sql",
+    // 8: token usage and its cost (docs/cost.md), as priced when saved, on the row (NULL when
+    // the save reported no usage); GET /api/stats sums them over the range as it counts the
+    // rows. Rows stored before keep no usage (their metadata is not re-read).
+    R"sql(
+    ALTER TABLE interactions ADD COLUMN usage_model text COLLATE "C",
+      ADD COLUMN input_tokens bigint, ADD COLUMN cached_input_tokens bigint,
+      ADD COLUMN output_tokens bigint, ADD COLUMN reasoning_tokens bigint,
+      ADD COLUMN cost_nanos bigint;
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {
