@@ -242,6 +242,8 @@ UPDATE interaction_counts SET
       cost_nanos INTEGER NOT NULL,
       unpriced INTEGER NOT NULL,
       PRIMARY KEY(user_id, hour_us, model)) WITHOUT ROWID;
+    -- usage_by_user over every user reads just the range's hours.
+    CREATE INDEX stats_usage_hourly_by_hour ON stats_usage_hourly(hour_us) WHERE user_id <> '';
     )sql",
 };
 
