@@ -3,6 +3,7 @@
 // totals, days, models and users; the cost is priced once, at save, by --prices, so a restart
 // with other prices leaves stored costs alone; a bad price file stops the server at start; an
 // erased user's tokens leave the stats.
+#include <algorithm>
 #include <fstream>
 
 #include "support/e2e.h"
@@ -167,6 +168,26 @@ TEST(CostApi, AnInvalidPriceFileStopsTheServerSayingWhy) {
   ServerProcess missing(Config(dir.path(), files.path() + "/absent.json"));
   EXPECT_FALSE(missing.Start(&error));
   EXPECT_NE(error.find("absent.json: cannot be read"), std::string::npos) << error;
+}
+
+TEST(CostApi, ImportPricesUsageByItsOwnPriceFile) {
+  TempDir dir, files;
+  std::string line = kChatSave;
+  line.erase(std::remove(line.begin(), line.end(), '\n'), line.end());
+  line.insert(1, R"("user_id":"alice","timestamp":"2025-12-01T10:00:00Z",)");
+  const std::string jsonl = WriteFile(files, "in.jsonl", line + "\n");
+  std::string out;
+  ASSERT_EQ(ServerProcess::RunCommand({"import", jsonl, "--data-dir", dir.path(), "--prices",
+                                       WriteFile(files, "prices.json", kPrices)},
+                                      {}, &out),
+            0)
+      << out;
+  // Served by a server with other prices: the import's cost stands.
+  RunningServer s(Config(dir.path(), WriteFile(files, "dear.json", kPricesTimesTen)));
+  ASSERT_TRUE(s.started);
+  simdjson::dom::element totals = MemberAt(Stats(*s.client).Json(), "totals");
+  EXPECT_EQ(Tokens(totals), "1000 400 300 100");
+  EXPECT_DOUBLE_EQ(Cost(totals), 0.0066);
 }
 
 TEST(CostApi, ErasureRemovesTheUsersTokensAndCostFromStats) {
