@@ -96,6 +96,8 @@ AgentOutcome RunMessage(ChatProvider* provider, InteractionStore* store, DataSto
     out.prompt_tokens += answer->prompt_tokens;
     out.completion_tokens += answer->completion_tokens;
     out.total_tokens += answer->total_tokens;
+    out.cached_tokens += answer->cached_tokens;
+    out.reasoning_tokens += answer->reasoning_tokens;
     messages.push_back(answer->message_json);
     if (answer->tool_calls.empty()) {
       out.response = std::move(answer->content);

@@ -39,6 +39,7 @@ struct AgentOutcome {
   std::vector<ToolCallRecord> tool_calls;
   std::string model;
   int64_t prompt_tokens = 0, completion_tokens = 0, total_tokens = 0;
+  int64_t cached_tokens = 0, reasoning_tokens = 0;  // parts of prompt and completion tokens
   int rounds = 0;
   bool round_cap_reached = false;
 };

@@ -35,6 +35,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/prices.h"
 #include "core/validate.h"
 #include "http/server.h"
 #include "lifecycle/retention.h"
@@ -104,13 +105,33 @@ bool MakeRedactor(const RedactSettings& settings, std::unique_ptr<redact::Redact
   return true;
 }
 
+// The price table of --prices FILE (or OMNIFLOW_PRICES), else the default one compiled in
+// (docs/cost.md); false after saying why the file is not a valid price table.
+bool LoadPrices(const std::string& file, PriceTable* out) {
+  if (file.empty()) {
+    *out = PriceTable::Default();
+  } else {
+    Result<PriceTable> table = PriceTable::Load(file);
+    if (!table.ok()) {
+      std::cerr << "omniflow: --prices " << table.status().message() << "\n";
+      return false;
+    }
+    *out = std::move(*table);
+  }
+  spdlog::info("event=prices source={} as_of={} models={}", file.empty() ? "default" : "file",
+               out->as_of(), out->size());
+  return true;
+}
+
 int Serve(http::ServerOptions server_options, StoreOptions store_options,
           WriterOptions writer_options, AssistantSettings assistant,
           LifecycleSettings lifecycle_settings, const RedactSettings& redact_settings,
-          bool insecure) {
+          const std::string& prices_file, bool insecure) {
   RaiseFileLimit();
   std::unique_ptr<redact::Redactor> redactor;
   if (!MakeRedactor(redact_settings, &redactor)) return 2;
+  PriceTable prices;
+  if (!LoadPrices(prices_file, &prices)) return 2;
   const std::vector<std::string_view> functions = api::FunctionNames();
   AuthOptions auth_options = AuthOptions::FromEnvironment(functions);
   if (!auth_options.environment_error.empty()) {
@@ -232,6 +253,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   context.find_web_asset = &api::FindWebAsset;
   context.any_host = insecure;
   context.build.redactor = redactor.get();
+  context.build.prices = &prices;
   context.lifecycle.store = &(*db)->lifecycle();
   context.lifecycle.retention = &retention;
   context.lifecycle.receipt_key = receipt_key->get();
@@ -303,9 +325,11 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
 }
 
 int RunImport(const std::string& path, StoreOptions store_options, size_t batch,
-              const RedactSettings& redact_settings) {
+              const RedactSettings& redact_settings, const std::string& prices_file) {
   std::unique_ptr<redact::Redactor> redactor;
   if (!MakeRedactor(redact_settings, &redactor)) return 2;
+  PriceTable prices;
+  if (!LoadPrices(prices_file, &prices)) return 2;
   Result<std::unique_ptr<Database>> db = Database::Open(store_options);
   if (!db.ok()) {
     std::cerr << "omniflow: cannot open the store: " << db.status().message() << "\n";
@@ -314,6 +338,7 @@ int RunImport(const std::string& path, StoreOptions store_options, size_t batch,
   ImportOptions options;
   options.batch_size = batch;
   options.build.redactor = redactor.get();
+  options.build.prices = &prices;
   options.progress = [](const ImportStats& s) {
     const uint64_t seen = s.imported + s.already_present;
     if (seen % 100000 < 5000) {
@@ -530,6 +555,14 @@ int main(int argc, char** argv) {
                         "OMNIFLOW_PSEUDONYM_KEY)")
         ->envname("OMNIFLOW_REDACT_MODE")->capture_default_str();
   };
+  // Prices for the cost of each stored interaction's usage (docs/cost.md).
+  std::string prices_file;
+  auto add_prices = [&prices_file](CLI::App* command) {
+    command->add_option("--prices", prices_file,
+                        "Price table (JSON, per million tokens) for the cost of token usage "
+                        "(default: the table compiled in, see docs/cost.md)")
+        ->envname("OMNIFLOW_PRICES");
+  };
   auto* serve = app.add_subcommand("serve", "Run the HTTP server");
   serve->add_option("--host", server_options.host, "Address to listen on")
       ->envname("OMNIFLOW_HOST")->capture_default_str();
@@ -598,6 +631,7 @@ int main(int argc, char** argv) {
   };
   add_checkpoint_pages(serve);
   add_redact(serve);
+  add_prices(serve);
   LifecycleSettings lifecycle_settings;
   serve->add_option("--retention-days", lifecycle_settings.retention_days,
                     "Days interactions are kept for users without an override (0: forever)")
@@ -631,6 +665,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000))->capture_default_str();
   add_checkpoint_pages(import);
   add_redact(import);
+  add_prices(import);
 
   std::string export_format, export_user, export_thread, export_from, export_to, export_output;
   auto* export_cmd = app.add_subcommand(
@@ -756,7 +791,7 @@ int main(int argc, char** argv) {
   store_options.hash_chain = !unchained;
   if (*serve) {
     return Serve(server_options, store_options, writer_options, assistant, lifecycle_settings,
-                 redact_settings, insecure);
+                 redact_settings, prices_file, insecure);
   }
   if (*purge) {
     return RunPurge(store_options, lifecycle_settings.retention_days,
@@ -771,7 +806,9 @@ int main(int argc, char** argv) {
     return RunReplayCommand(store_options, replay_command);
   }
   if (*verify_chain) return RunVerify(store_options, chain_from_seq, chain_expect_head);
-  if (*import) return RunImport(import_path, store_options, import_batch, redact_settings);
+  if (*import) {
+    return RunImport(import_path, store_options, import_batch, redact_settings, prices_file);
+  }
   if (*export_cmd) {
     return RunExport(store_options, export_format, export_user, export_thread, export_from,
                      export_to, export_output);

@@ -134,6 +134,32 @@ try {
         "the key never appears in a URL");
   check(await page.evaluate(() => sessionStorage.getItem("omniflow.credentials")?.includes("dashboard-test")),
         "the key is kept in sessionStorage");
+  // Tokens and cost: the cards and the by-model table say what the API says, and the chart
+  // draws every day's cost.
+  const usd = (x) => x === 0 ? "$0" : "$" + x.toLocaleString("en-US",
+    { minimumFractionDigits: 2, maximumFractionDigits: x < 1 ? 4 : 2 });
+  const t = stats.totals;
+  check(t.usage_interactions > 0 && t.cost_usd > 0, `demo data reports usage (${t.usage_interactions}, $${t.cost_usd})`);
+  const tokensKpi = await page.locator(".kpi.tokens .kpi-value").textContent();
+  check(tokensKpi === (t.tokens.input + t.tokens.output).toLocaleString("en-US"),
+        `tokens card shows ${t.tokens.input + t.tokens.output} (page: ${tokensKpi})`);
+  const tokensNote = await page.locator(".kpi.tokens .kpi-note").textContent();
+  check(tokensNote.includes(`${t.tokens.cached_input.toLocaleString("en-US")} cached`),
+        `tokens card names the cached part (page: ${tokensNote})`);
+  const costKpi = await page.locator(".kpi.cost .kpi-value").textContent();
+  check(costKpi === usd(t.cost_usd), `cost card shows ${usd(t.cost_usd)} (page: ${costKpi})`);
+  await page.locator(".usage-chart canvas").first().waitFor();
+  const drawnCosts = JSON.parse(await page.locator(".usage-chart").getAttribute("data-costs"));
+  const drawnSum = drawnCosts.reduce((a, b) => a + b, 0);
+  check(drawnCosts.length === stats.per_day.length && Math.abs(drawnSum - t.cost_usd) < 1e-6,
+        `usage chart draws ${stats.per_day.length} days of cost summing to $${t.cost_usd} ` +
+        `(page: ${drawnCosts.length} days, $${drawnSum})`);
+  const models = await page.locator("table.models .model-name").allTextContents();
+  check(models.length === stats.usage_by_model.length && models[0] === stats.usage_by_model[0].model,
+        `by-model table lists ${stats.usage_by_model.map((m) => m.model).join(", ")} (page: ${models.join(", ")})`);
+  const topCost = await page.locator("table.models .model-cost").first().textContent();
+  check(topCost === usd(stats.usage_by_model[0].cost_usd),
+        `the costliest model costs ${usd(stats.usage_by_model[0].cost_usd)} (page: ${topCost})`);
   await shot(page, join(shotDir, "01-overview.png"));
 
   // 3. Interactions: filter by tool and failed status.

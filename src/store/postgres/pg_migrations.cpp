@@ -274,6 +274,15 @@ constexpr const char* kMigrations[] = {
       PRIMARY KEY (replay_id, item_no));
     CREATE INDEX replay_items_by_user ON replay_items(user_id);
     )sql",
+    // 10: token usage and its cost (docs/cost.md), as priced when saved, on the row (NULL when
+    // the save reported no usage); GET /api/stats sums them over the range as it counts the
+    // rows. Rows stored before keep no usage (their metadata is not re-read).
+    R"sql(
+    ALTER TABLE interactions ADD COLUMN usage_model text COLLATE "C",
+      ADD COLUMN input_tokens bigint, ADD COLUMN cached_input_tokens bigint,
+      ADD COLUMN output_tokens bigint, ADD COLUMN reasoning_tokens bigint,
+      ADD COLUMN cost_nanos bigint;
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {

@@ -275,6 +275,32 @@ UPDATE interaction_counts SET
       PRIMARY KEY (replay_id, item_no));
     CREATE INDEX replay_items_by_user ON replay_items(user_id);
     )sql",
+    // 12: token usage and its cost (docs/cost.md), as priced when saved: on the row (NULL when
+    // the save reported no usage), and per UTC hour, user ('' = every user) and model ('' =
+    // none given) for GET /api/stats. Rows stored before keep no usage (their metadata is not
+    // re-read).
+    R"sql(
+    ALTER TABLE interactions ADD COLUMN usage_model TEXT;
+    ALTER TABLE interactions ADD COLUMN input_tokens INTEGER;
+    ALTER TABLE interactions ADD COLUMN cached_input_tokens INTEGER;
+    ALTER TABLE interactions ADD COLUMN output_tokens INTEGER;
+    ALTER TABLE interactions ADD COLUMN reasoning_tokens INTEGER;
+    ALTER TABLE interactions ADD COLUMN cost_nanos INTEGER;
+    CREATE TABLE stats_usage_hourly(
+      user_id TEXT NOT NULL,
+      hour_us INTEGER NOT NULL,
+      model TEXT NOT NULL,
+      interactions INTEGER NOT NULL,
+      input INTEGER NOT NULL,
+      cached_input INTEGER NOT NULL,
+      output INTEGER NOT NULL,
+      reasoning INTEGER NOT NULL,
+      cost_nanos INTEGER NOT NULL,
+      unpriced INTEGER NOT NULL,
+      PRIMARY KEY(user_id, hour_us, model)) WITHOUT ROWID;
+    -- usage_by_user over every user reads just the range's hours.
+    CREATE INDEX stats_usage_hourly_by_hour ON stats_usage_hourly(hour_us) WHERE user_id <> '';
+    )sql",
 };
 
 }  // namespace
