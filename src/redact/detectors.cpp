@@ -92,6 +92,26 @@ struct DigitRun {
   std::vector<size_t> byte_ends;   // byte offsets of the end of each group
 };
 
+// How many digits the run from `start` holds, and where it ends: what ScanDigitRun would find,
+// without building it (most runs in text are dates, times and counts, far shorter than a card).
+size_t CountRunDigits(std::string_view text, size_t start, size_t* end) {
+  size_t i = start, digits = 0;
+  while (true) {
+    while (i < text.size() && IsDigit(text[i])) {
+      ++digits;
+      ++i;
+    }
+    if (i + 1 < text.size() && (text[i] == ' ' || text[i] == '-') && IsDigit(text[i + 1]) &&
+        digits <= 24) {
+      ++i;
+      continue;
+    }
+    break;
+  }
+  *end = i;
+  return digits;
+}
+
 DigitRun ScanDigitRun(std::string_view text, size_t start) {
   DigitRun run;
   size_t i = start;
@@ -381,9 +401,8 @@ void FindCards(std::string_view text, Spans* out) {
       continue;
     }
     const size_t start = i;
+    if (CountRunDigits(text, start, &i) < 13) continue;
     DigitRun run = ScanDigitRun(text, start);
-    i = run.end;
-    if (run.digits.size() < 13) continue;
     char before = start > 0 ? text[start - 1] : ' ';
     if (IsWordChar(before) || before == '+' || before == '.' || before == ',' || before == '/' ||
         before == '-') {
