@@ -91,6 +91,10 @@ std::vector<Probe> ProbesFor(const api::Route& route, const std::string& pattern
   if (fn == "save_interaction") body = SaveBody("mallory writes", "vt");
   if (fn == "feedback") body = R"({"score":-1,"comment":"mallory"})";
   if (fn == "tool_call_handler") body = std::string(R"({"message":"show data","user_id":")") + kVictim + "\"}";
+  if (fn == "capture") {
+    body = std::string(R"({"model":"m","messages":[{"role":"user","content":"show data"}],"user":")") +
+           kVictim + "\"}";
+  }
   if (fn == "add_new_data") body = R"({"target_blob_name":"vict.json","new_entry":{"x":"mallory"}})";
   if (fn == "update_data") {
     body = R"({"target_blob_name":"vict.json","entry_id":")" + v.entry_id + R"(","updates":{"x":"mallory"}})";

@@ -33,6 +33,8 @@ namespace omniflow::api {
 // The assistant side: tool_call_handler runs on `workers`, never on the I/O threads.
 struct AssistantContext {
   agent::ChatProvider* provider = nullptr;    // null: no provider configured (503)
+  // The provider's settings, for the capture proxy's requests (not Configured(): 503).
+  agent::ProviderOptions provider_options;
   agent::AgentOptions options;                // rounds, history bounds, model
   agent::WorkerPool* workers = nullptr;       // blocking LLM and upstream calls
   agent::InteractionLogger* logger = nullptr; // hands interactions to the writer, else the spool

@@ -92,14 +92,14 @@ Status CheckBodyType(const Route& route, const http::Request& request) {
   return Status::UnsupportedFormat("Content-Type must be " + std::string(want));
 }
 
-// The "user_id" of a JSON object body, if it is a string; nullopt otherwise (the handler
-// reports a malformed body).
-std::optional<std::string> UserIdInBody(std::string_view body) {
+// The `field` ("user_id", say) of a JSON object body, if it is a string; nullopt otherwise (the
+// handler reports a malformed body).
+std::optional<std::string> UserIdInBody(std::string_view body, std::string_view field) {
   static thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
   std::string_view user;
-  if (root["user_id"].get(user) != simdjson::SUCCESS) return std::nullopt;
+  if (root[field].get(user) != simdjson::SUCCESS) return std::nullopt;
   return std::string(user);
 }
 
@@ -124,17 +124,19 @@ Result<Caller> Authorize(const ApiContext& context, const Route& route,
                          AuditSubject* subject) {
   Credentials credentials = CredentialsOf(request, query.Get("code"));
   std::optional<std::string> body_user;
-  if (route.user_in_body) body_user = UserIdInBody(request.body);
+  if (route.user_in_body) body_user = UserIdInBody(request.body, route.body_user_field);
   if (body_user) {
     if (credentials.user_id_header && *credentials.user_id_header != *body_user) {
-      return Status::InvalidArgument("user_id in the body and the X-User-Id header differ");
+      return Status::InvalidArgument(std::string(route.body_user_field) +
+                                     " in the body and the X-User-Id header differ");
     }
     credentials.user_id_header = *body_user;
   }
   if (credentials.user_id_header && IsValidUserId(*credentials.user_id_header)) {
     subject->target_user = std::string(*credentials.user_id_header);
   }
-  Result<Identity> identity = context.auth->Authenticate(route.function, credentials);
+  Result<Identity> identity =
+      context.auth->Authenticate(route.function, credentials, route.keys_as_bearer);
   if (!identity.ok()) return identity.status();
   subject->actor = ActorOf(identity->kind, identity->user_id, route);
   if (!identity->user_id.empty()) subject->target_user = identity->user_id;

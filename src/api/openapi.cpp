@@ -45,10 +45,10 @@ void WritePathParameter(std::string_view name, JsonWriter* w) {
 }
 
 // Who may call, as OpenAPI security requirements (alternatives).
-void WriteSecurity(Access access, JsonWriter* w) {
+void WriteSecurity(const Route& route, JsonWriter* w) {
   w->Key("security").BeginArray();
   std::vector<std::string_view> schemes;
-  switch (access) {
+  switch (route.access) {
     case Access::kPublic: break;
     case Access::kUser:
     case Access::kViewer:
@@ -58,6 +58,7 @@ void WriteSecurity(Access access, JsonWriter* w) {
     case Access::kAdmin: schemes = {"adminKey"}; break;
     case Access::kMetrics: schemes = {"adminKey", "adminKeyBearer", "metricsToken"}; break;
   }
+  if (route.keys_as_bearer) schemes.push_back("functionKeyBearer");
   for (std::string_view scheme : schemes) {
     w->BeginObject().Key(scheme).BeginArray().EndArray().EndObject();
   }
@@ -102,7 +103,7 @@ void WriteOperation(const Operation& op, JsonWriter* w) {
     w->Key("schema").BeginObject().Field("type", "object").EndObject();
     w->EndObject().EndObject().EndObject();
   }
-  WriteSecurity(route.access, w);
+  WriteSecurity(route, w);
   w->Key("responses").BeginObject();
   const bool save = route.pattern == "/api/save_interaction";
   w->Key(save ? "201" : "200").BeginObject().Field("description", "Success");
@@ -141,6 +142,11 @@ void WriteComponents(JsonWriter* w) {
       .Field("name", "x-functions-key").Field("description", "OMNIFLOW_ADMIN_KEY").EndObject();
   w->Key("adminKeyBearer").BeginObject().Field("type", "http").Field("scheme", "bearer")
       .Field("description", "OMNIFLOW_ADMIN_KEY as a bearer token (GET /metrics only)")
+      .EndObject();
+  w->Key("functionKeyBearer").BeginObject().Field("type", "http").Field("scheme", "bearer")
+      .Field("description",
+             "The function's key or the admin key as a bearer token, as OpenAI clients send "
+             "their API key (POST /v1/chat/completions only)")
       .EndObject();
   w->Key("metricsToken").BeginObject().Field("type", "http").Field("scheme", "bearer")
       .Field("description", "OMNIFLOW_METRICS_TOKEN, which reads GET /metrics and nothing else")

@@ -52,6 +52,12 @@ struct Route {
   std::string_view audit;
   HandlerFn handler;
   std::string_view summary;
+  // OpenAI-compatible clients send their API key as "Authorization: Bearer <key>": on such a
+  // route a bearer value that is the function's key or the admin key counts as that key
+  // (compared in constant time); any other bearer value must be a valid token.
+  bool keys_as_bearer = false;
+  // The body field that names the user when user_in_body is set ("user" for OpenAI's).
+  std::string_view body_user_field = "user_id";
 };
 
 // Every route, in matching order.
