@@ -292,6 +292,25 @@ TEST(Capture, AzureDeploymentGetsTheApiKeyHeaderAndApiVersion) {
   EXPECT_NE(head.find(std::string("api-key: ") + kProviderKey), std::string::npos) << head;
   EXPECT_EQ(head.find("Authorization"), std::string::npos) << head;
   WaitForHistory(*s.client, "di", 1);
+
+  // An Azure OpenAI client pointed at omniflow: its deployment path, its api-key header (a key
+  // or a user's token); the configured provider answers whatever the deployment's name.
+  llm.PushText("Azure via its own client shape");
+  const std::string di_token = Token("di");
+  r = s.client->Post("/openai/deployments/any-name.v2/chat/completions?api-version=2024-10-21",
+                     Chat("hi from AzureOpenAI"), {{"api-key", di_token}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("Azure via its own client shape"), std::string::npos);
+  EXPECT_EQ(llm.request_targets()[1],
+            "/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21");
+  EXPECT_EQ(llm.request_headers()[1].find(di_token), std::string::npos);
+  WaitForHistory(*s.client, "di", 2);
+  EXPECT_EQ(s.client->Post("/openai/deployments/x/chat/completions", Chat("k", R"(,"user":"di")"),
+                           {{"api-key", kCaptureKey}}).status, 200);
+  EXPECT_EQ(s.client->Post("/openai/deployments/x/chat/completions", Chat("k", R"(,"user":"di")"),
+                           {{"api-key", "guess"}}).status, 401);
+  EXPECT_EQ(s.client->Post("/openai/deployments/bad%20name/chat/completions",
+                           Chat("k", R"(,"user":"di")"), {{"api-key", kCaptureKey}}).status, 400);
 }
 
 TEST(Capture, ProviderErrorsArePassedThroughAndLoggedAsFailures) {
@@ -382,6 +401,12 @@ TEST(Capture, AttacksAreRefusedAndReachNeitherTheProviderNorTheVictimsLog) {
        Bearer(kProviderKey), 401},
       {"own token naming the victim in user", "/v1/chat/completions", naming_victim,
        Bearer(Token("mallory")), 403},
+      {"own token as api-key naming the victim", "/openai/deployments/d/chat/completions",
+       naming_victim, {{"api-key", Token("mallory")}}, 403},
+      {"wrong api-key", "/openai/deployments/d/chat/completions", naming_victim,
+       {{"api-key", "guess"}}, 401},
+      {"api-key elsewhere", "/api/save_interaction", SaveBody("x"),
+       {{"api-key", kSaveKey}, {"X-User-Id", "victim"}}, 401},
       {"own token naming the victim in X-User-Id", "/v1/chat/completions", Chat("steal"),
        {{"Authorization", "Bearer " + Token("mallory")}, {"X-User-Id", "victim"}}, 403},
       {"key with user and X-User-Id differing", "/v1/chat/completions", naming_victim,

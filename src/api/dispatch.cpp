@@ -123,6 +123,14 @@ Result<Caller> Authorize(const ApiContext& context, const Route& route,
                          const http::Request& request, const QueryParams& query,
                          AuditSubject* subject) {
   Credentials credentials = CredentialsOf(request, query.Get("code"));
+  // Azure OpenAI clients send their key as "api-key": the bearer value of such routes.
+  std::string azure_key;
+  if (route.keys_as_bearer && !credentials.authorization) {
+    if (std::optional<std::string_view> key = request.Header("api-key")) {
+      azure_key = "Bearer " + std::string(*key);
+      credentials.authorization = azure_key;
+    }
+  }
   std::optional<std::string> body_user;
   if (route.user_in_body) body_user = UserIdInBody(request.body, route.body_user_field);
   if (body_user) {
@@ -164,6 +172,17 @@ Result<Caller> Authorize(const ApiContext& context, const Route& route,
   return caller;
 }
 
+// An Azure OpenAI deployment name: 1-64 letters, digits, '.', '_', '-'.
+bool IsValidDeploymentName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // Decodes and checks each path parameter against the grammar its name declares.
 Status DecodeParams(const Route& route, const http::PathParams& raw, Call* call) {
   if (route.pattern.find('{') == std::string_view::npos) return Status::Ok();  // the save path
@@ -187,6 +206,11 @@ Status DecodeParams(const Route& route, const http::PathParams& raw, Call* call)
     } else if (name == "user_id") {
       if (!IsValidUserId(value)) {
         return Status::InvalidArgument(std::string("user id must be ") + kUserIdRule);
+      }
+    } else if (name == "deployment") {
+      if (!IsValidDeploymentName(value)) {
+        return Status::InvalidArgument(
+            "deployment must be 1-64 letters, digits, '.', '_' or '-'");
       }
     } else {
       return Status::Internal("route parameter without a grammar: " + std::string(name));

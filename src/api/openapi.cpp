@@ -37,6 +37,9 @@ void WritePathParameter(std::string_view name, JsonWriter* w) {
   } else if (name == "user_id") {
     w->Field("minLength", 1).Field("maxLength", static_cast<int>(kMaxUserIdLength)).EndObject();
     w->Field("description", std::string("A user id, percent-encoded: ") + kUserIdRule);
+  } else if (name == "deployment") {
+    w->Field("pattern", "^[A-Za-z0-9._-]{1,64}$").EndObject();
+    w->Field("description", "An Azure OpenAI deployment name (not used: the configured provider answers)");
   } else {
     w->EndObject();
     w->Field("description", "The rest of the path (the dashboard's files)");
@@ -58,7 +61,10 @@ void WriteSecurity(const Route& route, JsonWriter* w) {
     case Access::kAdmin: schemes = {"adminKey"}; break;
     case Access::kMetrics: schemes = {"adminKey", "adminKeyBearer", "metricsToken"}; break;
   }
-  if (route.keys_as_bearer) schemes.push_back("functionKeyBearer");
+  if (route.keys_as_bearer) {
+    schemes.push_back("functionKeyBearer");
+    schemes.push_back("azureApiKey");
+  }
   for (std::string_view scheme : schemes) {
     w->BeginObject().Key(scheme).BeginArray().EndArray().EndObject();
   }
@@ -147,6 +153,12 @@ void WriteComponents(JsonWriter* w) {
       .Field("description",
              "The function's key or the admin key as a bearer token, as OpenAI clients send "
              "their API key (POST /v1/chat/completions only)")
+      .EndObject();
+  w->Key("azureApiKey").BeginObject().Field("type", "apiKey").Field("in", "header")
+      .Field("name", "api-key")
+      .Field("description",
+             "As functionKeyBearer (a key or a user's token), in the header Azure OpenAI clients "
+             "send")
       .EndObject();
   w->Key("metricsToken").BeginObject().Field("type", "http").Field("scheme", "bearer")
       .Field("description", "OMNIFLOW_METRICS_TOKEN, which reads GET /metrics and nothing else")

@@ -35,6 +35,11 @@ constexpr Route kRoutes[] = {
      &CaptureChatCompletions,
      "OpenAI-compatible chat completions: forwarded to the configured provider and logged",
      true, "user"},
+    {"POST", "/openai/deployments/{deployment}/chat/completions", "capture", Access::kUser, kJson,
+     "", true, true, "", &CaptureChatCompletions,
+     "The same for Azure OpenAI clients (api-key header; the deployment name is not used: the "
+     "configured provider answers)",
+     true, "user"},
     {"GET", "/api/get_data", "get_data", Access::kUser, "", "get_data", true, false, "", &GetData,
      "One of the caller's data documents"},
     {"GET", "/api/list_data", "list_data", Access::kUser, "", "list_data", true, false,

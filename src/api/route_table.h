@@ -37,7 +37,8 @@ struct Route {
   std::string_view method;
   // Literal segments and typed parameters: {interaction_id} (INT_ and upper-case letters,
   // digits, '_'), {thread_id} (the thread id grammar, percent-decoded), {user_id} (the user id
-  // grammar, percent-decoded); a final "*" matches the rest (static files only).
+  // grammar, percent-decoded), {deployment} (an Azure OpenAI deployment name: 1-64 letters,
+  // digits, '.', '_', '-'); a final "*" matches the rest (static files only).
   std::string_view pattern;
   std::string_view function;   // guarded by FUNCTION_CODE_<FUNCTION>; empty for kPublic, kAdmin
   Access access;
@@ -52,9 +53,10 @@ struct Route {
   std::string_view audit;
   HandlerFn handler;
   std::string_view summary;
-  // OpenAI-compatible clients send their API key as "Authorization: Bearer <key>": on such a
-  // route a bearer value that is the function's key or the admin key counts as that key
-  // (compared in constant time); any other bearer value must be a valid token.
+  // OpenAI-compatible clients send their API key as "Authorization: Bearer <key>" (Azure
+  // OpenAI's as an "api-key" header, taken as the bearer value when there is no Authorization):
+  // on such a route a bearer value that is the function's key or the admin key counts as that
+  // key (compared in constant time); any other bearer value must be a valid token.
   bool keys_as_bearer = false;
   // The body field that names the user when user_in_body is set ("user" for OpenAI's).
   std::string_view body_user_field = "user_id";
