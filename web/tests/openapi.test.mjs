@@ -83,8 +83,11 @@ try {
   check(Array.isArray(doc.paths["/healthz"]?.get?.security) &&
         doc.paths["/healthz"].get.security.length === 0, "/healthz needs no credentials");
   const schemes = Object.keys(doc.components?.securitySchemes ?? {}).sort().join(",");
-  check(schemes === "adminKey,adminKeyBearer,functionKey,functionKeyQuery,metricsToken,userToken",
+  check(schemes === "adminKey,adminKeyBearer,azureApiKey,functionKey,functionKeyBearer," +
+                    "functionKeyQuery,metricsToken,userToken",
         "security schemes: " + schemes);
+  check(doc.paths["/v1/chat/completions"]?.post?.security?.some((s) => "functionKeyBearer" in s),
+        "the capture proxy takes its key as a bearer token, as OpenAI clients send it");
 } catch (e) {
   failures++;
   console.error("FAIL: " + (e.stack ?? e));
