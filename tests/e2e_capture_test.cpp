@@ -271,6 +271,43 @@ TEST(Capture, TwoRoundToolLoopAttachesResultsToTheLoggedCallsAndTheChainVerifies
   EXPECT_EQ(ServerProcess::RunCommand({"verify", "--data-dir", data_dir}, {}, &output), 0) << output;
 }
 
+// The result of `call_id` (asked for by `name`) sent back, as round two of a tool loop.
+std::string ToolResultRound(const std::string& call_id, const std::string& name) {
+  return R"({"model":"m","messages":[{"role":"user","content":"go"},)"
+         R"({"role":"assistant","content":null,"tool_calls":[{"id":")" + call_id +
+         R"(","type":"function","function":{"name":")" + name + R"(","arguments":"{}"}}]},)"
+         R"({"role":"tool","tool_call_id":")" + call_id + R"(","content":"done"}]})";
+}
+
+// Regression: a client that sends the results at once (before the asking interaction is
+// committed) got no requested_in; and after a restart the link comes from the stored log.
+TEST(Capture, ToolResultsFindTheAskingInteractionAtOnceAndAfterARestart) {
+  FakeLlm llm;
+  llm.PushToolCalls({{"call_fast", "ping", "{}"}});
+  llm.PushText("pinged");
+  llm.PushToolCalls({{"call_later", "pong", "{}"}});
+  llm.PushText("ponged");
+  RunningServer s(WithProvider(llm));
+  Headers h = Bearer(Token("gus"));
+  ASSERT_EQ(s.client->Post("/v1/chat/completions", Chat("go"), h).status, 200);
+  ASSERT_EQ(s.client->Post("/v1/chat/completions", ToolResultRound("call_fast", "ping"), h).status,
+            200);  // at once
+  auto items = Items(WaitForHistory(*s.client, "gus", 2).Json());
+  EXPECT_EQ(Str(Items(items[0], "tool_calls")[0]["requested_in"]), Str(items[1]["interaction_id"]));
+
+  ASSERT_EQ(s.client->Post("/v1/chat/completions", Chat("go"), h).status, 200);
+  items = Items(WaitForHistory(*s.client, "gus", 3).Json());
+  const std::string asking = Str(items[0]["interaction_id"]);
+  s.Restart();  // nothing remembered: the link must come from the log
+  ASSERT_EQ(s.client->Post("/v1/chat/completions", ToolResultRound("call_later", "pong"), h).status,
+            200);
+  items = Items(WaitForHistory(*s.client, "gus", 4).Json());
+  auto calls = Items(items[0], "tool_calls");
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(Str(calls[0]["tool_name"]), "pong");
+  EXPECT_EQ(Str(calls[0]["requested_in"]), asking);
+}
+
 TEST(Capture, AzureDeploymentGetsTheApiKeyHeaderAndApiVersion) {
   FakeLlm llm;
   llm.PushText("Azure says hi");

@@ -138,3 +138,23 @@ TEST(CaptureToSaveRequest, AProviderErrorIsLoggedAsAFailure) {
 
 }  // namespace
 }  // namespace omniflow::agent
+
+#include "agent/recent_tool_calls.h"
+
+namespace omniflow::agent {
+namespace {
+
+TEST(RecentToolCalls, FindsPerUserAndForgetsTheOldestBeyondItsCapacity) {
+  RecentToolCalls recent(2);
+  recent.Remember("ada", "c1", "INT_1");
+  recent.Remember("bo", "c1", "INT_2");
+  EXPECT_EQ(recent.Find("ada", "c1"), "INT_1");
+  EXPECT_EQ(recent.Find("bo", "c1"), "INT_2");
+  EXPECT_EQ(recent.Find("cy", "c1"), std::nullopt);  // another user's call is not found
+  recent.Remember("ada", "c2", "INT_3");
+  EXPECT_EQ(recent.Find("ada", "c1"), std::nullopt);  // the oldest went
+  EXPECT_EQ(recent.Find("ada", "c2"), "INT_3");
+}
+
+}  // namespace
+}  // namespace omniflow::agent

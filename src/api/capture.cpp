@@ -79,11 +79,23 @@ struct Exchange {
   SteadyClock::time_point started;
 };
 
-// For each tool result, the interaction of `user` (in the thread, when there is one) whose
-// answer asked for that call, among the newest few.
-std::map<std::string, std::string> FindRequesters(InteractionStore* store, const Exchange& x) {
+// For each tool result, the interaction of `user` whose answer asked for that call: remembered
+// by this server, else among the user's newest few logged ones (in the thread, if any).
+std::map<std::string, std::string> FindRequesters(const Exchange& x) {
   std::map<std::string, std::string> found;
-  if (store == nullptr || x.request.tool_results.empty()) return found;
+  std::vector<std::string_view> missing;
+  for (const agent::ToolResultMessage& result : x.request.tool_results) {
+    const agent::RecentToolCalls* recent = x.context->assistant.recent_tool_calls;
+    std::optional<std::string> id =
+        recent ? recent->Find(x.user, result.tool_call_id) : std::nullopt;
+    if (id) {
+      found.emplace(result.tool_call_id, std::move(*id));
+    } else {
+      missing.push_back(result.tool_call_id);
+    }
+  }
+  InteractionStore* store = x.context->store;
+  if (store == nullptr || missing.empty()) return found;
   HistoryQuery query;
   query.user_id = x.user;
   query.thread_id = x.info.thread_id;
@@ -103,24 +115,36 @@ std::map<std::string, std::string> FindRequesters(InteractionStore* store, const
     for (simdjson::dom::element call : asked) {
       std::string_view call_id;
       if (call["tool_call_id"].get(call_id) != simdjson::SUCCESS) continue;
-      for (const agent::ToolResultMessage& result : x.request.tool_results) {
-        if (result.tool_call_id == call_id) found.emplace(result.tool_call_id, std::string(id));
+      for (std::string_view want : missing) {
+        if (want == call_id) found.emplace(std::string(want), std::string(id));
       }
     }
   }
   return found;
 }
 
+// The logged interaction's id, stamped as soon as the answer is known; the calls it asks for
+// are remembered under it at once, so that the request carrying their results (which may come
+// before this interaction is committed) finds it.
+Stamp StampAnswer(Exchange* x, const agent::CaptureAnswer& answer) {
+  Stamp stamp = x->context->ids->Next();
+  if (agent::RecentToolCalls* recent = x->context->assistant.recent_tool_calls) {
+    for (const agent::ToolCallRequest& call : answer.tool_calls) {
+      if (!call.id.empty()) recent->Remember(x->user, call.id, stamp.interaction_id);
+    }
+  }
+  return stamp;
+}
+
 // Logs the exchange (after the answer went out): never fails, never blocks on the disk.
-void LogExchange(Exchange* x, const agent::CaptureAnswer& answer) {
+void LogExchange(Exchange* x, const agent::CaptureAnswer& answer, const Stamp& stamp) {
   const AssistantContext& a = x->context->assistant;
   if (!a.log_interactions || a.logger == nullptr) return;
   x->info.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            SteadyClock::now() - x->started).count();
-  x->info.requested_in = FindRequesters(x->context->store, *x);
+  x->info.requested_in = FindRequesters(*x);
   SaveRequest save = agent::CaptureToSaveRequest(x->request, answer, x->info);
-  a.logger->Log(BuildInteraction(x->context->ids->Next(), x->user, std::move(save),
-                                 x->context->build),
+  a.logger->Log(BuildInteraction(stamp, x->user, std::move(save), x->context->build),
                 metrics::CaptureSource::kProxy);
 }
 
@@ -132,14 +156,16 @@ void RunPlain(Exchange* x, const http::Respond& respond) {
   if (reply.curl != CURLE_OK) {
     x->info.transport_error = std::string("cannot reach the LLM provider: ") +
                               curl_easy_strerror(reply.curl);
+    const Stamp stamp = StampAnswer(x, answer);
     respond(TransportError(reply, x->user));
-  } else {
-    x->info.provider_status = static_cast<int>(reply.status);
-    answer = agent::ParseCaptureAnswer(reply.body);
-    respond(Passed(reply.status, std::move(reply.body), reply.content_type, reply.retry_after_s,
-                   x->user));
+    return LogExchange(x, answer, stamp);
   }
-  LogExchange(x, answer);
+  x->info.provider_status = static_cast<int>(reply.status);
+  answer = agent::ParseCaptureAnswer(reply.body);
+  const Stamp stamp = StampAnswer(x, answer);
+  respond(Passed(reply.status, std::move(reply.body), reply.content_type, reply.retry_after_s,
+                 x->user));
+  LogExchange(x, answer, stamp);
 }
 
 // Passes a 2xx stream of events on as it arrives (through a Pipe the server reads) while
@@ -178,27 +204,34 @@ class StreamRelay final : public agent::FetchSink {
     return false;
   }
 
-  // After the transfer: ends the stream, or answers what was not streamed.
-  agent::CaptureAnswer Finish(const agent::FetchReply& reply) {
+  // After the transfer: stamps the interaction to log, then ends the stream or answers what was
+  // not streamed.
+  Stamp Finish(const agent::FetchReply& reply) {
     if (pipe_) {
+      answer_ = assembler_.Answer();
+      const Stamp stamp = StampAnswer(x_, answer_);
       const bool whole = reply.curl == CURLE_OK || x_->info.client_gone;
       pipe_->Close(whole ? Status::Ok()
                          : Status::UpstreamFailed("the LLM provider's stream broke off"));
       if (!whole) x_->info.transport_error = "the LLM provider's stream broke off";
-      return assembler_.Answer();
+      return stamp;
     }
     if (reply.curl != CURLE_OK && status_ == 0) {
       x_->info.transport_error = std::string("cannot reach the LLM provider: ") +
                                  curl_easy_strerror(reply.curl);
+      const Stamp stamp = StampAnswer(x_, answer_);
       respond_(TransportError(reply, x_->user));
-      return {};
+      return stamp;
     }
-    agent::CaptureAnswer answer = agent::ParseCaptureAnswer(whole_body_);
+    answer_ = agent::ParseCaptureAnswer(whole_body_);
+    const Stamp stamp = StampAnswer(x_, answer_);
     respond_(Passed(status_, std::move(whole_body_), content_type_, reply.retry_after_s, x_->user));
-    return answer;
+    return stamp;
   }
 
   long status() const { return status_; }
+  // The answer as Finish assembled or read it.
+  const agent::CaptureAnswer& answer() const { return answer_; }
 
  private:
   Exchange* x_;
@@ -208,6 +241,7 @@ class StreamRelay final : public agent::FetchSink {
   std::shared_ptr<http::Pipe> pipe_;
   std::string whole_body_;
   agent::SseAssembler assembler_;
+  agent::CaptureAnswer answer_;
 };
 
 void RunStreaming(Exchange* x, const http::Respond& respond) {
@@ -216,8 +250,8 @@ void RunStreaming(Exchange* x, const http::Respond& respond) {
   agent::FetchReply reply = agent::FetchStreaming(x->fetch, &relay);
   agent::NoteProviderRequest(reply, SteadyClock::now() - sent);
   x->info.provider_status = static_cast<int>(relay.status());
-  agent::CaptureAnswer answer = relay.Finish(reply);
-  LogExchange(x, answer);
+  const Stamp stamp = relay.Finish(reply);
+  LogExchange(x, relay.answer(), stamp);
 }
 
 }  // namespace

@@ -192,6 +192,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   agent::WorkerPool workers(assistant.worker_threads, assistant.worker_queue);
   api::UserGate gate(assistant.max_user_inflight);
   agent::InteractionLogger logger(&writer, &spool);
+  agent::RecentToolCalls recent_tool_calls;
   lifecycle::RetentionOptions retention_options;
   retention_options.default_days = lifecycle_settings.retention_days;
   retention_options.interval = *retention_interval;
@@ -209,6 +210,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   context.analytics = &(*db)->analytics();
   context.assistant.provider = provider.get();
   context.assistant.provider_options = provider_options;
+  context.assistant.recent_tool_calls = &recent_tool_calls;
   context.assistant.options.max_tool_rounds = assistant.max_tool_rounds;
   context.assistant.options.model = provider_options.model;
   context.assistant.workers = &workers;

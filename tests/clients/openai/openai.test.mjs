@@ -6,25 +6,17 @@
 // Usage: node openai.test.mjs OMNIFLOW_BINARY. With OMNIFLOW_TEST_STORE=file:PATH (a file
 // holding a PostgreSQL superuser URL, as the ctest fixture makes) the server stores in a fresh
 // database of that PostgreSQL instead of SQLite.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI, { AzureOpenAI } from "openai";
+import { binaryArgument, checker, startOmniflow } from "../harness.mjs";
 
-const binary = process.argv[2];
-if (!binary) {
-  console.error("usage: node openai.test.mjs OMNIFLOW_BINARY");
-  process.exit(2);
-}
-let failures = 0;
-function check(ok, what) {
-  if (ok) return;
-  failures++;
-  console.error("FAIL: " + what);
-}
+const binary = binaryArgument("openai.test.mjs");
+const { check, fail, finish } = checker();
 
 const CAPTURE_KEY = "node-capture-key-0123456789";
 const ADMIN_KEY = "node-admin-key-0123456789";
@@ -98,24 +90,11 @@ if (testStore) {
   dropDatabase = () => spawnSync("psql", [admin, "-qc", "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)"]);
 }
 
-async function startServer(env) {
-  const server = spawn(binary, ["serve", "--port", "0", "--data-dir", mkdtempSync(join(dataDir, "s-")), ...storeArgs], {
-    env: { PATH: process.env.PATH, OMNIFLOW_ADMIN_KEY: ADMIN_KEY, OMNIFLOW_JWT_SECRET: JWT_SECRET,
-           FUNCTION_CODE_CAPTURE: CAPTURE_KEY, OMNIFLOW_LLM_API_KEY: PROVIDER_KEY, ...env },
-    stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  server.stderr.on("data", (c) => (log += c));
-  const base = await new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error("server did not start: " + log)), 60000);
-    server.stdout.on("data", (c) => {
-      out += c;
-      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    server.on("exit", (code) => reject(new Error("server exited " + code + ": " + log)));
-  });
-  return { server, base, log: () => log };
+function startServer(env) {
+  return startOmniflow(binary, ["--data-dir", mkdtempSync(join(dataDir, "s-")), ...storeArgs],
+                       { PATH: process.env.PATH, OMNIFLOW_ADMIN_KEY: ADMIN_KEY,
+                         OMNIFLOW_JWT_SECRET: JWT_SECRET, FUNCTION_CODE_CAPTURE: CAPTURE_KEY,
+                         OMNIFLOW_LLM_API_KEY: PROVIDER_KEY, ...env });
 }
 
 // The user's interactions, newest first, once at least `n` are logged (logging is asynchronous).
@@ -279,8 +258,7 @@ try {
   check(logged.user_message === "Hallo?" && logged.assistant_response === "Hallo from Azure.",
         "Azure logged: " + JSON.stringify(logged));
 } catch (e) {
-  failures++;
-  console.error("FAIL: " + (e.stack ?? e));
+  fail(e);
 } finally {
   for (const s of servers) s.server.kill("SIGTERM");
   provider.close();
@@ -288,8 +266,4 @@ try {
   dropDatabase();
   rmSync(dataDir, { recursive: true, force: true });
 }
-if (failures > 0) {
-  console.error(failures + " check(s) failed");
-  process.exit(1);
-}
-console.log("openai client: plain, streaming, tool loop, Azure and provider errors through the capture proxy");
+finish("openai client: plain, streaming, tool loop, Azure and provider errors through the capture proxy");
