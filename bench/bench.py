@@ -493,6 +493,15 @@ def callgrind(args, results):
     results["ir_per_save"] = (counts[large] - counts[small]) / (large - small)
 
 
+def scripted_completion(text):
+    """The chat-completions answer the scripted provider (nginx) gives at once, as JSON text."""
+    return json.dumps({
+        "id": "chatcmpl-1", "object": "chat.completion", "model": "scripted",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {
+            "role": "assistant", "content": text}}],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}})
+
+
 def tool_call_handler(args, results):
     """Latency of POST /api/tool_call_handler against a zero-latency scripted provider (nginx
     answering every chat-completions request with the same text completion at once), with the
@@ -500,12 +509,8 @@ def tool_call_handler(args, results):
     if not os.path.exists(os.path.join(ROOT, "src", "api", "tool_call_handler.cpp")):
         results["tool_call_handler"] = None
         return
-    completion = json.dumps({
-        "id": "chatcmpl-1", "object": "chat.completion", "model": "scripted",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {
-            "role": "assistant", "content": "You have 3 tasks pending: review the roadmap, "
-                                            "book travel and reply to the vendor."}}],
-        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}})
+    completion = scripted_completion("You have 3 tasks pending: review the roadmap, "
+                                     "book travel and reply to the vendor.")
     provider = Nginx(extra="location /v1/chat/completions { default_type application/json; "
                            "return 200 '%s'; }" % completion.replace("'", "\\'"))
     work = tempdir("omniflow-bench-tools-")
@@ -570,11 +575,7 @@ def proxy(args, results):
     if not os.path.exists(os.path.join(ROOT, "src", "api", "capture.cpp")):
         results["proxy"] = None
         return
-    completion = json.dumps({
-        "id": "chatcmpl-1", "object": "chat.completion", "model": "scripted",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {
-            "role": "assistant", "content": "You have 3 tasks pending."}}],
-        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}})
+    completion = scripted_completion("You have 3 tasks pending.")
     chunk = lambda delta, finish: json.dumps({
         "id": "chatcmpl-s", "object": "chat.completion.chunk", "model": "scripted",
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})

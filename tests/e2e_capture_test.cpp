@@ -10,7 +10,6 @@
 #include <chrono>
 #include <thread>
 
-#include "auth/jwt.h"
 #include "support/e2e.h"
 #include "support/fake_llm.h"
 
@@ -25,11 +24,7 @@ constexpr char kAdminKey[] = "capture-admin-key-0123456789";
 constexpr char kSaveKey[] = "save-key-0123456789";
 constexpr char kProviderKey[] = "sk-server-provider-key-42";
 
-std::string Token(const std::string& sub) {
-  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
-  return SignHs256("{\"sub\":\"" + sub + "\",\"exp\":" + std::to_string(now + 600) + "}", kSecret);
-}
+std::string Token(const std::string& sub) { return SignedToken(sub, kSecret); }
 
 Headers Bearer(const std::string& value) { return {{"Authorization", "Bearer " + value}}; }
 

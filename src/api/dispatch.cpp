@@ -13,6 +13,7 @@
 #include "api/route_table.h"
 #include "core/query.h"
 #include "core/validate.h"
+#include "http/request_id.h"
 
 namespace omniflow::api {
 
@@ -172,16 +173,9 @@ Result<Caller> Authorize(const ApiContext& context, const Route& route,
   return caller;
 }
 
-// An Azure OpenAI deployment name: 1-64 letters, digits, '.', '_', '-'.
-bool IsValidDeploymentName(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
+// An Azure OpenAI deployment name: 1-64 letters, digits, '.', '_', '-' (the request ids'
+// grammar).
+bool IsValidDeploymentName(std::string_view name) { return http::IsValidRequestId(name); }
 
 // Decodes and checks each path parameter against the grammar its name declares.
 Status DecodeParams(const Route& route, const http::PathParams& raw, Call* call) {
