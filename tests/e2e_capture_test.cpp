@@ -118,6 +118,15 @@ TEST(Capture, PlainAnswerIsPassedThroughUnchangedAndLogged) {
   history = WaitForHistory(*s.client, "ada", 2);
   EXPECT_EQ(Str(Items(history.Json())[0]["thread_id"]), "trip-2");
 
+  // The metrics count them as captured by the proxy.
+  std::string metrics;
+  for (int i = 0; i < 50 && metrics.find(R"(source="proxy"} 2)") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    metrics = s.client->Get("/metrics", {{"x-functions-key", kAdminKey}}).body;
+  }
+  EXPECT_NE(metrics.find(R"(omniflow_interactions_captured_total{source="proxy"} 2)"),
+            std::string::npos) << metrics.substr(0, 2000);
+
   // Neither messages nor keys reach the server's log.
   const std::string log = s.server->Log();
   EXPECT_EQ(log.find("Capital of"), std::string::npos);
