@@ -46,7 +46,8 @@ struct Route {
   // Forwarded by proxy_router as /api/proxy_router/<proxy>[/{param}...]; empty: not forwarded.
   std::string_view proxy;
   bool worker;                 // holds a worker thread: counted against the per-user limit
-  bool user_in_body;           // the body's "user_id" names the user when X-User-Id is absent
+  bool user_in_body;           // the body's body_user_field ("user_id" unless the row says
+                               // otherwise) names the user when X-User-Id is absent
   // The audit log's action for this route: every request to it is recorded, whoever calls.
   // Empty: recorded only when made with the admin key (as the function's name) or refused
   // with 401/403 (as "auth_failed"). kAdmin routes always have one. See api/audit.h.
