@@ -211,6 +211,44 @@ TEST(Capture, StreamIsPassedThroughAsItArrivesAndAssembledForTheLog) {
   EXPECT_TRUE(streamed);
 }
 
+TEST(Capture, AClientLeavingMidStreamStopsTheProviderAndIsLoggedAsSuch) {
+  FakeLlm llm;
+  FakeReply stream;
+  std::vector<std::string> pieces(40, "word ");
+  stream.events = TextStream(pieces);
+  stream.event_gap_ms = 100;
+  llm.Push(stream);
+  RunningServer s(WithProvider(llm));
+  int fd = s.client->Connect();
+  ASSERT_GE(fd, 0);
+  const std::string body = Chat("long answer please", R"(,"stream":true)");
+  const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Content-Type: application/json\r\nAuthorization: Bearer " +
+                              Token("hal") + "\r\nContent-Length: " + std::to_string(body.size()) +
+                              "\r\n\r\n" + body;
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string seen;
+  char buffer[4096];
+  while (seen.find("word") == std::string::npos) {
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_GT(::poll(&p, 1, 5000), 0) << seen;
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    ASSERT_GT(n, 0);
+    seen.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);  // gone after the first words
+  const auto left = SteadyClock::now();
+  HttpResponse history = WaitForHistory(*s.client, "hal", 1);
+  // Logged once the provider's transfer was cut, long before its 4 s of events were over.
+  EXPECT_LT(SteadyClock::now() - left, std::chrono::milliseconds(2500));
+  auto it = Items(history.Json())[0];
+  EXPECT_EQ(Str(it["metadata"]["outcome"]), "client_gone") << history.body;
+  const std::string partial = Str(it["assistant_response"]);
+  EXPECT_EQ(partial.rfind("word ", 0), 0u) << partial;
+  EXPECT_LT(partial.size(), 40u * 5) << partial;
+  EXPECT_EQ(s.client->Get("/healthz").status, 200);
+}
+
 TEST(Capture, TwoRoundToolLoopAttachesResultsToTheLoggedCallsAndTheChainVerifies) {
   FakeLlm llm;
   FakeReply round1;
