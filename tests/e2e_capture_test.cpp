@@ -440,6 +440,16 @@ TEST(Capture, ProviderErrorsArePassedThroughAndLoggedAsFailures) {
       << r.body;
   history = WaitForHistory(*down.client, "ed", 1);
   EXPECT_EQ(Str(Items(history.Json())[0]["metadata"]["outcome"]), "provider_unreachable");
+
+  // A provider slower than OMNIFLOW_LLM_TIMEOUT_MS: 504, logged as a timeout.
+  FakeLlm slow_llm;
+  slow_llm.Push({200, TextCompletion("too late"), {}, 1500});
+  RunningServer slow(WithProvider(slow_llm, {{"OMNIFLOW_LLM_TIMEOUT_MS", "300"}}));
+  r = slow.client->Post("/v1/chat/completions", Chat("hurry?"), Bearer(Token("ed")));
+  EXPECT_EQ(r.status, 504) << r.body;
+  EXPECT_NE(r.body.find(R"("type":"provider_timeout")"), std::string::npos) << r.body;
+  history = WaitForHistory(*slow.client, "ed", 1);
+  EXPECT_EQ(Str(Items(history.Json())[0]["metadata"]["outcome"]), "provider_timeout");
 }
 
 TEST(Capture, UnconfiguredProviderIsAClear503InOpenAisErrorShape) {

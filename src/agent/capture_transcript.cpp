@@ -288,12 +288,16 @@ SaveRequest CaptureToSaveRequest(const CaptureRequest& request, const CaptureAns
   save.tool_calls = calls.Release();
 
   std::string outcome = "success";
-  if (info.provider_status == 0) {
+  if (info.timed_out) {
+    outcome = "provider_timeout";
+  } else if (info.provider_status == 0) {
     outcome = "provider_unreachable";
   } else if (info.provider_status < 200 || info.provider_status >= 300) {
     outcome = "provider_error";
   } else if (info.client_gone) {
     outcome = "client_gone";
+  } else if (!info.transport_error.empty()) {
+    outcome = "provider_error";  // a stream that broke off
   }
   JsonWriter m;
   m.BeginObject()

@@ -80,6 +80,7 @@ struct CaptureInfo {
   std::string transport_error;           // why there was no answer (never a secret)
   int64_t latency_ms = 0;                // request to the answer's end
   bool client_gone = false;              // the client left before the stream ended
+  bool timed_out = false;                // the provider's answer did not end in time
   // The interaction that asked for each answered call (found in the user's log), by call id.
   std::map<std::string, std::string> requested_in;
 };
@@ -87,8 +88,8 @@ struct CaptureInfo {
 // The interaction to log: the last user message, the answer's text, the results of earlier
 // calls as tool calls (tool_name, parsed arguments, result, status "success" or "error",
 // tool_call_id, requested_in), and metadata: source "proxy", model, usage (the provider's,
-// verbatim), stream, latency_ms, outcome ("success", "provider_error", "provider_unreachable"
-// or "client_gone"), provider_status, error, finish_reason and tool_calls_requested (the calls
+// verbatim), stream, latency_ms, outcome ("success", "provider_error", "provider_timeout",
+// "provider_unreachable" or "client_gone"), provider_status, error, finish_reason and tool_calls_requested (the calls
 // the answer asks for: tool_name, parsed arguments, tool_call_id).
 SaveRequest CaptureToSaveRequest(const CaptureRequest& request, const CaptureAnswer& answer,
                                  const CaptureInfo& info);

@@ -134,6 +134,17 @@ TEST(CaptureToSaveRequest, AProviderErrorIsLoggedAsAFailure) {
   s = CaptureToSaveRequest(request, CaptureAnswer{}, none);
   EXPECT_NE(s.metadata.find(R"("outcome":"provider_unreachable","provider_status":0,"error":"cannot reach)"),
             std::string::npos) << s.metadata;
+  CaptureInfo slow;
+  slow.timed_out = true;
+  slow.transport_error = "cannot reach the LLM provider: Timeout was reached";
+  s = CaptureToSaveRequest(request, CaptureAnswer{}, slow);
+  EXPECT_NE(s.metadata.find(R"("outcome":"provider_timeout")"), std::string::npos) << s.metadata;
+  CaptureInfo broken;
+  broken.provider_status = 200;
+  broken.transport_error = "the LLM provider's stream broke off";
+  s = CaptureToSaveRequest(request, CaptureAnswer{}, broken);
+  EXPECT_NE(s.metadata.find(R"("outcome":"provider_error","provider_status":200,"error":"the LLM provider's stream broke off")"),
+            std::string::npos) << s.metadata;
 }
 
 }  // namespace

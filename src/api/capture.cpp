@@ -156,6 +156,7 @@ void RunPlain(Exchange* x, const http::Respond& respond) {
   if (reply.curl != CURLE_OK) {
     x->info.transport_error = std::string("cannot reach the LLM provider: ") +
                               curl_easy_strerror(reply.curl);
+    x->info.timed_out = reply.curl == CURLE_OPERATION_TIMEDOUT;
     const Stamp stamp = StampAnswer(x, answer);
     respond(TransportError(reply, x->user));
     return LogExchange(x, answer, stamp);
@@ -213,12 +214,18 @@ class StreamRelay final : public agent::FetchSink {
       const bool whole = reply.curl == CURLE_OK || x_->info.client_gone;
       pipe_->Close(whole ? Status::Ok()
                          : Status::UpstreamFailed("the LLM provider's stream broke off"));
-      if (!whole) x_->info.transport_error = "the LLM provider's stream broke off";
+      if (!whole) {
+        x_->info.timed_out = reply.curl == CURLE_OPERATION_TIMEDOUT;
+        x_->info.transport_error = x_->info.timed_out
+                                       ? "the LLM provider's stream did not end in time"
+                                       : "the LLM provider's stream broke off";
+      }
       return stamp;
     }
     if (reply.curl != CURLE_OK && status_ == 0) {
       x_->info.transport_error = std::string("cannot reach the LLM provider: ") +
                                  curl_easy_strerror(reply.curl);
+      x_->info.timed_out = reply.curl == CURLE_OPERATION_TIMEDOUT;
       const Stamp stamp = StampAnswer(x_, answer_);
       respond_(TransportError(reply, x_->user));
       return stamp;
