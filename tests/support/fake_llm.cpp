@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/json.h"
+#include "support/http_client.h"
 
 namespace omniflow::testing {
 
@@ -206,24 +207,15 @@ void FakeLlm::Serve(int fd) {
   for (int waited = 0; waited < reply.delay_ms && !stopping_; waited += 20) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  auto send_all = [fd](const std::string& bytes) {
-    size_t sent = 0;
-    while (sent < bytes.size()) {
-      ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      sent += static_cast<size_t>(n);
-    }
-    return true;
-  };
   if (!reply.events.empty()) {
-    bool open = send_all("HTTP/1.1 " + std::to_string(reply.status) +
+    bool open = SendAll(fd, "HTTP/1.1 " + std::to_string(reply.status) +
                          " Scripted\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
                          "Cache-Control: no-cache\r\nConnection: close\r\n\r\n");
     for (size_t i = 0; open && i < reply.events.size() && !stopping_; ++i) {
       if (i > 0 && reply.event_gap_ms > 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(reply.event_gap_ms));
       }
-      open = send_all(reply.events[i]);
+      open = SendAll(fd, reply.events[i]);
     }
     ::shutdown(fd, SHUT_WR);
     ::close(fd);
@@ -234,7 +226,7 @@ void FakeLlm::Serve(int fd) {
                     std::to_string(reply.body.size()) + "\r\n";
   for (const auto& [name, value] : reply.headers) out += name + ": " + value + "\r\n";
   out += "\r\n" + reply.body;
-  send_all(out);
+  SendAll(fd, out);
   ::shutdown(fd, SHUT_WR);
   ::close(fd);
 }
