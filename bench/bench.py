@@ -7,8 +7,10 @@ interactions, beside the same queries run directly on SQLite; (3) tool_call_hand
 when the endpoint exists; (4) storage, peak RSS, start-up time; (5) instructions per save under
 callgrind; (6) the data lifecycle on a store of 1M interactions: export (rows/s, the server's peak
 RSS), erasure of a user with 100k interactions and a retention purge of 500k while saves run
-(the saves' throughput during each against just before it); (7) the capture proxy's added
-latency (p50/p99) and time to first event against calling its scripted provider directly. Prints a markdown table and writes it to bench/results/latest.md. Every server,
+(the saves' throughput during each against just before it); (7) OTLP spans/s ingested
+(protobuf, 10-span traces) against the save path; (8) the capture proxy's added latency
+(p50/p99) and time to first event against calling its scripted provider directly. Prints a
+markdown table and writes it to bench/results/latest.md. Every server,
 cluster and temporary directory it starts is stopped and removed at the end, also on Ctrl-C.
 """
 import argparse
@@ -282,6 +284,17 @@ def pgbench(pg, seconds, logdir):
 # Sections
 
 
+def settle(pg):
+    """Lets the previous run's writes reach the disk before the next run starts: PostgreSQL's
+    dirty buffers (CHECKPOINT), the page cache (sync), then a second of quiet."""
+    try:
+        pg.psql("CHECKPOINT")
+    except Exception as e:  # a benchmark without the cluster: nothing to flush there
+        log("settle: CHECKPOINT failed (%s)" % e)
+    os.sync()
+    time.sleep(1)
+
+
 def median_of(runs, key):
     return statistics.median(r[key] for r in runs)
 
@@ -345,7 +358,13 @@ def ingest(args, results):
         run(2)
     runs = {name: [] for name, _ in targets}
     for i in range(args.rounds):
-        for name, run in targets:
+        # Each round starts one target later, so that no target always runs right after the
+        # same neighbour: a PostgreSQL checkpoint or an SQLite WAL fold left behind by one run
+        # would otherwise always land on the next one (seen here: the target after omniflow_pg
+        # lost 20-30% in every round).
+        k = i % len(targets)
+        for name, run in targets[k:] + targets[:k]:
+            settle(pg)
             r = run(args.duration)
             log("round %d %-12s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d" % (
                 i + 1, name, r["rps"], r["p50"], r["p99"], r["non2xx"] + r["errors"]))
@@ -474,23 +493,33 @@ def history(args, results):
 
 
 def callgrind(args, results):
+    """Instructions per save (the difference of two runs over the difference of their saves), for
+    omniflow as served, without the hash chain's links and with `--redact all`: repeatable
+    whatever else the machine does, so the chain's and redaction's costs show below the noise
+    of the throughput rounds."""
+    results["ir_per_save"] = callgrind_per_save(args, {}, annotate=True)
+    results["ir_per_save_unchained"] = callgrind_per_save(args, {"BENCH_UNCHAINED": "1"})
+    results["ir_per_save_redact"] = callgrind_per_save(args, {"BENCH_REDACT": "all"})
+
+
+def callgrind_per_save(args, env, annotate=False):
     counts = {}
     for n in (args.callgrind_small, args.callgrind_large):
         out_file = os.path.join(tempdir("omniflow-bench-cg-"), "callgrind.out")
         p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out_file,
                             args.save_binary, BODY_FILE, str(n)], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
+                           stderr=subprocess.PIPE, text=True, env=dict(os.environ, **env))
         if p.returncode != 0:
             raise RuntimeError("callgrind run failed: " + p.stderr[-2000:])
         counts[n] = int(re.search(r"Collected : (\d+)", p.stderr).group(1))
-        if n == args.callgrind_large:
+        if annotate and n == args.callgrind_large:
             top = subprocess.run(["callgrind_annotate", out_file], stdout=subprocess.PIPE,
                                  text=True).stdout
             os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
             with open(os.path.join(BENCH, "results", "callgrind_save.txt"), "w") as f:
                 f.write("\n".join(l[:220] for l in top.splitlines()[:60]) + "\n")
     small, large = args.callgrind_small, args.callgrind_large
-    results["ir_per_save"] = (counts[large] - counts[small]) / (large - small)
+    return (counts[large] - counts[small]) / (large - small)
 
 
 def scripted_completion(text):
@@ -542,6 +571,110 @@ def tool_call_handler(args, results):
         k: {"p50": median_of(v, "p50"), "p99": median_of(v, "p99"),
             "rps": median_of(v, "rps")} for k, v in runs.items()}
     log("tool_call_handler %s" % results["tool_call_handler"])
+
+
+# ---------------------------------------------------------------------------------------------
+# OTLP ingest: a protobuf export of one 10-span GenAI trace, encoded here by hand (the wire
+# format's varints, lengths and fixed64s) so the bench needs no protobuf package.
+
+
+def _varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _field(number, wire, payload):
+    key = _varint((number << 3) | wire)
+    if wire == 2:
+        return key + _varint(len(payload)) + payload
+    return key + payload
+
+
+def _kv(key, value):
+    any_value = _field(1, 2, value.encode()) if isinstance(value, str) else _field(3, 0, _varint(value))
+    return _field(1, 2, key.encode()) + _field(2, 2, any_value)
+
+
+def otlp_body(path, spans=10):
+    """Writes an ExportTraceServiceRequest of one trace (trace id b"TRACEIDPLACEHOLD", which
+    bench/otlp.lua replaces per request): invoke_agent > chat > (spans - 2) execute_tool."""
+    trace = b"TRACEIDPLACEHOLD"
+    start = 1764547200000000000
+    out = b""
+    for i in range(spans):
+        span_id = bytes([0, 0, 0, 0, 0, 0, 1, i + 1])
+        fields = _field(1, 2, trace) + _field(2, 2, span_id)
+        if i == 1:
+            fields += _field(4, 2, bytes([0, 0, 0, 0, 0, 0, 1, 1]))
+        elif i > 1:
+            fields += _field(4, 2, bytes([0, 0, 0, 0, 0, 0, 1, 2]))
+        fields += _field(7, 1, (start + i * 1000).to_bytes(8, "little"))
+        fields += _field(8, 1, (start + 900000000).to_bytes(8, "little"))
+        if i == 0:
+            attrs = [("gen_ai.operation.name", "invoke_agent"), ("gen_ai.agent.id", "asst_bench"),
+                     ("gen_ai.conversation.id", "bench-conv")]
+        elif i == 1:
+            attrs = [("gen_ai.operation.name", "chat"), ("gen_ai.request.model", "gpt-4o"),
+                     ("gen_ai.usage.input_tokens", 420), ("gen_ai.usage.output_tokens", 64),
+                     ("gen_ai.input.messages", json.dumps([{"role": "user", "parts": [
+                         {"type": "text", "content": "What tasks do I have this week?"}]}])),
+                     ("gen_ai.output.messages", json.dumps([{"role": "assistant", "parts": [
+                         {"type": "text", "content": "You have 3 tasks pending: review the "
+                                                     "roadmap, book travel, reply to the vendor."}]}]))]
+        else:
+            attrs = [("gen_ai.operation.name", "execute_tool"), ("gen_ai.tool.name", "tool_%d" % i),
+                     ("gen_ai.tool.call.id", "call_%d" % i),
+                     ("gen_ai.tool.call.arguments", json.dumps({"target_blob_name": "tasks.json"})),
+                     ("gen_ai.tool.call.result", json.dumps({"status": "success", "entries": i}))]
+        for k, v in attrs:
+            fields += _field(9, 2, _kv(k, v))
+        out += _field(2, 2, fields)  # ScopeSpans.spans
+    resource = _field(1, 2, _kv("user.id", "otlp_bench_user"))
+    request = _field(1, 2, _field(1, 2, resource) + _field(2, 2, out))
+    with open(path, "wb") as f:
+        f.write(request)
+    return spans
+
+
+def otlp(args, results):
+    """OTLP spans/s ingested (protobuf exports of one 10-span trace each, a new trace per
+    request, through bench/otlp.lua) against the save path (bench/save.lua) on the same kind of
+    server, interleaved, medians. The trace assembler runs meanwhile (quiet time 1 s), writing
+    each trace's interaction while the next exports arrive."""
+    work = tempdir("omniflow-bench-otlp-")
+    body = os.path.join(work, "trace.pb")
+    spans = otlp_body(body)
+    servers = {
+        "otlp": Omniflow(args.binary, os.path.join(work, "otlp"), os.path.join(work, "otlp.log"),
+                         env={"OMNIFLOW_OTLP_QUIET_MS": "1000"}),
+        "save": Omniflow(args.binary, os.path.join(work, "save"), os.path.join(work, "save.log")),
+    }
+    runs = {"otlp": [], "save": []}
+    for i in range(args.rounds):
+        for name, omni in servers.items():
+            if name == "otlp":
+                r = wrk("http://127.0.0.1:%d/v1/traces" % omni.port, args.duration,
+                        script=os.path.join(BENCH, "otlp.lua"), body=body)
+            else:
+                r = wrk("http://127.0.0.1:%d/api/save_interaction" % omni.port, args.duration,
+                        script=os.path.join(BENCH, "save.lua"))
+            if r["non2xx"] or r["errors"]:
+                raise RuntimeError("otlp bench (%s): %d non-2xx; see %s" % (
+                    name, r["non2xx"] + r["errors"], work))
+            runs[name].append(r)
+    for omni in servers.values():
+        omni.stop()
+    o, s = summarize(runs["otlp"]), summarize(runs["save"])
+    results["otlp"] = {"spans_per_trace": spans, "exports": o, "save": s,
+                       "spans_per_s": o["rps"] * spans}
+    log("otlp %s" % results["otlp"])
 
 
 def first_event_ms(port, path, body):
@@ -882,6 +1015,23 @@ def report(args, res):
     else:
         L.append("Not measured: POST /api/tool_call_handler is not in this build.")
     L.append("")
+    if res.get("otlp"):
+        o = res["otlp"]
+        L.append("## 3b. OTLP trace ingest against the save path")
+        L.append("")
+        L.append("POST /v1/traces with protobuf exports of one %d-span GenAI trace each (a new "
+                 "trace per request, bench/otlp.lua) and POST /api/save_interaction "
+                 "(bench/save.lua), wrk -t2 -c64, %d interleaved rounds of %d s, medians; the "
+                 "trace assembler writes each trace's interaction 1 s after its last span." % (
+                     o["spans_per_trace"], args.rounds, args.duration))
+        L.append("")
+        L.append("| path | req/s | p50 ms | p99 ms | spans/s |")
+        L.append("|---|---:|---:|---:|---:|")
+        L.append("| /v1/traces | %.0f | %.3f | %.3f | %.0f |" % (
+            o["exports"]["rps"], o["exports"]["p50"], o["exports"]["p99"], o["spans_per_s"]))
+        L.append("| /api/save_interaction | %.0f | %.3f | %.3f | - |" % (
+            o["save"]["rps"], o["save"]["p50"], o["save"]["p99"]))
+        L.append("")
     L.append("## 4. Storage, memory, start-up")
     L.append("")
     L.append("| measure | value | target | |")
@@ -916,6 +1066,18 @@ def report(args, res):
                      res["ir_per_save"], args.callgrind_large, args.callgrind_small,
                      args.callgrind_large - args.callgrind_small))
         L.append("")
+        if "ir_per_save_unchained" in res:
+            ir, un, rd = res["ir_per_save"], res["ir_per_save_unchained"], res["ir_per_save_redact"]
+            L.append("| instructions per save | value | target | |")
+            L.append("|---|---:|---|---|")
+            L.append("| omniflow as served | %.0f | | |" % ir)
+            L.append("| without hash-chain links (`--unchained-benchmark`) | %.0f | | |" % un)
+            L.append("| with `--redact all` | %.0f | | |" % rd)
+            L.append("| the hash chain's share: 1 - unchained / omniflow | %.1f%% | <= 5%% | %s |" % (
+                100.0 * (1 - un / ir), verdict(1 - un / ir <= 0.05)))
+            L.append("| omniflow / `--redact all` (throughput ratio if CPU-bound) | %.2f | >= 0.85 | %s |" % (
+                ir / rd, verdict(ir / rd >= 0.85)))
+            L.append("")
     if "lifecycle" in res:
         lc = res["lifecycle"]
         L.append("## 6. Data lifecycle: a store of %d interactions (loaded in %.1f s)" % (
@@ -999,7 +1161,8 @@ def main():
                     help="seconds of saves measured before each erasure and purge")
     ap.add_argument("--proxy-streams", type=int, default=300,
                     help="streamed requests per side in the proxy bench's time to first event")
-    ap.add_argument("--only", default="ingest,history,startup,callgrind,tools,lifecycle,proxy")
+    ap.add_argument("--only",
+                    default="ingest,history,startup,callgrind,tools,lifecycle,otlp,proxy")
     ap.add_argument("--out", default=os.path.join(BENCH, "results", "latest.md"))
     ap.add_argument("--from-json", help="only render the report of an earlier run's latest.json")
     args = ap.parse_args()
@@ -1047,6 +1210,8 @@ def main():
             callgrind(args, res)
         if "lifecycle" in only:
             lifecycle(args, res)
+        if "otlp" in only:
+            otlp(args, res)
         if "proxy" in only:
             proxy(args, res)
     finally:

@@ -3,6 +3,8 @@
 // ingest benchmark's connection count). Run under callgrind twice with different N: the
 // difference of the instruction counts divided by the difference of N is the cost of one
 // save, free of start-up. Usage: bench_save_path BODY_FILE N [DATA_DIR]
+// BENCH_UNCHAINED=1 stores without hash-chain links (serve --unchained-benchmark) and
+// BENCH_REDACT=TYPES redacts as `serve --redact TYPES` does: what each costs, in instructions.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -18,6 +20,7 @@
 #include "auth/auth.h"
 #include "core/ids.h"
 #include "http/router.h"
+#include "redact/redactor.h"
 #include "store/database.h"
 #include "store/writer.h"
 
@@ -46,6 +49,16 @@ int main(int argc, char** argv) {
     StoreOptions options;
     options.data_dir = dir;
     if (const char* page = std::getenv("BENCH_PAGE_SIZE")) options.sqlite_page_size = std::atoi(page);
+    if (std::getenv("BENCH_UNCHAINED") != nullptr) options.hash_chain = false;
+    std::unique_ptr<redact::Redactor> redactor;
+    if (const char* types = std::getenv("BENCH_REDACT")) {
+      Result<redact::RedactOptions> redact_options = redact::ParseRedactOptions(types, "mask", nullptr);
+      if (!redact_options.ok()) {
+        std::fprintf(stderr, "%s\n", redact_options.status().message().c_str());
+        return 2;
+      }
+      redactor = std::make_unique<redact::Redactor>(std::move(*redact_options));
+    }
     Result<std::unique_ptr<Database>> db = Database::Open(options);
     if (!db.ok()) {
       std::fprintf(stderr, "%s\n", db.status().message().c_str());
@@ -60,6 +73,7 @@ int main(int argc, char** argv) {
     context.writer = &writer;
     context.ids = &ids;
     context.auth = &auth;
+    context.build.redactor = redactor.get();
     http::Router router;
     api::RegisterRoutes(&context, &router);
 

@@ -5,7 +5,8 @@ set -euo pipefail
 
 build=(g++ cmake ninja-build ccache pkg-config
        libboost1.74-dev libsimdjson-dev libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev
-       libcli11-dev libcurl4-openssl-dev libgtest-dev sqlite3 libpq-dev libphonenumber-dev)
+       libcli11-dev libcurl4-openssl-dev libgtest-dev sqlite3 libpq-dev libphonenumber-dev
+       libprotobuf-dev protobuf-compiler zlib1g-dev)
 extra=()
 # The dashboard (web/) is built with npm and Vite: Debian's nodejs and npm, only when no node or
 # npm is on the PATH already (a newer Node from elsewhere is fine).

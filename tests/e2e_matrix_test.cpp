@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "api/route_table.h"
 #include "auth/jwt.h"
@@ -99,6 +100,14 @@ std::vector<Probe> ProbesFor(const api::Route& route, const std::string& pattern
   if (fn == "update_data") {
     body = R"({"target_blob_name":"vict.json","entry_id":")" + v.entry_id + R"(","updates":{"x":"mallory"}})";
   }
+  if (fn == "otlp") {
+    // An OTLP/JSON export whose span names the victim as its user.
+    body = std::string(R"({"resourceSpans":[{"resource":{"attributes":[{"key":"user.id","value":{"stringValue":")") +
+           kVictim + R"("}}]},"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c",)"
+           R"("spanId":"b7ad6b7169203331","startTimeUnixNano":"1764547200000000000","attributes":[)"
+           R"({"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},)"
+           R"({"key":"gen_ai.prompt","value":{"stringValue":"mallory writes"}}]}]}]}]})";
+  }
   if (fn == "delete_data") body = R"({"target_blob_name":"vict.json","entry_id":")" + v.entry_id + "\"}";
   if (route.pattern.ends_with("/retention") && route.method == "PUT") body = R"({"days":1})";
   if (route.pattern.ends_with("/hold") && route.method == "PUT") body = R"({"reason":"mallory"})";
@@ -138,6 +147,8 @@ class IsolationMatrix : public ::testing::Test {
     }
     config.env.emplace_back("OMNIFLOW_JWT_SECRET", kSecret);
     config.env.emplace_back("OMNIFLOW_ADMIN_KEY", kAdmin);
+    // OTLP spans become interactions 100 ms after their trace's last one: within the test.
+    config.env.emplace_back("OMNIFLOW_OTLP_QUIET_MS", "100");
     server_ = std::make_unique<RunningServer>(config);
     ASSERT_TRUE(server_->started);
     HttpClient& c = *server_->client;
@@ -229,6 +240,8 @@ TEST_F(IsolationMatrix, AttacksAloneLeaveTheVictimsStateUnchanged) {
       }
     }
   }
+  // What was accepted for later (OTLP spans held until their trace is quiet) has been written.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
   EXPECT_EQ(VictimState(c), before);
 }
 

@@ -27,6 +27,7 @@
 #include "store/data_store.h"
 #include "store/interaction_store.h"
 #include "store/lifecycle_store.h"
+#include "store/pending_span_store.h"
 #include "store/writer.h"
 
 namespace omniflow::api {
@@ -53,6 +54,9 @@ struct LifecycleContext {
   const lifecycle::ReceiptKey* receipt_key = nullptr; // signs erasure receipts
   agent::Spool* spool = nullptr;                      // erasure empties it of the user; null: none
   Clock* clock = nullptr;                             // erased_at, since; null: the real clock
+  // Held by the OTLP trace assembler while it turns a user's held spans into interactions;
+  // erasure holds it too, so that spans it takes are never written after it. Null: none.
+  Mutex* otlp_assembly = nullptr;
 };
 
 // The audit log (api/audit.h): who did what to whose data.
@@ -60,6 +64,13 @@ struct AuditContext {
   AuditWriter* writer = nullptr;  // records audited requests; null: nothing is recorded
   AuditStore* store = nullptr;    // GET /api/audit reads it; null: 503
   Clock* clock = nullptr;         // the entries' ts; null: the real clock
+};
+
+// OTLP/HTTP trace ingest (POST /v1/traces); 503 without a store for pending spans.
+struct OtlpContext {
+  PendingSpanStore* spans = nullptr;        // spans held until their trace is assembled
+  size_t max_inflated_bytes = 16u << 20;    // a gzip body inflating to more is 413
+  Clock* clock = nullptr;                   // when spans were received; null: the real clock
 };
 
 // proxy_router: in-process by default, or over HTTP to `upstream` (the route's own path there).
@@ -86,6 +97,7 @@ struct ApiContext {
   LifecycleContext lifecycle;
   AuditContext audit;
   ChainStore* chain = nullptr;          // the hash chain's head (issue 14); null: 503
+  OtlpContext otlp;                     // POST /v1/traces (issue 15)
 };
 
 // Registers every route of the route table (route_table.h), and their proxy_router forms, on

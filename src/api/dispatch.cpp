@@ -85,12 +85,17 @@ Status CheckBodyType(const Route& route, const http::Request& request) {
   if (!has_body_method) return Status::Ok();
   std::optional<std::string_view> type = request.Header("content-type");
   if (!type && request.body.empty()) return Status::Ok();
-  const std::string_view want = route.body_type.empty() ? "application/json" : route.body_type;
+  std::vector<std::string_view> want = BodyTypes(route);
+  if (want.empty()) want.push_back("application/json");
   std::string_view media = type.value_or("");
   media = media.substr(0, media.find(';'));
   while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
-  if (type && http::EqualsIgnoreCase(media, want)) return Status::Ok();
-  return Status::UnsupportedFormat("Content-Type must be " + std::string(want));
+  std::string names;
+  for (std::string_view one : want) {
+    if (type && http::EqualsIgnoreCase(media, one)) return Status::Ok();
+    names += (names.empty() ? "" : " or ") + std::string(one);
+  }
+  return Status::UnsupportedFormat("Content-Type must be " + names);
 }
 
 // The `field` ("user_id", say) of a JSON object body, if it is a string; nullopt otherwise (the
@@ -145,7 +150,8 @@ Result<Caller> Authorize(const ApiContext& context, const Route& route,
     subject->target_user = std::string(*credentials.user_id_header);
   }
   Result<Identity> identity =
-      context.auth->Authenticate(route.function, credentials, route.keys_as_bearer);
+      context.auth->Authenticate(route.function, credentials,
+                                 route.access != Access::kSpanUsers, route.keys_as_bearer);
   if (!identity.ok()) return identity.status();
   subject->actor = ActorOf(identity->kind, identity->user_id, route);
   if (!identity->user_id.empty()) subject->target_user = identity->user_id;
@@ -166,6 +172,9 @@ Result<Caller> Authorize(const ApiContext& context, const Route& route,
     caller.all_users = true;
     return caller;
   }
+  // Acting for the users the body names: a caller bound to no user (a key without X-User-Id)
+  // names them record by record; the handler holds each record to the caller's user, if any.
+  if (route.access == Access::kSpanUsers) return caller;
   if (caller.user_id.empty()) {
     return Status::InvalidArgument(std::string("X-User-Id header is required: the user to act "
                                                "for, ") + kUserIdRule);

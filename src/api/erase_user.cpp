@@ -1,5 +1,6 @@
 // DELETE /api/users/{user_id}: erasure with a signed receipt. On a worker thread: the hold check,
-// the store's EraseUser (one transaction) with the spool's replays held off, then the user's
+// the store's EraseUser (one transaction, OTLP spans held for the user included) with the
+// spool's replays and the OTLP trace assembler held off, then the user's
 // spooled records, then the receipt. The answer comes only after all of it returned.
 #include <spdlog/spdlog.h>
 
@@ -27,6 +28,8 @@ Result<std::string> Erase(const LifecycleContext& lifecycle, const std::string& 
   if (hold->has_value()) return HeldStatus(**hold);
   Result<ErasureReport> report = ErasureReport();
   auto erase_store = [&]() -> Status {
+    std::optional<MutexLock> no_assembly;
+    if (lifecycle.otlp_assembly != nullptr) no_assembly.emplace(lifecycle.otlp_assembly);
     report = lifecycle.store->EraseUser(user);
     if (report.ok()) return Status::Ok();
     // A hold set since the check above: the store refused and erased nothing.

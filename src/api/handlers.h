@@ -11,6 +11,8 @@ namespace omniflow::api {
 // POST /api/save_interaction: validates, stamps and queues one interaction; answers 201 once
 // its transaction is durable.
 void SaveInteraction(const ApiContext& context, const Call& call, http::Respond respond);
+// POST /v1/traces (api/otlp.cpp).
+void OtlpTraces(const ApiContext& context, const Call& call, http::Respond respond);
 
 // GET /api/get_interaction_history?limit=&offset=&thread_id=&cursor=
 void GetInteractionHistory(const ApiContext& context, const Call& call, http::Respond respond);

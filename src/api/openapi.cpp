@@ -54,6 +54,7 @@ void WriteSecurity(const Route& route, JsonWriter* w) {
   switch (route.access) {
     case Access::kPublic: break;
     case Access::kUser:
+    case Access::kSpanUsers:
     case Access::kViewer:
     case Access::kSubject:
       schemes = {"functionKey", "functionKeyQuery", "userToken", "adminKey"};
@@ -96,7 +97,7 @@ void WriteOperation(const Operation& op, JsonWriter* w) {
     if (part.parameter) WritePathParameter(part.text, w);
   }
   if (route.access == Access::kUser || route.access == Access::kViewer ||
-      route.access == Access::kSubject) {
+      route.access == Access::kSubject || route.access == Access::kSpanUsers) {
     w->BeginObject().Field("name", "X-User-Id").Field("in", "header").Field("required", false);
     w->Field("description",
              "The user to act for, with a function key or the admin key (a token names its own)");
@@ -105,9 +106,17 @@ void WriteOperation(const Operation& op, JsonWriter* w) {
   w->EndArray();
   if (!route.body_type.empty()) {
     w->Key("requestBody").BeginObject().Field("required", true);
-    w->Key("content").BeginObject().Key(route.body_type).BeginObject();
-    w->Key("schema").BeginObject().Field("type", "object").EndObject();
-    w->EndObject().EndObject().EndObject();
+    w->Key("content").BeginObject();
+    for (std::string_view type : BodyTypes(route)) {
+      w->Key(type).BeginObject().Key("schema").BeginObject();
+      if (type == "application/x-protobuf") {
+        w->Field("type", "string").Field("format", "binary");
+      } else {
+        w->Field("type", "object");
+      }
+      w->EndObject().EndObject();
+    }
+    w->EndObject().EndObject();
   }
   WriteSecurity(route, w);
   w->Key("responses").BeginObject();
@@ -117,7 +126,12 @@ void WriteOperation(const Operation& op, JsonWriter* w) {
   if (route.pattern == "/metrics") media = "text/plain";
   if (route.pattern == "/" || route.pattern == "/index.html") media = "text/html";
   if (route.pattern == "/favicon.svg") media = "image/svg+xml";
-  if (!route.pattern.ends_with("*")) {
+  if (route.pattern == "/v1/traces") {
+    // The ExportTraceServiceResponse comes in the request's encoding.
+    w->Key("content").BeginObject();
+    for (std::string_view type : BodyTypes(route)) w->Key(type).BeginObject().EndObject();
+    w->EndObject();
+  } else if (!route.pattern.ends_with("*")) {
     w->Key("content").BeginObject().Key(media).BeginObject().EndObject().EndObject();
   }
   w->EndObject();

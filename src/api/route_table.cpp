@@ -14,6 +14,7 @@ namespace omniflow::api {
 namespace {
 
 constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kOtlpBody = "application/x-protobuf, application/json";
 
 // method, pattern, function, access, body type, proxy name, worker, user_in_body, audit action,
 // handler, summary[, keys_as_bearer, body_user_field]
@@ -21,6 +22,8 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/save_interaction", "save_interaction", Access::kUser, kJson,
      "save_interaction", false, false, "", &SaveInteraction,
      "Save one interaction; 201 once it is durable"},
+    {"POST", "/v1/traces", "otlp", Access::kSpanUsers, kOtlpBody, "", false, false, "",
+     &OtlpTraces, "OTLP/HTTP trace export (protobuf or JSON, gzip): GenAI spans become interactions"},
     {"GET", "/api/get_interaction_history", "get_interaction_history", Access::kUser, "",
      "get_interaction_history", false, false, "", &GetInteractionHistory,
      "The caller's interactions, newest first, paged"},
@@ -106,9 +109,23 @@ std::string_view AccessName(Access access) {
     case Access::kViewer: return "own user; all with admin key";
     case Access::kAdmin: return "admin key";
     case Access::kSubject: return "the user in the path; any with admin key";
+    case Access::kSpanUsers: return "the users its spans name (a token: its own)";
     case Access::kMetrics: return "admin key or metrics token";
   }
   return "";
+}
+
+std::vector<std::string_view> BodyTypes(const Route& route) {
+  std::vector<std::string_view> types;
+  std::string_view rest = route.body_type;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    std::string_view type = rest.substr(0, comma);
+    while (!type.empty() && type.front() == ' ') type.remove_prefix(1);
+    if (!type.empty()) types.push_back(type);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return types;
 }
 
 namespace {

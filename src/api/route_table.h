@@ -28,6 +28,11 @@ enum class Access {
   kSubject, // acts on the user the path's {user_id} names: that user's token, the function's
             // key (or an open function) with X-User-Id naming that user, or the admin key (and
             // the open development mode) for any user; anyone else 401/403
+  kSpanUsers, // acts for the users its body names record by record (OTLP spans' user.id):
+              // a user's token for that user only; the function's key, the admin key or an
+              // open function for the X-User-Id user only when one is given, else for any user
+              // a record names. Records naming another user are refused one by one (the
+              // handler's partial answer), never stored.
   kMetrics, // operators' monitoring: the admin key (also as a bearer token) or
             // OMNIFLOW_METRICS_TOKEN as a bearer token (and the open development mode). Acts
             // for no user; no function name.
@@ -42,7 +47,9 @@ struct Route {
   std::string_view pattern;
   std::string_view function;   // guarded by FUNCTION_CODE_<FUNCTION>; empty for kPublic, kAdmin
   Access access;
-  std::string_view body_type;  // the media type POST/PUT/PATCH bodies must declare; empty: none
+  // The media type POST/PUT/PATCH bodies must declare, or several separated by ", "; empty:
+  // none (application/json when a body is sent).
+  std::string_view body_type;
   // Forwarded by proxy_router as /api/proxy_router/<proxy>[/{param}...]; empty: not forwarded.
   std::string_view proxy;
   bool worker;                 // holds a worker thread: counted against the per-user limit
@@ -87,6 +94,9 @@ std::string_view AdminAuditAction(const Route& route);
 
 // The route table as a Markdown table, for docs/security.md.
 std::string RouteTableMarkdown();
+
+// The media types of a route's body_type, in order.
+std::vector<std::string_view> BodyTypes(const Route& route);
 
 // Who may call a route, in words ("admin key", "one user", ...).
 std::string_view AccessName(Access access);

@@ -1,7 +1,6 @@
-#include <openssl/evp.h>
-
 #include "api/handlers.h"
 #include "api/respond.h"
+#include "core/digest.h"
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/validate.h"
@@ -26,21 +25,6 @@ Result<std::optional<std::string_view>> IdempotencyKeyOf(const http::Request& re
     return Status::InvalidArgument("Idempotency-Key must be 1-255 printable ASCII characters");
   }
   return key;
-}
-
-// Hex SHA-256 of the request body: a retry must send the same bytes.
-std::string BodyHash(std::string_view body) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(body.data(), body.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * length);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 15]);
-  }
-  return hex;
 }
 
 std::string SavedBody(std::string_view interaction_id, std::string_view timestamp) {
@@ -86,7 +70,7 @@ void SaveInteraction(const ApiContext& context, const Call& call, http::Respond 
   InteractionRecord record = BuildInteraction(stamp, who, std::move(*parsed), context.build);
   std::string request_hash;
   if (*key) {
-    request_hash = BodyHash(call.request.body);
+    request_hash = Sha256Hex(call.request.body);  // a retry must send the same bytes
     record.idempotency = IdempotencyKey{std::string(**key), request_hash};
   }
 

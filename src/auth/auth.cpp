@@ -180,7 +180,7 @@ Authenticator::Authenticator(AuthOptions options, long (*now_seconds)())
 // through.
 Result<Identity> Authenticator::Authenticate(std::string_view function,
                                              const Credentials& credentials,
-                                             bool keys_as_bearer) const {
+                                             bool key_needs_user, bool keys_as_bearer) const {
   const auto own_key = options_.function_keys.find(std::string(function));
   const bool function_has_key = own_key != options_.function_keys.end();
 
@@ -195,7 +195,7 @@ Result<Identity> Authenticator::Authenticate(std::string_view function,
         Credentials as_key = credentials;
         as_key.function_key = *bearer;
         as_key.authorization.reset();
-        return Authenticate(function, as_key);
+        return Authenticate(function, as_key, key_needs_user);
       }
     }
   }
@@ -212,7 +212,8 @@ Result<Identity> Authenticator::Authenticate(std::string_view function,
     Identity identity;
     identity.kind = is_admin_key ? Identity::Kind::kAdminKey : Identity::Kind::kFunctionKey;
     // The admin key may act for nobody in particular (cross-user views); a function key may not.
-    Result<std::string> user = UserFromHeader(credentials.user_id_header, !is_admin_key);
+    Result<std::string> user =
+        UserFromHeader(credentials.user_id_header, !is_admin_key && key_needs_user);
     if (!user.ok()) return user.status();
     identity.user_id = std::move(*user);
     return identity;

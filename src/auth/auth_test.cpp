@@ -60,23 +60,23 @@ TEST(Auth, KeysAsBearerOnlyWhereTheRouteSaysSo) {
   const std::string admin_bearer = std::string("Bearer ") + kAdminKey;
   // Where keys are accepted as bearer: the function's key acts for the named user, the admin
   // key as the admin; a user's token is still a token.
-  Result<Identity> key = auth.Authenticate("save_interaction", Auth(save_bearer, "ada"), true);
+  Result<Identity> key = auth.Authenticate("save_interaction", Auth(save_bearer, "ada"), true, true);
   ASSERT_TRUE(key.ok()) << key.status().message();
   EXPECT_EQ(key->kind, Identity::Kind::kFunctionKey);
   EXPECT_EQ(key->user_id, "ada");
-  ExpectCode(auth.Authenticate("save_interaction", Auth(save_bearer, std::nullopt), true),
+  ExpectCode(auth.Authenticate("save_interaction", Auth(save_bearer, std::nullopt), true, true),
              Status::Code::kInvalidArgument, "a key as bearer still needs the user");
-  Result<Identity> admin = auth.Authenticate("save_interaction", Auth(admin_bearer, "ada"), true);
+  Result<Identity> admin = auth.Authenticate("save_interaction", Auth(admin_bearer, "ada"), true, true);
   ASSERT_TRUE(admin.ok()) << admin.status().message();
   EXPECT_TRUE(admin->admin());
   Result<Identity> token =
-      auth.Authenticate("save_interaction", Auth("Bearer " + Token("bo"), std::nullopt), true);
+      auth.Authenticate("save_interaction", Auth("Bearer " + Token("bo"), std::nullopt), true, true);
   ASSERT_TRUE(token.ok()) << token.status().message();
   EXPECT_EQ(token->kind, Identity::Kind::kToken);
-  ExpectCode(auth.Authenticate("save_interaction", Auth("Bearer guess", "ada"), true),
+  ExpectCode(auth.Authenticate("save_interaction", Auth("Bearer guess", "ada"), true, true),
              Status::Code::kUnauthenticated, "a wrong key as bearer");
   // Another function's key is not this one's, as bearer or not.
-  ExpectCode(auth.Authenticate("get_data", Auth(save_bearer, "ada"), true),
+  ExpectCode(auth.Authenticate("get_data", Auth(save_bearer, "ada"), true, true),
              Status::Code::kUnauthenticated, "another function's key as bearer");
   // Elsewhere a key as bearer is not a token.
   ExpectCode(auth.Authenticate("save_interaction", Auth(save_bearer, "ada")),
@@ -128,6 +128,20 @@ TEST(Auth, FunctionKeyHolderMustNameAValidUser) {
   EXPECT_NE(r.status().message().find("X-User-Id header is required"), std::string::npos);
   ExpectCode(auth.Authenticate("save_interaction", Key(kSaveKey, "../etc")),
              Status::Code::kInvalidArgument, "../etc");
+}
+
+TEST(Auth, AKeyWithoutXUserIdActsForNoUserOnlyWhereTheRouteAllowsIt) {
+  Authenticator auth = Secured();
+  Result<Identity> r = auth.Authenticate("save_interaction", Key(kSaveKey, std::nullopt),
+                                         /*key_needs_user=*/false);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->user_id, "");
+  EXPECT_EQ(r->kind, Identity::Kind::kFunctionKey);
+  // A given X-User-Id is still checked, and a wrong key still refused.
+  ExpectCode(auth.Authenticate("save_interaction", Key(kSaveKey, "../etc"), false),
+             Status::Code::kInvalidArgument, "../etc");
+  ExpectCode(auth.Authenticate("save_interaction", Key("guess", std::nullopt), false),
+             Status::Code::kUnauthenticated, "a wrong key");
 }
 
 TEST(Auth, WrongFunctionKeyIs401AndNeverFallsBack) {

@@ -2,6 +2,7 @@
 // interactions, `migrate` brings the store's schema up to date, `token` mints a user token for
 // development, `purge` applies the retention policies, `verify-receipt` checks an erasure
 // receipt, `verify` walks the hash chain. Options also come from OMNIFLOW_*.
+#include <algorithm>
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -40,6 +41,7 @@
 #include "redact/redactor.h"
 #include "store/database.h"
 #include "store/writer.h"
+#include "otlp/trace_assembler.h"
 
 namespace omniflow {
 namespace {
@@ -156,6 +158,12 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
     return 1;
   }
 
+  Result<otlp::AssemblerOptions> otlp_options = otlp::AssemblerOptions::FromEnvironment();
+  if (!otlp_options.ok()) {
+    std::cerr << "omniflow: " << otlp_options.status().message() << "\n";
+    return 2;
+  }
+
   Result<std::unique_ptr<Database>> db = Database::Open(store_options);
   if (!db.ok()) {
     std::cerr << "omniflow: cannot open the store: " << db.status().message() << "\n";
@@ -231,6 +239,11 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   context.audit.writer = &audit_writer;
   context.audit.store = &(*db)->audit();
   context.chain = &(*db)->chain();
+  context.otlp.spans = &(*db)->pending_spans();
+  context.otlp.max_inflated_bytes = std::max<size_t>(16u << 20, 8 * server_options.max_body);
+  otlp::TraceAssembler assembler(&(*db)->pending_spans(), &writer, Clock::Real(), context.build,
+                                 *otlp_options);
+  context.lifecycle.otlp_assembly = assembler.assembly_mutex();
   http::Router router;
   context.proxy.upstream = assistant.router_upstream;
   while (!context.proxy.upstream.empty() && context.proxy.upstream.back() == '/') {
@@ -267,12 +280,14 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
                lifecycle_settings.retention_days, retention_interval->count(),
                (*receipt_key)->key_id(), lifecycle_settings.audit_retention_days);
   retention.Start();
+  assembler.Start();
   std::printf("omniflow listening on http://%s:%u\n", server_options.host.c_str(),
               static_cast<unsigned>(server.port()));
   std::fflush(stdout);
   server.Run([] { spdlog::info("event=stopping msg=\"draining in-flight requests\""); });
   retention.Stop();
   workers.Stop();  // answers and logs what is in flight, through the writer
+  assembler.Stop();  // writes through the writer too
   audit_writer.Stop();  // records what those answers audited
   writer.Stop();
   spdlog::info("event=stopped committed={} failed={} rejected={} spooled={} lost={}",
@@ -558,6 +573,11 @@ int main(int argc, char** argv) {
                   "Store interactions without hash-chain links (only to measure the chain's cost; "
                   "`omniflow verify` then fails)")
       ->group("");
+  serve->add_flag("--erasure-vacuum", store_options.erasure_vacuum,
+                  "SQLite: end every erasure with VACUUM, so that no copy of the erased rows stays "
+                  "in free space inside the database's pages (saves wait while it runs; "
+                  "docs/lifecycle.md)")
+      ->envname("OMNIFLOW_ERASURE_VACUUM");
   bool no_agent_log = false;
   serve->add_flag("--no-agent-log", no_agent_log,
                   "Do not log tool_call_handler interactions (only to measure logging overhead)")

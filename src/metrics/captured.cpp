@@ -27,7 +27,23 @@ Counter* const* Counters() {
 // Every source's series exists from the start, whoever records first.
 [[maybe_unused]] const bool kRegistered = (Counters(), true);
 
+Counter& SpanCounter(const char* outcome) {
+  return Global().GetCounter("omniflow_spans_received_total",
+                             "Spans received by OTLP trace ingest, accepted or rejected",
+                             {{"source", "otlp"}, {"outcome", outcome}});
+}
+
+[[maybe_unused]] const bool kSpansRegistered =
+    (SpanCounter("accepted"), SpanCounter("rejected"), true);
+
 }  // namespace
+
+void CountOtlpSpans(uint64_t accepted, uint64_t rejected) {
+  static Counter& accepted_counter = SpanCounter("accepted");
+  static Counter& rejected_counter = SpanCounter("rejected");
+  if (accepted > 0) accepted_counter.Add(accepted);
+  if (rejected > 0) rejected_counter.Add(rejected);
+}
 
 std::string_view CaptureSourceName(CaptureSource source) {
   switch (source) {

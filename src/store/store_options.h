@@ -20,6 +20,10 @@ struct StoreOptions {
   // False only to measure what the hash chain costs (`serve --unchained-benchmark`): records
   // are stored without links, and `omniflow verify` reports the first of them as broken.
   bool hash_chain = true;
+  // SQLite: end every erasure with VACUUM, which rewrites the whole file. Without it, copies of
+  // rows that b-tree page splits moved can stay in pages' free space, where secure_delete does
+  // not reach (docs/lifecycle.md). Saves wait while it runs. Ignored by PostgreSQL.
+  bool erasure_vacuum = false;
 };
 
 // What `omniflow migrate` did.

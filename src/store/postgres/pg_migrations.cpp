@@ -220,6 +220,26 @@ constexpr const char* kMigrations[] = {
     CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
     CREATE INDEX audit_log_by_target ON audit_log(target_user, seq);
     )sql",
+    // 8: OTLP spans awaiting their trace (store/pending_span_store.h): held until the trace
+    // has been quiet long enough to write its interactions, or has expired; erased with
+    // their user. Row-level security: the user's own rows, or every row for the trace
+    // assembler's scan (omniflow.admin).
+    R"sql(
+    CREATE TABLE otlp_pending_spans(
+      user_id text COLLATE "C" NOT NULL,
+      trace_id text COLLATE "C" NOT NULL,
+      span_id text COLLATE "C" NOT NULL,
+      root boolean NOT NULL,
+      received_us bigint NOT NULL,
+      span text NOT NULL,
+      PRIMARY KEY (user_id, trace_id, span_id));
+    CREATE INDEX otlp_pending_spans_by_time ON otlp_pending_spans(received_us);
+    ALTER TABLE otlp_pending_spans ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE otlp_pending_spans FORCE ROW LEVEL SECURITY;
+    CREATE POLICY otlp_pending_spans_of_user ON otlp_pending_spans
+      USING (user_id = current_setting('omniflow.user_id', true)
+             OR current_setting('omniflow.admin', true) = 'on');
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {

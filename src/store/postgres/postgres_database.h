@@ -14,6 +14,7 @@
 #include "store/postgres/postgres_chain_store.h"
 #include "store/postgres/postgres_data_store.h"
 #include "store/postgres/postgres_lifecycle_store.h"
+#include "store/postgres/postgres_pending_span_store.h"
 #include "store/postgres/postgres_store.h"
 
 namespace omniflow {
@@ -31,6 +32,7 @@ class PostgresDatabase final : public Database {
   LifecycleStore& lifecycle() override { return *lifecycle_; }
   AuditStore& audit() override { return *audit_; }
   ChainStore& chain() override { return *chain_; }
+  PendingSpanStore& pending_spans() override { return *pending_spans_; }
   std::string Describe() const override { return pg::RedactUrl(url_); }
   // size_bytes: pg_database_size of the database (every table and index, all servers' data).
   Gauges ReadGauges() override;
@@ -47,6 +49,7 @@ class PostgresDatabase final : public Database {
   std::unique_ptr<PostgresLifecycleStore> lifecycle_;
   std::unique_ptr<PostgresAuditStore> audit_;
   std::unique_ptr<PostgresChainStore> chain_;
+  std::unique_ptr<PostgresPendingSpanStore> pending_spans_;
 };
 
 }  // namespace omniflow

@@ -45,6 +45,7 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const StoreLocation& loca
   auto file = std::make_unique<SqliteFile>();
   file->dir = location.data_dir;
   file->hash_chain = options.hash_chain;
+  file->erasure_vacuum = options.erasure_vacuum;
   file->path = FilePath(location.data_dir);
   MigrationReport report;
   Result<sqlite::Db> writer = OpenWriter(file->dir, file->path, options, &report);
@@ -65,9 +66,12 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const StoreLocation& loca
   db->interactions_ = std::move(*interactions);
   db->analytics_ = std::make_unique<SqliteAnalyticsStore>(db->file_.get());
   db->data_ = NewSqliteDataStore(db->file_.get());
-  db->lifecycle_ = std::make_unique<SqliteLifecycleStore>(db->file_.get());
+  auto lifecycle = std::make_unique<SqliteLifecycleStore>(db->file_.get());
+  if (Status s = lifecycle->ResumeErasures(); !s.ok()) return s;
+  db->lifecycle_ = std::move(lifecycle);
   db->audit_ = std::make_unique<SqliteAuditStore>(db->file_.get());
   db->chain_ = std::make_unique<SqliteChainStore>(db->file_.get());
+  db->pending_spans_ = std::make_unique<SqlitePendingSpanStore>(db->file_.get());
   return std::unique_ptr<Database>(std::move(db));
 }
 
@@ -96,6 +100,7 @@ Database::Gauges SqliteDatabase::ReadGauges() {
 
 SqliteDatabase::~SqliteDatabase() {
   audit_.reset();
+  pending_spans_.reset();
   chain_.reset();
   lifecycle_.reset();
   data_.reset();

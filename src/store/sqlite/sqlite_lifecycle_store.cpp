@@ -5,6 +5,8 @@
 #include <map>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "core/ids.h"
 #include "core/mutex.h"
 #include "store/sqlite/sqlite_db.h"
@@ -16,6 +18,9 @@ namespace {
 
 // The pause after each purge batch and index merge step, so that saves get the lock between two.
 constexpr std::chrono::microseconds kBatchGap{1000};
+
+// Interactions an erasure deletes per transaction.
+constexpr int64_t kErasureBatchRows = 500;
 
 // Runs `sql` with text parameters; returns how many rows it changed.
 Result<int64_t> Change(sqlite::Db& db, const char* sql, std::initializer_list<std::string_view> text,
@@ -175,6 +180,7 @@ Result<int64_t> SqliteLifecycleStore::RemoveBefore(const std::string& user_id, i
     Result<std::vector<int64_t>> seqs = SelectSeqs(
         "SELECT seq FROM interactions WHERE user_id = ?1 AND ts_us < ?2 "
         "AND NOT EXISTS (SELECT 1 FROM legal_holds WHERE user_id = ?1) "
+        "AND NOT EXISTS (SELECT 1 FROM erasures WHERE user_id = ?1) "
         "ORDER BY ts_us, interaction_id LIMIT ?3",
         user_id, {cutoff_us, max_rows});
     if (!seqs.ok()) return seqs.status();
@@ -184,10 +190,7 @@ Result<int64_t> SqliteLifecycleStore::RemoveBefore(const std::string& user_id, i
     if (Status s = txn.Commit(); !s.ok()) return s;
     removed = gone.interactions;
   }
-  // std::mutex is not fair: leave the writer's next batches a window before the next one, as
-  // long as this batch held the lock, so that saves keep at least half of the time.
-  std::this_thread::sleep_for(std::max<std::chrono::steady_clock::duration>(
-      kBatchGap, std::chrono::steady_clock::now() - locked));
+  YieldTheLock(locked);
   return removed;
 }
 
@@ -322,59 +325,164 @@ Status SqliteLifecycleStore::RemoveRows(const std::vector<int64_t>& seqs, const 
 // ---- Erasure ------------------------------------------------------------------------------
 
 Result<ErasureReport> SqliteLifecycleStore::EraseUser(const std::string& user_id) {
+  MutexLock one_at_a_time(&erase_mu_);
+  const auto began = std::chrono::steady_clock::now();
+  Result<ErasureReport> report = BeginErasure(user_id);
+  if (!report.ok()) return report.status();
+  const auto marked = std::chrono::steady_clock::now();
+  if (Status s = FinishErasure(user_id); !s.ok()) return s;
+  const auto ms = [](auto d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  spdlog::info("event=erasure_store_done interactions={} mark_ms={} delete_and_scrub_ms={}",
+               report->interactions, ms(marked - began),
+               ms(std::chrono::steady_clock::now() - marked));
+  return report;
+}
+
+Result<ErasureReport> SqliteLifecycleStore::BeginErasure(const std::string& user_id) {
   ErasureReport report;
+  MutexLock lock(&file_->write_mu);
+  sqlite::Transaction txn(file_->writer);
+  if (!txn.status.ok()) return txn.status;
+  sqlite::Db& db = file_->writer;
+  Result<sqlite::Stmt> hold = db.Prepare("SELECT reason FROM legal_holds WHERE user_id = ?1");
+  if (!hold.ok()) return hold.status();
+  hold->Bind(1, user_id);
+  Result<bool> held = hold->Step();
+  if (!held.ok()) return held.status();
+  if (*held) {
+    return Status::FailedPrecondition("user " + user_id + " is under a legal hold (" +
+                                      std::string(hold->Text(0)) + "); release it to erase");
+  }
+  // What the erasure takes is fixed here, under the write lock: every interaction stored so
+  // far. The receipt counts them now; the rows go in the batches that follow.
+  Result<sqlite::Stmt> rows = db.Prepare(
+      "SELECT interaction_id, thread_id, tool_calls, seq FROM interactions WHERE user_id = ?1");
+  if (!rows.ok()) return rows.status();
+  rows->Bind(1, user_id);
+  std::set<std::string> threads;
+  int64_t upto = 0;
+  while (true) {
+    Result<bool> row = rows->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    report.interaction_ids.emplace_back(rows->Text(0));
+    if (!rows->IsNull(1)) threads.emplace(rows->Text(1));
+    report.tool_calls += rows->Int(2);
+    upto = std::max(upto, rows->Int(3));
+  }
+  report.interactions = static_cast<int64_t>(report.interaction_ids.size());
+  report.threads = static_cast<int64_t>(threads.size());
+  std::sort(report.interaction_ids.begin(), report.interaction_ids.end());
+  Result<sqlite::Stmt> counts = db.Prepare(
+      "SELECT (SELECT count(*) FROM feedback WHERE user_id = ?1), "
+      "(SELECT count(DISTINCT blob) FROM data_entries WHERE user_id = ?1), "
+      "(SELECT count(*) FROM data_entries WHERE user_id = ?1)");
+  if (!counts.ok()) return counts.status();
+  counts->Bind(1, user_id);
+  if (Result<bool> r = counts->Step(); !r.ok()) return r.status();
+  report.feedback = counts->Int(0);
+  report.data_documents = counts->Int(1);
+  report.data_entries = counts->Int(2);
+  counts->Reset();
+  // What no interaction refers to goes at once: the documents of the data tools, the retention
+  // override, the idempotency keys (they name interactions being erased).
+  for (const char* sql : {"DELETE FROM data_entries WHERE user_id = ?1",
+                          "DELETE FROM retention_overrides WHERE user_id = ?1",
+                          "DELETE FROM idempotency_keys WHERE user_id = ?1",
+                          // OTLP spans of the user's traces not yet written.
+                          "DELETE FROM otlp_pending_spans WHERE user_id = ?1"}) {
+    if (Result<int64_t> n = Change(db, sql, {user_id}); !n.ok()) return n.status();
+  }
+  Result<int64_t> marked = Change(
+      db,
+      "INSERT INTO erasures(user_id, upto_seq, started_us) VALUES(?1, ?2, ?3) "
+      "ON CONFLICT(user_id) DO UPDATE SET upto_seq = max(upto_seq, excluded.upto_seq)",
+      {user_id}, {upto, Clock::Real()->NowMicros()});
+  if (!marked.ok()) return marked.status();
+  if (Status s = txn.Commit(); !s.ok()) return s;
+  return report;
+}
+
+Status SqliteLifecycleStore::FinishErasure(const std::string& user_id) {
+  int64_t upto = 0;
   {
     MutexLock lock(&file_->write_mu);
-    sqlite::Transaction txn(file_->writer);
-    if (!txn.status.ok()) return txn.status;
-    sqlite::Db& db = file_->writer;
-    Result<sqlite::Stmt> hold = db.Prepare("SELECT reason FROM legal_holds WHERE user_id = ?1");
-    if (!hold.ok()) return hold.status();
-    hold->Bind(1, user_id);
-    Result<bool> held = hold->Step();
-    if (!held.ok()) return held.status();
-    if (*held) {
-      return Status::FailedPrecondition("user " + user_id + " is under a legal hold (" +
-                                      std::string(hold->Text(0)) + "); release it to erase");
+    Result<sqlite::Stmt> marker =
+        file_->writer.Prepare("SELECT upto_seq FROM erasures WHERE user_id = ?1");
+    if (!marker.ok()) return marker.status();
+    marker->Bind(1, user_id);
+    Result<bool> row = marker->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();  // finished by someone else
+    upto = marker->Int(0);
+  }
+  // The rows, a batch per transaction, the lock released between two for as long as the batch
+  // held it: saves of every other user (and new ones of this user) go on meanwhile.
+  while (true) {
+    std::chrono::steady_clock::time_point locked;
+    {
+      MutexLock lock(&file_->write_mu);
+      locked = std::chrono::steady_clock::now();
+      sqlite::Transaction txn(file_->writer);
+      if (!txn.status.ok()) return txn.status;
+      Result<std::vector<int64_t>> seqs = SelectSeqs(
+          "SELECT seq FROM interactions WHERE user_id = ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+          user_id, {upto, kErasureBatchRows});
+      if (!seqs.ok()) return seqs.status();
+      if (seqs->empty()) {
+        // Feedback no interaction holds any more, then the marker: the erasure is complete.
+        for (const char* sql :
+             {"DELETE FROM feedback WHERE user_id = ?1 AND NOT EXISTS (SELECT 1 FROM "
+              "interactions i WHERE i.user_id = ?1 AND i.interaction_id = feedback.interaction_id)",
+              "DELETE FROM erasures WHERE user_id = ?1"}) {
+          if (Result<int64_t> n = Change(file_->writer, sql, {user_id}); !n.ok()) {
+            return n.status();
+          }
+        }
+        if (Status s = txn.Commit(); !s.ok()) return s;
+        break;
+      }
+      Removed gone;
+      if (Status s = RemoveRows(*seqs, "erased", &gone); !s.ok()) return s;
+      if (Status s = txn.Commit(); !s.ok()) return s;
     }
-    hold->Reset();
-    Result<std::vector<int64_t>> seqs = SelectSeqs(
-        "SELECT seq FROM interactions WHERE user_id = ?1 ORDER BY ts_us, interaction_id", user_id,
-        {});
-    if (!seqs.ok()) return seqs.status();
-    Removed gone;
-    if (Status s = RemoveRows(*seqs, "erased", &gone); !s.ok()) return s;
-    // What no interaction of the user's refers to any more: feedback left behind, the
-    // documents of the data tools, the retention override.
-    Result<sqlite::Stmt> documents = db.Prepare(
-        "SELECT count(DISTINCT blob), count(*) FROM data_entries WHERE user_id = ?1");
-    if (!documents.ok()) return documents.status();
-    documents->Bind(1, user_id);
-    if (Result<bool> r = documents->Step(); !r.ok()) return r.status();
-    report.data_documents = documents->Int(0);
-    report.data_entries = documents->Int(1);
-    documents->Reset();
-    Result<int64_t> feedback = Change(db, "DELETE FROM feedback WHERE user_id = ?1", {user_id});
-    if (!feedback.ok()) return feedback.status();
-    for (const char* sql : {"DELETE FROM data_entries WHERE user_id = ?1",
-                            "DELETE FROM interaction_counts WHERE user_id = ?1",
-                            "DELETE FROM retention_overrides WHERE user_id = ?1",
-                            // The user's idempotency keys name erased interactions.
-                            "DELETE FROM idempotency_keys WHERE user_id = ?1"}) {
-      if (Result<int64_t> n = Change(db, sql, {user_id}); !n.ok()) return n.status();
-    }
-    if (Status s = txn.Commit(); !s.ok()) return s;
-    report.interactions = gone.interactions;
-    report.tool_calls = gone.tool_calls;
-    report.feedback = gone.feedback + *feedback;
-    report.threads = static_cast<int64_t>(gone.threads.size());
-    report.interaction_ids = std::move(gone.interaction_ids);
-    std::sort(report.interaction_ids.begin(), report.interaction_ids.end());
+    YieldTheLock(locked);
   }
   // Committed: the rows are gone for every reader. What follows makes their bytes go too; it
   // is repeated by the next erasure should it fail here.
-  if (Status s = Scrub(); !s.ok()) return s;
-  return report;
+  return Scrub();
+}
+
+Status SqliteLifecycleStore::ResumeErasures() {
+  std::vector<std::string> users;
+  {
+    MutexLock lock(&file_->write_mu);
+    Result<sqlite::Stmt> select = file_->writer.Prepare("SELECT user_id FROM erasures");
+    if (!select.ok()) return select.status();
+    while (true) {
+      Result<bool> row = select->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      users.emplace_back(select->Text(0));
+    }
+  }
+  MutexLock one_at_a_time(&erase_mu_);
+  for (const std::string& user : users) {
+    // The user id is personal data: the log says only that one was finished.
+    spdlog::warn("event=erasure_resumed reason=\"an erasure was interrupted (crash or stop); "
+                 "finishing it before the store is used\"");
+    if (Status s = FinishErasure(user); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+void SqliteLifecycleStore::YieldTheLock(std::chrono::steady_clock::time_point locked) {
+  // std::mutex is not fair: leave the writer's next batches a window before the next step, as
+  // long as this one held the lock, so that saves keep at least half of the time.
+  std::this_thread::sleep_for(std::max<std::chrono::steady_clock::duration>(
+      kBatchGap, std::chrono::steady_clock::now() - locked));
 }
 
 Status SqliteLifecycleStore::Scrub() {
@@ -384,16 +492,23 @@ Status SqliteLifecycleStore::Scrub() {
   // segment, step by step, the lock released between steps.
   while (true) {
     Result<bool> more = false;
+    std::chrono::steady_clock::time_point locked;
     {
       MutexLock lock(&file_->write_mu);
+      locked = std::chrono::steady_clock::now();
       more = SqliteSearchIndexer::MergeAllStep(file_->writer);
     }
     if (!more.ok()) return more.status();
     if (!*more) break;
-    std::this_thread::sleep_for(kBatchGap);
+    YieldTheLock(locked);
+  }
+  MutexLock lock(&file_->write_mu);
+  if (file_->erasure_vacuum) {
+    // Every page rewritten from the rows alone: nothing a page split once left in a page's
+    // free space survives. Saves wait meanwhile (the operator chose it: --erasure-vacuum).
+    if (Status s = file_->writer.Exec("VACUUM"); !s.ok()) return s;
   }
   // The WAL still holds every page as it was before: fold it in and truncate it.
-  MutexLock lock(&file_->write_mu);
   return file_->checkpointer->TruncateWal(file_->writer.get());
 }
 

@@ -3,8 +3,17 @@
 // one write connection under its mutex (sqlite_file.h), a purge in transactions of at most
 // PurgeOptions::batch_rows rows with the mutex released between them, so saves queue behind one
 // short batch at most.
+//
+// An erasure works the same way. One short transaction fixes what it takes: the user's
+// interactions stored so far, counted for the receipt. The same transaction removes the user's
+// documents, retention override and idempotency keys, and records the erasure in `erasures`.
+// Batches then delete the rows, and the last one deletes that record. A crash in between
+// leaves the record, and the next open finishes the erasure (ResumeErasures) before anything
+// reads the store. So after a restart the user's data is either all there or all gone.
+// Meanwhile saves go on, and the user's new saves are new data and stay.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
@@ -35,6 +44,9 @@ class SqliteLifecycleStore final : public LifecycleStore, private PurgeTarget {
   Result<PurgeReport> Purge(const PurgeOptions& options) override;
   Result<ErasureReport> EraseUser(const std::string& user_id) override;
 
+  // Finishes every erasure a crash interrupted. Called at open, before the store is used.
+  Status ResumeErasures();
+
  private:
   // PurgeTarget.
   Result<std::vector<UserSpan>> UsersWithData() override;
@@ -62,11 +74,21 @@ class SqliteLifecycleStore final : public LifecycleStore, private PurgeTarget {
   Result<std::vector<int64_t>> SelectSeqs(const char* sql, const std::string& user_id,
                                           std::initializer_list<int64_t> ints)
       REQUIRES(file_->write_mu);
+  // The first transaction of an erasure: the hold check, the report (what it will take), the
+  // user's documents, override and keys deleted, the erasure recorded.
+  Result<ErasureReport> BeginErasure(const std::string& user_id) REQUIRES(erase_mu_);
+  // Deletes, in batches, the rows a recorded erasure of `user_id` takes; then the record,
+  // then Scrub.
+  Status FinishErasure(const std::string& user_id) REQUIRES(erase_mu_);
+  // Sleeps as long as the lock was held since `locked` (at least kBatchGap), so that saves
+  // waiting for it get their turn (std::mutex is not fair).
+  static void YieldTheLock(std::chrono::steady_clock::time_point locked);
   // After an erasure committed: rewrites the search index into one segment (dropping the
   // erased rows' entries), then folds the WAL into the file and truncates it.
   Status Scrub();
 
   SqliteFile* const file_;
+  Mutex erase_mu_;  // one erasure at a time; taken before file_->write_mu
   SqliteAnalyticsWriter analytics_ GUARDED_BY(file_->write_mu);  // prepared on file_->writer
   bool analytics_prepared_ GUARDED_BY(file_->write_mu) = false;
 };

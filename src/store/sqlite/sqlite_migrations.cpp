@@ -219,6 +219,29 @@ UPDATE interaction_counts SET
     CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
     CREATE INDEX audit_log_by_target ON audit_log(target_user, seq);
     )sql",
+    // 9: erasures under way (sqlite_lifecycle_store.h): the user, and the last seq the erasure
+    // takes (later saves of the user are new data and stay). A row here outlives a crash, and
+    // the next open finishes its erasure before anything reads the store. No content.
+    R"sql(
+    CREATE TABLE erasures(
+      user_id TEXT PRIMARY KEY,
+      upto_seq INTEGER NOT NULL,
+      started_us INTEGER NOT NULL);
+    )sql",
+    // 10: OTLP spans awaiting their trace (store/pending_span_store.h): held until the trace
+    // has been quiet long enough to write its interactions, or has expired; erased with
+    // their user.
+    R"sql(
+    CREATE TABLE otlp_pending_spans(
+      user_id TEXT NOT NULL,
+      trace_id TEXT NOT NULL,
+      span_id TEXT NOT NULL,
+      root INTEGER NOT NULL,
+      received_us INTEGER NOT NULL,
+      span TEXT NOT NULL,
+      PRIMARY KEY(user_id, trace_id, span_id)) WITHOUT ROWID;
+    CREATE INDEX otlp_pending_spans_by_time ON otlp_pending_spans(received_us);
+    )sql",
 };
 
 }  // namespace
