@@ -132,7 +132,17 @@ TEST(ToolCallHandler, AnswersRunsToolsAndLogsEveryField) {
   EXPECT_EQ(IntAt(meta["usage"], "prompt_tokens"), 20 + 11);
   EXPECT_EQ(IntAt(meta["usage"], "completion_tokens"), 5 + 7);
   EXPECT_EQ(IntAt(meta["usage"], "total_tokens"), 25 + 18);
+  // The tool round's cached and reasoning parts, in OpenAI's names, and in the stats.
+  EXPECT_EQ(IntAt(meta["usage"]["prompt_tokens_details"], "cached_tokens"), 8);
+  EXPECT_EQ(IntAt(meta["usage"]["completion_tokens_details"], "reasoning_tokens"), 3);
   EXPECT_EQ(IntAt(meta, "rounds"), 2);
+  HttpResponse stats = s.client->Get("/api/stats", As("ada"));
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  simdjson::dom::element tokens = stats.Json()["totals"]["tokens"].value_unsafe();
+  EXPECT_EQ(IntAt(tokens, "input"), 31);
+  EXPECT_EQ(IntAt(tokens, "cached_input"), 8);
+  EXPECT_EQ(IntAt(tokens, "output"), 12);
+  EXPECT_EQ(IntAt(tokens, "reasoning"), 3);
 
   // Neither the message nor the provider key reaches the server's log.
   EXPECT_EQ(s.server->Log().find("buy milk"), std::string::npos);

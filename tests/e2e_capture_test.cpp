@@ -209,6 +209,12 @@ TEST(Capture, StreamIsPassedThroughAsItArrivesAndAssembledForTheLog) {
   bool streamed = false;
   EXPECT_EQ(meta["stream"].get(streamed), simdjson::SUCCESS);
   EXPECT_TRUE(streamed);
+
+  // The token accounting reads the usage the proxy logged, cached and reasoning tokens apart.
+  HttpResponse stats = s.client->Get("/api/stats?user_id=bo", {{"x-functions-key", kAdminKey}});
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  EXPECT_NE(stats.body.find(R"("tokens":{"input":13,"cached_input":8,"output":4,"reasoning":1})"),
+            std::string::npos) << stats.body.substr(0, 600);
 }
 
 TEST(Capture, AClientLeavingMidStreamStopsTheProviderAndIsLoggedAsSuch) {

@@ -82,7 +82,8 @@ struct Probe {
 std::vector<Probe> ProbesFor(const api::Route& route, const std::string& pattern, const Victim& v) {
   std::string path = pattern;
   for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"{interaction_id}", v.interaction_id}, {"{thread_id}", "vt"}, {"{user_id}", kVictim}, {"{deployment}", "dep1"},
+           {"{interaction_id}", v.interaction_id}, {"{thread_id}", "vt"}, {"{user_id}", kVictim},
+           {"{replay_id}", "rp_000000000000000000000000"}, {"{deployment}", "dep1"},
            {"*", "index.js"}}) {
     if (size_t at = path.find(from); at != std::string::npos) path.replace(at, from.size(), to);
   }

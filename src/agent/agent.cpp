@@ -21,9 +21,12 @@ std::string ChatMessage(std::string_view role, std::string_view content,
 
 // The thread's earlier turns as chat messages, oldest first, within the bounds.
 std::vector<std::string> HistoryMessages(InteractionStore* store, const AgentOptions& options,
-                                         const std::string& user, const std::string& thread_id) {
+                                         const std::string& user, const std::string& thread_id,
+                                         const std::optional<HistoryCursor>& before) {
   std::vector<std::string> turns;
+  if (thread_id.empty()) return turns;
   HistoryQuery query;
+  query.after = before;
   query.user_id = user;
   query.thread_id = thread_id;
   query.limit = options.max_history_turns;
@@ -72,11 +75,12 @@ std::string CanonicalArguments(const std::string& text) {
 
 AgentOutcome RunMessage(ChatProvider* provider, InteractionStore* store, DataStore* data,
                         const AgentOptions& options, const std::string& user,
-                        const std::string& thread_id, const std::string& message) {
+                        const std::string& thread_id, const std::string& message,
+                        const std::optional<HistoryCursor>& history_before) {
   AgentOutcome out;
   std::vector<std::string> messages;
   messages.push_back(ChatMessage("system", options.system_prompt));
-  for (std::string& turn : HistoryMessages(store, options, user, thread_id)) {
+  for (std::string& turn : HistoryMessages(store, options, user, thread_id, history_before)) {
     messages.push_back(std::move(turn));
   }
   messages.push_back(ChatMessage("user", message));
@@ -92,6 +96,8 @@ AgentOutcome RunMessage(ChatProvider* provider, InteractionStore* store, DataSto
     out.prompt_tokens += answer->prompt_tokens;
     out.completion_tokens += answer->completion_tokens;
     out.total_tokens += answer->total_tokens;
+    out.cached_tokens += answer->cached_tokens;
+    out.reasoning_tokens += answer->reasoning_tokens;
     messages.push_back(answer->message_json);
     if (answer->tool_calls.empty()) {
       out.response = std::move(answer->content);

@@ -39,13 +39,17 @@ struct AgentOutcome {
   std::vector<ToolCallRecord> tool_calls;
   std::string model;
   int64_t prompt_tokens = 0, completion_tokens = 0, total_tokens = 0;
+  int64_t cached_tokens = 0, reasoning_tokens = 0;  // parts of prompt and completion tokens
   int rounds = 0;
   bool round_cap_reached = false;
 };
 
 // Runs `message` for `user` in `thread_id`. Never throws; tool failures are recorded, not fatal.
+// The thread's earlier turns are its newest ones, or with `history_before` (a replay of a logged
+// message) those logged before that position; an empty `thread_id` has none.
 AgentOutcome RunMessage(ChatProvider* provider, InteractionStore* store, DataStore* data,
                         const AgentOptions& options, const std::string& user,
-                        const std::string& thread_id, const std::string& message);
+                        const std::string& thread_id, const std::string& message,
+                        const std::optional<HistoryCursor>& history_before = std::nullopt);
 
 }  // namespace omniflow::agent

@@ -9,6 +9,7 @@
 
 #include "agent/http_fetch.h"
 #include "core/json.h"
+#include "core/usage.h"
 #include "metrics/registry.h"
 
 namespace omniflow::agent {
@@ -185,6 +186,10 @@ Result<ChatResult> ParseCompletion(std::string_view body) {
     if (usage["prompt_tokens"].get(v) == simdjson::SUCCESS) result.prompt_tokens = v;
     if (usage["completion_tokens"].get(v) == simdjson::SUCCESS) result.completion_tokens = v;
     if (usage["total_tokens"].get(v) == simdjson::SUCCESS) result.total_tokens = v;
+    if (std::optional<TokenUsage> parts = ParseUsage(usage)) {
+      result.cached_tokens = parts->cached_input;
+      result.reasoning_tokens = parts->reasoning;
+    }
   }
   simdjson::dom::array calls;
   if (message["tool_calls"].get(calls) == simdjson::SUCCESS) {

@@ -41,6 +41,9 @@ struct ChatResult {
   std::string message_json;                  // the assistant message, to send back next round
   std::string model;                         // the model that answered
   int64_t prompt_tokens = 0, completion_tokens = 0, total_tokens = 0;
+  // The cached part of prompt_tokens and the reasoning part of completion_tokens
+  // (usage.prompt_tokens_details.cached_tokens, usage.completion_tokens_details.reasoning_tokens).
+  int64_t cached_tokens = 0, reasoning_tokens = 0;
 };
 
 class ChatProvider {

@@ -16,6 +16,19 @@ TEST(ParseCompletion, TextAnswerWithUsage) {
   EXPECT_EQ(r->message_json, R"({"role":"assistant","content":"Hi there"})");
 }
 
+TEST(ParseCompletion, ReadsCachedAndReasoningTokens) {
+  auto r =
+      ParseCompletion(R"({"model":"o1","choices":[{"message":{"role":"assistant","content":"x"}}],
+      "usage":{"prompt_tokens":30,"completion_tokens":20,"total_tokens":50,
+               "prompt_tokens_details":{"cached_tokens":12},
+               "completion_tokens_details":{"reasoning_tokens":15}}})");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->prompt_tokens, 30);
+  EXPECT_EQ(r->cached_tokens, 12);
+  EXPECT_EQ(r->completion_tokens, 20);
+  EXPECT_EQ(r->reasoning_tokens, 15);
+}
+
 TEST(ParseCompletion, ToolCallsAreEchoedBackAsTheAssistantMessage) {
   auto r = ParseCompletion(R"({"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[
       {"id":"call_9","type":"function","function":{"name":"get_data","arguments":"{\"target_blob_name\":\"t.json\"}"}}]}}]})");

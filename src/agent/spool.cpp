@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "core/json.h"
@@ -38,10 +39,21 @@ Status Spool::Append(const InteractionRecord& r) {
       .Field("interaction_id", r.interaction_id)
       .Key("thread_id");
   r.thread_id ? w.String(*r.thread_id) : w.Null();
-  w.Field("tool_calls", r.tool_call_count)
-      .Field("tool_failures", r.tool_failure_count)
-      .RawField("body", r.json)
-      .EndObject();
+  w.Field("tool_calls", r.tool_call_count).Field("tool_failures", r.tool_failure_count);
+  if (r.usage) {
+    // The usage as priced at ingest: a replay stores this cost, not today's.
+    w.Key("usage")
+        .BeginObject()
+        .Field("model", r.usage->model)
+        .Field("input", r.usage->tokens.input)
+        .Field("cached_input", r.usage->tokens.cached_input)
+        .Field("output", r.usage->tokens.output)
+        .Field("reasoning", r.usage->tokens.reasoning)
+        .Key("cost_nanos");
+    r.usage->cost_nanos ? w.Int(*r.usage->cost_nanos) : w.Null();
+    w.EndObject();
+  }
+  w.RawField("body", r.json).EndObject();
   std::string line = w.Release();
   line.push_back('\n');
   MutexLock lock(&mu_);
@@ -109,6 +121,19 @@ Result<size_t> Spool::ReplayFile(InteractionStore* store, const Commit& commit) 
     if (doc["tool_calls"].get(calls) == simdjson::SUCCESS) r.tool_call_count = static_cast<int>(calls);
     if (doc["tool_failures"].get(failures) == simdjson::SUCCESS) {
       r.tool_failure_count = static_cast<int>(failures);
+    }
+    simdjson::dom::object usage;
+    if (doc["usage"].get(usage) == simdjson::SUCCESS) {
+      StoredUsage& u = r.usage.emplace();
+      std::string_view model;
+      if (usage["model"].get(model) == simdjson::SUCCESS) u.model = std::string(model);
+      for (auto [key, count] :
+           {std::pair{"input", &u.tokens.input}, std::pair{"cached_input", &u.tokens.cached_input},
+            std::pair{"output", &u.tokens.output}, std::pair{"reasoning", &u.tokens.reasoning}}) {
+        if (usage[key].get(*count) != simdjson::SUCCESS) *count = 0;
+      }
+      int64_t cost = 0;
+      if (usage["cost_nanos"].get(cost) == simdjson::SUCCESS) u.cost_nanos = cost;
     }
     AppendJson(&r.json, body);
     // Already stored (a replay committed it but died before removing the file): skip.

@@ -62,6 +62,36 @@ TEST_F(SpoolTest, ReplayMovesEverythingOnceAndEmptiesTheSpool) {
   EXPECT_EQ(*spool.Replay(store_, Direct()), 0u);
 }
 
+TEST_F(SpoolTest, ReplayKeepsTheUsageAndTheCostPricedAtIngest) {
+  Spool spool(dir_ + "/spool");
+  InteractionRecord priced = Rec(1);
+  priced.usage = StoredUsage{"gpt-4o", TokenUsage{100, 40, 20, 5}, 1234};
+  InteractionRecord unpriced = Rec(2);
+  unpriced.usage = StoredUsage{"mystery", TokenUsage{7, 0, 3, 0}, std::nullopt};
+  ASSERT_TRUE(spool.Append(priced).ok());
+  ASSERT_TRUE(spool.Append(unpriced).ok());
+  ASSERT_TRUE(spool.Append(Rec(3)).ok());
+  std::vector<InteractionRecord> replayed;
+  auto moved = spool.Replay(store_, [&](std::vector<InteractionRecord> records) {
+    replayed = records;
+    return store_->Append(records);
+  });
+  ASSERT_TRUE(moved.ok()) << moved.status().message();
+  ASSERT_EQ(replayed.size(), 3u);
+  ASSERT_TRUE(replayed[0].usage);
+  EXPECT_EQ(replayed[0].usage->model, "gpt-4o");
+  EXPECT_EQ(replayed[0].usage->tokens, (TokenUsage{100, 40, 20, 5}));
+  EXPECT_EQ(replayed[0].usage->cost_nanos, 1234);
+  ASSERT_TRUE(replayed[1].usage);
+  EXPECT_FALSE(replayed[1].usage->cost_nanos);
+  EXPECT_FALSE(replayed[2].usage);
+  auto stats = db_->analytics().GetStats(StatsQuery{});
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->usage.input, 107);
+  EXPECT_EQ(stats->usage.cost_nanos, 1234);
+  EXPECT_EQ(stats->usage.unpriced, 1);
+}
+
 TEST_F(SpoolTest, AFailedCommitKeepsEverythingForTheNextReplay) {
   Spool spool(dir_ + "/spool");
   ASSERT_TRUE(spool.Append(Rec(1)).ok());

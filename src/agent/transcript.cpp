@@ -1,5 +1,7 @@
 #include "agent/transcript.h"
 
+#include <algorithm>
+
 #include "core/json.h"
 
 namespace omniflow::agent {
@@ -42,6 +44,13 @@ SaveRequest ToSaveRequest(const AgentOutcome& outcome, const TranscriptInfo& inf
     if (!call.ok) ++request.tool_failure_count;
   }
   const std::string& model = outcome.model.empty() ? info.model : outcome.model;
+  // The usage as ParseUsage would read it back from the metadata written below.
+  request.usage_read = true;
+  ReportedUsage& usage = request.usage.emplace();
+  if (model.size() <= kMaxModelNameLength) usage.model = model;
+  usage.tokens = TokenUsage{
+      outcome.prompt_tokens, std::min(outcome.cached_tokens, outcome.prompt_tokens),
+      outcome.completion_tokens, std::min(outcome.reasoning_tokens, outcome.completion_tokens)};
   JsonWriter m;
   m.BeginObject()
       .Field("assistant_id", info.assistant_id)
@@ -53,6 +62,14 @@ SaveRequest ToSaveRequest(const AgentOutcome& outcome, const TranscriptInfo& inf
       .Field("prompt_tokens", outcome.prompt_tokens)
       .Field("completion_tokens", outcome.completion_tokens)
       .Field("total_tokens", outcome.total_tokens)
+      .Key("prompt_tokens_details")
+      .BeginObject()
+      .Field("cached_tokens", outcome.cached_tokens)
+      .EndObject()
+      .Key("completion_tokens_details")
+      .BeginObject()
+      .Field("reasoning_tokens", outcome.reasoning_tokens)
+      .EndObject()
       .EndObject()
       .Field("rounds", outcome.rounds)
       .Field("outcome", OutcomeName(outcome));

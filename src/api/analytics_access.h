@@ -26,6 +26,10 @@ Result<AnalyticsScope> TimeScope(const QueryParams& query);
 Result<AnalyticsScope> TimeRange(std::optional<std::string_view> from,
                                  std::optional<std::string_view> to);
 
+// The filter language of GET /api/search (user_id, thread_id, from, to, tool, status,
+// feedback, q; and limit, cursor), scoped to what `viewer` may see. Replays select with it too.
+Result<SearchQuery> ParseSearchQuery(const Caller& viewer, const QueryParams& query);
+
 // The opaque cursor of listings: base64url of "v1|<ts_us>|<interaction_id>".
 std::string EncodeCursor(const HistoryCursor& cursor);
 Result<HistoryCursor> DecodeCursor(std::string_view text);

@@ -15,6 +15,30 @@ void Time(std::string_view key, int64_t ts_us, JsonWriter* w) {
   w->Field(key, FormatTimestamp(ts_us));
 }
 
+// Nano-USD as an exact decimal number of USD ("0.0074", "12", "0").
+std::string UsdText(int64_t nanos) {
+  if (nanos < 0) return "-" + UsdText(-nanos);
+  std::string text = std::to_string(nanos / 1'000'000'000);
+  std::string fraction = std::to_string(nanos % 1'000'000'000);
+  fraction.insert(0, 9 - fraction.size(), '0');
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  if (!fraction.empty()) text += "." + fraction;
+  return text;
+}
+
+// "tokens": {input, cached_input, output, reasoning}, "cost_usd", "unpriced_interactions".
+void UsageFields(const UsageTotals& u, JsonWriter* w) {
+  w->Key("tokens")
+      .BeginObject()
+      .Field("input", u.input)
+      .Field("cached_input", u.cached_input)
+      .Field("output", u.output)
+      .Field("reasoning", u.reasoning)
+      .EndObject()
+      .RawField("cost_usd", UsdText(u.cost_nanos))
+      .Field("unpriced_interactions", u.unpriced);
+}
+
 void Buckets(std::string_view key, const std::vector<VolumeBucket>& buckets, JsonWriter* w) {
   w->Key(key).BeginArray();
   for (const VolumeBucket& b : buckets) {
@@ -22,8 +46,9 @@ void Buckets(std::string_view key, const std::vector<VolumeBucket>& buckets, Jso
     Time("start", b.start_us, w);
     w->Field("interactions", b.interactions)
         .Field("tool_calls", b.tool_calls)
-        .Field("tool_failures", b.tool_failures)
-        .EndObject();
+        .Field("tool_failures", b.tool_failures);
+    UsageFields(b.usage, w);
+    w->EndObject();
   }
   w->EndArray();
 }
@@ -75,7 +100,9 @@ std::string StatsJson(const Stats& s, const AnalyticsScope& scope) {
       .Double(s.tool_calls ? static_cast<double>(s.tool_failures) / s.tool_calls : 0, kDigits)
       .Field("active_users", s.active_users)
       .Field("threads", s.threads)
-      .EndObject();
+      .Field("usage_interactions", s.usage.interactions);
+  UsageFields(s.usage, &w);
+  w.EndObject();
   Buckets("per_day", s.per_day, &w);
   Buckets("per_hour", s.per_hour, &w);
   w.Key("top_tools").BeginArray();
@@ -116,6 +143,19 @@ std::string StatsJson(const Stats& s, const AnalyticsScope& scope) {
       .Key("average")
       .Double(s.feedback.average, kDigits)
       .EndObject();
+  w.Key("usage_by_model").BeginArray();
+  for (const ModelUsage& m : s.usage_by_model) {
+    w.BeginObject().Field("model", m.model).Field("interactions", m.usage.interactions);
+    UsageFields(m.usage, &w);
+    w.EndObject();
+  }
+  w.EndArray().Key("usage_by_user").BeginArray();
+  for (const UserUsage& u : s.usage_by_user) {
+    w.BeginObject().Field("user_id", u.user_id).Field("interactions", u.usage.interactions);
+    UsageFields(u.usage, &w);
+    w.EndObject();
+  }
+  w.EndArray();
   w.EndObject();
   return w.Release();
 }

@@ -27,6 +27,8 @@
 #include "store/data_store.h"
 #include "store/interaction_store.h"
 #include "store/lifecycle_store.h"
+#include "store/replay_store.h"
+#include "replay/runner.h"
 #include "store/pending_span_store.h"
 #include "store/writer.h"
 
@@ -66,6 +68,12 @@ struct AuditContext {
   Clock* clock = nullptr;         // the entries' ts; null: the real clock
 };
 
+// Replays (issue 16): the routes answer 503 without them.
+struct ReplayContext {
+  ReplayStore* store = nullptr;     // replays and their results
+  replay::Runner* runner = nullptr; // starts, resumes and removes them
+};
+
 // OTLP/HTTP trace ingest (POST /v1/traces); 503 without a store for pending spans.
 struct OtlpContext {
   PendingSpanStore* spans = nullptr;        // spans held until their trace is assembled
@@ -97,6 +105,7 @@ struct ApiContext {
   LifecycleContext lifecycle;
   AuditContext audit;
   ChainStore* chain = nullptr;          // the hash chain's head (issue 14); null: 503
+  ReplayContext replays;
   OtlpContext otlp;                     // POST /v1/traces (issue 15)
 };
 

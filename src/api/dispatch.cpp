@@ -14,6 +14,7 @@
 #include "core/query.h"
 #include "core/validate.h"
 #include "http/request_id.h"
+#include "store/replay_store.h"
 
 namespace omniflow::api {
 
@@ -215,6 +216,8 @@ Status DecodeParams(const Route& route, const http::PathParams& raw, Call* call)
         return Status::InvalidArgument(
             "deployment must be 1-64 letters, digits, '.', '_' or '-'");
       }
+    } else if (name == "replay_id") {
+      if (!IsValidReplayId(value)) return Status::NotFound("no replay with that id");
     } else {
       return Status::Internal("route parameter without a grammar: " + std::string(name));
     }

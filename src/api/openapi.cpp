@@ -40,6 +40,9 @@ void WritePathParameter(std::string_view name, JsonWriter* w) {
   } else if (name == "deployment") {
     w->Field("pattern", "^[A-Za-z0-9._-]{1,64}$").EndObject();
     w->Field("description", "An Azure OpenAI deployment name (not used: the configured provider answers)");
+  } else if (name == "replay_id") {
+    w->Field("pattern", "^rp_[0-9a-f]{24}$").EndObject();
+    w->Field("description", "A replay id as POST /api/replays answered it");
   } else {
     w->EndObject();
     w->Field("description", "The rest of the path (the dashboard's files)");
@@ -121,7 +124,9 @@ void WriteOperation(const Operation& op, JsonWriter* w) {
   WriteSecurity(route, w);
   w->Key("responses").BeginObject();
   const bool save = route.pattern == "/api/save_interaction";
-  w->Key(save ? "201" : "200").BeginObject().Field("description", "Success");
+  // A replay starts in the background: 202.
+  const bool started = route.pattern == "/api/replays" && route.method == "POST";
+  w->Key(save ? "201" : started ? "202" : "200").BeginObject().Field("description", "Success");
   std::string_view media = "application/json";
   if (route.pattern == "/metrics") media = "text/plain";
   if (route.pattern == "/" || route.pattern == "/index.html") media = "text/html";

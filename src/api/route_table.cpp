@@ -8,6 +8,7 @@
 #include "api/audit.h"
 #include "api/handlers.h"
 #include "api/lifecycle_handlers.h"
+#include "api/replay_handlers.h"
 
 namespace omniflow::api {
 
@@ -87,6 +88,17 @@ constexpr Route kRoutes[] = {
      "", &GetReceiptPublicKey, "The public key that verifies erasure receipts"},
     {"GET", "/api/chain/head", "", Access::kAdmin, "", "", false, false, "chain_head",
      &GetChainHead, "The hash chain's newest link {\"seq\", \"hash\"}, to anchor elsewhere"},
+    {"POST", "/api/replays", "", Access::kAdmin, kJson, "", false, false, "replay_start",
+     &StartReplay, "Replay historical interactions with a candidate model or prompt; 202 {\"replay_id\"}"},
+    {"GET", "/api/replays", "", Access::kAdmin, "", "", false, false, "replay_list", &ListReplays,
+     "Every replay, newest first, with its progress"},
+    {"GET", "/api/replays/{replay_id}", "", Access::kAdmin, "", "", false, false, "replay_get",
+     &GetReplay, "A replay's state, progress done/total and summary"},
+    {"GET", "/api/replays/{replay_id}/results", "", Access::kAdmin, "", "", false, false,
+     "replay_results", &GetReplayResults,
+     "A replay's results beside their originals, paged (changed=true: changed ones only)"},
+    {"DELETE", "/api/replays/{replay_id}", "", Access::kAdmin, "", "", false, false,
+     "replay_delete", &DeleteReplay, "Cancel a replay and remove it with its results"},
     {"GET", "/metrics", "", Access::kMetrics, "", "", false, false, "", &GetMetrics,
      "Prometheus metrics (text format 0.0.4)"},
     {"GET", "/openapi.json", "", Access::kPublic, "", "", false, false, "", &GetOpenApi,

@@ -42,8 +42,9 @@ struct Route {
   std::string_view method;
   // Literal segments and typed parameters: {interaction_id} (INT_ and upper-case letters,
   // digits, '_'), {thread_id} (the thread id grammar, percent-decoded), {user_id} (the user id
-  // grammar, percent-decoded), {deployment} (an Azure OpenAI deployment name: 1-64 letters,
-  // digits, '.', '_', '-'); a final "*" matches the rest (static files only).
+  // grammar, percent-decoded), {replay_id} ("rp_" and 24 hex digits), {deployment} (an Azure
+  // OpenAI deployment name: 1-64 letters, digits, '.', '_', '-'); a final "*" matches the rest
+  // (static files only).
   std::string_view pattern;
   std::string_view function;   // guarded by FUNCTION_CODE_<FUNCTION>; empty for kPublic, kAdmin
   Access access;

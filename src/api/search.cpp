@@ -6,9 +6,7 @@
 
 namespace omniflow::api {
 
-namespace {
-
-Result<SearchQuery> ParseSearch(const Caller& viewer, const QueryParams& query) {
+Result<SearchQuery> ParseSearchQuery(const Caller& viewer, const QueryParams& query) {
   SearchQuery q;
   Result<std::optional<std::string>> user = ScopedUser(viewer, query);
   if (!user.ok()) return user.status();
@@ -65,12 +63,10 @@ Result<SearchQuery> ParseSearch(const Caller& viewer, const QueryParams& query) 
   return q;
 }
 
-}  // namespace
-
 void Search(const ApiContext& context, const Call& call, http::Respond respond) {
   const std::string& who = call.caller.user_id;
   if (context.analytics == nullptr) return respond(ErrorFrom(NoAnalytics(), who));
-  Result<SearchQuery> q = ParseSearch(call.caller, call.query);
+  Result<SearchQuery> q = ParseSearchQuery(call.caller, call.query);
   if (!q.ok()) return respond(ErrorFrom(q.status(), who));
   Result<SearchPage> page = context.analytics->Search(*q);
   if (!page.ok()) return respond(StoreError(page.status(), who));

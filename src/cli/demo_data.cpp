@@ -137,18 +137,34 @@ Result<int64_t> GenerateDemoData(const DemoOptions& options, InteractionStore* s
           .EndObject()
           .EndArray();
     }
+    // Token usage as OpenAI reports it: cached prompt tokens on later turns of a thread.
+    const int64_t prompt = 300 + static_cast<int64_t>(rng() % 2700);
+    const int64_t cached = turns_left[u] > 0 ? prompt / 2 : 0;
+    const int64_t completion = 40 + static_cast<int64_t>(rng() % 500);
     body.Key("metadata")
         .BeginObject()
         .Field("source", "demo")
-        .Field("model", "gpt-4o-mini")
+        .Field("model", rng() % 10 == 0 ? "gpt-4o" : "gpt-4o-mini")
         .Field("latency_ms", 200 + rng() % 2400)
+        .Key("usage")
+        .BeginObject()
+        .Field("prompt_tokens", prompt)
+        .Field("completion_tokens", completion)
+        .Field("total_tokens", prompt + completion)
+        .Key("prompt_tokens_details")
+        .BeginObject()
+        .Field("cached_tokens", cached)
+        .EndObject()
+        .EndObject()
         .EndObject()
         .EndObject();
     Result<SaveRequest> request = ParseSaveRequest(body.str());
     if (!request.ok()) return request.status();
     Stamp stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)};
-    // Made-up text: no redaction (demo-data is not an ingest path for anyone's data).
-    batch.push_back(BuildInteraction(stamp, users[u], std::move(*request), {}));
+    // Made-up text: no redaction (demo-data is not an ingest path for anyone's data); priced
+    // by the default table.
+    batch.push_back(
+        BuildInteraction(stamp, users[u], std::move(*request), {nullptr, &PriceTable::Default()}));
     if (rng() % 100 < 8) rated.emplace_back(users[u], stamp.interaction_id);
     if (batch.size() == 2000) {
       Status s = store->Append(batch);

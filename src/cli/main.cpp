@@ -30,10 +30,12 @@
 #include "cli/demo_data.h"
 #include "cli/import.h"
 #include "cli/lifecycle_commands.h"
+#include "cli/replay_command.h"
 #include "cli/verify_command.h"
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/prices.h"
 #include "core/validate.h"
 #include "http/server.h"
 #include "lifecycle/retention.h"
@@ -103,13 +105,33 @@ bool MakeRedactor(const RedactSettings& settings, std::unique_ptr<redact::Redact
   return true;
 }
 
+// The price table of --prices FILE (or OMNIFLOW_PRICES), else the default one compiled in
+// (docs/cost.md); false after saying why the file is not a valid price table.
+bool LoadPrices(const std::string& file, PriceTable* out) {
+  if (file.empty()) {
+    *out = PriceTable::Default();
+  } else {
+    Result<PriceTable> table = PriceTable::Load(file);
+    if (!table.ok()) {
+      std::cerr << "omniflow: --prices " << table.status().message() << "\n";
+      return false;
+    }
+    *out = std::move(*table);
+  }
+  spdlog::info("event=prices source={} as_of={} models={}", file.empty() ? "default" : "file",
+               out->as_of(), out->size());
+  return true;
+}
+
 int Serve(http::ServerOptions server_options, StoreOptions store_options,
           WriterOptions writer_options, AssistantSettings assistant,
           LifecycleSettings lifecycle_settings, const RedactSettings& redact_settings,
-          bool insecure) {
+          const std::string& prices_file, bool insecure) {
   RaiseFileLimit();
   std::unique_ptr<redact::Redactor> redactor;
   if (!MakeRedactor(redact_settings, &redactor)) return 2;
+  PriceTable prices;
+  if (!LoadPrices(prices_file, &prices)) return 2;
   const std::vector<std::string_view> functions = api::FunctionNames();
   AuthOptions auth_options = AuthOptions::FromEnvironment(functions);
   if (!auth_options.environment_error.empty()) {
@@ -208,6 +230,8 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   lifecycle::RetentionRunner retention(&(*db)->lifecycle(), Clock::Real(), retention_options,
                                        &(*db)->audit());
   AuditWriter audit_writer(&(*db)->audit());
+  std::unique_ptr<replay::Runner> replays =
+      NewReplayRunner(db->get(), provider_options, assistant.max_tool_rounds);
 
   api::ApiContext context;
   context.store = store;
@@ -232,6 +256,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   context.find_web_asset = &api::FindWebAsset;
   context.any_host = insecure;
   context.build.redactor = redactor.get();
+  context.build.prices = &prices;
   context.lifecycle.store = &(*db)->lifecycle();
   context.lifecycle.retention = &retention;
   context.lifecycle.receipt_key = receipt_key->get();
@@ -239,6 +264,8 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   context.audit.writer = &audit_writer;
   context.audit.store = &(*db)->audit();
   context.chain = &(*db)->chain();
+  context.replays.store = &(*db)->replays();
+  context.replays.runner = replays.get();
   context.otlp.spans = &(*db)->pending_spans();
   context.otlp.max_inflated_bytes = std::max<size_t>(16u << 20, 8 * server_options.max_body);
   otlp::TraceAssembler assembler(&(*db)->pending_spans(), &writer, Clock::Real(), context.build,
@@ -280,12 +307,16 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
                lifecycle_settings.retention_days, retention_interval->count(),
                (*receipt_key)->key_id(), lifecycle_settings.audit_retention_days);
   retention.Start();
+  if (Status s = replays->ResumeAll(); !s.ok()) {
+    spdlog::warn("event=replay_resume_failed error=\"{}\"", LogSafe(s.message()));
+  }
   assembler.Start();
   std::printf("omniflow listening on http://%s:%u\n", server_options.host.c_str(),
               static_cast<unsigned>(server.port()));
   std::fflush(stdout);
   server.Run([] { spdlog::info("event=stopping msg=\"draining in-flight requests\""); });
   retention.Stop();
+  replays->Stop();  // unfinished replays resume at the next start
   workers.Stop();  // answers and logs what is in flight, through the writer
   assembler.Stop();  // writes through the writer too
   audit_writer.Stop();  // records what those answers audited
@@ -297,9 +328,11 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
 }
 
 int RunImport(const std::string& path, StoreOptions store_options, size_t batch,
-              const RedactSettings& redact_settings) {
+              const RedactSettings& redact_settings, const std::string& prices_file) {
   std::unique_ptr<redact::Redactor> redactor;
   if (!MakeRedactor(redact_settings, &redactor)) return 2;
+  PriceTable prices;
+  if (!LoadPrices(prices_file, &prices)) return 2;
   Result<std::unique_ptr<Database>> db = Database::Open(store_options);
   if (!db.ok()) {
     std::cerr << "omniflow: cannot open the store: " << db.status().message() << "\n";
@@ -308,6 +341,7 @@ int RunImport(const std::string& path, StoreOptions store_options, size_t batch,
   ImportOptions options;
   options.batch_size = batch;
   options.build.redactor = redactor.get();
+  options.build.prices = &prices;
   options.progress = [](const ImportStats& s) {
     const uint64_t seen = s.imported + s.already_present;
     if (seen % 100000 < 5000) {
@@ -524,6 +558,14 @@ int main(int argc, char** argv) {
                         "OMNIFLOW_PSEUDONYM_KEY)")
         ->envname("OMNIFLOW_REDACT_MODE")->capture_default_str();
   };
+  // Prices for the cost of each stored interaction's usage (docs/cost.md).
+  std::string prices_file;
+  auto add_prices = [&prices_file](CLI::App* command) {
+    command->add_option("--prices", prices_file,
+                        "Price table (JSON, per million tokens) for the cost of token usage "
+                        "(default: the table compiled in, see docs/cost.md)")
+        ->envname("OMNIFLOW_PRICES");
+  };
   auto* serve = app.add_subcommand("serve", "Run the HTTP server");
   serve->add_option("--host", server_options.host, "Address to listen on")
       ->envname("OMNIFLOW_HOST")->capture_default_str();
@@ -573,11 +615,11 @@ int main(int argc, char** argv) {
                   "Store interactions without hash-chain links (only to measure the chain's cost; "
                   "`omniflow verify` then fails)")
       ->group("");
-  serve->add_flag("--erasure-vacuum", store_options.erasure_vacuum,
-                  "SQLite: end every erasure with VACUUM, so that no copy of the erased rows stays "
-                  "in free space inside the database's pages (saves wait while it runs; "
-                  "docs/lifecycle.md)")
-      ->envname("OMNIFLOW_ERASURE_VACUUM");
+  serve->add_flag("--erasure-vacuum,!--no-erasure-vacuum", store_options.erasure_vacuum,
+                  "SQLite: end every erasure with VACUUM (the default), so that no copy of the "
+                  "erased rows stays in free space inside the database's pages; saves wait while "
+                  "it runs. --no-erasure-vacuum skips it (docs/lifecycle.md)")
+      ->envname("OMNIFLOW_ERASURE_VACUUM")->capture_default_str();
   bool no_agent_log = false;
   serve->add_flag("--no-agent-log", no_agent_log,
                   "Do not log tool_call_handler interactions (only to measure logging overhead)")
@@ -592,6 +634,7 @@ int main(int argc, char** argv) {
   };
   add_checkpoint_pages(serve);
   add_redact(serve);
+  add_prices(serve);
   LifecycleSettings lifecycle_settings;
   serve->add_option("--retention-days", lifecycle_settings.retention_days,
                     "Days interactions are kept for users without an override (0: forever)")
@@ -625,6 +668,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000))->capture_default_str();
   add_checkpoint_pages(import);
   add_redact(import);
+  add_prices(import);
 
   std::string export_format, export_user, export_thread, export_from, export_to, export_output;
   auto* export_cmd = app.add_subcommand(
@@ -719,6 +763,27 @@ int main(int argc, char** argv) {
                            "An anchor read earlier from GET /api/chain/head: it must be the hash "
                            "of a verified record");
 
+  ReplayCommand replay_command;
+  std::string replay_prompt_file;
+  auto* replay = app.add_subcommand(
+      "replay", "Replay historical interactions with a candidate model or system prompt; exit "
+                "1 when failures were introduced (docs/replay.md)");
+  replay->add_option("--data-dir", store_options.data_dir, "Directory of the embedded store")
+      ->envname("OMNIFLOW_DATA_DIR")->capture_default_str();
+  replay->add_option("--store", store_options.url, "Store URL")->envname("OMNIFLOW_STORE");
+  replay->add_option("--filter", replay_command.filter,
+                     "Search's parameters as a query string, e.g. \"status=failed&tool=get_data\"");
+  replay->add_option("--model", replay_command.model, "The candidate model");
+  replay->add_option("--system-prompt", replay_prompt_file, "The candidate system prompt's file");
+  replay->add_option("--base-url", replay_command.base_url,
+                     "The candidate's provider (no API key is sent to another URL)");
+  replay->add_option("--limit", replay_command.limit, "Interactions to replay (1-10000)")
+      ->capture_default_str();
+  replay->add_option("--sample", replay_command.sample, "newest or random")->capture_default_str();
+  replay->add_option("--concurrency", replay_command.concurrency, "Items at once (1-16)")
+      ->capture_default_str();
+  replay->add_option("--name", replay_command.name, "The replay's name")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   if (!InitLogging(log_level)) {
     std::cerr << "omniflow: unknown --log-level " << log_level << "\n";
@@ -729,7 +794,7 @@ int main(int argc, char** argv) {
   store_options.hash_chain = !unchained;
   if (*serve) {
     return Serve(server_options, store_options, writer_options, assistant, lifecycle_settings,
-                 redact_settings, insecure);
+                 redact_settings, prices_file, insecure);
   }
   if (*purge) {
     return RunPurge(store_options, lifecycle_settings.retention_days,
@@ -739,8 +804,14 @@ int main(int argc, char** argv) {
     return RunVerifyReceipt(receipt_file, receipt_public_key, lifecycle_settings.receipt_key_file,
                             store_options.data_dir);
   }
+  if (*replay) {
+    if (!replay_prompt_file.empty()) replay_command.system_prompt_file = replay_prompt_file;
+    return RunReplayCommand(store_options, replay_command);
+  }
   if (*verify_chain) return RunVerify(store_options, chain_from_seq, chain_expect_head);
-  if (*import) return RunImport(import_path, store_options, import_batch, redact_settings);
+  if (*import) {
+    return RunImport(import_path, store_options, import_batch, redact_settings, prices_file);
+  }
   if (*export_cmd) {
     return RunExport(store_options, export_format, export_user, export_thread, export_from,
                      export_to, export_output);

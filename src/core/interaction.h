@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "core/usage.h"
+
 namespace omniflow {
 
 // An Idempotency-Key sent with a save: a retry carrying the same key (for the same user) gets
@@ -14,6 +16,15 @@ namespace omniflow {
 struct IdempotencyKey {
   std::string key;           // 1..255 printable ASCII characters
   std::string request_hash;  // hex SHA-256 of the request body, to tell a retry from a misuse
+};
+
+// An interaction's token usage as stored beside it (docs/cost.md): the model it was reported for
+// ("" when none), the counts, and the cost priced when it was saved (nano-USD; none when the
+// model had no price). Kept as saved: a later price change never rewrites it.
+struct StoredUsage {
+  std::string model;
+  TokenUsage tokens;
+  std::optional<int64_t> cost_nanos;
 };
 
 struct InteractionRecord {
@@ -25,6 +36,8 @@ struct InteractionRecord {
   // Summary of the tool calls, for analytics: number of calls and of failed ones.
   int tool_call_count = 0;
   int tool_failure_count = 0;
+  // Token usage, when metadata.usage reported some (not part of `json`, which stays as sent).
+  std::optional<StoredUsage> usage;
   // The client's idempotency key, if it sent one.
   std::optional<IdempotencyKey> idempotency;
 };

@@ -67,6 +67,22 @@ Result<QueryParams> QueryParams::Parse(std::string_view query) {
   return params;
 }
 
+Result<QueryParams> QueryParams::FromPairs(
+    std::vector<std::pair<std::string, std::string>> pairs) {
+  QueryParams params;
+  for (auto& [name, value] : pairs) {
+    if (HasControl(name) || HasControl(value)) {
+      return Status::InvalidArgument("\"" + name.substr(0, 64) +
+                                     "\" may not contain control characters");
+    }
+    if (params.Get(name)) {
+      return Status::InvalidArgument("\"" + name.substr(0, 64) + "\" is given more than once");
+    }
+    params.params_.emplace_back(std::move(name), std::move(value));
+  }
+  return params;
+}
+
 std::optional<std::string_view> QueryParams::Get(std::string_view name) const {
   for (const auto& [n, v] : params_) {
     if (n == name) return std::string_view(v);

@@ -19,6 +19,9 @@ class QueryParams {
   // Parses "a=1&b=x%20y" (the part after '?'). '+' decodes to a space. A name or value holding
   // a control character once decoded (%00, %0A, ...) is InvalidArgument.
   static Result<QueryParams> Parse(std::string_view query);
+  // Parameters already decoded (e.g. the members of a JSON filter object), as Parse would
+  // give them. A control character in a name or value is InvalidArgument, as in Parse.
+  static Result<QueryParams> FromPairs(std::vector<std::pair<std::string, std::string>> pairs);
 
   // The decoded value of `name`, if present.
   std::optional<std::string_view> Get(std::string_view name) const;

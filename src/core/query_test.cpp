@@ -64,5 +64,14 @@ TEST(QueryParams, RejectsControlCharactersInNamesAndValues) {
   EXPECT_EQ(*ok->Get("q"), "天気 today");
 }
 
+TEST(QueryParams, FromPairsKeepsDecodedValuesAndRefusesControlsAndRepeats) {
+  Result<QueryParams> p = QueryParams::FromPairs({{"q", "50% & more"}, {"status", "failed"}});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(*p->Get("q"), "50% & more");
+  EXPECT_EQ(*p->Get("status"), "failed");
+  EXPECT_FALSE(QueryParams::FromPairs({{"q", "a\nb"}}).ok());
+  EXPECT_FALSE(QueryParams::FromPairs({{"q", "a"}, {"q", "b"}}).ok());
+}
+
 }  // namespace
 }  // namespace omniflow

@@ -245,6 +245,8 @@ Result<SaveRequest> ParseSaveRequest(std::string_view body, ImportFields* import
       if (!value.is_object()) return Status::InvalidArgument("metadata must be a JSON object");
       req.metadata.clear();
       AppendJson(&req.metadata, value);
+      req.usage = UsageOfMetadata(value);
+      req.usage_read = true;
     } else if (import && (key == "user_id" || key == "timestamp" || key == "interaction_id")) {
       if (!value.is_string()) return Status::InvalidArgument(std::string(key) + " must be a string");
       std::string_view text = value.get_string().value_unsafe();
@@ -275,6 +277,13 @@ Result<SaveRequest> ParseSaveRequest(std::string_view body, ImportFields* import
 
 InteractionRecord BuildInteraction(const Stamp& stamp, const std::string& user_id,
                                    SaveRequest request, const BuildOptions& options) {
+  // A request built by hand (not by ParseSaveRequest) may carry usage in its metadata only.
+  if (!request.usage_read && request.metadata.find("\"usage\"") != std::string::npos) {
+    simdjson::dom::element metadata;
+    if (ThreadParser(1).parse(request.metadata).get(metadata) == simdjson::SUCCESS) {
+      request.usage = UsageOfMetadata(metadata);
+    }
+  }
   if (options.redactor != nullptr) RedactSaveRequest(*options.redactor, &request);
   InteractionRecord rec;
   rec.user_id = user_id;
@@ -283,6 +292,17 @@ InteractionRecord BuildInteraction(const Stamp& stamp, const std::string& user_i
   rec.thread_id = std::move(request.thread_id);
   rec.tool_call_count = request.tool_call_count;
   rec.tool_failure_count = request.tool_failure_count;
+  if (request.usage) {
+    StoredUsage& u = rec.usage.emplace();
+    u.model = std::move(request.usage->model);
+    u.tokens = request.usage->tokens;
+    if (options.prices != nullptr) u.cost_nanos = CostNanos(u.tokens, u.model, *options.prices);
+    std::string redacted;
+    if (options.redactor != nullptr && !u.model.empty() &&
+        options.redactor->Redact(u.model, &redacted)) {
+      u.model = std::move(redacted);
+    }
+  }
 
   // The stored form is appended directly, not through JsonWriter: this runs for every save, and
   // the writer's per-token calls cost about 4k instructions per save more (callgrind,

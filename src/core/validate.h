@@ -10,6 +10,7 @@
 
 #include "core/ids.h"
 #include "core/interaction.h"
+#include "core/prices.h"
 #include "core/status.h"
 #include "core/text_redactor.h"
 
@@ -42,6 +43,11 @@ struct SaveRequest {
   std::string metadata = "{}";     // canonical JSON object
   int tool_call_count = 0;
   int tool_failure_count = 0;
+  // metadata.model and metadata.usage as core/usage.h reads them, when usage was reported.
+  std::optional<ReportedUsage> usage;
+  // Whether `usage` was filled from `metadata` (ParseSaveRequest, or a builder that sets both).
+  // When not, BuildInteraction reads it from `metadata` itself.
+  bool usage_read = false;
 };
 
 // Fields an import line may carry besides a save body (see `omniflow import`).
@@ -66,9 +72,12 @@ struct BuildOptions {
   // stored (core/redact_request.h); never to ids, the thread id or the timestamp. Null: none,
   // and the request's parts are spliced in untouched. Not owned.
   const TextRedactor* redactor = nullptr;
+  // Prices the request's usage (core/prices.h). Null: usage is kept without a cost. Not owned.
+  const PriceTable* prices = nullptr;
 };
 
-// The stored interaction: canonical JSON in the documented field order.
+// The stored interaction: canonical JSON in the documented field order, and the request's usage
+// with its cost by `options.prices` (the model name redacted as metadata strings are).
 InteractionRecord BuildInteraction(const Stamp& stamp, const std::string& user_id,
                                    SaveRequest request, const BuildOptions& options);
 

@@ -151,3 +151,51 @@ TEST(Validate, InteractionIdsAreTheServersShapeOnly) {
 
 }  // namespace
 }  // namespace omniflow
+
+namespace omniflow {
+namespace {
+
+const PriceTable& TestPrices() {
+  static const PriceTable table = *PriceTable::Parse(
+      R"({"as_of":"2026-12-01","currency":"USD","models":{"m":{"input":2,"output":10}}})", "t");
+  return table;
+}
+
+TEST(BuildInteraction, PricesTheUsageOfTheMetadataAndLeavesTheJsonAsSent) {
+  const std::string body =
+      R"({"user_message":"hi","assistant_response":"ok","metadata":{"model":"m",)"
+      R"("usage":{"prompt_tokens":1000,"completion_tokens":100}}})";
+  Result<SaveRequest> request = ParseSaveRequest(body);
+  ASSERT_TRUE(request.ok());
+  Stamp stamp{1765458330000000, "INT_20251211_130530_000000", "2025-12-11T13:05:30.000000Z"};
+  InteractionRecord priced =
+      BuildInteraction(stamp, "u", *request, BuildOptions{nullptr, &TestPrices()});
+  ASSERT_TRUE(priced.usage);
+  EXPECT_EQ(priced.usage->model, "m");
+  EXPECT_EQ(priced.usage->tokens, (TokenUsage{1000, 0, 100, 0}));
+  EXPECT_EQ(priced.usage->cost_nanos, 3'000'000);  // 1000*2 + 100*10 per 1e6 tokens = $0.003
+  InteractionRecord unpriced = BuildInteraction(stamp, "u", *request, {});
+  ASSERT_TRUE(unpriced.usage);
+  EXPECT_FALSE(unpriced.usage->cost_nanos);
+  EXPECT_EQ(priced.json, unpriced.json);
+  EXPECT_EQ(priced.json.find("cost"), std::string::npos);
+  EXPECT_FALSE(
+      BuildInteraction(stamp, "u",
+                       *ParseSaveRequest(R"({"user_message":"a","assistant_response":"b"})"), {})
+          .usage);
+}
+
+TEST(BuildInteraction, ReadsUsageFromTheMetadataOfARequestBuiltByHand) {
+  SaveRequest request;
+  request.user_message = "\"a\"";
+  request.assistant_response = "\"b\"";
+  request.metadata = R"({"model":"m","usage":{"input_tokens":10,"output_tokens":1}})";
+  Stamp stamp{1765458330000000, "INT_20251211_130530_000000", "2025-12-11T13:05:30.000000Z"};
+  InteractionRecord r = BuildInteraction(stamp, "u", request, BuildOptions{nullptr, &TestPrices()});
+  ASSERT_TRUE(r.usage);
+  EXPECT_EQ(r.usage->tokens, (TokenUsage{10, 0, 1, 0}));
+  EXPECT_EQ(r.usage->cost_nanos, 30'000);
+}
+
+}  // namespace
+}  // namespace omniflow

@@ -8,6 +8,16 @@
 
 namespace omniflow {
 
+void UsageTotals::Add(const UsageTotals& o) {
+  interactions += o.interactions;
+  input += o.input;
+  cached_input += o.cached_input;
+  output += o.output;
+  reasoning += o.reasoning;
+  cost_nanos += o.cost_nanos;
+  unpriced += o.unpriced;
+}
+
 int64_t TopN(const StatsQuery& query) { return std::clamp(query.top_n, 1, 100); }
 
 void FoldHourBuckets(Stats* stats) {
@@ -15,6 +25,7 @@ void FoldHourBuckets(Stats* stats) {
     stats->interactions += b.interactions;
     stats->tool_calls += b.tool_calls;
     stats->tool_failures += b.tool_failures;
+    stats->usage.Add(b.usage);
     const int64_t day = FloorTo(b.start_us, kDayUs);
     if (stats->per_day.empty() || stats->per_day.back().start_us != day) {
       stats->per_day.push_back(VolumeBucket{day, 0, 0, 0});
@@ -23,9 +34,22 @@ void FoldHourBuckets(Stats* stats) {
     d.interactions += b.interactions;
     d.tool_calls += b.tool_calls;
     d.tool_failures += b.tool_failures;
+    d.usage.Add(b.usage);
   }
   std::vector<VolumeBucket>& hours = stats->per_hour;
   if (hours.size() > kMaxHourBuckets) hours.erase(hours.begin(), hours.end() - kMaxHourBuckets);
+}
+
+void MergeUsageHours(const std::vector<std::pair<int64_t, UsageTotals>>& hours, Stats* stats) {
+  std::vector<VolumeBucket>& buckets = stats->per_hour;
+  size_t at = 0;
+  for (const auto& [hour, usage] : hours) {
+    while (at < buckets.size() && buckets[at].start_us < hour) ++at;
+    if (at == buckets.size() || buckets[at].start_us != hour) {
+      buckets.insert(buckets.begin() + static_cast<std::ptrdiff_t>(at), VolumeBucket{hour});
+    }
+    buckets[at].usage.Add(usage);
+  }
 }
 
 void RequestTally::Add(std::string_view user_message) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "store/analytics_store.h"
 
@@ -30,9 +32,13 @@ constexpr int64_t FloorTo(int64_t t, int64_t unit) { return t - ((t % unit) + un
 int64_t TopN(const StatsQuery& query);
 
 // Folds `stats->per_hour` (the hours with activity in range, oldest first) into the totals
-// (interactions, tool_calls, tool_failures) and `per_day` (UTC days), then keeps only the
-// latest kMaxHourBuckets hours in `per_hour`. The totals and days count every hour given.
+// (interactions, tool_calls, tool_failures, usage) and `per_day` (UTC days), then keeps only
+// the latest kMaxHourBuckets hours in `per_hour`. The totals and days count every hour given.
 void FoldHourBuckets(Stats* stats);
+
+// Puts each hour's token usage (`hours`: oldest first) into its `stats->per_hour` bucket, adding
+// a bucket for an hour that has none. Call before FoldHourBuckets.
+void MergeUsageHours(const std::vector<std::pair<int64_t, UsageTotals>>& hours, Stats* stats);
 
 // Counts sampled user messages by their normalised form (NormalizeRequest), for top_requests.
 class RequestTally {

@@ -51,6 +51,38 @@ TEST(FoldHourBuckets, KeepsTheLatestHoursButCountsThemAll) {
   EXPECT_EQ(in_days, static_cast<int64_t>(hours));
 }
 
+UsageTotals Usage(int64_t n, int64_t input, int64_t cost) {
+  UsageTotals u;
+  u.interactions = n;
+  u.input = input;
+  u.cached_input = input / 2;
+  u.output = 2 * input;
+  u.reasoning = input / 4;
+  u.cost_nanos = cost;
+  return u;
+}
+
+TEST(MergeUsageHours, UsageReachesItsHourTheDaysAndTheTotals) {
+  Stats stats;
+  stats.per_hour = {{kDay0 + 1 * kHourUs, 2, 0, 0}, {kDay0 + kDayUs, 4, 0, 0}};
+  MergeUsageHours({{kDay0 + 1 * kHourUs, Usage(1, 100, 7)},
+                   {kDay0 + 2 * kHourUs, Usage(1, 8, 1)},
+                   {kDay0 + kDayUs, Usage(3, 40, 5)}},
+                  &stats);
+  ASSERT_EQ(stats.per_hour.size(), 3u);  // an hour with usage and no volume gets a bucket
+  EXPECT_EQ(stats.per_hour[1].start_us, kDay0 + 2 * kHourUs);
+  FoldHourBuckets(&stats);
+  EXPECT_EQ(stats.usage.interactions, 5);
+  EXPECT_EQ(stats.usage.input, 148);
+  EXPECT_EQ(stats.usage.cached_input, 50 + 4 + 20);
+  EXPECT_EQ(stats.usage.output, 296);
+  EXPECT_EQ(stats.usage.cost_nanos, 13);
+  ASSERT_EQ(stats.per_day.size(), 2u);
+  EXPECT_EQ(stats.per_day[0].usage.input, 108);
+  EXPECT_EQ(stats.per_day[0].usage.cost_nanos, 8);
+  EXPECT_EQ(stats.per_day[1].usage, Usage(3, 40, 5));
+}
+
 TEST(RequestTally, RanksNormalisedRequestsMostFrequentFirstTiesByText) {
   RequestTally tally;
   for (const char* m : {"What is due?", "what  is due", "Hello", "b", "a", "", "   "}) tally.Add(m);

@@ -31,12 +31,41 @@ struct AnalyticsScope {
 
 // ---- Stats -----------------------------------------------------------------------------------
 
+// Token usage summed over the interactions that reported some, with its cost as priced when
+// each was saved (docs/cost.md).
+struct UsageTotals {
+  int64_t interactions = 0;  // interactions with usage
+  int64_t input = 0;         // all prompt tokens, cached ones included
+  int64_t cached_input = 0;  // the cached part of input
+  int64_t output = 0;        // all completion tokens, reasoning ones included
+  int64_t reasoning = 0;     // the reasoning part of output
+  int64_t cost_nanos = 0;    // cost of the priced ones, in 1e-9 USD
+  int64_t unpriced = 0;      // interactions whose model had no price (tokens counted, no cost)
+
+  void Add(const UsageTotals& other);
+  bool operator==(const UsageTotals&) const = default;
+};
+
 // One bucket of a time series. `start_us` is the UTC start of the day or hour.
 struct VolumeBucket {
+  VolumeBucket(int64_t start = 0, int64_t n = 0, int64_t calls = 0, int64_t failures = 0)
+      : start_us(start), interactions(n), tool_calls(calls), tool_failures(failures) {}
+
   int64_t start_us = 0;
   int64_t interactions = 0;
   int64_t tool_calls = 0;
   int64_t tool_failures = 0;
+  UsageTotals usage;
+};
+
+struct ModelUsage {
+  std::string model;  // metadata.model as saved; "" when none was given
+  UsageTotals usage;
+};
+
+struct UserUsage {
+  std::string user_id;
+  UsageTotals usage;
 };
 
 struct ToolUsage {
@@ -94,6 +123,9 @@ struct Stats {
   std::vector<RequestCount> top_requests;     // most frequent first
   int64_t requests_sampled = 0;  // how many recent interactions top_requests was computed from
   FeedbackSummary feedback;
+  UsageTotals usage;  // tokens and cost over the range (per_day has each day's)
+  std::vector<ModelUsage> usage_by_model;  // most cost first, then most tokens (top_n)
+  std::vector<UserUsage> usage_by_user;    // most cost first, then most tokens (top_n)
 };
 
 // ---- Users and threads -----------------------------------------------------------------------

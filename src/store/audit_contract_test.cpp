@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/database.h"
+#include "store/engine_test_fixture.h"
 #include "store/postgres/pg_test_db.h"
 #include "trust/chain.h"
 
@@ -21,46 +22,8 @@ namespace {
 constexpr int64_t kT = 1765458330000000;
 constexpr int64_t kDay = 86'400'000'000;
 
-bool UnderCi() {
-  const char* ci = std::getenv("CI");
-  if (ci == nullptr) return false;
-  const std::string value = ci;
-  return !value.empty() && value != "0" && value != "false";
-}
-
-class AuditContract : public ::testing::TestWithParam<std::string> {
+class AuditContract : public EngineTest {
  protected:
-  void SetUp() override {
-    if (GetParam() == "sqlite") {
-      std::string tmpl =
-          (std::filesystem::temp_directory_path() / "omniflow-audit-XXXXXX").string();
-      ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-      dir_ = tmpl;
-      options_.data_dir = dir_;
-    } else {
-      const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-      db_ = std::make_unique<pg::TestDatabase>(std::string(info->test_suite_name()) + "." +
-                                               info->name());
-      if (!db_->configured()) {
-        if (UnderCi()) FAIL() << "OMNIFLOW_TEST_STORE is not set; under CI this test must run";
-        GTEST_SKIP() << "set OMNIFLOW_TEST_STORE (ctest's pg.* tests do); under CI this fails";
-      }
-      ASSERT_TRUE(db_->error().empty()) << db_->error();
-      options_.url = db_->url();
-    }
-    ASSERT_NO_FATAL_FAILURE(Open());
-  }
-  void TearDown() override {
-    database_.reset();
-    db_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-  void Open() {
-    database_.reset();
-    auto database = Database::Open(options_);
-    ASSERT_TRUE(database.ok()) << database.status().message();
-    database_ = std::move(*database);
-  }
   AuditStore& Audit() { return database_->audit(); }
 
   static AuditEntry Entry(int64_t ts, const std::string& actor, const std::string& action,
@@ -93,10 +56,6 @@ class AuditContract : public ::testing::TestWithParam<std::string> {
     return seqs;
   }
 
-  StoreOptions options_;
-  std::string dir_;
-  std::unique_ptr<pg::TestDatabase> db_;
-  std::unique_ptr<Database> database_;
 };
 
 TEST_P(AuditContract, AppendAssignsIncreasingSeqsAndEveryFieldRoundTrips) {
@@ -281,8 +240,6 @@ TEST_P(AuditContract, EntriesAreChainLinksAndPurgedOnesLeaveTombstones) {
   EXPECT_EQ(after[0].stored, before[0].stored);
   EXPECT_EQ(after[2].kind, trust::ChainRecord::Kind::kAudit);
 }
-
-std::string EngineName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, AuditContract, ::testing::Values(std::string("sqlite")),
                          EngineName);

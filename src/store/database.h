@@ -1,6 +1,6 @@
 // A Database is omniflow's whole store on one engine: it owns the connections and the schema,
 // and exposes one facet per kind of data (interactions, analytics, data documents, lifecycle, the
-// audit log, the hash chain, OTLP spans awaiting their trace). Open() is
+// audit log, the hash chain, OTLP spans awaiting their trace, replays). Open() is
 // the one place that reads a store URL and picks the engine: "sqlite:<dir>" or none (the
 // embedded default, SqliteDatabase) or "postgresql://..." (PostgresDatabase). Every command
 // that touches the store (serve, import, demo-data, migrate, ...) opens one Database.
@@ -17,6 +17,7 @@
 #include "store/data_store.h"
 #include "store/interaction_store.h"
 #include "store/lifecycle_store.h"
+#include "store/replay_store.h"
 #include "store/pending_span_store.h"
 #include "store/store_options.h"
 
@@ -55,6 +56,7 @@ class Database {
   virtual LifecycleStore& lifecycle() = 0;
   virtual AuditStore& audit() = 0;
   virtual ChainStore& chain() = 0;
+  virtual ReplayStore& replays() = 0;
   virtual PendingSpanStore& pending_spans() = 0;  // OTLP spans awaiting their trace
 
   // What /metrics shows of the store. Thread-safe; may read the store.

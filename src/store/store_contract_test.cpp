@@ -16,60 +16,35 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "core/prices.h"
 #include "core/validate.h"
 #include "store/database.h"
-#include "trust/chain.h"
-#include "store/store_test_fixtures.h"
+#include "store/engine_test_fixture.h"
 #include "store/postgres/pg_test_db.h"
+#include "store/store_test_fixtures.h"
+#include "trust/chain.h"
 
 namespace omniflow {
 namespace {
 
 constexpr int64_t kT = 1765458330000000;
 
-// True under continuous integration (CI set to anything but "", "0" or "false").
-bool UnderCi() {
-  const char* ci = std::getenv("CI");
-  if (ci == nullptr) return false;
-  const std::string value = ci;
-  return !value.empty() && value != "0" && value != "false";
-}
-
-class StoreContract : public ::testing::TestWithParam<std::string> {
+class StoreContract : public EngineTest {
  protected:
   void SetUp() override {
-    if (GetParam() == "sqlite") {
-      std::string tmpl = (std::filesystem::temp_directory_path() / "omniflow-contract-XXXXXX").string();
-      ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-      dir_ = tmpl;
-      options_.data_dir = dir_;
-    } else {
-      const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-      db_ = std::make_unique<pg::TestDatabase>(std::string(info->test_suite_name()) + "." + info->name());
-      if (!db_->configured()) {
-        if (UnderCi()) FAIL() << "OMNIFLOW_TEST_STORE is not set; under CI this test must run";
-        GTEST_SKIP() << "set OMNIFLOW_TEST_STORE (ctest's pg.* tests do); under CI this fails";
-      }
-      ASSERT_TRUE(db_->error().empty()) << db_->error();
-      options_.url = db_->url();
-    }
-    ASSERT_NO_FATAL_FAILURE(OpenStore());
+    EngineTest::SetUp();
+    if (database_) store_ = &database_->interactions();
   }
   void TearDown() override {
     store_ = nullptr;
-    database_.reset();
-    db_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    EngineTest::TearDown();
   }
 
   // Opens (or closes and reopens) the Database under test.
   void OpenStore() {
     store_ = nullptr;
-    database_.reset();
-    auto database = Database::Open(options_);
-    ASSERT_TRUE(database.ok()) << database.status().message();
-    database_ = std::move(*database);
-    store_ = &database_->interactions();
+    Open();
+    if (database_) store_ = &database_->interactions();
   }
   DataStore& Data() { return database_->data(); }
   AnalyticsStore& Analytics() { return database_->analytics(); }
@@ -89,12 +64,13 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
     return TestPage(store_, user, limit, offset, std::move(thread), std::move(after));
   }
   // Appends one interaction built from a save body, as the server would; returns its id.
-  std::string Save(const std::string& user, int64_t ts, const std::string& body) {
+  std::string Save(const std::string& user, int64_t ts, const std::string& body,
+                   const BuildOptions& build = BuildOptions()) {
     Result<SaveRequest> request = ParseSaveRequest(body);
     EXPECT_TRUE(request.ok()) << request.status().message();
     if (!request.ok()) return "";
     Stamp stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)};
-    InteractionRecord rec = BuildInteraction(stamp, user, std::move(*request), {});
+    InteractionRecord rec = BuildInteraction(stamp, user, std::move(*request), build);
     EXPECT_TRUE(store_->Append({&rec, 1}).ok());
     return stamp.interaction_id;
   }
@@ -114,10 +90,6 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
     return SearchIds(q);
   }
 
-  std::string dir_;
-  std::unique_ptr<pg::TestDatabase> db_;
-  StoreOptions options_;
-  std::unique_ptr<Database> database_;
   InteractionStore* store_ = nullptr;  // database_'s
 };
 
@@ -761,7 +733,6 @@ TEST_P(StoreContract, RetentionOverridesAndHoldsSurviveReopen) {
   EXPECT_GT((*holds)[1].since_us, 0);
 }
 
-std::string EngineName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
 // A small world for the lifecycle tests: five users whose interactions are 60, 40, 20, 10 and 2
 // days old at kNow, in two threads, with tool calls (some failing), feedback on some, and
@@ -788,13 +759,109 @@ std::vector<WorldRow> World() {
           : n % 3 == 1 ? R"(,"tool_calls":[{"tool_name":"get_weather"}])"
                        : "";
       const std::string words = "zebra" + user + std::to_string(age) + " common words";
+      // Token usage on most rows: a priced model, an unpriced one, or none.
+      const std::string model = n % 5 == 0 ? "mystery" : "gpt-test";
+      const std::string usage =
+          n % 3 == 2
+              ? ""
+              : R"(,"metadata":{"model":")" + model + R"(","usage":{"prompt_tokens":)" +
+                    std::to_string(100 * n) + R"(,"completion_tokens":)" + std::to_string(10 * n) +
+                    R"(,"prompt_tokens_details":{"cached_tokens":)" + std::to_string(n) + "}}}";
       rows.push_back({user, kNow - age * 86'400'000'000 + n,
-                      R"({"user_message":")" + words + R"(","assistant_response":"answer )" +
-                          user + R"(","thread_id":")" + thread + "\"" + tools + "}",
+                      R"({"user_message":")" + words + R"(","assistant_response":"answer )" + user +
+                          R"(","thread_id":")" + thread + "\"" + tools + usage + "}",
                       n % 4 == 0 ? std::optional<double>(n % 8 == 0 ? 1.0 : -1.0) : std::nullopt});
     }
   }
   return rows;
+}
+
+// The price table the contract tests save with (per million tokens).
+const BuildOptions& PricedBuild() {
+  static const PriceTable prices = *PriceTable::Parse(
+      R"({"as_of":"2026-12-01","currency":"USD","models":{
+          "gpt-test":{"input":2,"cached_input":1,"output":10,"reasoning":30}}})",
+      "test");
+  static const BuildOptions options{nullptr, &prices};
+  return options;
+}
+
+std::string UsageText(const UsageTotals& u) {
+  return "n=" + std::to_string(u.interactions) + " in=" + std::to_string(u.input) +
+         " cached=" + std::to_string(u.cached_input) + " out=" + std::to_string(u.output) +
+         " reasoning=" + std::to_string(u.reasoning) + " cost=" + std::to_string(u.cost_nanos) +
+         " unpriced=" + std::to_string(u.unpriced);
+}
+
+// Tokens and cost as saved, summed per day, model and user; the cost stays as priced at save.
+TEST_P(StoreContract, AnalyticsStatsSumTokensAndCostByDayModelAndUser) {
+  constexpr int64_t kDay0 = 1764547200000000;  // 2025-12-01T00:00:00Z
+  constexpr int64_t kHour = 3600000000;
+  // gpt-test: (1000-400)*2 + 400*1 + (300-100)*10 + 100*30 = 6600 per 1e6 -> 6,600,000 nano-USD.
+  Save("ann", kDay0 + 10, R"({"user_message":"a","assistant_response":"b","metadata":{
+       "model":"gpt-test-2025-01-01","usage":{"prompt_tokens":1000,"completion_tokens":300,
+       "prompt_tokens_details":{"cached_tokens":400},
+       "completion_tokens_details":{"reasoning_tokens":100}}}})",
+       PricedBuild());
+  // Unknown model: tokens counted, no cost.
+  Save("ann", kDay0 + kHour, R"({"user_message":"a","assistant_response":"b","metadata":{
+       "model":"mystery","usage":{"input_tokens":50,"output_tokens":5}}})",
+       PricedBuild());
+  // Saved without prices (as a server started before a price was known): no cost, ever.
+  Save("bob", kDay0 + 25 * kHour, R"({"user_message":"c","assistant_response":"d","metadata":{
+       "model":"gpt-test","usage":{"input_tokens":10,"output_tokens":20,"cached_input_tokens":5,
+       "reasoning_tokens":2}}})");
+  // No usage: counted as an interaction only.
+  Save("bob", kDay0 + 26 * kHour, R"({"user_message":"c","assistant_response":"d"})",
+       PricedBuild());
+
+  auto stats = Analytics().GetStats(StatsQuery{});
+  ASSERT_TRUE(stats.ok()) << stats.status().message();
+  EXPECT_EQ(stats->interactions, 4);
+  EXPECT_EQ(UsageText(stats->usage),
+            "n=3 in=1060 cached=405 out=325 reasoning=102 cost=6600000 unpriced=2");
+  ASSERT_EQ(stats->per_day.size(), 2u);
+  EXPECT_EQ(UsageText(stats->per_day[0].usage),
+            "n=2 in=1050 cached=400 out=305 reasoning=100 cost=6600000 unpriced=1");
+  EXPECT_EQ(UsageText(stats->per_day[1].usage),
+            "n=1 in=10 cached=5 out=20 reasoning=2 cost=0 unpriced=1");
+  ASSERT_EQ(stats->usage_by_model.size(), 3u);  // most cost first, then most tokens
+  EXPECT_EQ(stats->usage_by_model[0].model, "gpt-test-2025-01-01");
+  EXPECT_EQ(stats->usage_by_model[0].usage.cost_nanos, 6'600'000);
+  EXPECT_EQ(stats->usage_by_model[1].model, "mystery");
+  EXPECT_EQ(stats->usage_by_model[2].model, "gpt-test");
+  EXPECT_EQ(stats->usage_by_model[2].usage.unpriced, 1);
+  ASSERT_EQ(stats->usage_by_user.size(), 2u);
+  EXPECT_EQ(stats->usage_by_user[0].user_id, "ann");
+  EXPECT_EQ(UsageText(stats->usage_by_user[0].usage),
+            "n=2 in=1050 cached=400 out=305 reasoning=100 cost=6600000 unpriced=1");
+  EXPECT_EQ(stats->usage_by_user[1].user_id, "bob");
+
+  StatsQuery bob;
+  bob.scope.user_id = "bob";
+  stats = Analytics().GetStats(bob);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(UsageText(stats->usage), "n=1 in=10 cached=5 out=20 reasoning=2 cost=0 unpriced=1");
+  ASSERT_EQ(stats->usage_by_user.size(), 1u);
+  EXPECT_EQ(stats->usage_by_user[0].user_id, "bob");
+  ASSERT_EQ(stats->usage_by_model.size(), 1u);
+  EXPECT_EQ(stats->usage_by_model[0].model, "gpt-test");
+
+  StatsQuery day1;
+  day1.scope.from_us = kDay0;
+  day1.scope.to_us = kDay0 + 24 * kHour;
+  stats = Analytics().GetStats(day1);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->usage.interactions, 2);
+  EXPECT_EQ(stats->usage.cost_nanos, 6'600'000);
+  ASSERT_EQ(stats->usage_by_user.size(), 1u);
+
+  // The usage survives a reopen (it is stored, not recomputed).
+  ASSERT_NO_FATAL_FAILURE(OpenStore());
+  stats = Analytics().GetStats(StatsQuery{});
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->usage.cost_nanos, 6'600'000);
+  EXPECT_EQ(stats->usage.input, 1060);
 }
 
 // Everything a reader can see of a store, rendered as text so that two stores compare whole.
@@ -835,9 +902,15 @@ std::string Observe(Database& db, const std::vector<std::string>& users) {
     add("stats n=" + std::to_string(stats->interactions) + " calls=" + std::to_string(stats->tool_calls) +
         " failures=" + std::to_string(stats->tool_failures) + " users=" +
         std::to_string(stats->active_users) + " threads=" + std::to_string(stats->threads));
+    add("usage " + UsageText(stats->usage));
+    for (const auto& m : stats->usage_by_model)
+      add("usage model " + m.model + " " + UsageText(m.usage));
+    for (const auto& u : stats->usage_by_user)
+      add("usage user " + u.user_id + " " + UsageText(u.usage));
     for (const auto& b : stats->per_day) {
       add("day " + std::to_string(b.start_us) + " " + std::to_string(b.interactions) + " " +
-          std::to_string(b.tool_calls) + " " + std::to_string(b.tool_failures));
+          std::to_string(b.tool_calls) + " " + std::to_string(b.tool_failures) + " " +
+          UsageText(b.usage));
     }
     for (const auto& b : stats->per_hour) {
       add("hour " + std::to_string(b.start_us) + " " + std::to_string(b.interactions) + " " +
@@ -887,7 +960,7 @@ class LifecycleContract : public StoreContract {
       EXPECT_TRUE(request.ok()) << request.status().message();
       if (!request.ok()) return ids;
       Stamp stamp{row.ts_us, FormatInteractionId(row.ts_us), FormatTimestamp(row.ts_us)};
-      InteractionRecord rec = BuildInteraction(stamp, row.user, std::move(*request), {});
+      InteractionRecord rec = BuildInteraction(stamp, row.user, std::move(*request), PricedBuild());
       EXPECT_TRUE(db.interactions().Append({&rec, 1}).ok());
       if (row.feedback) {
         EXPECT_TRUE(db.analytics().SetFeedback(row.user, stamp.interaction_id,
@@ -1054,6 +1127,10 @@ TEST_P(LifecycleContract, EraseUserRemovesEverythingOfThatUserOnly) {
   ASSERT_NE(fresh, nullptr);
   Fill(*fresh, others);
   EXPECT_EQ(Observe(*database_, users_), Observe(*fresh, users_));
+  auto stats = Analytics().GetStats(StatsQuery{});
+  ASSERT_TRUE(stats.ok());
+  EXPECT_GT(stats->usage.input, 0);  // the others' tokens are still counted
+  for (const UserUsage& u : stats->usage_by_user) EXPECT_NE(u.user_id, "short");
 
   // New saves after the erasure are kept and found, by the user too (the seqs SQLite reuses
   // are indexed).

@@ -21,9 +21,9 @@ struct StoreOptions {
   // are stored without links, and `omniflow verify` reports the first of them as broken.
   bool hash_chain = true;
   // SQLite: end every erasure with VACUUM, which rewrites the whole file. Without it, copies of
-  // rows that b-tree page splits moved can stay in pages' free space, where secure_delete does
+  // cells that b-tree rebalancing moved can stay in pages' free space, where secure_delete does
   // not reach (docs/lifecycle.md). Saves wait while it runs. Ignored by PostgreSQL.
-  bool erasure_vacuum = false;
+  bool erasure_vacuum = true;
 };
 
 // What `omniflow migrate` did.

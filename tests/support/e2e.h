@@ -62,6 +62,20 @@ inline int64_t IntAt(simdjson::dom::element e, const char* key) {
   return v;
 }
 
+// The string at `key`, or "<missing>" when it is missing or not a string.
+inline std::string StrAt(simdjson::dom::element e, const char* key) {
+  std::string_view v;
+  if (e[key].get(v) != simdjson::SUCCESS) return "<missing>";
+  return std::string(v);
+}
+
+// The member `key` of `e` (null when absent).
+inline simdjson::dom::element MemberAt(simdjson::dom::element e, const char* key) {
+  simdjson::dom::element v;
+  if (e[key].get(v) != simdjson::SUCCESS) return simdjson::dom::element();
+  return v;
+}
+
 // The elements of the array at `key` (empty when it is not an array).
 inline std::vector<simdjson::dom::element> Items(simdjson::dom::element e,
                                                  const char* key = "interactions") {

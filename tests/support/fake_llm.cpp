@@ -34,8 +34,11 @@ std::string ToolCallsCompletion(const std::vector<FakeToolCall>& calls, const st
   }
   return "{\"id\":\"chatcmpl-2\",\"object\":\"chat.completion\",\"model\":" + JsonString(model) +
          ",\"choices\":[{\"index\":0,\"finish_reason\":\"tool_calls\",\"message\":{\"role\":"
-         "\"assistant\",\"content\":null,\"tool_calls\":[" + list +
-         "]}}],\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":5,\"total_tokens\":25}}";
+         "\"assistant\",\"content\":null,\"tool_calls\":[" +
+         list +
+         "]}}],\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":5,\"total_tokens\":25,"
+         "\"prompt_tokens_details\":{\"cached_tokens\":8},"
+         "\"completion_tokens_details\":{\"reasoning_tokens\":3}}}";
 }
 
 std::vector<std::string> TextStream(const std::vector<std::string>& pieces, bool usage,

@@ -71,11 +71,18 @@ export async function api<T>(path: string, params: Record<string, string | undef
   return body as T;
 }
 
-export interface Bucket { start: string; interactions: number; tool_calls: number; tool_failures: number }
+// Token counts: input includes cached_input, output includes reasoning (docs/cost.md).
+export interface Tokens { input: number; cached_input: number; output: number; reasoning: number }
+// Token usage and its cost (USD, as priced when each interaction was saved).
+export interface Usage { tokens: Tokens; cost_usd: number; unpriced_interactions: number }
+export interface Bucket extends Usage {
+  start: string; interactions: number; tool_calls: number; tool_failures: number;
+}
 export interface Stats {
   scope: { user_id: string | null; from: string | null; to: string | null };
-  totals: { interactions: number; tool_calls: number; tool_failures: number;
-            tool_failure_rate: number; active_users: number; threads: number };
+  totals: Usage & { interactions: number; tool_calls: number; tool_failures: number;
+                    tool_failure_rate: number; active_users: number; threads: number;
+                    usage_interactions: number };
   per_day: Bucket[];
   per_hour: Bucket[];
   top_tools: { tool_name: string; calls: number; failures: number; failure_rate: number }[];
@@ -84,6 +91,8 @@ export interface Stats {
   top_requests: { text: string; count: number }[];
   requests_sampled: number;
   feedback: { count: number; positive: number; neutral: number; negative: number; average: number };
+  usage_by_model: (Usage & { model: string; interactions: number })[];
+  usage_by_user: (Usage & { user_id: string; interactions: number })[];
 }
 export interface Feedback { score: number; comment: string; updated_at: string }
 export interface ToolCall { tool_name: string; arguments: unknown; result: unknown; status: string }

@@ -11,7 +11,8 @@ interface AuditPage { entries: AuditEntry[]; has_more: boolean; next_cursor: str
 
 const FILTERS = ["action", "actor", "target_user", "from", "to"] as const;
 const ACTIONS = ["auth_failed", "export", "erase_user", "feedback", "retention_set", "retention_get",
-  "retention_delete", "retention_run", "hold_set", "hold_release", "holds_list", "chain_head", "audit_read"];
+  "retention_delete", "retention_run", "hold_set", "hold_release", "holds_list", "chain_head", "audit_read",
+  "replay_start", "replay_list", "replay_get", "replay_results", "replay_delete"];
 
 function row(e: AuditEntry): HTMLElement {
   const failed = e.status >= 400;

@@ -44,6 +44,12 @@ export function fmtNum(n: number): string {
   return n.toLocaleString("en-US");
 }
 
+// US dollars: cents from $1 up, up to four decimals below ("$0.0123"), "$0" for nothing.
+export function usd(x: number): string {
+  if (x === 0) return "$0";
+  return "$" + x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: x < 1 ? 4 : 2 });
+}
+
 export function pct(x: number): string {
   return (x * 100).toFixed(x < 0.1 && x > 0 ? 1 : 0) + "%";
 }

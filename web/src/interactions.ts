@@ -61,7 +61,10 @@ export async function renderInteractions(root: HTMLElement, params: URLSearchPar
   const tbody = h("tbody", {});
   const status = h("p", { class: "muted small", id: "result-status" });
   const more = h("button", { class: "more", type: "button" }, "Load more");
-  root.append(h("div", { class: "page-head" }, h("h1", {}, "Interactions")), form,
+  const replayFilter = new URLSearchParams();
+  for (const name of FILTERS) { const v = params.get(name); if (v) replayFilter.set(name, v); }
+  root.append(h("div", { class: "page-head" }, h("h1", {}, "Interactions"),
+      link("#/replays?" + replayFilter.toString(), "Replay these with a candidate…", "replay-these")), form,
     h("section", { class: "panel flush" },
       h("table", { class: "interactions" },
         h("thead", {}, h("tr", {}, h("th", {}, "Time"), h("th", {}, "User"), h("th", {}, "Message"),

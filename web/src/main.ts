@@ -1,11 +1,12 @@
 // The omniflow dashboard: a hash-routed single page (#/, #/interactions, #/users,
-// #/thread/u/t, #/user/u, #/audit) over the analytics API; the audit page is the admin's. Credentials are entered once per browser session.
+// #/thread/u/t, #/user/u, #/audit, #/replays, #/replay/id) over the analytics API; the audit page is the admin's. Credentials are entered once per browser session.
 import "./style.css";
 import { ApiError, loadCredentials, saveCredentials } from "./api";
 import { renderAudit } from "./audit";
 import { clear, h, icon } from "./dom";
 import { renderInteractions } from "./interactions";
 import { renderOverview } from "./overview";
+import { renderReplay, renderReplays } from "./replays";
 import { renderThread } from "./thread";
 import { renderUser } from "./user";
 import { renderUsers } from "./users";
@@ -47,7 +48,7 @@ function header(): HTMLElement {
   return h("header", { class: "top" },
     h("a", { href: "#/", class: "brand" }, h("span", { class: "logo" }), "omniflow"),
     h("nav", { class: "main-nav" }, nav("#/", "Overview"), nav("#/interactions", "Interactions"),
-      nav("#/users", "Users"), nav("#/audit", "Audit")),
+      nav("#/users", "Users"), nav("#/replays", "Replays"), nav("#/audit", "Audit")),
     h("form", { class: "quick-search", onsubmit: (e: Event) => {
       e.preventDefault();
       const q = ((e.target as HTMLFormElement).elements.namedItem("q") as HTMLInputElement).value.trim();
@@ -78,6 +79,8 @@ async function route(): Promise<void> {
     if (parts[0] === "interactions") await renderInteractions(view, params);
     else if (parts[0] === "users") await renderUsers(view);
     else if (parts[0] === "audit") await renderAudit(view, params);
+    else if (parts[0] === "replays") await renderReplays(view, params);
+    else if (parts[0] === "replay" && parts[1]) await renderReplay(view, parts[1]);
     else if (parts[0] === "thread" && parts.length >= 3) await renderThread(view, parts[1], parts.slice(2).join("/"));
     else if (parts[0] === "user" && parts[1]) await renderUser(view, parts[1]);
     else await renderOverview(view, params);

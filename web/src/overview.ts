@@ -1,7 +1,8 @@
-// Overview: volume over time, tools and their failure rates, feedback, busiest users and threads.
+// Overview: volume over time, tokens and cost, tools and their failure rates, feedback, busiest
+// users and threads.
 import { api, type SearchPage, type Stats } from "./api";
-import { volumeChart } from "./charts";
-import { fmtNum, h, link, pct } from "./dom";
+import { usageChart, volumeChart } from "./charts";
+import { fmtNum, h, link, pct, usd } from "./dom";
 import { rangeParams, rangePicker } from "./range";
 
 export function kpis(s: Stats): HTMLElement {
@@ -17,7 +18,32 @@ export function kpis(s: Stats): HTMLElement {
     card("Tool calls", fmtNum(t.tool_calls), `${fmtNum(t.tool_failures)} failed`),
     card("Tool failure rate", pct(t.tool_failure_rate), "", t.tool_failure_rate > 0.1 ? "bad" : "good"),
     card("Positive feedback", fb.count ? pct(fb.positive / fb.count) : "—",
-         fb.count ? `${fmtNum(fb.count)} rated · ${fmtNum(fb.negative)} negative` : "no ratings yet"));
+         fb.count ? `${fmtNum(fb.count)} rated · ${fmtNum(fb.negative)} negative` : "no ratings yet"),
+    card("Tokens", fmtNum(t.tokens.input + t.tokens.output),
+         `${fmtNum(t.tokens.input)} in · ${fmtNum(t.tokens.output)} out · ` +
+         `${fmtNum(t.tokens.cached_input)} cached · ${fmtNum(t.tokens.reasoning)} reasoning`, "tokens"),
+    card("Cost", usd(t.cost_usd),
+         t.unpriced_interactions ? `${fmtNum(t.unpriced_interactions)} interactions of unpriced models`
+                                 : "priced when saved", "cost"));
+}
+
+// Tokens and cost over time, and by model: the chart is filled in by the caller once the panel
+// is on the page (uPlot needs its width).
+export function usagePanel(s: Stats, chart: HTMLElement): HTMLElement {
+  return h("section", { class: "panel wide usage" }, h("h2", {}, "Tokens and cost"),
+    s.totals.usage_interactions === 0 ? h("p", { class: "muted" }, "No token usage reported in this range.") :
+    h("div", {}, chart,
+      h("table", { class: "models" },
+        h("thead", {}, h("tr", {}, h("th", {}, "Model"), h("th", { class: "num" }, "Interactions"),
+          h("th", { class: "num" }, "Input (cached)"), h("th", { class: "num" }, "Output (reasoning)"),
+          h("th", { class: "num" }, "Cost"))),
+        h("tbody", {}, s.usage_by_model.map((m) => h("tr", {},
+          h("td", { class: "model-name" }, m.model || "(no model)"),
+          h("td", { class: "num" }, fmtNum(m.interactions)),
+          h("td", { class: "num" }, `${fmtNum(m.tokens.input)} (${fmtNum(m.tokens.cached_input)})`),
+          h("td", { class: "num" }, `${fmtNum(m.tokens.output)} (${fmtNum(m.tokens.reasoning)})`),
+          h("td", { class: "num model-cost" },
+            m.unpriced_interactions === m.interactions ? "no price" : usd(m.cost_usd))))))));
 }
 
 export function toolsPanel(s: Stats, userId?: string): HTMLElement {
@@ -79,11 +105,13 @@ export async function renderOverview(root: HTMLElement, params: URLSearchParams)
     api<SearchPage>("/api/search", { ...rangeParams(range), feedback: "negative", limit: "4" }),
   ]);
   const chart = h("div", { class: "chart" });
+  const usage = h("div", { class: "chart usage-chart" });
   const hourly = range === "24h" || range === "7d";
   root.append(
     h("div", { class: "page-head" }, h("h1", {}, "Overview"), rangePicker(range, "#/")),
     kpis(stats),
     h("section", { class: "panel wide" }, h("h2", {}, "Volume"), chart),
+    usagePanel(stats, usage),
     h("div", { class: "grid" }, toolsPanel(stats), feedbackPanel(stats, negative)),
     h("div", { class: "grid" },
       h("section", { class: "panel" }, h("h2", {}, "Busiest users"),
@@ -100,4 +128,5 @@ export async function renderOverview(root: HTMLElement, params: URLSearchParams)
   const buckets = hourly ? stats.per_hour : stats.per_day;
   if (buckets.length) volumeChart(chart, buckets, hourly);
   else chart.append(h("p", { class: "muted" }, "No interactions in this range."));
+  if (stats.totals.usage_interactions > 0) usageChart(usage, buckets, hourly);
 }

@@ -8,6 +8,7 @@
 //
 // usage: node dashboard.test.mjs <omniflow binary> <screenshot dir>
 import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:http";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,13 +48,30 @@ const bulkDir = mkdtempSync(join(tmpdir(), "omniflow-dashboard-bulk-"));
 let server;
 let bulkServer;
 let browser;
+// A scripted OpenAI-compatible provider for the Replays page: every answer is text, no tools.
+const llmRequests = [];
+const llm = createServer((req, res) => {
+  let body = "";
+  req.on("data", (chunk) => { body += chunk; });
+  req.on("end", () => {
+    llmRequests.push(body);
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ model: "candidate-model", choices: [{ index: 0, finish_reason: "stop",
+      message: { role: "assistant", content: "Replayed answer." } }],
+      usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 } }));
+  });
+});
 try {
+  await new Promise((resolve) => llm.listen(0, "127.0.0.1", resolve));
+  const llmUrl = `http://127.0.0.1:${llm.address().port}/v1`;
   const seeded = spawnSync(binary, ["demo-data", "--data-dir", dataDir, "--count", "1500",
                                     "--users", "12", "--days", "10"], { encoding: "utf8" });
   if (seeded.status !== 0) throw new Error("demo-data failed: " + seeded.stderr);
 
   server = spawn(binary, ["serve", "--port", "0", "--data-dir", dataDir],
-                 { env: { ...process.env, OMNIFLOW_ADMIN_KEY: ADMIN_KEY }, stdio: ["ignore", "pipe", "pipe"] });
+                 { env: { ...process.env, OMNIFLOW_ADMIN_KEY: ADMIN_KEY, OMNIFLOW_LLM_BASE_URL: llmUrl,
+                          OMNIFLOW_LLM_MODEL: "server-model" },
+                   stdio: ["ignore", "pipe", "pipe"] });
   const base = await new Promise((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error("server did not start: " + out)), 60000);
@@ -116,6 +134,32 @@ try {
         "the key never appears in a URL");
   check(await page.evaluate(() => sessionStorage.getItem("omniflow.credentials")?.includes("dashboard-test")),
         "the key is kept in sessionStorage");
+  // Tokens and cost: the cards and the by-model table say what the API says, and the chart
+  // draws every day's cost.
+  const usd = (x) => x === 0 ? "$0" : "$" + x.toLocaleString("en-US",
+    { minimumFractionDigits: 2, maximumFractionDigits: x < 1 ? 4 : 2 });
+  const t = stats.totals;
+  check(t.usage_interactions > 0 && t.cost_usd > 0, `demo data reports usage (${t.usage_interactions}, $${t.cost_usd})`);
+  const tokensKpi = await page.locator(".kpi.tokens .kpi-value").textContent();
+  check(tokensKpi === (t.tokens.input + t.tokens.output).toLocaleString("en-US"),
+        `tokens card shows ${t.tokens.input + t.tokens.output} (page: ${tokensKpi})`);
+  const tokensNote = await page.locator(".kpi.tokens .kpi-note").textContent();
+  check(tokensNote.includes(`${t.tokens.cached_input.toLocaleString("en-US")} cached`),
+        `tokens card names the cached part (page: ${tokensNote})`);
+  const costKpi = await page.locator(".kpi.cost .kpi-value").textContent();
+  check(costKpi === usd(t.cost_usd), `cost card shows ${usd(t.cost_usd)} (page: ${costKpi})`);
+  await page.locator(".usage-chart canvas").first().waitFor();
+  const drawnCosts = JSON.parse(await page.locator(".usage-chart").getAttribute("data-costs"));
+  const drawnSum = drawnCosts.reduce((a, b) => a + b, 0);
+  check(drawnCosts.length === stats.per_day.length && Math.abs(drawnSum - t.cost_usd) < 1e-6,
+        `usage chart draws ${stats.per_day.length} days of cost summing to $${t.cost_usd} ` +
+        `(page: ${drawnCosts.length} days, $${drawnSum})`);
+  const models = await page.locator("table.models .model-name").allTextContents();
+  check(models.length === stats.usage_by_model.length && models[0] === stats.usage_by_model[0].model,
+        `by-model table lists ${stats.usage_by_model.map((m) => m.model).join(", ")} (page: ${models.join(", ")})`);
+  const topCost = await page.locator("table.models .model-cost").first().textContent();
+  check(topCost === usd(stats.usage_by_model[0].cost_usd),
+        `the costliest model costs ${usd(stats.usage_by_model[0].cost_usd)} (page: ${topCost})`);
   await shot(page, join(shotDir, "01-overview.png"));
 
   // 3. Interactions: filter by tool and failed status.
@@ -416,6 +460,37 @@ try {
   check(!auditBody.includes(ADMIN_KEY), "no audit entry holds the admin key");
   await shot(page, join(shotDir, "12-audit.png"));
 
+  // 12. Replays: from the Interactions page's filter (failed tool calls), start a replay with a
+  // candidate model that calls no tools; its page shows the progress, the summary the API gives,
+  // and each result beside its original with the tool calls diffed (the original's removed).
+  await replacingView(() => page.evaluate(() => { location.hash = "#/interactions?status=failed"; }));
+  await page.locator("table.interactions tbody tr").first().waitFor();
+  await replacingView(() => page.getByRole("link", { name: "Replay these with a candidate…" }).click());
+  const filterText = await page.locator("#replay-filter").textContent();
+  check(filterText.includes("status=failed"), `the replay starts from the Interactions filter (${filterText})`);
+  await page.locator("#replay-start input[name=model]").fill("candidate-model");
+  await page.locator("#replay-start input[name=limit]").fill("5");
+  await replacingView(() => page.getByRole("button", { name: "Start replay" }).click());
+  await page.waitForURL(/#\/replay\/rp_[0-9a-f]{24}$/);
+  const replayId = page.url().split("#/replay/")[1];
+  await page.locator(".page-head").filter({ hasText: "done ·" }).waitFor();
+  await page.locator("article.replay-item").nth(4).waitFor();
+  const replayApi = await admin("/api/replays/" + replayId);
+  const fixedText = await page.locator("#replay-summary .kpi").filter({ hasText: "Failures fixed" })
+    .locator(".kpi-value").textContent();
+  check(replayApi.summary.replayed === 5 && fixedText === String(replayApi.summary.failures_fixed) &&
+        replayApi.summary.failures_fixed === 5,
+        `the replay page's summary matches the API (fixed ${fixedText}: ${JSON.stringify(replayApi.summary)})`);
+  const failuresShown = await page.locator("article.replay-item").evaluateAll(
+    (items) => items.map((i) => i.dataset.failure));
+  check(failuresShown.length === 5 && failuresShown.every((f) => f === "fixed"),
+        `every result says its failure was fixed (${failuresShown.join(",")})`);
+  const removed = await page.locator("article.replay-item").first().locator('tr.tool-diff[data-diff="removed"]').count();
+  check(removed >= 1, `the first result diffs the original's tool calls away (${removed} removed)`);
+  check(llmRequests.length === 5 && llmRequests.every((b) => b.includes('"model":"candidate-model"')),
+        `the candidate model was called once per item (${llmRequests.length} calls)`);
+  await shot(page, join(shotDir, "12b-replay.png"));
+
   // 13. The Volume chart with every interaction inside one hour, more than 10,000 of them: a
   // second server on a store filled by `omniflow import`. Once the time axis spanned years
   // (Jan 2027 - Jul 2029 for data saved today) and "10,000" on the y axis was cut to "0,000".
@@ -487,6 +562,7 @@ try {
   if (browser) await browser.close();
   if (server) server.kill("SIGTERM");
   if (bulkServer) bulkServer.kill("SIGTERM");
+  llm.close();
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(bulkDir, { recursive: true, force: true });
   rmSync(filesDir, { recursive: true, force: true });

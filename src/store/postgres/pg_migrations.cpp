@@ -240,6 +240,49 @@ constexpr const char* kMigrations[] = {
       USING (user_id = current_setting('omniflow.user_id', true)
              OR current_setting('omniflow.admin', true) = 'on');
     )sql",
+    // 9: replays (store/replay_store.h): a candidate model or prompt run over historical
+    // interactions. Each item copies its original interaction and holds its result once
+    // replayed (result_json NULL until then); user erasure deletes the user's items. The
+    // operator's tool (admin key only), like the audit log: no row-level security.
+    R"sql(
+    CREATE TABLE replays(
+      replay_id text COLLATE "C" PRIMARY KEY,
+      name text NOT NULL,
+      actor text NOT NULL,
+      spec_json text NOT NULL,
+      state text NOT NULL CHECK (state IN ('selecting', 'running', 'done', 'failed')),
+      error text NOT NULL DEFAULT '',
+      created_us bigint NOT NULL,
+      finished_us bigint NOT NULL DEFAULT 0);
+    CREATE TABLE replay_items(
+      replay_id text COLLATE "C" NOT NULL REFERENCES replays(replay_id) ON DELETE CASCADE,
+      item_no bigint NOT NULL,
+      user_id text COLLATE "C" NOT NULL,
+      interaction_id text COLLATE "C" NOT NULL,
+      ts_us bigint NOT NULL,
+      original_json text NOT NULL,
+      result_json text,
+      changed integer NOT NULL DEFAULT 0,
+      fixed integer NOT NULL DEFAULT 0,
+      introduced integer NOT NULL DEFAULT 0,
+      same_tools integer NOT NULL DEFAULT 0,
+      error integer NOT NULL DEFAULT 0,
+      latency_ms bigint NOT NULL DEFAULT 0,
+      original_latency_ms bigint NOT NULL DEFAULT 0,
+      tokens bigint NOT NULL DEFAULT 0,
+      original_tokens bigint NOT NULL DEFAULT 0,
+      PRIMARY KEY (replay_id, item_no));
+    CREATE INDEX replay_items_by_user ON replay_items(user_id);
+    )sql",
+    // 10: token usage and its cost (docs/cost.md), as priced when saved, on the row (NULL when
+    // the save reported no usage); GET /api/stats sums them over the range as it counts the
+    // rows. Rows stored before keep no usage (their metadata is not re-read).
+    R"sql(
+    ALTER TABLE interactions ADD COLUMN usage_model text COLLATE "C",
+      ADD COLUMN input_tokens bigint, ADD COLUMN cached_input_tokens bigint,
+      ADD COLUMN output_tokens bigint, ADD COLUMN reasoning_tokens bigint,
+      ADD COLUMN cost_nanos bigint;
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {

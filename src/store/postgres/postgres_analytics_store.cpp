@@ -13,6 +13,30 @@ namespace omniflow {
 
 namespace {
 
+// Token usage of the rows in a group, in UsageTotals' order (Sums reads them back); rows
+// without usage have NULL counts, which count() and sum() skip.
+constexpr char kUsageSums[] =
+    "count(i.input_tokens), COALESCE(sum(i.input_tokens), 0), "
+    "COALESCE(sum(i.cached_input_tokens), 0), COALESCE(sum(i.output_tokens), 0), "
+    "COALESCE(sum(i.reasoning_tokens), 0), COALESCE(sum(i.cost_nanos), 0), "
+    "count(i.input_tokens) - count(i.cost_nanos)";
+// The order of usage_by_model and usage_by_user: most cost first, then most tokens.
+constexpr char kUsageOrder[] =
+    "COALESCE(sum(i.cost_nanos), 0) DESC, "
+    "COALESCE(sum(i.input_tokens), 0) + COALESCE(sum(i.output_tokens), 0) DESC";
+
+UsageTotals Sums(const pg::Res& r, int row, int from) {
+  UsageTotals u;
+  u.interactions = r.Int(row, from);
+  u.input = r.Int(row, from + 1);
+  u.cached_input = r.Int(row, from + 2);
+  u.output = r.Int(row, from + 3);
+  u.reasoning = r.Int(row, from + 4);
+  u.cost_nanos = r.Int(row, from + 5);
+  u.unpriced = r.Int(row, from + 6);
+  return u;
+}
+
 // The hour of ts_us, as SQL (FloorTo(ts_us, kHourUs)).
 constexpr char kHour[] = "(i.ts_us - ((i.ts_us % 3600000000) + 3600000000) % 3600000000)";
 // The UTC day of ts_us, as SQL (FloorTo(ts_us, kDayUs)).
@@ -111,9 +135,10 @@ Result<Stats> PostgresAnalyticsStore::GetStats(const StatsQuery& query) {
     std::string where = " WHERE true";
     if (scope.user_id) where += " AND i.user_id = " + b.Param(*scope.user_id);
     where += TimeRange(scope, kHour, &b, kHourUs);
-    b.q.sql = std::string("SELECT ") + kHour + " AS h, count(*), COALESCE(sum(i.tool_calls), 0), "
-              "COALESCE(sum(i.tool_failures), 0) FROM interactions i" + where +
-              " GROUP BY h ORDER BY h";
+    b.q.sql = std::string("SELECT ") + kHour +
+              " AS h, count(*), COALESCE(sum(i.tool_calls), 0), "
+              "COALESCE(sum(i.tool_failures), 0), " +
+              kUsageSums + " FROM interactions i" + where + " GROUP BY h ORDER BY h";
     queries.push_back(std::move(b.q));
   }
   // 1: users active in range (by whole UTC days, as the SQLite store counts them), busiest first.
@@ -176,6 +201,16 @@ Result<Stats> PostgresAnalyticsStore::GetStats(const StatsQuery& query) {
               "COALESCE(avg(score), 0) FROM feedback" + where;
     queries.push_back(std::move(b.q));
   }
+  // 7, 8: token usage by model and by user, most cost first.
+  for (const char* key : {"COALESCE(i.usage_model, '')", "i.user_id"}) {
+    Builder b;
+    std::string where = " WHERE i.input_tokens IS NOT NULL";
+    if (scope.user_id) where += " AND i.user_id = " + b.Param(*scope.user_id);
+    where += TimeRange(scope, kHour, &b, kHourUs);
+    b.q.sql = std::string("SELECT ") + key + " AS k, " + kUsageSums + " FROM interactions i" +
+              where + " GROUP BY k ORDER BY " + kUsageOrder + ", k LIMIT " + std::to_string(top);
+    queries.push_back(std::move(b.q));
+  }
   Result<std::vector<pg::Res>> done = Run(scope.user_id, std::move(queries));
   if (!done.ok()) return done.status();
   const std::vector<pg::Res>& r = *done;
@@ -185,6 +220,7 @@ Result<Stats> PostgresAnalyticsStore::GetStats(const StatsQuery& query) {
   for (int i = 0; i < r[0].rows(); ++i) {
     stats.per_hour.push_back(
         VolumeBucket{r[0].Int(i, 0), r[0].Int(i, 1), r[0].Int(i, 2), r[0].Int(i, 3)});
+    stats.per_hour.back().usage = Sums(r[0], i, 4);
   }
   FoldHourBuckets(&stats);
   stats.active_users = r[1].rows();
@@ -203,6 +239,12 @@ Result<Stats> PostgresAnalyticsStore::GetStats(const StatsQuery& query) {
   RequestTally tally;
   for (int i = 0; i < r[5].rows(); ++i) tally.Add(r[5].Text(i, 0));
   std::move(tally).Finish(top, &stats);
+  for (int i = 0; i < r[7].rows(); ++i) {
+    stats.usage_by_model.push_back(ModelUsage{std::string(r[7].Text(i, 0)), Sums(r[7], i, 1)});
+  }
+  for (int i = 0; i < r[8].rows(); ++i) {
+    stats.usage_by_user.push_back(UserUsage{std::string(r[8].Text(i, 0)), Sums(r[8], i, 1)});
+  }
   stats.feedback = FeedbackSummary{r[6].Int(0, 0), r[6].Int(0, 1), r[6].Int(0, 2), r[6].Int(0, 3),
                                    std::strtod(std::string(r[6].Text(0, 4)).c_str(), nullptr)};
   return stats;

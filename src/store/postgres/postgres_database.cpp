@@ -26,6 +26,7 @@ Result<std::unique_ptr<Database>> PostgresDatabase::Open(const StoreLocation& lo
   db->lifecycle_ = std::make_unique<PostgresLifecycleStore>(db->pool_.get());
   db->audit_ = std::make_unique<PostgresAuditStore>(db->pool_.get());
   db->chain_ = std::make_unique<PostgresChainStore>(db->pool_.get());
+  db->replays_ = std::make_unique<PostgresReplayStore>(db->pool_.get());
   db->pending_spans_ = std::make_unique<PostgresPendingSpanStore>(db->pool_.get());
   return std::unique_ptr<Database>(std::move(db));
 }
@@ -47,6 +48,7 @@ Database::Gauges PostgresDatabase::ReadGauges() {
 }
 
 PostgresDatabase::~PostgresDatabase() {
+  replays_.reset();
   audit_.reset();
   pending_spans_.reset();
   chain_.reset();

@@ -14,6 +14,7 @@
 #include "store/postgres/postgres_chain_store.h"
 #include "store/postgres/postgres_data_store.h"
 #include "store/postgres/postgres_lifecycle_store.h"
+#include "store/postgres/postgres_replay_store.h"
 #include "store/postgres/postgres_pending_span_store.h"
 #include "store/postgres/postgres_store.h"
 
@@ -32,6 +33,7 @@ class PostgresDatabase final : public Database {
   LifecycleStore& lifecycle() override { return *lifecycle_; }
   AuditStore& audit() override { return *audit_; }
   ChainStore& chain() override { return *chain_; }
+  ReplayStore& replays() override { return *replays_; }
   PendingSpanStore& pending_spans() override { return *pending_spans_; }
   std::string Describe() const override { return pg::RedactUrl(url_); }
   // size_bytes: pg_database_size of the database (every table and index, all servers' data).
@@ -49,6 +51,7 @@ class PostgresDatabase final : public Database {
   std::unique_ptr<PostgresLifecycleStore> lifecycle_;
   std::unique_ptr<PostgresAuditStore> audit_;
   std::unique_ptr<PostgresChainStore> chain_;
+  std::unique_ptr<PostgresReplayStore> replays_;
   std::unique_ptr<PostgresPendingSpanStore> pending_spans_;
 };
 

@@ -241,6 +241,8 @@ Result<ErasureReport> PostgresLifecycleStore::EraseUser(const std::string& user_
       {std::string("DELETE FROM retention_overrides WHERE user_id = $1") + kNotHeld, {user_id}},
       // The user's idempotency keys name erased interactions.
       {std::string("DELETE FROM idempotency_keys WHERE user_id = $1") + kNotHeld, {user_id}},
+      // Replays' copies of the user's interactions and their results.
+      {std::string("DELETE FROM replay_items WHERE user_id = $1") + kNotHeld, {user_id}},
       // OTLP spans of the user's traces not yet written.
       {std::string("DELETE FROM otlp_pending_spans WHERE user_id = $1") + kNotHeld, {user_id}},
   };

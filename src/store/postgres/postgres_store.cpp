@@ -29,9 +29,13 @@ constexpr const char* kReadOnly = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ON
 
 constexpr const char* kInsert =
     "INSERT INTO interactions(user_id, ts_us, interaction_id, thread_id, tool_calls, "
-    "tool_failures, body, chain_seq, chain_hash) SELECT u, t, i, th, c, f, b, s, decode(h, 'hex') "
+    "tool_failures, body, chain_seq, chain_hash, usage_model, input_tokens, cached_input_tokens, "
+    "output_tokens, reasoning_tokens, cost_nanos) "
+    "SELECT u, t, i, th, c, f, b, s, decode(h, 'hex'), m, ti, tc, tout, tr, cost "
     "FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::integer[], $6::integer[], "
-    "$7::text[], $8::bigint[], $9::text[]) AS x(u, t, i, th, c, f, b, s, h)";
+    "$7::text[], $8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], "
+    "$13::bigint[], $14::bigint[], $15::bigint[]) "
+    "AS x(u, t, i, th, c, f, b, s, h, m, ti, tc, tout, tr, cost)";
 // Keys arrive sorted, so concurrent writers lock count rows in the same order (no deadlock).
 // With each count, the first and last interaction (by ts_us, interaction_id) of the user and of
 // the thread, for the analytics' users and threads.
@@ -316,6 +320,7 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
     chain = *head;
   }
   pg::ArrayLiteral users, times, ids, threads, calls, failures, bodies, chain_seqs, chain_hashes;
+  pg::ArrayLiteral models, input, cached, output, reasoning, costs;  // usage: NULL when none
   struct Span {
     int64_t n = 0;
     const InteractionRecord* first = nullptr;
@@ -344,6 +349,22 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
     calls.Add(static_cast<int64_t>(r.tool_call_count));
     failures.Add(static_cast<int64_t>(r.tool_failure_count));
     bodies.Add(r.json);
+    if (r.usage) {
+      models.Add(r.usage->model);
+      input.Add(r.usage->tokens.input);
+      cached.Add(r.usage->tokens.cached_input);
+      output.Add(r.usage->tokens.output);
+      reasoning.Add(r.usage->tokens.reasoning);
+      if (r.usage->cost_nanos) {
+        costs.Add(*r.usage->cost_nanos);
+      } else {
+        costs.AddNull();
+      }
+    } else {
+      for (pg::ArrayLiteral* a : {&models, &input, &cached, &output, &reasoning, &costs}) {
+        a->AddNull();
+      }
+    }
     if (hash_chain_) {
       ++chain.seq;
       chain.hash = hasher_.Next(chain.hash, r.json);
@@ -371,10 +392,13 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
       {kInsert,
        {std::move(users).Take(), std::move(times).Take(), std::move(ids).Take(),
         std::move(threads).Take(), std::move(calls).Take(), std::move(failures).Take(),
-        std::move(bodies).Take(), std::move(chain_seqs).Take(), std::move(chain_hashes).Take()}},
-      {kCount, {std::move(count_users).Take(), std::move(count_threads).Take(),
-                std::move(count_n).Take(), std::move(first_us).Take(), std::move(first_id).Take(),
-                std::move(last_us).Take(), std::move(last_id).Take()}},
+        std::move(bodies).Take(), std::move(chain_seqs).Take(), std::move(chain_hashes).Take(),
+        std::move(models).Take(), std::move(input).Take(), std::move(cached).Take(),
+        std::move(output).Take(), std::move(reasoning).Take(), std::move(costs).Take()}},
+      {kCount,
+       {std::move(count_users).Take(), std::move(count_threads).Take(), std::move(count_n).Take(),
+        std::move(first_us).Take(), std::move(first_id).Take(), std::move(last_us).Take(),
+        std::move(last_id).Take()}},
   };
   if (!keyed.empty()) {
     pg::ArrayLiteral key_users, key_names, key_ids, key_times, key_hashes;

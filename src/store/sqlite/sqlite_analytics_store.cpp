@@ -169,6 +169,29 @@ void SqliteAnalyticsStore::Release(std::unique_ptr<sqlite::Db> db) {
   if (pool_.size() < 8) pool_.push_back(std::move(db));
 }
 
+namespace {
+
+// The sums of stats_usage_hourly's counts, in UsageTotals' order; Sums reads them back.
+constexpr char kUsageSums[] =
+    "sum(interactions), sum(input), sum(cached_input), sum(output), sum(reasoning), "
+    "sum(cost_nanos), sum(unpriced)";
+// The order of usage_by_model and usage_by_user: most cost first, then most tokens.
+constexpr char kUsageOrder[] = "sum(cost_nanos) DESC, sum(input) + sum(output) DESC";
+
+UsageTotals Sums(sqlite::Stmt& st, int from) {
+  UsageTotals u;
+  u.interactions = st.Int(from);
+  u.input = st.Int(from + 1);
+  u.cached_input = st.Int(from + 2);
+  u.output = st.Int(from + 3);
+  u.reasoning = st.Int(from + 4);
+  u.cost_nanos = st.Int(from + 5);
+  u.unpriced = st.Int(from + 6);
+  return u;
+}
+
+}  // namespace
+
 Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
   Result<Lease> lease = Acquire();
   if (!lease.ok()) return lease.status();
@@ -189,7 +212,39 @@ Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
       stats.per_hour.push_back(VolumeBucket{st.Int(0), st.Int(1), st.Int(2), st.Int(3)});
     });
     if (!s.ok()) return s;
+    // Token usage per hour, from its own aggregate.
+    q = Query();
+    q.sql = std::string("SELECT hour_us, ") + kUsageSums +
+            " FROM stats_usage_hourly WHERE user_id = " + q.Param(user);
+    TimeRange(scope, "hour_us", &q, &q.sql, kHourUs);
+    q.sql += " GROUP BY hour_us ORDER BY hour_us";
+    std::vector<std::pair<int64_t, UsageTotals>> usage_hours;
+    s = ForEach(db, q, [&](sqlite::Stmt& st) { usage_hours.emplace_back(st.Int(0), Sums(st, 1)); });
+    if (!s.ok()) return s;
+    MergeUsageHours(usage_hours, &stats);
     FoldHourBuckets(&stats);
+  }
+  // Token usage by model, and by user.
+  for (bool by_model : {true, false}) {
+    Query q;
+    const char* key = by_model ? "model" : "user_id";
+    q.sql = std::string("SELECT ") + key + ", " + kUsageSums + " FROM stats_usage_hourly WHERE ";
+    if (by_model) {
+      q.sql += "user_id = " + q.Param(user);
+    } else {
+      q.sql += scope.user_id ? "user_id = " + q.Param(user) : std::string("user_id <> ''");
+    }
+    TimeRange(scope, "hour_us", &q, &q.sql, kHourUs);
+    q.sql += std::string(" GROUP BY ") + key + " ORDER BY " + kUsageOrder + ", " + key + " LIMIT " +
+             std::to_string(top);
+    Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
+      if (by_model) {
+        stats.usage_by_model.push_back(ModelUsage{std::string(st.Text(0)), Sums(st, 1)});
+      } else {
+        stats.usage_by_user.push_back(UserUsage{std::string(st.Text(0)), Sums(st, 1)});
+      }
+    });
+    if (!s.ok()) return s;
   }
   // Active users and the busiest ones.
   {

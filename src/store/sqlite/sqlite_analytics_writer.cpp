@@ -42,6 +42,18 @@ Status SqliteAnalyticsWriter::Prepare(sqlite::Db& db) {
        "INSERT INTO stats_tools_hourly(user_id, hour_us, tool_name, calls, failures) "
        "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, hour_us, tool_name) DO UPDATE SET "
        "calls = calls + excluded.calls, failures = failures + excluded.failures"},
+      {&usage_hourly_,
+       "INSERT INTO stats_usage_hourly(user_id, hour_us, model, interactions, input, "
+       "cached_input, output, reasoning, cost_nanos, unpriced) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+       "ON CONFLICT(user_id, hour_us, model) DO UPDATE SET "
+       "interactions = interactions + excluded.interactions, input = input + excluded.input, "
+       "cached_input = cached_input + excluded.cached_input, output = output + excluded.output, "
+       "reasoning = reasoning + excluded.reasoning, "
+       "cost_nanos = cost_nanos + excluded.cost_nanos, unpriced = unpriced + excluded.unpriced"},
+      {&usage_hourly_zero_,
+       "DELETE FROM stats_usage_hourly WHERE user_id = ?1 AND hour_us = ?2 AND model = ?3 "
+       "AND interactions <= 0"},
       {&untool_, "DELETE FROM interaction_tools WHERE seq = ?1"},
       {&hourly_zero_,
        "DELETE FROM stats_hourly WHERE user_id = ?1 AND hour_us = ?2 AND interactions <= 0"},
@@ -99,6 +111,21 @@ void SqliteAnalyticsWriter::Count(std::string_view user_id, int64_t ts_us, int64
   }
 }
 
+void SqliteAnalyticsWriter::CountUsage(std::string_view user_id, int64_t ts_us,
+                                       const StoredUsage& usage, int sign) {
+  const int64_t hour = FloorTo(ts_us, kHourUs);
+  for (std::string_view user : {user_id, std::string_view()}) {
+    UsageSums& u = usage_acc_[{std::string(user), hour, usage.model}];
+    u.interactions += sign;
+    u.input += sign * usage.tokens.input;
+    u.cached_input += sign * usage.tokens.cached_input;
+    u.output += sign * usage.tokens.output;
+    u.reasoning += sign * usage.tokens.reasoning;
+    u.cost_nanos += sign * usage.cost_nanos.value_or(0);
+    u.unpriced += sign * static_cast<int64_t>(!usage.cost_nanos);
+  }
+}
+
 Status SqliteAnalyticsWriter::Add(const InteractionRecord& r, int64_t seq) {
   // Records always come from BuildInteraction; should one lack a field, it is indexed as far
   // as it goes rather than failing the whole batch.
@@ -116,6 +143,7 @@ Status SqliteAnalyticsWriter::Add(const InteractionRecord& r, int64_t seq) {
     if (!s.ok()) return s;
   }
   Count(r.user_id, r.ts_us, r.tool_call_count, r.tool_failure_count, 1);
+  if (r.usage) CountUsage(r.user_id, r.ts_us, *r.usage, 1);
   if (r.thread_id) {
     auto [it, fresh] = spans_acc_.try_emplace({r.user_id, *r.thread_id});
     Widen(&it->second, r.ts_us, seq, fresh);
@@ -127,7 +155,7 @@ Status SqliteAnalyticsWriter::Add(const InteractionRecord& r, int64_t seq) {
 
 Status SqliteAnalyticsWriter::Remove(int64_t seq, std::string_view user_id, int64_t ts_us,
                                      int64_t tool_calls, int64_t tool_failures,
-                                     std::string_view stored_body) {
+                                     std::string_view stored_body, const StoredUsage* usage) {
   untool_.Reset();
   untool_.Bind(1, seq);
   Status s = untool_.Run();
@@ -136,6 +164,7 @@ Status SqliteAnalyticsWriter::Remove(int64_t seq, std::string_view user_id, int6
   calls_.clear();
   if (tool_calls > 0) ReadToolCalls(stored_body);
   Count(user_id, ts_us, tool_calls, tool_failures, -1);
+  if (usage != nullptr) CountUsage(user_id, ts_us, *usage, -1);
   return Status::Ok();
 }
 
@@ -196,6 +225,29 @@ Status SqliteAnalyticsWriter::Flush() {
     tools_hourly_zero_.Reset();
   }
   if (s.ok()) {
+    for (const auto& [key, u] : usage_acc_) {
+      usage_hourly_.Reset();
+      usage_hourly_.Bind(1, std::get<0>(key));
+      usage_hourly_.Bind(2, std::get<1>(key));
+      usage_hourly_.Bind(3, std::get<2>(key));
+      int column = 4;
+      for (int64_t v : {u.interactions, u.input, u.cached_input, u.output, u.reasoning,
+                        u.cost_nanos, u.unpriced}) {
+        usage_hourly_.Bind(column++, v);
+      }
+      if (s = usage_hourly_.Run(); !s.ok()) break;
+      if (u.interactions < 0) {
+        usage_hourly_zero_.Reset();
+        usage_hourly_zero_.Bind(1, std::get<0>(key));
+        usage_hourly_zero_.Bind(2, std::get<1>(key));
+        usage_hourly_zero_.Bind(3, std::get<2>(key));
+        if (s = usage_hourly_zero_.Run(); !s.ok()) break;
+      }
+    }
+    usage_hourly_.Reset();
+    usage_hourly_zero_.Reset();
+  }
+  if (s.ok()) {
     for (const auto& [key, t] : spans_acc_) {
       span_.Reset();
       span_.Bind(1, key.first);
@@ -216,6 +268,7 @@ void SqliteAnalyticsWriter::Discard() {
   hourly_acc_.clear();
   daily_users_acc_.clear();
   tools_acc_.clear();
+  usage_acc_.clear();
   spans_acc_.clear();
 }
 

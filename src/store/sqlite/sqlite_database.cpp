@@ -71,6 +71,7 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const StoreLocation& loca
   db->lifecycle_ = std::move(lifecycle);
   db->audit_ = std::make_unique<SqliteAuditStore>(db->file_.get());
   db->chain_ = std::make_unique<SqliteChainStore>(db->file_.get());
+  db->replays_ = std::make_unique<SqliteReplayStore>(db->file_.get());
   db->pending_spans_ = std::make_unique<SqlitePendingSpanStore>(db->file_.get());
   return std::unique_ptr<Database>(std::move(db));
 }
@@ -99,6 +100,7 @@ Database::Gauges SqliteDatabase::ReadGauges() {
 }
 
 SqliteDatabase::~SqliteDatabase() {
+  replays_.reset();
   audit_.reset();
   pending_spans_.reset();
   chain_.reset();

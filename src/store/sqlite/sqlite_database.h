@@ -13,6 +13,7 @@
 #include "store/sqlite/sqlite_chain.h"
 #include "store/sqlite/sqlite_file.h"
 #include "store/sqlite/sqlite_lifecycle_store.h"
+#include "store/sqlite/sqlite_replay_store.h"
 #include "store/sqlite/sqlite_pending_span_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -34,6 +35,7 @@ class SqliteDatabase final : public Database {
   LifecycleStore& lifecycle() override { return *lifecycle_; }
   AuditStore& audit() override { return *audit_; }
   ChainStore& chain() override { return *chain_; }
+  ReplayStore& replays() override { return *replays_; }
   PendingSpanStore& pending_spans() override { return *pending_spans_; }
   std::string Describe() const override { return "sqlite:" + file_->path; }
   Gauges ReadGauges() override;
@@ -52,6 +54,7 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<SqliteLifecycleStore> lifecycle_;
   std::unique_ptr<SqliteAuditStore> audit_;
   std::unique_ptr<SqliteChainStore> chain_;
+  std::unique_ptr<SqliteReplayStore> replays_;
   std::unique_ptr<SqlitePendingSpanStore> pending_spans_;
 };
 

@@ -29,7 +29,7 @@ struct SqliteFile {
   trust::ChainHead chain GUARDED_BY(write_mu);
   trust::ChainHasher hasher GUARDED_BY(write_mu);
   bool hash_chain = true;  // StoreOptions::hash_chain
-  bool erasure_vacuum = false;  // StoreOptions::erasure_vacuum
+  bool erasure_vacuum = true;  // StoreOptions::erasure_vacuum
 };
 
 }  // namespace omniflow

@@ -220,8 +220,9 @@ Status SqliteLifecycleStore::RemoveRows(const std::vector<int64_t>& seqs, const 
     analytics_prepared_ = true;
   }
   Result<sqlite::Stmt> row = db.Prepare(
-      "SELECT user_id, ts_us, interaction_id, thread_id, tool_calls, tool_failures, body "
-      "FROM interactions WHERE seq = ?1");
+      "SELECT user_id, ts_us, interaction_id, thread_id, tool_calls, tool_failures, body, "
+      "usage_model, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, "
+      "cost_nanos FROM interactions WHERE seq = ?1");
   Result<sqlite::Stmt> unindex = SqliteSearchIndexer::PrepareUnindex(db);
   Result<sqlite::Stmt> feedback =
       db.Prepare("DELETE FROM feedback WHERE user_id = ?1 AND interaction_id = ?2");
@@ -260,7 +261,15 @@ Status SqliteLifecycleStore::RemoveRows(const std::vector<int64_t>& seqs, const 
     std::optional<std::string> thread;
     if (!row->IsNull(3)) thread = std::string(row->Text(3));
     const int64_t tool_calls = row->Int(4);
-    Status s = analytics_.Remove(seq, user, ts_us, tool_calls, row->Int(5), row->Text(6));
+    std::optional<StoredUsage> usage;
+    if (!row->IsNull(8)) {
+      usage.emplace();
+      usage->model = std::string(row->Text(7));
+      usage->tokens = TokenUsage{row->Int(8), row->Int(9), row->Int(10), row->Int(11)};
+      if (!row->IsNull(12)) usage->cost_nanos = row->Int(12);
+    }
+    Status s = analytics_.Remove(seq, user, ts_us, tool_calls, row->Int(5), row->Text(6),
+                                 usage ? &*usage : nullptr);
     row->Reset();
     if (!s.ok()) return s;
     feedback->Reset();
@@ -392,7 +401,9 @@ Result<ErasureReport> SqliteLifecycleStore::BeginErasure(const std::string& user
                           "DELETE FROM retention_overrides WHERE user_id = ?1",
                           "DELETE FROM idempotency_keys WHERE user_id = ?1",
                           // OTLP spans of the user's traces not yet written.
-                          "DELETE FROM otlp_pending_spans WHERE user_id = ?1"}) {
+                          "DELETE FROM otlp_pending_spans WHERE user_id = ?1",
+                          // Replays' copies of the user's interactions and their results.
+                          "DELETE FROM replay_items WHERE user_id = ?1"}) {
     if (Result<int64_t> n = Change(db, sql, {user_id}); !n.ok()) return n.status();
   }
   Result<int64_t> marked = Change(

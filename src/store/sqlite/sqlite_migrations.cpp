@@ -242,6 +242,65 @@ UPDATE interaction_counts SET
       PRIMARY KEY(user_id, trace_id, span_id)) WITHOUT ROWID;
     CREATE INDEX otlp_pending_spans_by_time ON otlp_pending_spans(received_us);
     )sql",
+    // 11: replays (store/replay_store.h): a candidate model or prompt run over historical
+    // interactions. Each item copies its original interaction and holds its result once
+    // replayed (result_json NULL until then); user erasure deletes the user's items.
+    R"sql(
+    CREATE TABLE replays(
+      replay_id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      actor TEXT NOT NULL,
+      spec_json TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('selecting', 'running', 'done', 'failed')),
+      error TEXT NOT NULL DEFAULT '',
+      created_us INTEGER NOT NULL,
+      finished_us INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE replay_items(
+      replay_id TEXT NOT NULL,
+      item_no INTEGER NOT NULL,
+      user_id TEXT NOT NULL,
+      interaction_id TEXT NOT NULL,
+      ts_us INTEGER NOT NULL,
+      original_json TEXT NOT NULL,
+      result_json TEXT,
+      changed INTEGER NOT NULL DEFAULT 0,
+      fixed INTEGER NOT NULL DEFAULT 0,
+      introduced INTEGER NOT NULL DEFAULT 0,
+      same_tools INTEGER NOT NULL DEFAULT 0,
+      error INTEGER NOT NULL DEFAULT 0,
+      latency_ms INTEGER NOT NULL DEFAULT 0,
+      original_latency_ms INTEGER NOT NULL DEFAULT 0,
+      tokens INTEGER NOT NULL DEFAULT 0,
+      original_tokens INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (replay_id, item_no));
+    CREATE INDEX replay_items_by_user ON replay_items(user_id);
+    )sql",
+    // 12: token usage and its cost (docs/cost.md), as priced when saved: on the row (NULL when
+    // the save reported no usage), and per UTC hour, user ('' = every user) and model ('' =
+    // none given) for GET /api/stats. Rows stored before keep no usage (their metadata is not
+    // re-read).
+    R"sql(
+    ALTER TABLE interactions ADD COLUMN usage_model TEXT;
+    ALTER TABLE interactions ADD COLUMN input_tokens INTEGER;
+    ALTER TABLE interactions ADD COLUMN cached_input_tokens INTEGER;
+    ALTER TABLE interactions ADD COLUMN output_tokens INTEGER;
+    ALTER TABLE interactions ADD COLUMN reasoning_tokens INTEGER;
+    ALTER TABLE interactions ADD COLUMN cost_nanos INTEGER;
+    CREATE TABLE stats_usage_hourly(
+      user_id TEXT NOT NULL,
+      hour_us INTEGER NOT NULL,
+      model TEXT NOT NULL,
+      interactions INTEGER NOT NULL,
+      input INTEGER NOT NULL,
+      cached_input INTEGER NOT NULL,
+      output INTEGER NOT NULL,
+      reasoning INTEGER NOT NULL,
+      cost_nanos INTEGER NOT NULL,
+      unpriced INTEGER NOT NULL,
+      PRIMARY KEY(user_id, hour_us, model)) WITHOUT ROWID;
+    -- usage_by_user over every user reads just the range's hours.
+    CREATE INDEX stats_usage_hourly_by_hour ON stats_usage_hourly(hour_us) WHERE user_id <> '';
+    )sql",
 };
 
 }  // namespace

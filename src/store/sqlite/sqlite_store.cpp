@@ -103,7 +103,9 @@ Status SqliteStore::PrepareWriter() {
       {&rollback_, "ROLLBACK"},
       {&insert_,
        "INSERT INTO interactions(user_id, ts_us, interaction_id, thread_id, tool_calls, "
-       "tool_failures, body, seq, chain_hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+       "tool_failures, body, seq, chain_hash, usage_model, input_tokens, cached_input_tokens, "
+       "output_tokens, reasoning_tokens, cost_nanos) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"},
       {&chain_head_, "UPDATE chain_head SET seq = ?1, hash = ?2 WHERE id = 1"},
       {&count_,
        "INSERT INTO interaction_counts(user_id, thread_id, n) VALUES(?1, ?2, ?3) "
@@ -228,6 +230,20 @@ Status SqliteStore::Append(std::span<const InteractionRecord> batch, AppendRepor
       insert_.BindBlob(9, trust::ChainHashBytes(chain.hash));
     } else {
       insert_.BindNull(9);
+    }
+    if (r.usage) {
+      insert_.Bind(10, r.usage->model);
+      insert_.Bind(11, r.usage->tokens.input);
+      insert_.Bind(12, r.usage->tokens.cached_input);
+      insert_.Bind(13, r.usage->tokens.output);
+      insert_.Bind(14, r.usage->tokens.reasoning);
+      if (r.usage->cost_nanos) {
+        insert_.Bind(15, *r.usage->cost_nanos);
+      } else {
+        insert_.BindNull(15);
+      }
+    } else {
+      for (int column = 10; column <= 15; ++column) insert_.BindNull(column);
     }
     s = insert_.Run();
     if (!s.ok()) return Fail(s);

@@ -212,9 +212,7 @@ TEST_F(SqliteStoreTest, ErasedTextIsInNoFileOfTheDataDir) {
 // An erasure killed after its first transaction leaves its record in `erasures`; the next open
 // finishes it before the store is used: every row the record names is gone (history, search),
 // the record too, and what the user saved after the erasure began (a higher seq) and the
-// bystander stay. (Not checked here: the text in the file. With 1,200 small rows, copies of
-// cells that SQLite's page splits moved stay in the pages' free space, which secure_delete does
-// not reach; see docs/lifecycle.md.)
+// bystander stay, and none of the erased text is in any file.
 TEST_F(SqliteStoreTest, AnInterruptedErasureIsFinishedAtTheNextOpen) {
   int64_t ts = 1765458330000000;
   auto save = [&](const std::string& user, const std::string& words) {
@@ -254,6 +252,8 @@ TEST_F(SqliteStoreTest, AnInterruptedErasureIsFinishedAtTheNextOpen) {
   ASSERT_TRUE(found.ok()) << found.status().message();
   EXPECT_TRUE(found->items.empty());
   Close();
+  EXPECT_EQ(FilesHolding(dir_, "Quokka-Secret-4711"), std::vector<std::string>{});
+  EXPECT_FALSE(FilesHolding(dir_, "Wombat-Kept-0815").empty());
   Reopen();
   EXPECT_EQ(TestPage(store_, "victim", 10).total, 1);
   sqlite3* raw = nullptr;
@@ -265,13 +265,13 @@ TEST_F(SqliteStoreTest, AnInterruptedErasureIsFinishedAtTheNextOpen) {
   sqlite3_finalize(left);
   sqlite3_close(raw);
 }
-// 1,200 small rows interleaved with a bystander's: page splits move cells and leave copies of
-// them in the pages' free space, which secure_delete does not overwrite (an erasure without
-// VACUUM leaves the victim's text in omniflow.db here: seen 2026-12-01). With
-// StoreOptions::erasure_vacuum (`serve --erasure-vacuum`) none of it is in any file.
-TEST_F(SqliteStoreTest, WithErasureVacuumNoCopyLeftByPageSplitsSurvives) {
-  options_.erasure_vacuum = true;
-  Reopen();
+// 1,200 small rows interleaved with a bystander's: rebalancing moves cells and leaves copies of
+// them in the pages' free space, which secure_delete does not overwrite. Without the closing
+// VACUUM (StoreOptions::erasure_vacuum = false, `serve --no-erasure-vacuum`) this erasure left
+// the victim's text in five leaf pages of omniflow.db (checked 2026-12-01); with it, the
+// default, none is in any file.
+TEST_F(SqliteStoreTest, ErasureVacuumLeavesNoCopyThatRebalancingMoved) {
+  ASSERT_TRUE(options_.erasure_vacuum) << "the default";
   int64_t ts = 1765458330000000;
   auto save = [&](const std::string& user, const std::string& words) {
     InteractionRecord r = Rec(user, ++ts, "", "thread-" + user);

@@ -1,0 +1,428 @@
+// Replays end to end (issue 16), on the real binary with the scripted OpenAI-compatible
+// provider, on whichever engine the pass runs: a candidate that fixes a failing tool call and
+// one that breaks a passing one, a provider outage in the middle, a restart in the middle
+// (resumed, no item redone), the user's documents byte-identical afterwards and nothing logged
+// as an interaction, erasure, validation, and who may call the routes.
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "auth/jwt.h"
+#include "support/e2e.h"
+#include "support/fake_llm.h"
+
+namespace omniflow::testing {
+namespace {
+
+constexpr char kAdmin[] = "replay-admin-key-0123456789";
+constexpr char kSecret[] = "replay-secret-0123456789abcdef";
+const Headers kAsAdmin = {{"x-functions-key", kAdmin}};
+
+// The admin key acting for `user` (the server is not in the open mode).
+Headers AsUser(const std::string& user) {
+  return {{"x-functions-key", kAdmin}, {"X-User-Id", user}};
+}
+
+std::string Str(simdjson::dom::element e) {
+  std::string_view v;
+  if (e.get(v) != simdjson::SUCCESS) return "<not a string>";
+  return std::string(v);
+}
+
+ServerConfig Config(const FakeLlm& llm) {
+  ServerConfig config;
+  config.env = {{"OMNIFLOW_LLM_BASE_URL", llm.base_url()},
+                {"OMNIFLOW_LLM_MODEL", "fake-model"},
+                {"OMNIFLOW_LLM_API_KEY", "sk-replay-secret-key"},
+                {"OMNIFLOW_ADMIN_KEY", kAdmin},
+                {"OMNIFLOW_JWT_SECRET", kSecret},
+                {"FUNCTION_CODE_SAVE_INTERACTION", "key-save"}};
+  return config;
+}
+
+// Saves an interaction of `user` with one tool call of `tool` that succeeded or failed.
+void SaveWithTool(HttpClient& c, const std::string& user, const std::string& message,
+                  const std::string& answer, const std::string& tool, bool ok,
+                  const std::string& thread = "t1") {
+  const std::string body =
+      R"({"user_message":")" + message + R"(","assistant_response":")" + answer +
+      R"(","thread_id":")" + thread + R"(","tool_calls":[{"tool_name":")" + tool +
+      R"(","arguments":{"target_blob_name":"tasks.json"},"result":{"status":")" +
+      (ok ? "success" : "error") + R"("},"status":")" + (ok ? "success" : "error") + R"("}],)" +
+      R"("metadata":{"latency_ms":40,"usage":{"total_tokens":50},"outcome":"success"}})";
+  HttpResponse r = c.Post("/api/save_interaction", body, AsUser(user));
+  ASSERT_EQ(r.status, 201) << r.body;
+}
+
+// The user message of a chat-completions request: the last "user" message's content.
+std::string LastUserMessage(const std::string& request) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(request).get(doc)) return "";
+  std::string last;
+  for (simdjson::dom::element m : doc["messages"].get_array()) {
+    if (Str(m["role"]) == "user") last = Str(m["content"]);
+  }
+  return last;
+}
+
+FakeReply Ok(std::string body) { return FakeReply{200, std::move(body), {}, 0}; }
+
+bool HasToolAnswer(const std::string& request) {
+  return request.find("\"role\":\"tool\"") != std::string::npos;
+}
+
+// Polls the replay until its state is `state` (or 30 s pass); returns its last answer.
+HttpResponse WaitFor(HttpClient& c, const std::string& id, const std::string& state = "done") {
+  HttpResponse r;
+  for (int i = 0; i < 600; ++i) {
+    r = c.Get("/api/replays/" + id, kAsAdmin);
+    if (r.status == 200 && Str(r.Json()["state"]) == state) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "replay " << id << " never reached " << state << ": " << r.body;
+  return r;
+}
+
+std::string StartReplay(HttpClient& c, const std::string& body) {
+  HttpResponse r = c.Post("/api/replays", body, kAsAdmin);
+  EXPECT_EQ(r.status, 202) << r.body;
+  if (r.status != 202) return "";
+  return Str(r.Json()["replay_id"]);
+}
+
+// The results, every page, keyed by the original's user message.
+std::map<std::string, std::string> Results(HttpClient& c, const std::string& id,
+                                           const std::string& extra = "") {
+  std::map<std::string, std::string> out;
+  std::string cursor;
+  for (int page = 0; page < 100; ++page) {
+    HttpResponse r = c.Get("/api/replays/" + id + "/results?limit=2" + extra +
+                               (cursor.empty() ? "" : "&cursor=" + cursor),
+                           kAsAdmin);
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) break;
+    auto j = r.Json();
+    for (auto item : Items(j, "items")) {
+      std::string message = Str(item["original"]["user_message"]);
+      EXPECT_EQ(out.count(message), 0u) << "an item came twice: " << message;
+      out[message] = std::string(simdjson::minify(item));
+    }
+    if (j["next_cursor"].is_null()) break;
+    cursor = Str(j["next_cursor"]);
+  }
+  return out;
+}
+
+TEST(Replay, FixesOneBreaksOneNeverTouchesTheUsersDataAndIsNotLogged) {
+  FakeLlm llm;
+  // The candidate: reads tasks for "show", updates a missing entry for "rename", adds for
+  // "add"; then answers in text.
+  llm.SetResponder([](const std::string& request) {
+    const std::string message = LastUserMessage(request);
+    if (HasToolAnswer(request)) {
+      return Ok(TextCompletion(message == "add bread" ? "Added." : "Done: " + message));
+    }
+    if (message == "show tasks") {
+      return Ok(ToolCallsCompletion({{"c1", "get_data", R"({"target_blob_name":"tasks.json"})"}}));
+    }
+    if (message == "rename milk") {
+      return Ok(ToolCallsCompletion(
+          {{"c1", "update_data",
+            R"({"target_blob_name":"tasks.json","entry_id":"Enope00","updates":{"title":"x"}})"}}));
+    }
+    return Ok(ToolCallsCompletion(
+        {{"c1", "add_new_data",
+          R"({"target_blob_name":"tasks.json","new_entry":{"title":"bread"}})"}}));
+  });
+  RunningServer s(Config(llm));
+  ASSERT_TRUE(s.started);
+  HttpClient& c = *s.client;
+  ASSERT_EQ(
+      c.Post("/api/add_new_data",
+             R"({"target_blob_name":"tasks.json","new_entry":{"title":"milk"}})", AsUser("ada"))
+          .status,
+      200);
+  SaveWithTool(c, "ada", "show tasks", "Sorry, that failed.", "get_data", false);
+  SaveWithTool(c, "ada", "rename milk", "Renamed.", "update_data", true);
+  SaveWithTool(c, "ada", "add bread", "Added.", "add_new_data", true);
+  SaveWithTool(c, "bob", "show tasks", "Sorry.", "get_data", false);  // outside the filter
+  const std::string documents =
+      c.Get("/api/get_data?target_blob_name=tasks.json", AsUser("ada")).body;
+  const std::string history = c.Get("/api/get_interaction_history?limit=100", AsUser("ada")).body;
+
+  const std::string id = StartReplay(
+      c, R"({"name":"prompt v2","filter":{"user_id":"ada"},"limit":10,"sample":"newest",)"
+         R"("candidate":{"model":"cand-model","system_prompt":"Be exact."},"concurrency":2})");
+  ASSERT_FALSE(id.empty());
+  HttpResponse done = WaitFor(c, id);
+  auto j = done.Json();
+  EXPECT_EQ(IntAt(j["progress"], "done"), 3);
+  EXPECT_EQ(IntAt(j["progress"], "total"), 3);
+  EXPECT_EQ(Str(j["actor"]), "admin");
+  EXPECT_EQ(Str(j["name"]), "prompt v2");
+  EXPECT_EQ(IntAt(j["summary"], "failures_fixed"), 1) << done.body;
+  EXPECT_EQ(IntAt(j["summary"], "failures_introduced"), 1) << done.body;
+  EXPECT_EQ(IntAt(j["summary"], "errors"), 0) << done.body;
+  EXPECT_EQ(IntAt(j["summary"], "changed"), 2) << done.body;
+  EXPECT_EQ(IntAt(j["summary"]["tokens"], "original"), 150) << done.body;
+
+  std::map<std::string, std::string> results = Results(c, id);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_NE(results["show tasks"].find(R"("failure":"fixed")"), std::string::npos)
+      << results["show tasks"];
+  EXPECT_NE(results["show tasks"].find(R"("title":"milk")"), std::string::npos)
+      << "the sandbox holds the user's documents: " << results["show tasks"];
+  EXPECT_NE(results["rename milk"].find(R"("failure":"introduced")"), std::string::npos)
+      << results["rename milk"];
+  EXPECT_NE(results["add bread"].find(R"("changed":false)"), std::string::npos)
+      << results["add bread"];
+  EXPECT_NE(results["add bread"].find(R"("tool_sequence":"same")"), std::string::npos);
+  std::map<std::string, std::string> changed = Results(c, id, "&changed=true");
+  EXPECT_EQ(changed.size(), 2u);
+  EXPECT_EQ(changed.count("add bread"), 0u);
+
+  // The candidate's settings reached the provider, with the key of the server's own provider.
+  bool saw_model = false, saw_prompt = false;
+  for (const std::string& request : llm.requests()) {
+    saw_model |= request.find(R"("model":"cand-model")") != std::string::npos;
+    saw_prompt |= request.find(R"("content":"Be exact.")") != std::string::npos;
+  }
+  EXPECT_TRUE(saw_model);
+  EXPECT_TRUE(saw_prompt);
+  EXPECT_NE(llm.request_headers()[0].find("Bearer sk-replay-secret-key"), std::string::npos);
+
+  // The replay wrote only to its sandbox and logged nothing.
+  EXPECT_EQ(c.Get("/api/get_data?target_blob_name=tasks.json", AsUser("ada")).body, documents);
+  EXPECT_EQ(c.Get("/api/get_interaction_history?limit=100", AsUser("ada")).body, history);
+
+  HttpResponse list = c.Get("/api/replays", kAsAdmin);
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(Items(list.Json(), "replays").size(), 1u);
+
+  // Erasing ada removes her items from the replay's results.
+  ASSERT_EQ(c.Request("DELETE", "/api/users/ada", kAsAdmin).status, 200);
+  EXPECT_TRUE(Results(c, id).empty());
+  HttpResponse erased = c.Get("/api/replays/" + id, kAsAdmin);
+  EXPECT_EQ(IntAt(erased.Json()["progress"], "total"), 0) << erased.body;
+
+  // Removed: gone everywhere.
+  EXPECT_EQ(c.Request("DELETE", "/api/replays/" + id, kAsAdmin).status, 200);
+  EXPECT_EQ(c.Get("/api/replays/" + id, kAsAdmin).status, 404);
+  EXPECT_EQ(c.Get("/api/replays/" + id + "/results", kAsAdmin).status, 404);
+  EXPECT_EQ(c.Request("DELETE", "/api/replays/" + id, kAsAdmin).status, 404);
+}
+
+TEST(Replay, AProviderOutageInTheMiddleIsRecordedAndTheReplayFinishes) {
+  FakeLlm llm;
+  llm.SetResponder([](const std::string& request) {
+    const std::string message = LastUserMessage(request);
+    if (message.rfind("down", 0) == 0) {
+      return FakeReply{503, R"({"error":{"message":"overloaded"}})", {{"Retry-After", "0"}}, 0};
+    }
+    return Ok(TextCompletion("ok " + message));
+  });
+  RunningServer s(Config(llm));
+  ASSERT_TRUE(s.started);
+  HttpClient& c = *s.client;
+  for (const char* m : {"up 1", "down 2", "down 3", "up 4"}) {
+    ASSERT_EQ(c.Post("/api/save_interaction", SaveBody(m, "t1"), AsUser("ada")).status, 201);
+  }
+  const std::string id =
+      StartReplay(c, R"({"filter":{},"candidate":{"model":"m2"},"concurrency":1})");
+  ASSERT_FALSE(id.empty());
+  HttpResponse done = WaitFor(c, id);
+  auto j = done.Json();
+  EXPECT_EQ(IntAt(j["progress"], "done"), 4);
+  EXPECT_EQ(IntAt(j["summary"], "errors"), 2);
+  EXPECT_EQ(IntAt(j["summary"], "failures_introduced"), 0);
+  std::map<std::string, std::string> results = Results(c, id);
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_NE(results["down 2"].find(R"("outcome":"provider_error")"), std::string::npos)
+      << results["down 2"];
+  EXPECT_NE(results["down 2"].find(R"("failure":"error")"), std::string::npos);
+  EXPECT_NE(results["up 4"].find(R"("response":"ok up 4")"), std::string::npos) << results["up 4"];
+  // The earlier turns of the thread as logged reached the provider: "up 1" and its answer
+  // precede "down 2", and nothing after it.
+  bool saw_history = false;
+  for (const std::string& request : llm.requests()) {
+    if (LastUserMessage(request) != "up 4") continue;
+    saw_history = request.find("re: down 3") != std::string::npos &&
+                  request.find("\"content\":\"up 1\"") != std::string::npos;
+  }
+  EXPECT_TRUE(saw_history);
+}
+
+TEST(Replay, ARestartInTheMiddleResumesWithoutRedoingItems) {
+  FakeLlm llm;
+  llm.SetResponder([](const std::string& request) {
+    FakeReply reply = Ok(TextCompletion("again " + LastUserMessage(request)));
+    reply.delay_ms = 250;
+    return reply;
+  });
+  RunningServer s(Config(llm));
+  ASSERT_TRUE(s.started);
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(
+        s.client->Post("/api/save_interaction", SaveBody("m" + std::to_string(i)), AsUser("ada"))
+            .status,
+        201);
+  }
+  const std::string id = StartReplay(
+      *s.client, R"({"filter":{"user_id":"ada"},"candidate":{"model":"m2"},"concurrency":1})");
+  ASSERT_FALSE(id.empty());
+  int64_t before = 0;
+  for (int i = 0; i < 200 && before < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    HttpResponse r = s.client->Get("/api/replays/" + id, kAsAdmin);
+    before = IntAt(r.Json()["progress"], "done");
+  }
+  ASSERT_GE(before, 3);
+  ASSERT_LT(before, 8);
+  s.client.reset();
+  s.server->Kill();  // mid-item: the in-flight one is lost, the finished ones are kept
+  std::string error;
+  ASSERT_TRUE(s.server->Start(&error)) << error;
+  s.client = std::make_unique<HttpClient>(s.server->port());
+  HttpResponse done = WaitFor(*s.client, id);
+  auto j = done.Json();
+  EXPECT_EQ(IntAt(j["progress"], "done"), 8);
+  EXPECT_EQ(IntAt(j["summary"], "replayed"), 8);
+  std::map<std::string, std::string> results = Results(*s.client, id);
+  EXPECT_EQ(results.size(), 8u);
+  // One call per item, plus at most the one in flight when the server was killed.
+  EXPECT_LE(llm.calls(), 9);
+  EXPECT_GE(llm.calls(), 8);
+}
+
+TEST(Replay, ACandidateOnAnotherProviderNeverGetsTheServersKey) {
+  FakeLlm server_llm;
+  FakeLlm other_llm;
+  other_llm.SetFallback(Ok(TextCompletion("from elsewhere")));
+  RunningServer s(Config(server_llm));
+  ASSERT_TRUE(s.started);
+  ASSERT_EQ(s.client->Post("/api/save_interaction", SaveBody("hello"), AsUser("ada")).status, 201);
+  const std::string id = StartReplay(
+      *s.client, R"({"candidate":{"model":"m","base_url":")" + other_llm.base_url() + R"("}})");
+  ASSERT_FALSE(id.empty());
+  HttpResponse done = WaitFor(*s.client, id);
+  EXPECT_EQ(IntAt(done.Json()["summary"], "replayed"), 1) << done.body;
+  EXPECT_EQ(server_llm.calls(), 0);
+  ASSERT_EQ(other_llm.calls(), 1);
+  EXPECT_EQ(other_llm.request_headers()[0].find("sk-replay-secret-key"), std::string::npos)
+      << other_llm.request_headers()[0];
+  EXPECT_EQ(other_llm.request_headers()[0].find("Authorization"), std::string::npos)
+      << other_llm.request_headers()[0];
+}
+
+TEST(Replay, BodiesAreValidatedWithClearErrors) {
+  FakeLlm llm;
+  RunningServer s(Config(llm));
+  ASSERT_TRUE(s.started);
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({})", "candidate is required"},
+      {R"({"candidate":{}})", "a model or a system_prompt"},
+      {R"({"candidate":{"model":"m"},"limit":0})", "limit must be an integer from 1 to 10000"},
+      {R"({"candidate":{"model":"m"},"limit":10001})", "limit must be"},
+      {R"({"candidate":{"model":"m"},"concurrency":17})",
+       "concurrency must be an integer from 1 to 16"},
+      {R"({"candidate":{"model":"m"},"sample":"oldest"})", "sample must be"},
+      {R"({"candidate":{"model":"m"},"mystery":1})", "unknown field"},
+      {R"({"candidate":{"model":"m","temperature":1}})", "unknown candidate field"},
+      {R"({"candidate":{"model":"m","base_url":"file:///etc/passwd"}})", "http:// or https://"},
+      {R"({"candidate":{"model":"m"},"filter":{"status":"weird"}})", "filter: status must be"},
+      {R"({"candidate":{"model":"m"},"filter":{"from":"yesterday"}})", "filter: "},
+      {R"({"candidate":{"model":"m"},"filter":{"color":"red"}})", "unknown filter field"},
+      {R"({"candidate":{"model":"m"},"filter":{"user_id":"bad user!"}})", "filter: "},
+      {R"({"candidate":{"model":7}})", "candidate.model must be a string"},
+      {R"([1])", "JSON object"},
+  };
+  for (const auto& [body, expected] : cases) {
+    HttpResponse r = s.client->Post("/api/replays", body, kAsAdmin);
+    EXPECT_EQ(r.status, 400) << body << " -> " << r.body;
+    EXPECT_NE(r.body.find(expected), std::string::npos) << body << " -> " << r.body;
+  }
+  EXPECT_EQ(s.client->Get("/api/replays/rp_nothex", kAsAdmin).status, 404);
+  EXPECT_EQ(s.client->Get("/api/replays/rp_000000000000000000000000", kAsAdmin).status, 404);
+  EXPECT_EQ(
+      s.client->Get("/api/replays/rp_000000000000000000000000/results?limit=0", kAsAdmin).status,
+      400);
+  EXPECT_EQ(Items(s.client->Get("/api/replays", kAsAdmin).Json(), "replays").size(), 0u);
+}
+
+TEST(Replay, OnlyTheAdminKeyReachesTheRoutes) {
+  FakeLlm llm;
+  RunningServer s(Config(llm));
+  ASSERT_TRUE(s.started);
+  HttpClient& c = *s.client;
+  ASSERT_EQ(c.Post("/api/save_interaction", SaveBody("hello"), AsUser("ada")).status, 201);
+  const std::string id = StartReplay(c, R"({"candidate":{"model":"m"}})");
+  ASSERT_FALSE(id.empty());
+  WaitFor(c, id);
+  const std::string body = R"({"candidate":{"model":"m"}})";
+  const std::vector<std::pair<std::string, Headers>> intruders = {
+      {"no credentials", {}},
+      {"a user's token",
+       {{"Authorization", "Bearer " + SignHs256(R"({"sub":"ada","exp":4102444800})", kSecret)}}},
+      {"a function key naming a user", {{"x-functions-key", "key-save"}, {"X-User-Id", "ada"}}},
+      {"a wrong admin key", {{"x-functions-key", "guess"}}},
+      {"the admin key as ?code=", {}},
+  };
+  for (const auto& [who, headers] : intruders) {
+    const std::string code = who == "the admin key as ?code=" ? "?code=wrong" : "";
+    for (HttpResponse r :
+         {c.Post("/api/replays" + code, body, headers), c.Get("/api/replays" + code, headers),
+          c.Get("/api/replays/" + id + code, headers),
+          c.Get("/api/replays/" + id + "/results" + code, headers),
+          c.Request("DELETE", "/api/replays/" + id + code, headers)}) {
+      EXPECT_TRUE(r.status == 401 || r.status == 403) << who << ": " << r.status << " " << r.body;
+    }
+  }
+  // Not forwarded by proxy_router, percent-encoded or not.
+  EXPECT_EQ(c.Get("/api/proxy_router/replays", kAsAdmin).status, 404);
+  EXPECT_EQ(c.Get("/api/replays/rp%5F000000000000000000000000", kAsAdmin).status, 404);
+  EXPECT_EQ(c.Get("/api/replays/" + id, kAsAdmin).status, 200);  // still there
+  // Each admin request is audited under the route's action.
+  HttpResponse audit = c.Get("/api/audit?action=replay_start", kAsAdmin);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_NE(audit.body.find(R"("actor":"admin")"), std::string::npos) << audit.body;
+}
+
+TEST(Replay, TheCommandLinePrintsTheSummaryAndExitsOneWhenItIntroducedFailures) {
+  FakeLlm llm;
+  // The candidate reads a document under a hostile name: every tool call fails.
+  llm.SetResponder([](const std::string& request) {
+    if (HasToolAnswer(request)) return Ok(TextCompletion("Here."));
+    return Ok(ToolCallsCompletion({{"c1", "get_data", R"({"target_blob_name":"../etc"})"}}));
+  });
+  RunningServer s(Config(llm));
+  ASSERT_TRUE(s.started);
+  SaveWithTool(*s.client, "ada", "show tasks", "Here.", "get_data", true);
+  SaveWithTool(*s.client, "bob", "show tasks", "Here.", "get_data", true);
+  const std::string dir = s.server->data_dir();
+  s.client.reset();
+  ASSERT_EQ(s.server->Stop(), 0);
+  const std::vector<std::pair<std::string, std::string>> env = {
+      {"OMNIFLOW_LLM_BASE_URL", llm.base_url()}, {"OMNIFLOW_LLM_MODEL", "fake-model"}};
+  std::string out;
+  EXPECT_EQ(ServerProcess::RunCommand(
+                {"replay", "--data-dir", dir, "--filter", "user_id=ada", "--model", "cand-model"},
+                env, &out),
+            1)
+      << out;
+  EXPECT_NE(out.find(R"("failures_introduced":1)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("done":1,"total":1)"), std::string::npos) << out;
+  EXPECT_EQ(
+      ServerProcess::RunCommand(
+          {"replay", "--data-dir", dir, "--filter", "status=weird", "--model", "m"}, env, &out),
+      2);
+  EXPECT_NE(out.find("status must be"), std::string::npos) << out;
+  // A candidate that calls no tool introduces no failure: exit 0.
+  llm.SetResponder([](const std::string&) { return Ok(TextCompletion("Fine.")); });
+  EXPECT_EQ(ServerProcess::RunCommand({"replay", "--data-dir", dir, "--model", "m"}, env, &out), 0)
+      << out;
+  EXPECT_NE(out.find(R"("replayed":2)"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace omniflow::testing
