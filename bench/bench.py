@@ -8,7 +8,9 @@ when the endpoint exists; (4) storage, peak RSS, start-up time; (5) instructions
 callgrind; (6) the data lifecycle on a store of 1M interactions: export (rows/s, the server's peak
 RSS), erasure of a user with 100k interactions and a retention purge of 500k while saves run
 (the saves' throughput during each against just before it); (7) OTLP spans/s ingested
-(protobuf, 10-span traces) against the save path. Prints a markdown table and writes it to bench/results/latest.md. Every server,
+(protobuf, 10-span traces) against the save path; (8) the capture proxy's added latency
+(p50/p99) and time to first event against calling its scripted provider directly. Prints a
+markdown table and writes it to bench/results/latest.md. Every server,
 cluster and temporary directory it starts is stopped and removed at the end, also on Ctrl-C.
 """
 import argparse
@@ -520,6 +522,15 @@ def callgrind_per_save(args, env, annotate=False):
     return (counts[large] - counts[small]) / (large - small)
 
 
+def scripted_completion(text):
+    """The chat-completions answer the scripted provider (nginx) gives at once, as JSON text."""
+    return json.dumps({
+        "id": "chatcmpl-1", "object": "chat.completion", "model": "scripted",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {
+            "role": "assistant", "content": text}}],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}})
+
+
 def tool_call_handler(args, results):
     """Latency of POST /api/tool_call_handler against a zero-latency scripted provider (nginx
     answering every chat-completions request with the same text completion at once), with the
@@ -527,12 +538,8 @@ def tool_call_handler(args, results):
     if not os.path.exists(os.path.join(ROOT, "src", "api", "tool_call_handler.cpp")):
         results["tool_call_handler"] = None
         return
-    completion = json.dumps({
-        "id": "chatcmpl-1", "object": "chat.completion", "model": "scripted",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {
-            "role": "assistant", "content": "You have 3 tasks pending: review the roadmap, "
-                                            "book travel and reply to the vendor."}}],
-        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}})
+    completion = scripted_completion("You have 3 tasks pending: review the roadmap, "
+                                     "book travel and reply to the vendor.")
     provider = Nginx(extra="location /v1/chat/completions { default_type application/json; "
                            "return 200 '%s'; }" % completion.replace("'", "\\'"))
     work = tempdir("omniflow-bench-tools-")
@@ -668,6 +675,92 @@ def otlp(args, results):
     results["otlp"] = {"spans_per_trace": spans, "exports": o, "save": s,
                        "spans_per_s": o["rps"] * spans}
     log("otlp %s" % results["otlp"])
+
+
+def first_event_ms(port, path, body):
+    """One streamed request on a fresh connection (connect not timed): ms from sending it to
+    the first server-sent event's bytes; the rest is read to the end."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        request = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                   "X-User-Id: bench_user_1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n"
+                   % (path, len(body))).encode() + body
+        started = time.perf_counter()
+        sock.sendall(request)
+        seen, first = b"", None
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            seen += chunk
+            if first is None and b"data:" in seen:
+                first = (time.perf_counter() - started) * 1000.0
+        if first is None or b"[DONE]" not in seen:
+            raise RuntimeError("no complete event stream from 127.0.0.1:%d%s: %r" % (
+                port, path, seen[:200]))
+        return first
+
+
+def proxy(args, results):
+    """The capture proxy (POST /v1/chat/completions) against calling its provider directly, side
+    by side in the same run: nginx answers a fixed completion (and a fixed event stream) at
+    once. Plain: wrk -t1 -c1 latency, interleaved rounds, medians of p50/p99. Streaming: time to
+    the first event, sequential requests on fresh connections, interleaved."""
+    if not os.path.exists(os.path.join(ROOT, "src", "api", "capture.cpp")):
+        results["proxy"] = None
+        return
+    completion = scripted_completion("You have 3 tasks pending.")
+    chunk = lambda delta, finish: json.dumps({
+        "id": "chatcmpl-s", "object": "chat.completion.chunk", "model": "scripted",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    events = "".join("data: %s\\n\\n" % e for e in (
+        chunk({"role": "assistant", "content": "You have "}, None), chunk({"content": "3 tasks."}, None),
+        chunk({}, "stop"), "[DONE]"))
+    provider = Nginx(extra=(
+        "location /v1/chat/completions { default_type application/json; return 200 '%s'; } "
+        "location /sse/v1/chat/completions { default_type text/event-stream; return 200 '%s'; }"
+        % (completion.replace("'", "\\'"), events.replace("'", "\\'"))))
+    work = tempdir("omniflow-bench-proxy-")
+    key = {"OMNIFLOW_LLM_MODEL": "scripted", "OMNIFLOW_LLM_API_KEY": "bench"}
+    plain_server = Omniflow(args.binary, os.path.join(work, "plain"), os.path.join(work, "plain.log"),
+                            env=dict(key, OMNIFLOW_LLM_BASE_URL="http://127.0.0.1:%d/v1" % provider.port))
+    sse_server = Omniflow(args.binary, os.path.join(work, "sse"), os.path.join(work, "sse.log"),
+                          env=dict(key, OMNIFLOW_LLM_BASE_URL="http://127.0.0.1:%d/sse/v1" % provider.port))
+    request = {"model": "scripted", "messages": [{"role": "user", "content": "What tasks do I have?"}]}
+    body = os.path.join(work, "chat.json")
+    with open(body, "w") as f:
+        f.write(json.dumps(request))
+    targets = {"direct": "http://127.0.0.1:%d/v1/chat/completions" % provider.port,
+               "omniflow": "http://127.0.0.1:%d/v1/chat/completions" % plain_server.port}
+    runs = {"direct": [], "omniflow": []}
+    for i in range(args.tool_rounds + 1):
+        for name, url in targets.items():
+            r = wrk(url, args.query_seconds, threads=1, connections=1,
+                    script=os.path.join(BENCH, "save.lua"), body=body)
+            if r["non2xx"] or r["errors"]:
+                raise RuntimeError("proxy (%s): %d non-2xx; see %s" % (
+                    name, r["non2xx"] + r["errors"], work))
+            if i > 0:  # the first round warms up
+                runs[name].append(r)
+    stream_body = json.dumps(dict(request, stream=True)).encode()
+    firsts = {"direct": [], "omniflow": []}
+    stream_targets = {"direct": (provider.port, "/sse/v1/chat/completions"),
+                      "omniflow": (sse_server.port, "/v1/chat/completions")}
+    for i in range(args.proxy_streams + 20):
+        for name, (port, path) in stream_targets.items():
+            ms = first_event_ms(port, path, stream_body)
+            if i >= 20:  # the first ones warm up
+                firsts[name].append(ms)
+    plain_server.stop()
+    sse_server.stop()
+
+    def pct(values, q):
+        return statistics.quantiles(values, n=100)[q - 1]
+    results["proxy"] = {
+        "plain": {k: {"p50": median_of(v, "p50"), "p99": median_of(v, "p99"),
+                      "rps": median_of(v, "rps")} for k, v in runs.items()},
+        "first_event": {k: {"p50": pct(v, 50), "p99": pct(v, 99), "n": len(v)}
+                        for k, v in firsts.items()}}
+    log("proxy %s" % results["proxy"])
 
 
 LIFECYCLE_VICTIM = "lifecycle_victim"
@@ -1012,6 +1105,32 @@ def report(args, res):
         L.append("Saves per second are counted from the stored totals of the two wrk users before "
                  "and after each window.")
         L.append("")
+    if "proxy" in res:
+        L.append("## 7. Capture proxy: POST /v1/chat/completions against its provider directly")
+        L.append("")
+        p = res["proxy"]
+        if p:
+            L.append("The provider is nginx answering a fixed completion (or a fixed event stream) "
+                     "at once, called directly and through omniflow in the same run. Plain: wrk -t1 "
+                     "-c1, %d interleaved rounds of %d s, medians. Streaming: time from sending "
+                     "the request to the first event's bytes, %d sequential requests each on a "
+                     "fresh connection (connect not timed), interleaved." % (
+                         args.tool_rounds, args.query_seconds, p["first_event"]["direct"]["n"]))
+            L.append("")
+            L.append("| measure | direct p50 ms | through omniflow p50 ms | added p50 ms | "
+                     "direct p99 ms | through omniflow p99 ms | added p99 ms | target | |")
+            L.append("|---|---:|---:|---:|---:|---:|---:|---|---|")
+            for key, what, target in (("plain", "latency, plain answer", None),
+                                      ("first_event", "time to first event, stream", 5.0)):
+                d, o = p[key]["direct"], p[key]["omniflow"]
+                added50, added99 = o["p50"] - d["p50"], o["p99"] - d["p99"]
+                L.append("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %s | %s |" % (
+                    what, d["p50"], o["p50"], added50, d["p99"], o["p99"], added99,
+                    "added p50 <= %.0f ms" % target if target else "",
+                    verdict(added50 <= target) if target else ""))
+        else:
+            L.append("Not measured: POST /v1/chat/completions is not in this build.")
+        L.append("")
     return "\n".join(L)
 
 
@@ -1040,7 +1159,10 @@ def main():
                     help="of them, past the retention policy")
     ap.add_argument("--lifecycle-window", type=int, default=5,
                     help="seconds of saves measured before each erasure and purge")
-    ap.add_argument("--only", default="ingest,history,startup,callgrind,tools,lifecycle,otlp")
+    ap.add_argument("--proxy-streams", type=int, default=300,
+                    help="streamed requests per side in the proxy bench's time to first event")
+    ap.add_argument("--only",
+                    default="ingest,history,startup,callgrind,tools,lifecycle,otlp,proxy")
     ap.add_argument("--out", default=os.path.join(BENCH, "results", "latest.md"))
     ap.add_argument("--from-json", help="only render the report of an earlier run's latest.json")
     args = ap.parse_args()
@@ -1090,6 +1212,8 @@ def main():
             lifecycle(args, res)
         if "otlp" in only:
             otlp(args, res)
+        if "proxy" in only:
+            proxy(args, res)
     finally:
         CLEANUP.run()
     res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
@@ -1097,7 +1221,7 @@ def main():
     res["args"] = {k: getattr(args, k) for k in ("rounds", "duration", "query_seconds",
                                                   "history_rounds", "tool_rounds",
                                                   "callgrind_small", "callgrind_large",
-                                                  "lifecycle_window")}
+                                                  "lifecycle_window", "proxy_streams")}
     text = report(args, res)
     text += "\nWhole run: %.0f s.\n" % res["seconds"]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

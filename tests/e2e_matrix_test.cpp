@@ -83,7 +83,7 @@ std::vector<Probe> ProbesFor(const api::Route& route, const std::string& pattern
   std::string path = pattern;
   for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
            {"{interaction_id}", v.interaction_id}, {"{thread_id}", "vt"}, {"{user_id}", kVictim},
-           {"{replay_id}", "rp_000000000000000000000000"},
+           {"{replay_id}", "rp_000000000000000000000000"}, {"{deployment}", "dep1"},
            {"*", "index.js"}}) {
     if (size_t at = path.find(from); at != std::string::npos) path.replace(at, from.size(), to);
   }
@@ -93,6 +93,10 @@ std::vector<Probe> ProbesFor(const api::Route& route, const std::string& pattern
   if (fn == "save_interaction") body = SaveBody("mallory writes", "vt");
   if (fn == "feedback") body = R"({"score":-1,"comment":"mallory"})";
   if (fn == "tool_call_handler") body = std::string(R"({"message":"show data","user_id":")") + kVictim + "\"}";
+  if (fn == "capture") {
+    body = std::string(R"({"model":"m","messages":[{"role":"user","content":"show data"}],"user":")") +
+           kVictim + "\"}";
+  }
   if (fn == "add_new_data") body = R"({"target_blob_name":"vict.json","new_entry":{"x":"mallory"}})";
   if (fn == "update_data") {
     body = R"({"target_blob_name":"vict.json","entry_id":")" + v.entry_id + R"(","updates":{"x":"mallory"}})";

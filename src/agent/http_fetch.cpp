@@ -33,19 +33,43 @@ size_t CollectHeader(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
-}  // namespace
+// What the streaming write callback needs: the handle (for the status), the sink, and whether
+// the head went out.
+struct StreamState {
+  CURL* curl;
+  FetchSink* sink;
+  FetchReply* reply;
+  bool head_sent = false;
+};
 
-FetchReply Fetch(const FetchRequest& request) {
+bool SendHead(StreamState* state) {
+  state->head_sent = true;
+  curl_easy_getinfo(state->curl, CURLINFO_RESPONSE_CODE, &state->reply->status);
+  return state->sink->OnHead(state->reply->status, state->reply->content_type);
+}
+
+size_t StreamBody(char* data, size_t size, size_t n, void* out) {
+  auto* state = static_cast<StreamState*>(out);
+  if (!state->head_sent && !SendHead(state)) return 0;
+  return state->sink->OnData(std::string_view(data, size * n)) ? size * n : 0;
+}
+
+// Runs `request` on a fresh handle, its body going to `write` with `write_data`.
+void Perform(const FetchRequest& request, curl_write_callback write, void* write_data,
+             FetchReply* reply, StreamState* stream) {
   static std::once_flag init;
   std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  FetchReply reply;
   CURL* curl = curl_easy_init();
   if (!curl) {
-    reply.curl = CURLE_FAILED_INIT;
-    return reply;
+    reply->curl = CURLE_FAILED_INIT;
+    return;
   }
+  if (stream != nullptr) stream->curl = curl;
   curl_slist* headers = nullptr;
   for (const std::string& h : request.headers) headers = curl_slist_append(headers, h.c_str());
+  // No "Expect: 100-continue" round trip before larger bodies: it costs a wait on servers that
+  // do not answer it.
+  headers = curl_slist_append(headers, "Expect:");
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   if (request.method != "GET" || !request.body.empty()) {
@@ -56,14 +80,29 @@ FetchReply Fetch(const FetchRequest& request) {
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request.timeout_ms);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, std::min(request.timeout_ms, 10000L));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &CollectBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, write_data);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &CollectHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply);
-  reply.curl = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, reply);
+  reply->curl = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);
+  if (stream != nullptr && !stream->head_sent && reply->curl == CURLE_OK) SendHead(stream);
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
+}
+
+}  // namespace
+
+FetchReply Fetch(const FetchRequest& request) {
+  FetchReply reply;
+  Perform(request, &CollectBody, &reply.body, &reply, nullptr);
+  return reply;
+}
+
+FetchReply FetchStreaming(const FetchRequest& request, FetchSink* sink) {
+  FetchReply reply;
+  StreamState state{nullptr, sink, &reply};
+  Perform(request, &StreamBody, &state, &reply, &state);
   return reply;
 }
 

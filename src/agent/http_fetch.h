@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,5 +28,21 @@ struct FetchReply {
 };
 
 FetchReply Fetch(const FetchRequest& request);
+
+// Receives a reply's body as it arrives, on the thread that called FetchStreaming.
+class FetchSink {
+ public:
+  virtual ~FetchSink() = default;
+  // The reply's status and Content-Type, once, before any OnData (also for an empty body).
+  // False aborts the transfer.
+  virtual bool OnHead(long status, std::string_view content_type) = 0;
+  // The next bytes of the body, as soon as they are read; false aborts the transfer.
+  virtual bool OnData(std::string_view data) = 0;
+};
+
+// Like Fetch, but hands the body to `sink` piece by piece instead of collecting it (the reply's
+// body stays empty): for server-sent events passed on as they arrive. `curl` is
+// CURLE_WRITE_ERROR when the sink aborted.
+FetchReply FetchStreaming(const FetchRequest& request, FetchSink* sink);
 
 }  // namespace omniflow::agent

@@ -5,27 +5,27 @@
 #include <memory>
 
 #include "core/mutex.h"
-#include "metrics/captured.h"
 
 namespace omniflow::agent {
 
-void InteractionLogger::Log(InteractionRecord record) {
+void InteractionLogger::Log(InteractionRecord record, metrics::CaptureSource source) {
   // The writer gets its own copy; ours stays for the spool should the commit fail.
   auto kept = std::make_shared<InteractionRecord>(record);
-  Status queued = writer_->Submit(std::move(record), [this, kept](const SaveOutcome& committed) {
-    if (committed.status.ok()) {
-      metrics::CountCaptured(metrics::CaptureSource::kToolCallHandler);
-    } else {
-      ToSpool(*kept);
-    }
-  });
-  if (!queued.ok()) ToSpool(*kept);
+  Status queued =
+      writer_->Submit(std::move(record), [this, kept, source](const SaveOutcome& committed) {
+        if (committed.status.ok()) {
+          metrics::CountCaptured(source);
+        } else {
+          ToSpool(*kept, source);
+        }
+      });
+  if (!queued.ok()) ToSpool(*kept, source);
 }
 
-void InteractionLogger::ToSpool(const InteractionRecord& record) {
+void InteractionLogger::ToSpool(const InteractionRecord& record, metrics::CaptureSource source) {
   Status s = spool_->Append(record);
   if (s.ok()) {
-    metrics::CountCaptured(metrics::CaptureSource::kToolCallHandler);
+    metrics::CountCaptured(source);
     ++spooled_;
     spdlog::warn("event=interaction_spooled interaction_id={} spooled_total={}",
                  record.interaction_id, spooled_.load());

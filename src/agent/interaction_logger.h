@@ -11,6 +11,7 @@
 
 #include "agent/spool.h"
 #include "core/interaction.h"
+#include "metrics/captured.h"
 #include "store/writer.h"
 
 namespace omniflow::agent {
@@ -20,8 +21,10 @@ class InteractionLogger {
   // `writer` and `spool` must outlive the logger.
   InteractionLogger(Writer* writer, Spool* spool) : writer_(writer), spool_(spool) {}
 
-  // Queues `record` for the store; never blocks on the disk, never fails the caller.
-  void Log(InteractionRecord record);
+  // Queues `record` for the store; never blocks on the disk, never fails the caller. Counted as
+  // captured by `source` once committed or spooled.
+  void Log(InteractionRecord record,
+           metrics::CaptureSource source = metrics::CaptureSource::kToolCallHandler);
 
   // Interactions whose logging failed and that went to the spool.
   uint64_t spooled() const { return spooled_.load(); }
@@ -30,7 +33,7 @@ class InteractionLogger {
   uint64_t lost() const { return lost_.load(); }
 
  private:
-  void ToSpool(const InteractionRecord& record);
+  void ToSpool(const InteractionRecord& record, metrics::CaptureSource source);
 
   Writer* writer_;
   Spool* spool_;

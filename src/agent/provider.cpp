@@ -72,10 +72,7 @@ class OpenAiProvider final : public ChatProvider {
  public:
   explicit OpenAiProvider(ProviderOptions options) : options_(std::move(options)) {
     Metrics();
-    url_ = options_.base_url;
-    while (!url_.empty() && url_.back() == '/') url_.pop_back();
-    url_ += "/chat/completions";
-    if (!options_.api_version.empty()) url_ += "?api-version=" + options_.api_version;
+    url_ = ChatCompletionsUrl(options_);
   }
 
   Result<ChatResult> Complete(const std::string& request_json) override {
@@ -123,12 +120,7 @@ class OpenAiProvider final : public ChatProvider {
     request.url = url_;
     request.body = request_json;
     request.timeout_ms = options_.timeout_ms;
-    request.headers.push_back("Content-Type: application/json");
-    if (!options_.api_key.empty()) {
-      request.headers.push_back(options_.api_version.empty()
-                                    ? "Authorization: Bearer " + options_.api_key
-                                    : "api-key: " + options_.api_key);
-    }
+    request.headers = ProviderHeaders(options_);
     return Fetch(request);
   }
 
@@ -146,6 +138,27 @@ ProviderOptions ProviderOptions::FromEnvironment() {
   o.api_version = Env("OMNIFLOW_LLM_API_VERSION");
   if (long t = std::atol(Env("OMNIFLOW_LLM_TIMEOUT_MS").c_str()); t > 0) o.timeout_ms = t;
   return o;
+}
+
+std::string ChatCompletionsUrl(const ProviderOptions& options) {
+  std::string url = options.base_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  url += "/chat/completions";
+  if (!options.api_version.empty()) url += "?api-version=" + options.api_version;
+  return url;
+}
+
+std::vector<std::string> ProviderHeaders(const ProviderOptions& options) {
+  std::vector<std::string> headers = {"Content-Type: application/json"};
+  if (!options.api_key.empty()) {
+    headers.push_back(options.api_version.empty() ? "Authorization: Bearer " + options.api_key
+                                                  : "api-key: " + options.api_key);
+  }
+  return headers;
+}
+
+void NoteProviderRequest(const FetchReply& reply, std::chrono::steady_clock::duration took) {
+  NoteRequest(reply, took);
 }
 
 std::unique_ptr<ChatProvider> NewOpenAiProvider(ProviderOptions options) {

@@ -4,11 +4,13 @@
 // answer in time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "agent/http_fetch.h"
 #include "core/status.h"
 
 namespace omniflow::agent {
@@ -52,6 +54,16 @@ class ChatProvider {
 };
 
 std::unique_ptr<ChatProvider> NewOpenAiProvider(ProviderOptions options);
+
+// The chat-completions URL of `options`: base_url + "/chat/completions", with "?api-version="
+// for Azure OpenAI (whose base URL is the deployment's).
+std::string ChatCompletionsUrl(const ProviderOptions& options);
+// The headers every request to the provider carries: Content-Type and the server's key
+// ("Authorization: Bearer", or Azure's "api-key" when api_version is set).
+std::vector<std::string> ProviderHeaders(const ProviderOptions& options);
+// Counts one HTTP request to the provider made outside ChatProvider (the capture proxy's) in the
+// provider's metrics (latency, outcome).
+void NoteProviderRequest(const FetchReply& reply, std::chrono::steady_clock::duration took);
 
 // Parses a chat-completions response body; UpstreamFailed when it is malformed.
 Result<ChatResult> ParseCompletion(std::string_view body);

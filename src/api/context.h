@@ -9,6 +9,7 @@
 #include "agent/agent.h"
 #include "agent/interaction_logger.h"
 #include "agent/provider.h"
+#include "agent/recent_tool_calls.h"
 #include "agent/spool.h"
 #include "agent/worker_pool.h"
 #include "api/user_gate.h"
@@ -36,6 +37,11 @@ namespace omniflow::api {
 // The assistant side: tool_call_handler runs on `workers`, never on the I/O threads.
 struct AssistantContext {
   agent::ChatProvider* provider = nullptr;    // null: no provider configured (503)
+  // The provider's settings, for the capture proxy's requests (not Configured(): 503).
+  agent::ProviderOptions provider_options;
+  // The capture proxy's newest requested tool calls, to link their results; null: the store's
+  // history alone.
+  agent::RecentToolCalls* recent_tool_calls = nullptr;
   agent::AgentOptions options;                // rounds, history bounds, model
   agent::WorkerPool* workers = nullptr;       // blocking LLM and upstream calls
   agent::InteractionLogger* logger = nullptr; // hands interactions to the writer, else the spool

@@ -13,6 +13,7 @@
 #include "api/route_table.h"
 #include "core/query.h"
 #include "core/validate.h"
+#include "http/request_id.h"
 #include "store/replay_store.h"
 
 namespace omniflow::api {
@@ -98,14 +99,14 @@ Status CheckBodyType(const Route& route, const http::Request& request) {
   return Status::UnsupportedFormat("Content-Type must be " + names);
 }
 
-// The "user_id" of a JSON object body, if it is a string; nullopt otherwise (the handler
-// reports a malformed body).
-std::optional<std::string> UserIdInBody(std::string_view body) {
+// The `field` ("user_id", say) of a JSON object body, if it is a string; nullopt otherwise (the
+// handler reports a malformed body).
+std::optional<std::string> UserIdInBody(std::string_view body, std::string_view field) {
   static thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
   std::string_view user;
-  if (root["user_id"].get(user) != simdjson::SUCCESS) return std::nullopt;
+  if (root[field].get(user) != simdjson::SUCCESS) return std::nullopt;
   return std::string(user);
 }
 
@@ -129,19 +130,29 @@ Result<Caller> Authorize(const ApiContext& context, const Route& route,
                          const http::Request& request, const QueryParams& query,
                          AuditSubject* subject) {
   Credentials credentials = CredentialsOf(request, query.Get("code"));
+  // Azure OpenAI clients send their key as "api-key": the bearer value of such routes.
+  std::string azure_key;
+  if (route.keys_as_bearer && !credentials.authorization) {
+    if (std::optional<std::string_view> key = request.Header("api-key")) {
+      azure_key = "Bearer " + std::string(*key);
+      credentials.authorization = azure_key;
+    }
+  }
   std::optional<std::string> body_user;
-  if (route.user_in_body) body_user = UserIdInBody(request.body);
+  if (route.user_in_body) body_user = UserIdInBody(request.body, route.body_user_field);
   if (body_user) {
     if (credentials.user_id_header && *credentials.user_id_header != *body_user) {
-      return Status::InvalidArgument("user_id in the body and the X-User-Id header differ");
+      return Status::InvalidArgument(std::string(route.body_user_field) +
+                                     " in the body and the X-User-Id header differ");
     }
     credentials.user_id_header = *body_user;
   }
   if (credentials.user_id_header && IsValidUserId(*credentials.user_id_header)) {
     subject->target_user = std::string(*credentials.user_id_header);
   }
-  Result<Identity> identity = context.auth->Authenticate(route.function, credentials,
-                                                         route.access != Access::kSpanUsers);
+  Result<Identity> identity =
+      context.auth->Authenticate(route.function, credentials,
+                                 route.access != Access::kSpanUsers, route.keys_as_bearer);
   if (!identity.ok()) return identity.status();
   subject->actor = ActorOf(identity->kind, identity->user_id, route);
   if (!identity->user_id.empty()) subject->target_user = identity->user_id;
@@ -172,6 +183,10 @@ Result<Caller> Authorize(const ApiContext& context, const Route& route,
   return caller;
 }
 
+// An Azure OpenAI deployment name: 1-64 letters, digits, '.', '_', '-' (the request ids'
+// grammar).
+bool IsValidDeploymentName(std::string_view name) { return http::IsValidRequestId(name); }
+
 // Decodes and checks each path parameter against the grammar its name declares.
 Status DecodeParams(const Route& route, const http::PathParams& raw, Call* call) {
   if (route.pattern.find('{') == std::string_view::npos) return Status::Ok();  // the save path
@@ -195,6 +210,11 @@ Status DecodeParams(const Route& route, const http::PathParams& raw, Call* call)
     } else if (name == "user_id") {
       if (!IsValidUserId(value)) {
         return Status::InvalidArgument(std::string("user id must be ") + kUserIdRule);
+      }
+    } else if (name == "deployment") {
+      if (!IsValidDeploymentName(value)) {
+        return Status::InvalidArgument(
+            "deployment must be 1-64 letters, digits, '.', '_' or '-'");
       }
     } else if (name == "replay_id") {
       if (!IsValidReplayId(value)) return Status::NotFound("no replay with that id");

@@ -25,6 +25,12 @@ void GetInteraction(const ApiContext& context, const Call& call, http::Respond r
 // the store cannot take it).
 void ToolCallHandler(const ApiContext& context, const Call& call, http::Respond respond);
 
+// POST /v1/chat/completions: the OpenAI-compatible capture proxy. Forwards the request to the
+// configured provider with the server's provider key, answers the provider's answer unchanged
+// (server-sent events passed through as they arrive when "stream" is true), and logs the
+// interaction off the answer's path (api/capture.cpp).
+void CaptureChatCompletions(const ApiContext& context, const Call& call, http::Respond respond);
+
 // The data functions over the caller's documents (the tools' operations, for a UI).
 void GetData(const ApiContext& context, const Call& call, http::Respond respond);
 void ListData(const ApiContext& context, const Call& call, http::Respond respond);

@@ -37,6 +37,9 @@ void WritePathParameter(std::string_view name, JsonWriter* w) {
   } else if (name == "user_id") {
     w->Field("minLength", 1).Field("maxLength", static_cast<int>(kMaxUserIdLength)).EndObject();
     w->Field("description", std::string("A user id, percent-encoded: ") + kUserIdRule);
+  } else if (name == "deployment") {
+    w->Field("pattern", "^[A-Za-z0-9._-]{1,64}$").EndObject();
+    w->Field("description", "An Azure OpenAI deployment name (not used: the configured provider answers)");
   } else if (name == "replay_id") {
     w->Field("pattern", "^rp_[0-9a-f]{24}$").EndObject();
     w->Field("description", "A replay id as POST /api/replays answered it");
@@ -48,10 +51,10 @@ void WritePathParameter(std::string_view name, JsonWriter* w) {
 }
 
 // Who may call, as OpenAPI security requirements (alternatives).
-void WriteSecurity(Access access, JsonWriter* w) {
+void WriteSecurity(const Route& route, JsonWriter* w) {
   w->Key("security").BeginArray();
   std::vector<std::string_view> schemes;
-  switch (access) {
+  switch (route.access) {
     case Access::kPublic: break;
     case Access::kUser:
     case Access::kSpanUsers:
@@ -61,6 +64,10 @@ void WriteSecurity(Access access, JsonWriter* w) {
       break;
     case Access::kAdmin: schemes = {"adminKey"}; break;
     case Access::kMetrics: schemes = {"adminKey", "adminKeyBearer", "metricsToken"}; break;
+  }
+  if (route.keys_as_bearer) {
+    schemes.push_back("functionKeyBearer");
+    schemes.push_back("azureApiKey");
   }
   for (std::string_view scheme : schemes) {
     w->BeginObject().Key(scheme).BeginArray().EndArray().EndObject();
@@ -114,7 +121,7 @@ void WriteOperation(const Operation& op, JsonWriter* w) {
     }
     w->EndObject().EndObject();
   }
-  WriteSecurity(route.access, w);
+  WriteSecurity(route, w);
   w->Key("responses").BeginObject();
   const bool save = route.pattern == "/api/save_interaction";
   // A replay starts in the background: 202.
@@ -160,6 +167,17 @@ void WriteComponents(JsonWriter* w) {
       .Field("name", "x-functions-key").Field("description", "OMNIFLOW_ADMIN_KEY").EndObject();
   w->Key("adminKeyBearer").BeginObject().Field("type", "http").Field("scheme", "bearer")
       .Field("description", "OMNIFLOW_ADMIN_KEY as a bearer token (GET /metrics only)")
+      .EndObject();
+  w->Key("functionKeyBearer").BeginObject().Field("type", "http").Field("scheme", "bearer")
+      .Field("description",
+             "The function's key or the admin key as a bearer token, as OpenAI clients send "
+             "their API key (POST /v1/chat/completions only)")
+      .EndObject();
+  w->Key("azureApiKey").BeginObject().Field("type", "apiKey").Field("in", "header")
+      .Field("name", "api-key")
+      .Field("description",
+             "As functionKeyBearer (a key or a user's token), in the header Azure OpenAI clients "
+             "send")
       .EndObject();
   w->Key("metricsToken").BeginObject().Field("type", "http").Field("scheme", "bearer")
       .Field("description", "OMNIFLOW_METRICS_TOKEN, which reads GET /metrics and nothing else")

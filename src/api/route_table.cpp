@@ -18,7 +18,7 @@ constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kOtlpBody = "application/x-protobuf, application/json";
 
 // method, pattern, function, access, body type, proxy name, worker, user_in_body, audit action,
-// handler, summary
+// handler, summary[, keys_as_bearer, body_user_field]
 constexpr Route kRoutes[] = {
     {"POST", "/api/save_interaction", "save_interaction", Access::kUser, kJson,
      "save_interaction", false, false, "", &SaveInteraction,
@@ -35,6 +35,15 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/tool_call_handler", "tool_call_handler", Access::kUser, kJson,
      "tool_call_handler", true, true, "", &ToolCallHandler,
      "Run a message through the LLM with the data tools; logged"},
+    {"POST", "/v1/chat/completions", "capture", Access::kUser, kJson, "", true, true, "",
+     &CaptureChatCompletions,
+     "OpenAI-compatible chat completions: forwarded to the configured provider and logged",
+     true, "user"},
+    {"POST", "/openai/deployments/{deployment}/chat/completions", "capture", Access::kUser, kJson,
+     "", true, true, "", &CaptureChatCompletions,
+     "The same for Azure OpenAI clients (api-key header; the deployment name is not used: the "
+     "configured provider answers)",
+     true, "user"},
     {"GET", "/api/get_data", "get_data", Access::kUser, "", "get_data", true, false, "", &GetData,
      "One of the caller's data documents"},
     {"GET", "/api/list_data", "list_data", Access::kUser, "", "list_data", true, false,
@@ -199,6 +208,7 @@ std::string RouteTableMarkdown() {
       key = "`FUNCTION_CODE_";
       for (char c : route.function) key.push_back(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
       key += "`";
+      if (route.keys_as_bearer) key += " (also as bearer)";
     } else {
       key = "none";
     }

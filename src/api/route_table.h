@@ -42,8 +42,9 @@ struct Route {
   std::string_view method;
   // Literal segments and typed parameters: {interaction_id} (INT_ and upper-case letters,
   // digits, '_'), {thread_id} (the thread id grammar, percent-decoded), {user_id} (the user id
-  // grammar, percent-decoded), {replay_id} ("rp_" and 24 hex digits); a final "*" matches the
-  // rest (static files only).
+  // grammar, percent-decoded), {replay_id} ("rp_" and 24 hex digits), {deployment} (an Azure
+  // OpenAI deployment name: 1-64 letters, digits, '.', '_', '-'); a final "*" matches the rest
+  // (static files only).
   std::string_view pattern;
   std::string_view function;   // guarded by FUNCTION_CODE_<FUNCTION>; empty for kPublic, kAdmin
   Access access;
@@ -53,13 +54,21 @@ struct Route {
   // Forwarded by proxy_router as /api/proxy_router/<proxy>[/{param}...]; empty: not forwarded.
   std::string_view proxy;
   bool worker;                 // holds a worker thread: counted against the per-user limit
-  bool user_in_body;           // the body's "user_id" names the user when X-User-Id is absent
+  bool user_in_body;           // the body's body_user_field ("user_id" unless the row says
+                               // otherwise) names the user when X-User-Id is absent
   // The audit log's action for this route: every request to it is recorded, whoever calls.
   // Empty: recorded only when made with the admin key (as the function's name) or refused
   // with 401/403 (as "auth_failed"). kAdmin routes always have one. See api/audit.h.
   std::string_view audit;
   HandlerFn handler;
   std::string_view summary;
+  // OpenAI-compatible clients send their API key as "Authorization: Bearer <key>" (Azure
+  // OpenAI's as an "api-key" header, taken as the bearer value when there is no Authorization):
+  // on such a route a bearer value that is the function's key or the admin key counts as that
+  // key (compared in constant time); any other bearer value must be a valid token.
+  bool keys_as_bearer = false;
+  // The body field that names the user when user_in_body is set ("user" for OpenAI's).
+  std::string_view body_user_field = "user_id";
 };
 
 // Every route, in matching order.

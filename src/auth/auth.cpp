@@ -180,9 +180,25 @@ Authenticator::Authenticator(AuthOptions options, long (*now_seconds)())
 // through.
 Result<Identity> Authenticator::Authenticate(std::string_view function,
                                              const Credentials& credentials,
-                                             bool key_needs_user) const {
+                                             bool key_needs_user, bool keys_as_bearer) const {
   const auto own_key = options_.function_keys.find(std::string(function));
   const bool function_has_key = own_key != options_.function_keys.end();
+
+  if (keys_as_bearer && !credentials.function_key && credentials.authorization) {
+    if (std::optional<std::string_view> bearer = BearerToken(*credentials.authorization)) {
+      // Both comparisons always run, as below; a match is served exactly as that key would be.
+      const bool is_function_key = function_has_key && !own_key->second.empty() &&
+                                   ConstantTimeEquals(*bearer, own_key->second);
+      const bool is_admin_key = options_.admin_key && !options_.admin_key->empty() &&
+                                ConstantTimeEquals(*bearer, *options_.admin_key);
+      if (is_function_key || is_admin_key) {
+        Credentials as_key = credentials;
+        as_key.function_key = *bearer;
+        as_key.authorization.reset();
+        return Authenticate(function, as_key, key_needs_user);
+      }
+    }
+  }
 
   if (credentials.function_key) {
     const std::string_view presented = *credentials.function_key;

@@ -93,8 +93,11 @@ class Authenticator {
   // A presented but invalid key or token is 401, never a fallback to the open mode.
   // With `key_needs_user` false, the function's own key may come without X-User-Id too (the
   // identity's user_id is then empty): for routes whose body names its users record by record.
+  // With `keys_as_bearer` (routes for OpenAI-compatible clients, which send their API key as a
+  // bearer token), a bearer value equal to the function's key or the admin key counts as that
+  // key, as if sent in x-functions-key; any other bearer value is verified as a token.
   Result<Identity> Authenticate(std::string_view function, const Credentials& credentials,
-                                bool key_needs_user = true) const;
+                                bool key_needs_user = true, bool keys_as_bearer = false) const;
 
   // May these credentials read the operators' metrics? The admin key (x-functions-key, ?code=
   // or as a bearer token) or options().metrics_token as a bearer token; in the open development

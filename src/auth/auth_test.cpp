@@ -54,6 +54,35 @@ void ExpectCode(const Result<Identity>& r, Status::Code code, const std::string&
   EXPECT_EQ(r.status().code(), code) << what << ": " << r.status().message();
 }
 
+TEST(Auth, KeysAsBearerOnlyWhereTheRouteSaysSo) {
+  Authenticator auth = Secured();
+  const std::string save_bearer = std::string("Bearer ") + kSaveKey;
+  const std::string admin_bearer = std::string("Bearer ") + kAdminKey;
+  // Where keys are accepted as bearer: the function's key acts for the named user, the admin
+  // key as the admin; a user's token is still a token.
+  Result<Identity> key = auth.Authenticate("save_interaction", Auth(save_bearer, "ada"), true, true);
+  ASSERT_TRUE(key.ok()) << key.status().message();
+  EXPECT_EQ(key->kind, Identity::Kind::kFunctionKey);
+  EXPECT_EQ(key->user_id, "ada");
+  ExpectCode(auth.Authenticate("save_interaction", Auth(save_bearer, std::nullopt), true, true),
+             Status::Code::kInvalidArgument, "a key as bearer still needs the user");
+  Result<Identity> admin = auth.Authenticate("save_interaction", Auth(admin_bearer, "ada"), true, true);
+  ASSERT_TRUE(admin.ok()) << admin.status().message();
+  EXPECT_TRUE(admin->admin());
+  Result<Identity> token =
+      auth.Authenticate("save_interaction", Auth("Bearer " + Token("bo"), std::nullopt), true, true);
+  ASSERT_TRUE(token.ok()) << token.status().message();
+  EXPECT_EQ(token->kind, Identity::Kind::kToken);
+  ExpectCode(auth.Authenticate("save_interaction", Auth("Bearer guess", "ada"), true, true),
+             Status::Code::kUnauthenticated, "a wrong key as bearer");
+  // Another function's key is not this one's, as bearer or not.
+  ExpectCode(auth.Authenticate("get_data", Auth(save_bearer, "ada"), true, true),
+             Status::Code::kUnauthenticated, "another function's key as bearer");
+  // Elsewhere a key as bearer is not a token.
+  ExpectCode(auth.Authenticate("save_interaction", Auth(save_bearer, "ada")),
+             Status::Code::kUnauthenticated, "a key as bearer where the route does not say so");
+}
+
 TEST(Auth, OpenModeTrustsValidUserIdHeader) {
   Authenticator auth(AuthOptions{}, &FixedNow);
   ASSERT_TRUE(auth.options().DevelopmentMode());

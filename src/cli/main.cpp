@@ -216,12 +216,13 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   if (provider_options.Configured()) {
     provider = agent::NewOpenAiProvider(provider_options);
   } else {
-    spdlog::warn("event=no_llm_provider msg=\"tool_call_handler answers 503 until "
-                 "OMNIFLOW_LLM_BASE_URL and OMNIFLOW_LLM_MODEL are set\"");
+    spdlog::warn("event=no_llm_provider msg=\"tool_call_handler and /v1/chat/completions "
+                 "answer 503 until OMNIFLOW_LLM_BASE_URL and OMNIFLOW_LLM_MODEL are set\"");
   }
   agent::WorkerPool workers(assistant.worker_threads, assistant.worker_queue);
   api::UserGate gate(assistant.max_user_inflight);
   agent::InteractionLogger logger(&writer, &spool);
+  agent::RecentToolCalls recent_tool_calls;
   lifecycle::RetentionOptions retention_options;
   retention_options.default_days = lifecycle_settings.retention_days;
   retention_options.interval = *retention_interval;
@@ -240,6 +241,8 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
   context.data = &(*db)->data();
   context.analytics = &(*db)->analytics();
   context.assistant.provider = provider.get();
+  context.assistant.provider_options = provider_options;
+  context.assistant.recent_tool_calls = &recent_tool_calls;
   context.assistant.options.max_tool_rounds = assistant.max_tool_rounds;
   context.assistant.options.model = provider_options.model;
   context.assistant.workers = &workers;

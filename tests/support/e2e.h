@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
+
+#include "auth/jwt.h"
 
 #include "support/http_client.h"
 #include "support/server_process.h"
@@ -42,6 +45,15 @@ inline std::string SaveBody(const std::string& message, const std::string& threa
 }
 
 inline Headers As(const std::string& user) { return {{"X-User-Id", user}}; }
+
+// A user's HS256 token for `sub`, signed with `secret`, valid for `ttl_seconds` from now.
+inline std::string SignedToken(const std::string& sub, const std::string& secret,
+                               int64_t ttl_seconds = 600) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  return SignHs256("{\"sub\":\"" + sub + "\",\"exp\":" + std::to_string(now + ttl_seconds) + "}",
+                   secret);
+}
 
 // The integer at `key`, or -1 when it is missing or not an integer.
 inline int64_t IntAt(simdjson::dom::element e, const char* key) {

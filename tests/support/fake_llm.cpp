@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/json.h"
+#include "support/http_client.h"
 
 namespace omniflow::testing {
 
@@ -38,6 +39,47 @@ std::string ToolCallsCompletion(const std::vector<FakeToolCall>& calls, const st
          "]}}],\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":5,\"total_tokens\":25,"
          "\"prompt_tokens_details\":{\"cached_tokens\":8},"
          "\"completion_tokens_details\":{\"reasoning_tokens\":3}}}";
+}
+
+std::vector<std::string> TextStream(const std::vector<std::string>& pieces, bool usage,
+                                    const std::string& model) {
+  std::vector<std::string> events;
+  const std::string head = "data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\","
+                           "\"model\":" + JsonString(model) + ",\"choices\":[{\"index\":0,";
+  for (const std::string& piece : pieces) {
+    events.push_back(head + "\"delta\":{\"content\":" + JsonString(piece) +
+                     "},\"finish_reason\":null}]}\n\n");
+  }
+  events.push_back(head + "\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+  if (usage) {
+    events.push_back("data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"model\":" +
+                     JsonString(model) + ",\"choices\":[],\"usage\":{\"prompt_tokens\":13,"
+                     "\"completion_tokens\":4,\"total_tokens\":17,\"prompt_tokens_details\":"
+                     "{\"cached_tokens\":8},\"completion_tokens_details\":{\"reasoning_tokens\":1}}}\n\n");
+  }
+  events.push_back("data: [DONE]\n\n");
+  return events;
+}
+
+std::vector<std::string> ToolCallsStream(const std::vector<FakeToolCall>& calls,
+                                         const std::string& model) {
+  std::vector<std::string> events;
+  const std::string head = "data: {\"id\":\"chatcmpl-t\",\"object\":\"chat.completion.chunk\","
+                           "\"model\":" + JsonString(model) + ",\"choices\":[{\"index\":0,";
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const FakeToolCall& c = calls[i];
+    const size_t half = c.arguments.size() / 2;
+    events.push_back(head + "\"delta\":{\"tool_calls\":[{\"index\":" + std::to_string(i) +
+                     ",\"id\":" + JsonString(c.id) + ",\"type\":\"function\",\"function\":{\"name\":" +
+                     JsonString(c.name) + ",\"arguments\":" + JsonString(c.arguments.substr(0, half)) +
+                     "}}]},\"finish_reason\":null}]}\n\n");
+    events.push_back(head + "\"delta\":{\"tool_calls\":[{\"index\":" + std::to_string(i) +
+                     ",\"function\":{\"arguments\":" + JsonString(c.arguments.substr(half)) +
+                     "}}]},\"finish_reason\":null}]}\n\n");
+  }
+  events.push_back(head + "\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n");
+  events.push_back("data: [DONE]\n\n");
+  return events;
 }
 
 FakeLlm::FakeLlm() {
@@ -103,6 +145,16 @@ std::vector<std::string> FakeLlm::request_headers() const {
   return headers_;
 }
 
+std::vector<std::string> FakeLlm::request_targets() const {
+  MutexLock lock(&mu_);
+  std::vector<std::string> targets;
+  for (const std::string& head : headers_) {
+    const size_t from = head.find(' ') + 1;
+    targets.push_back(head.substr(from, head.find(' ', from) - from));
+  }
+  return targets;
+}
+
 int FakeLlm::calls() const {
   MutexLock lock(&mu_);
   return static_cast<int>(requests_.size());
@@ -158,17 +210,26 @@ void FakeLlm::Serve(int fd) {
   for (int waited = 0; waited < reply.delay_ms && !stopping_; waited += 20) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  if (!reply.events.empty()) {
+    bool open = SendAll(fd, "HTTP/1.1 " + std::to_string(reply.status) +
+                         " Scripted\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+                         "Cache-Control: no-cache\r\nConnection: close\r\n\r\n");
+    for (size_t i = 0; open && i < reply.events.size() && !stopping_; ++i) {
+      if (i > 0 && reply.event_gap_ms > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(reply.event_gap_ms));
+      }
+      open = SendAll(fd, reply.events[i]);
+    }
+    ::shutdown(fd, SHUT_WR);
+    ::close(fd);
+    return;
+  }
   std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " Scripted\r\n" +
                     "Content-Type: " + reply.content_type + "\r\nConnection: close\r\nContent-Length: " +
                     std::to_string(reply.body.size()) + "\r\n";
   for (const auto& [name, value] : reply.headers) out += name + ": " + value + "\r\n";
   out += "\r\n" + reply.body;
-  size_t sent = 0;
-  while (sent < out.size()) {
-    ssize_t n = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<size_t>(n);
-  }
+  SendAll(fd, out);
   ::shutdown(fd, SHUT_WR);
   ::close(fd);
 }

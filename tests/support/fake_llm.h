@@ -1,7 +1,9 @@
 // A scripted OpenAI-compatible chat-completions server for end-to-end tests: a real HTTP server
 // on loopback (POSIX sockets, one thread per connection) that answers POST /v1/chat/completions
-// from a queue of scripted replies (tool calls, text, errors, 429 with Retry-After, slow or
-// malformed answers) and records every request it received.
+// (or an Azure-style /openai/deployments/<name>/chat/completions: it answers every path) from a
+// queue of scripted replies (tool calls, text, errors, 429 with Retry-After, slow or malformed
+// answers, server-sent event streams sent event by event) and records every request it
+// received.
 #pragma once
 
 #include <atomic>
@@ -23,6 +25,10 @@ struct FakeReply {
   std::vector<std::pair<std::string, std::string>> headers;
   int delay_ms = 0;  // wait this long before answering
   std::string content_type = "application/json";
+  // When not empty: a stream of server-sent events (text/event-stream, no Content-Length, ended
+  // by closing), each element sent as one write, `event_gap_ms` apart; `body` is unused.
+  std::vector<std::string> events = {};
+  int event_gap_ms = 0;
 };
 
 struct FakeToolCall {
@@ -37,6 +43,14 @@ std::string TextCompletion(const std::string& text, const std::string& model = "
 // A chat-completions body whose message asks for `calls`.
 std::string ToolCallsCompletion(const std::vector<FakeToolCall>& calls,
                                 const std::string& model = "fake-model");
+
+// The server-sent events of a streamed text answer: `pieces` as content deltas, then a final
+// chunk with finish_reason and (when `usage`) the usage, then [DONE].
+std::vector<std::string> TextStream(const std::vector<std::string>& pieces, bool usage = true,
+                                    const std::string& model = "fake-model");
+// The events of a streamed answer asking for `calls`, each call's arguments cut in two deltas.
+std::vector<std::string> ToolCallsStream(const std::vector<FakeToolCall>& calls,
+                                         const std::string& model = "fake-model");
 
 class FakeLlm {
  public:
@@ -63,6 +77,8 @@ class FakeLlm {
   std::vector<std::string> requests() const;
   // The raw header block of each request, in order.
   std::vector<std::string> request_headers() const;
+  // The request target ("/v1/chat/completions?...") of each request, in order.
+  std::vector<std::string> request_targets() const;
   int calls() const;
 
  private:

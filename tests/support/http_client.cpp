@@ -15,8 +15,6 @@
 
 namespace omniflow::testing {
 
-namespace {
-
 bool SendAll(int fd, const std::string& data) {
   size_t sent = 0;
   while (sent < data.size()) {
@@ -26,6 +24,8 @@ bool SendAll(int fd, const std::string& data) {
   }
   return true;
 }
+
+namespace {
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

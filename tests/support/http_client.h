@@ -66,6 +66,9 @@ class HttpClient {
   int fd_ = -1;
 };
 
+// Writes all of `data` to the socket `fd`; false when the peer is gone.
+bool SendAll(int fd, const std::string& data);
+
 // Percent-encodes a query value.
 std::string UrlEncode(const std::string& value);
 

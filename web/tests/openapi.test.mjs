@@ -2,40 +2,24 @@
 // (@seriousme/openapi-schema-validator), on a server with credentials configured (the document
 // is public), and compared with the route table the binary prints: every route and its
 // proxy_router form is described with its method. Usage: node openapi.test.mjs OMNIFLOW_BINARY
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Validator } from "@seriousme/openapi-schema-validator";
 
-const binary = process.argv[2];
-if (!binary) {
-  console.error("usage: node openapi.test.mjs OMNIFLOW_BINARY");
-  process.exit(2);
-}
-let failures = 0;
-function check(ok, what) {
-  if (ok) return;
-  failures++;
-  console.error("FAIL: " + what);
-}
+import { binaryArgument, checker, startOmniflow } from "../../tests/clients/harness.mjs";
+
+const binary = binaryArgument("openapi.test.mjs");
+const { check, fail, finish } = checker();
 
 const dataDir = mkdtempSync(join(tmpdir(), "omniflow-openapi-"));
 let server;
 try {
-  server = spawn(binary, ["serve", "--port", "0", "--data-dir", dataDir],
-                 { env: { ...process.env, OMNIFLOW_ADMIN_KEY: "openapi-admin-key-0123456789" },
-                   stdio: ["ignore", "pipe", "pipe"] });
-  const base = await new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error("server did not start: " + out)), 60000);
-    server.stdout.on("data", (chunk) => {
-      out += chunk;
-      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    server.on("exit", (code) => reject(new Error("server exited " + code)));
-  });
+  let base;
+  ({ server, base } = await startOmniflow(
+      binary, ["--data-dir", dataDir],
+      { ...process.env, OMNIFLOW_ADMIN_KEY: "openapi-admin-key-0123456789" }));
 
   // Public: no credentials needed even though the admin key is configured.
   const res = await fetch(base + "/openapi.json");
@@ -83,17 +67,15 @@ try {
   check(Array.isArray(doc.paths["/healthz"]?.get?.security) &&
         doc.paths["/healthz"].get.security.length === 0, "/healthz needs no credentials");
   const schemes = Object.keys(doc.components?.securitySchemes ?? {}).sort().join(",");
-  check(schemes === "adminKey,adminKeyBearer,functionKey,functionKeyQuery,metricsToken,userToken",
+  check(schemes === "adminKey,adminKeyBearer,azureApiKey,functionKey,functionKeyBearer," +
+                    "functionKeyQuery,metricsToken,userToken",
         "security schemes: " + schemes);
+  check(doc.paths["/v1/chat/completions"]?.post?.security?.some((s) => "functionKeyBearer" in s),
+        "the capture proxy takes its key as a bearer token, as OpenAI clients send it");
 } catch (e) {
-  failures++;
-  console.error("FAIL: " + (e.stack ?? e));
+  fail(e);
 } finally {
   if (server) server.kill("SIGTERM");
   rmSync(dataDir, { recursive: true, force: true });
 }
-if (failures > 0) {
-  console.error(failures + " check(s) failed");
-  process.exit(1);
-}
-console.log("openapi.json: valid OpenAPI 3.1, every route described");
+finish("openapi.json: valid OpenAPI 3.1, every route described");
