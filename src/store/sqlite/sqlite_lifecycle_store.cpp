@@ -169,6 +169,19 @@ Result<int64_t> SqliteLifecycleStore::CountBefore(const std::string& user_id, in
 
 Result<int64_t> SqliteLifecycleStore::RemoveBefore(const std::string& user_id, int64_t cutoff_us,
                                                    int max_rows) {
+  // The user may have been held, or an erasure of theirs begun, since the purge read the holds.
+  return RemoveBatch(
+      "SELECT seq FROM interactions WHERE user_id = ?1 AND ts_us < ?2 "
+      "AND NOT EXISTS (SELECT 1 FROM legal_holds WHERE user_id = ?1) "
+      "AND NOT EXISTS (SELECT 1 FROM erasures WHERE user_id = ?1) "
+      "ORDER BY ts_us, interaction_id LIMIT ?3",
+      user_id, {cutoff_us, max_rows}, "purged");
+}
+
+Result<int64_t> SqliteLifecycleStore::RemoveBatch(const char* select_sql,
+                                                  const std::string& user_id,
+                                                  std::initializer_list<int64_t> ints,
+                                                  const char* reason) {
   int64_t removed = 0;
   std::chrono::steady_clock::time_point locked;
   {
@@ -176,17 +189,11 @@ Result<int64_t> SqliteLifecycleStore::RemoveBefore(const std::string& user_id, i
     locked = std::chrono::steady_clock::now();
     sqlite::Transaction txn(file_->writer);
     if (!txn.status.ok()) return txn.status;
-    // The user may have been held since the purge read the holds.
-    Result<std::vector<int64_t>> seqs = SelectSeqs(
-        "SELECT seq FROM interactions WHERE user_id = ?1 AND ts_us < ?2 "
-        "AND NOT EXISTS (SELECT 1 FROM legal_holds WHERE user_id = ?1) "
-        "AND NOT EXISTS (SELECT 1 FROM erasures WHERE user_id = ?1) "
-        "ORDER BY ts_us, interaction_id LIMIT ?3",
-        user_id, {cutoff_us, max_rows});
+    Result<std::vector<int64_t>> seqs = SelectSeqs(select_sql, user_id, ints);
     if (!seqs.ok()) return seqs.status();
     if (seqs->empty()) return int64_t{0};
     Removed gone;
-    if (Status s = RemoveRows(*seqs, "purged", &gone); !s.ok()) return s;
+    if (Status s = RemoveRows(*seqs, reason, &gone); !s.ok()) return s;
     if (Status s = txn.Commit(); !s.ok()) return s;
     removed = gone.interactions;
   }
@@ -432,34 +439,24 @@ Status SqliteLifecycleStore::FinishErasure(const std::string& user_id) {
   // The rows, a batch per transaction, the lock released between two for as long as the batch
   // held it: saves of every other user (and new ones of this user) go on meanwhile.
   while (true) {
-    std::chrono::steady_clock::time_point locked;
-    {
-      MutexLock lock(&file_->write_mu);
-      locked = std::chrono::steady_clock::now();
-      sqlite::Transaction txn(file_->writer);
-      if (!txn.status.ok()) return txn.status;
-      Result<std::vector<int64_t>> seqs = SelectSeqs(
-          "SELECT seq FROM interactions WHERE user_id = ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
-          user_id, {upto, kErasureBatchRows});
-      if (!seqs.ok()) return seqs.status();
-      if (seqs->empty()) {
-        // Feedback no interaction holds any more, then the marker: the erasure is complete.
-        for (const char* sql :
-             {"DELETE FROM feedback WHERE user_id = ?1 AND NOT EXISTS (SELECT 1 FROM "
-              "interactions i WHERE i.user_id = ?1 AND i.interaction_id = feedback.interaction_id)",
-              "DELETE FROM erasures WHERE user_id = ?1"}) {
-          if (Result<int64_t> n = Change(file_->writer, sql, {user_id}); !n.ok()) {
-            return n.status();
-          }
-        }
-        if (Status s = txn.Commit(); !s.ok()) return s;
-        break;
-      }
-      Removed gone;
-      if (Status s = RemoveRows(*seqs, "erased", &gone); !s.ok()) return s;
-      if (Status s = txn.Commit(); !s.ok()) return s;
+    Result<int64_t> removed = RemoveBatch(
+        "SELECT seq FROM interactions WHERE user_id = ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+        user_id, {upto, kErasureBatchRows}, "erased");
+    if (!removed.ok()) return removed.status();
+    if (*removed == 0) break;
+  }
+  {
+    // Feedback no interaction holds any more, then the record: the erasure is complete.
+    MutexLock lock(&file_->write_mu);
+    sqlite::Transaction txn(file_->writer);
+    if (!txn.status.ok()) return txn.status;
+    for (const char* sql :
+         {"DELETE FROM feedback WHERE user_id = ?1 AND NOT EXISTS (SELECT 1 FROM "
+          "interactions i WHERE i.user_id = ?1 AND i.interaction_id = feedback.interaction_id)",
+          "DELETE FROM erasures WHERE user_id = ?1"}) {
+      if (Result<int64_t> n = Change(file_->writer, sql, {user_id}); !n.ok()) return n.status();
     }
-    YieldTheLock(locked);
+    if (Status s = txn.Commit(); !s.ok()) return s;
   }
   // Committed: the rows are gone for every reader. What follows makes their bytes go too; it
   // is repeated by the next erasure should it fail here.

@@ -70,6 +70,11 @@ class SqliteLifecycleStore final : public LifecycleStore, private PurgeTarget {
   // a chain tombstone (seq, hash, `reason`: "erased" or "purged") in each one's place.
   Status RemoveRows(const std::vector<int64_t>& seqs, const char* reason, Removed* removed)
       REQUIRES(file_->write_mu);
+  // One transaction: removes (RemoveRows, with `reason`) the interactions whose seqs
+  // `select_sql` selects (user_id as ?1, `ints` as ?2, ?3, ...), then leaves the lock free for
+  // as long as it held it. Returns how many; 0 when the select found none.
+  Result<int64_t> RemoveBatch(const char* select_sql, const std::string& user_id,
+                              std::initializer_list<int64_t> ints, const char* reason);
   // The seqs `sql` selects with `user_id` as ?1 and `ints` as ?2, ?3, ...
   Result<std::vector<int64_t>> SelectSeqs(const char* sql, const std::string& user_id,
                                           std::initializer_list<int64_t> ints)
