@@ -340,16 +340,19 @@ TEST(Capture, ToolResultsFindTheAskingInteractionAtOnceAndAfterARestart) {
   ASSERT_EQ(s.client->Post("/v1/chat/completions", Chat("go"), h).status, 200);
   ASSERT_EQ(s.client->Post("/v1/chat/completions", ToolResultRound("call_fast", "ping"), h).status,
             200);  // at once
-  auto items = Items(WaitForHistory(*s.client, "gus", 2).Json());
+  HttpResponse history = WaitForHistory(*s.client, "gus", 2);  // owns the items' document
+  auto items = Items(history.Json());
   EXPECT_EQ(Str(Items(items[0], "tool_calls")[0]["requested_in"]), Str(items[1]["interaction_id"]));
 
   ASSERT_EQ(s.client->Post("/v1/chat/completions", Chat("go"), h).status, 200);
-  items = Items(WaitForHistory(*s.client, "gus", 3).Json());
+  history = WaitForHistory(*s.client, "gus", 3);
+  items = Items(history.Json());
   const std::string asking = Str(items[0]["interaction_id"]);
   s.Restart();  // nothing remembered: the link must come from the log
   ASSERT_EQ(s.client->Post("/v1/chat/completions", ToolResultRound("call_later", "pong"), h).status,
             200);
-  items = Items(WaitForHistory(*s.client, "gus", 4).Json());
+  history = WaitForHistory(*s.client, "gus", 4);
+  items = Items(history.Json());
   auto calls = Items(items[0], "tool_calls");
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(Str(calls[0]["tool_name"]), "pong");

@@ -147,7 +147,8 @@ TEST(CostApi, APriceChangeAfterIngestLeavesStoredCostsAlone) {
   }
   RunningServer s(Config(dir.path(), dear));
   ASSERT_TRUE(s.started);
-  simdjson::dom::element totals = MemberAt(Stats(*s.client).Json(), "totals");
+  HttpResponse stats = Stats(*s.client);  // owns the document `totals` points into
+  simdjson::dom::element totals = MemberAt(stats.Json(), "totals");
   EXPECT_DOUBLE_EQ(Cost(totals), 0.0066);                // not 0.066: priced when saved
   EXPECT_EQ(IntAt(totals, "unpriced_interactions"), 1);  // mystery now has a price; not re-priced
   // New saves take the new prices.
@@ -185,7 +186,8 @@ TEST(CostApi, ImportPricesUsageByItsOwnPriceFile) {
   // Served by a server with other prices: the import's cost stands.
   RunningServer s(Config(dir.path(), WriteFile(files, "dear.json", kPricesTimesTen)));
   ASSERT_TRUE(s.started);
-  simdjson::dom::element totals = MemberAt(Stats(*s.client).Json(), "totals");
+  HttpResponse stats = Stats(*s.client);  // owns the document `totals` points into
+  simdjson::dom::element totals = MemberAt(stats.Json(), "totals");
   EXPECT_EQ(Tokens(totals), "1000 400 300 100");
   EXPECT_DOUBLE_EQ(Cost(totals), 0.0066);
 }

@@ -85,7 +85,7 @@ void JsonWriter::Quoted(std::string_view text, char suffix) {
       size_t k = 0;
       if (need_comma_) buffer[k++] = ',';
       buffer[k++] = '"';
-      std::memcpy(buffer + k, text.data(), n);
+      if (n > 0) std::memcpy(buffer + k, text.data(), n);  // an empty view's data() may be null
       k += n;
       buffer[k++] = '"';
       if (suffix != '\0') buffer[k++] = suffix;
