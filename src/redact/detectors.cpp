@@ -92,6 +92,13 @@ struct DigitRun {
   std::vector<size_t> byte_ends;   // byte offsets of the end of each group
 };
 
+// Whether a run with `digits` digits so far, stopped at `i`, goes on: a single space or dash
+// followed by a digit, up to 24 digits.
+bool RunContinues(std::string_view text, size_t i, size_t digits) {
+  return i + 1 < text.size() && (text[i] == ' ' || text[i] == '-') && IsDigit(text[i + 1]) &&
+         digits <= 24;
+}
+
 // How many digits the run from `start` holds, and where it ends: what ScanDigitRun would find,
 // without building it (most runs in text are dates, times and counts, far shorter than a card).
 size_t CountRunDigits(std::string_view text, size_t start, size_t* end) {
@@ -101,8 +108,7 @@ size_t CountRunDigits(std::string_view text, size_t start, size_t* end) {
       ++digits;
       ++i;
     }
-    if (i + 1 < text.size() && (text[i] == ' ' || text[i] == '-') && IsDigit(text[i + 1]) &&
-        digits <= 24) {
+    if (RunContinues(text, i, digits)) {
       ++i;
       continue;
     }
@@ -119,8 +125,7 @@ DigitRun ScanDigitRun(std::string_view text, size_t start) {
     while (i < text.size() && IsDigit(text[i])) run.digits.push_back(text[i++]);
     run.group_ends.push_back(run.digits.size());
     run.byte_ends.push_back(i);
-    if (i + 1 < text.size() && (text[i] == ' ' || text[i] == '-') && IsDigit(text[i + 1]) &&
-        run.digits.size() <= 24) {
+    if (RunContinues(text, i, run.digits.size())) {
       ++i;
       continue;
     }
