@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/usage.h"
 
@@ -27,6 +28,12 @@ struct StoredUsage {
   std::optional<int64_t> cost_nanos;
 };
 
+// One tool call as the analytics count it: its name, and whether its status said it failed.
+struct ToolUse {
+  std::string name;
+  bool failed = false;
+};
+
 struct InteractionRecord {
   std::string user_id;                   // validated user id (see core/validate.h)
   std::string interaction_id;            // INT_YYYYMMDD_HHMMSS_ffffff[_N]
@@ -36,6 +43,10 @@ struct InteractionRecord {
   // Summary of the tool calls, for analytics: number of calls and of failed ones.
   int tool_call_count = 0;
   int tool_failure_count = 0;
+  // The tool calls of `json`, in order, when the path that built the record had them at hand
+  // (a parsed save request): the store's tool index then uses these instead of parsing `json`
+  // again. None: the store reads them from `json`.
+  std::optional<std::vector<ToolUse>> tool_uses;
   // Token usage, when metadata.usage reported some (not part of `json`, which stays as sent).
   std::optional<StoredUsage> usage;
   // The client's idempotency key, if it sent one.

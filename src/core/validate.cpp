@@ -67,7 +67,8 @@ Status JsonError(simdjson::error_code error, std::string_view what) {
 
 std::string ToolPrefix(size_t index) { return "tool_calls[" + std::to_string(index) + "]"; }
 
-Status ParseToolCall(simdjson::dom::element call, size_t index, std::string* out, bool* failed) {
+Status ParseToolCall(simdjson::dom::element call, size_t index, std::string* out, bool* failed,
+                     std::string_view* name) {
   const std::string where = ToolPrefix(index);
   if (!call.is_object()) return Status::InvalidArgument(where + " must be an object");
   simdjson::dom::object obj = call.get_object().value_unsafe();
@@ -143,6 +144,7 @@ Status ParseToolCall(simdjson::dom::element call, size_t index, std::string* out
   out->append(extra);
   out->push_back('}');
   *failed = status != "success";
+  *name = tool_name;
   return Status::Ok();
 }
 
@@ -156,14 +158,17 @@ Status ParseToolCalls(simdjson::dom::element value, SaveRequest* req) {
   for (auto call : calls) {
     if (index > 0) out.push_back(',');
     bool failed = false;
-    Status s = ParseToolCall(call, index, &out, &failed);
+    std::string_view name;
+    Status s = ParseToolCall(call, index, &out, &failed, &name);
     if (!s.ok()) return s;
     ++index;
     req->tool_failure_count += failed ? 1 : 0;
+    req->tool_uses.push_back(ToolUse{std::string(name), failed});
   }
   out.push_back(']');
   req->tool_call_count = static_cast<int>(index);
   req->tool_calls = std::move(out);
+  req->tool_uses_read = true;
   return Status::Ok();
 }
 
@@ -292,6 +297,11 @@ InteractionRecord BuildInteraction(const Stamp& stamp, const std::string& user_i
   rec.thread_id = std::move(request.thread_id);
   rec.tool_call_count = request.tool_call_count;
   rec.tool_failure_count = request.tool_failure_count;
+  // Redaction may change a tool's name inside `tool_calls`: then the store reads the names from
+  // the stored JSON, as for records built by hand.
+  if (request.tool_uses_read && options.redactor == nullptr) {
+    rec.tool_uses = std::move(request.tool_uses);
+  }
   if (request.usage) {
     StoredUsage& u = rec.usage.emplace();
     u.model = std::move(request.usage->model);

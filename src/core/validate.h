@@ -43,6 +43,10 @@ struct SaveRequest {
   std::string metadata = "{}";     // canonical JSON object
   int tool_call_count = 0;
   int tool_failure_count = 0;
+  // Each tool call's name and outcome, as ParseSaveRequest read them (empty for a request built
+  // by hand, whose records the store reads itself).
+  std::vector<ToolUse> tool_uses;
+  bool tool_uses_read = false;
   // metadata.model and metadata.usage as core/usage.h reads them, when usage was reported.
   std::optional<ReportedUsage> usage;
   // Whether `usage` was filled from `metadata` (ParseSaveRequest, or a builder that sets both).

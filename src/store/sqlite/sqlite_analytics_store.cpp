@@ -431,8 +431,8 @@ Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
       where += " AND (i.ts_us, i.interaction_id) < (" + ts + ", " + id + ")";
     }
     if (query.tool) {
-      where += " AND EXISTS (SELECT 1 FROM interaction_tools t WHERE t.seq = i.seq AND "
-               "t.tool_name = " + q->Param(*query.tool);
+      where += " AND EXISTS (SELECT 1 FROM interaction_tools t WHERE t.tool_name = " +
+               q->Param(*query.tool) + " AND t.ts_us = i.ts_us AND t.seq = i.seq";
       if (query.status == ToolStatusFilter::kFailed) where += " AND t.failed = 1";
       if (query.status == ToolStatusFilter::kSuccess) where += " AND t.failed = 0";
       where += ")";

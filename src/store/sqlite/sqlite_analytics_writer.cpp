@@ -26,8 +26,8 @@ Status SqliteAnalyticsWriter::Prepare(sqlite::Db& db) {
     const char* sql;
   } statements[] = {
       {&tool_,
-       "INSERT INTO interaction_tools(seq, tool_name, failed, ts_us) VALUES(?1, ?2, ?3, ?4) "
-       "ON CONFLICT(seq, tool_name) DO UPDATE SET failed = max(failed, excluded.failed)"},
+       "INSERT INTO interaction_tools(tool_name, ts_us, seq, failed) VALUES(?1, ?2, ?3, ?4) "
+       "ON CONFLICT(tool_name, ts_us, seq) DO UPDATE SET failed = max(failed, excluded.failed)"},
       {&hourly_,
        "INSERT INTO stats_hourly(user_id, hour_us, interactions, tool_calls, tool_failures) "
        "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, hour_us) DO UPDATE SET "
@@ -54,7 +54,8 @@ Status SqliteAnalyticsWriter::Prepare(sqlite::Db& db) {
       {&usage_hourly_zero_,
        "DELETE FROM stats_usage_hourly WHERE user_id = ?1 AND hour_us = ?2 AND model = ?3 "
        "AND interactions <= 0"},
-      {&untool_, "DELETE FROM interaction_tools WHERE seq = ?1"},
+      {&untool_,
+       "DELETE FROM interaction_tools WHERE tool_name = ?1 AND ts_us = ?2 AND seq = ?3"},
       {&hourly_zero_,
        "DELETE FROM stats_hourly WHERE user_id = ?1 AND hour_us = ?2 AND interactions <= 0"},
       {&daily_users_zero_,
@@ -131,13 +132,18 @@ Status SqliteAnalyticsWriter::Add(const InteractionRecord& r, int64_t seq) {
   // as it goes rather than failing the whole batch.
   // The text goes to the full-text index later, off the save path (sqlite_search_indexer.h).
   calls_.clear();
-  if (r.tool_call_count > 0) ReadToolCalls(r.json);
+  if (r.tool_uses) {
+    // Read by the request path already (parse once): the same calls ReadToolCalls would find.
+    for (const ToolUse& use : *r.tool_uses) calls_.emplace_back(use.name, use.failed);
+  } else if (r.tool_call_count > 0) {
+    ReadToolCalls(r.json);
+  }
   for (const auto& [name, failed] : calls_) {
     tool_.Reset();
-    tool_.Bind(1, seq);
-    tool_.Bind(2, name);
-    tool_.Bind(3, static_cast<int64_t>(failed));
-    tool_.Bind(4, r.ts_us);
+    tool_.Bind(1, name);
+    tool_.Bind(2, r.ts_us);
+    tool_.Bind(3, seq);
+    tool_.Bind(4, static_cast<int64_t>(failed));
     Status s = tool_.Run();
     tool_.Reset();
     if (!s.ok()) return s;
@@ -156,13 +162,19 @@ Status SqliteAnalyticsWriter::Add(const InteractionRecord& r, int64_t seq) {
 Status SqliteAnalyticsWriter::Remove(int64_t seq, std::string_view user_id, int64_t ts_us,
                                      int64_t tool_calls, int64_t tool_failures,
                                      std::string_view stored_body, const StoredUsage* usage) {
-  untool_.Reset();
-  untool_.Bind(1, seq);
-  Status s = untool_.Run();
-  untool_.Reset();
-  if (!s.ok()) return s;
   calls_.clear();
   if (tool_calls > 0) ReadToolCalls(stored_body);
+  // The row's index entries are the ones Add made from these same calls (a name repeated in
+  // the calls had one entry: deleting it again finds nothing).
+  for (const auto& call : calls_) {
+    untool_.Reset();
+    untool_.Bind(1, call.first);
+    untool_.Bind(2, ts_us);
+    untool_.Bind(3, seq);
+    Status s = untool_.Run();
+    untool_.Reset();
+    if (!s.ok()) return s;
+  }
   Count(user_id, ts_us, tool_calls, tool_failures, -1);
   if (usage != nullptr) CountUsage(user_id, ts_us, *usage, -1);
   return Status::Ok();

@@ -73,7 +73,7 @@ class SqliteAnalyticsWriter {
   simdjson::dom::parser parser_;
   std::vector<std::pair<std::string, bool>> calls_;  // ReadToolCalls' answer
   sqlite::Stmt tool_, hourly_, daily_users_, tools_hourly_, span_, usage_hourly_;
-  // Removal: deletes a row's tool index entries, and aggregate rows brought to zero.
+  // Removal: deletes a row's tool index entry for one tool, and aggregate rows brought to zero.
   sqlite::Stmt untool_, hourly_zero_, daily_users_zero_, tools_hourly_zero_, usage_hourly_zero_;
   std::map<std::pair<std::string, int64_t>, Volume> hourly_acc_;  // (user or '', hour)
   std::map<std::pair<int64_t, std::string>, int64_t> daily_users_acc_;  // (day, user)

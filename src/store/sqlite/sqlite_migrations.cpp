@@ -301,6 +301,21 @@ UPDATE interaction_counts SET
     -- usage_by_user over every user reads just the range's hours.
     CREATE INDEX stats_usage_hourly_by_hour ON stats_usage_hourly(hour_us) WHERE user_id <> '';
     )sql",
+    // 13: the tool index as one b-tree keyed by tool, time and row. A search's tool filter
+    // finds an interaction's entry by that whole key, and a save inserts one entry per tool
+    // where it inserted two (the (tool_name, ts_us) index this replaces was never read).
+    R"sql(
+    CREATE TABLE interaction_tools_by_key(
+      tool_name TEXT NOT NULL,
+      ts_us INTEGER NOT NULL,
+      seq INTEGER NOT NULL,
+      failed INTEGER NOT NULL,
+      PRIMARY KEY(tool_name, ts_us, seq)) WITHOUT ROWID;
+    INSERT INTO interaction_tools_by_key(tool_name, ts_us, seq, failed)
+      SELECT tool_name, ts_us, seq, failed FROM interaction_tools ORDER BY tool_name, ts_us, seq;
+    DROP TABLE interaction_tools;
+    ALTER TABLE interaction_tools_by_key RENAME TO interaction_tools;
+    )sql",
 };
 
 }  // namespace

@@ -291,5 +291,102 @@ TEST_F(SqliteStoreTest, ErasureVacuumLeavesNoCopyThatRebalancingMoved) {
   EXPECT_FALSE(FilesHolding(dir_, "Wombat-Kept-0815").empty());
   EXPECT_EQ(TestPage(store_, "bystander", 1).total, 300);
 }
+
+// The rows of interaction_tools as "tool_name ts_us seq failed" lines, in key order.
+std::vector<std::string> ToolIndex(const std::string& dir) {
+  std::vector<std::string> rows;
+  auto db = sqlite::Db::Open(dir + "/omniflow.db", SQLITE_OPEN_READONLY);
+  EXPECT_TRUE(db.ok());
+  if (!db.ok()) return rows;
+  auto stmt = db->Prepare("SELECT tool_name, ts_us, seq, failed FROM interaction_tools");
+  EXPECT_TRUE(stmt.ok());
+  if (!stmt.ok()) return rows;
+  while (*stmt->Step()) {
+    rows.push_back(std::string(stmt->Text(0)) + " " + std::to_string(stmt->Int(1)) + " " +
+                   std::to_string(stmt->Int(2)) + " " + std::to_string(stmt->Int(3)));
+  }
+  return rows;
+}
+
+// The tool index holds one entry per (interaction, tool name), failed when any call of that
+// tool failed, whether the record came with its tool calls read by the request path
+// (InteractionRecord::tool_uses) or the store read them from the JSON; an erasure leaves exactly
+// the survivors' entries, and the `tool=` filter finds through them.
+TEST_F(SqliteStoreTest, TheToolIndexHoldsOneEntryPerToolOfEachSurvivingInteraction) {
+  int64_t ts = 1765458330000000;
+  auto save = [&](const std::string& user, bool read_by_request) {
+    InteractionRecord r = Rec(user, ++ts);
+    r.json = "{\"interaction_id\":\"" + r.interaction_id + "\",\"tool_calls\":[" +
+             R"({"tool_name":"search","status":"success"},)" +
+             R"({"tool_name":"search","status":"error"},)" +
+             R"({"tool_name":"weather"},{"arguments":{}}]})";
+    r.tool_call_count = 4;
+    r.tool_failure_count = 1;
+    if (read_by_request) {
+      r.tool_uses = std::vector<ToolUse>{{"search", false}, {"search", true}, {"weather", false}};
+    }
+    EXPECT_TRUE(store_->Append(std::span<const InteractionRecord>(&r, 1)).ok());
+    return ts;
+  };
+  const int64_t victim_ts = save("victim", true);
+  const int64_t kept_ts = save("bystander", false);
+  const int64_t victim_ts2 = save("victim", false);
+  const std::string kept = std::to_string(kept_ts);
+  EXPECT_EQ(ToolIndex(dir_),
+            (std::vector<std::string>{"search " + std::to_string(victim_ts) + " 1 1",
+                                      "search " + kept + " 2 1",
+                                      "search " + std::to_string(victim_ts2) + " 3 1",
+                                      "weather " + std::to_string(victim_ts) + " 1 0",
+                                      "weather " + kept + " 2 0",
+                                      "weather " + std::to_string(victim_ts2) + " 3 0"}));
+  auto erased = db_->lifecycle().EraseUser("victim");
+  ASSERT_TRUE(erased.ok()) << erased.status().message();
+  EXPECT_EQ(ToolIndex(dir_),
+            (std::vector<std::string>{"search " + kept + " 2 1", "weather " + kept + " 2 0"}));
+  SearchQuery q;
+  q.tool = "weather";
+  auto found = db_->analytics().Search(q);
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  ASSERT_EQ(found->items.size(), 1u);
+  q.status = ToolStatusFilter::kFailed;
+  found = db_->analytics().Search(q);
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE(found->items.empty()) << "weather never failed";
+  q.tool = "search";
+  found = db_->analytics().Search(q);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->items.size(), 1u);
+}
+
+// A store from before migration 13 kept the tool index as a table by row plus an index by tool;
+// the migration moves its entries into the one b-tree, and the filter finds them there.
+TEST_F(SqliteStoreTest, MigrationThirteenMovesTheToolIndexIntoOneBtree) {
+  Close();
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/omniflow.db").c_str(), &raw), SQLITE_OK);
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(raw, R"sql(
+      DROP TABLE interaction_tools;
+      CREATE TABLE interaction_tools(seq INTEGER NOT NULL, tool_name TEXT NOT NULL,
+        failed INTEGER NOT NULL, ts_us INTEGER NOT NULL,
+        PRIMARY KEY(seq, tool_name)) WITHOUT ROWID;
+      CREATE INDEX interaction_tools_by_name ON interaction_tools(tool_name, ts_us);
+      INSERT INTO interactions(seq, user_id, ts_us, interaction_id, tool_calls, tool_failures, body)
+        VALUES(7, 'u', 1765458330000001, 'INT_20251211_130530_000001', 1, 1, '{}');
+      INSERT INTO interaction_tools VALUES(7, 'lookup', 1, 1765458330000001);
+      DELETE FROM schema_migrations WHERE version = 13;
+    )sql", nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+    sqlite3_close(raw);
+  }
+  Reopen();
+  EXPECT_EQ(ToolIndex(dir_), std::vector<std::string>{"lookup 1765458330000001 7 1"});
+  SearchQuery q;
+  q.tool = "lookup";
+  q.status = ToolStatusFilter::kFailed;
+  auto found = db_->analytics().Search(q);
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  EXPECT_EQ(found->items.size(), 1u);
+}
 }  // namespace
 }  // namespace omniflow
