@@ -76,6 +76,10 @@ TEST(E2eWal, DemoDataKeepsTheWalWithinTheCheckpointLimit) {
   RecordProperty("peak_wal_bytes", std::to_string(peak));
   EXPECT_LT(peak, kBoundBytes) << "largest WAL file during demo-data, hard limit "
                                << kHardLimitBytes << " bytes";
+  // Its stderr is not a terminal here: progress comes in whole lines, without carriage returns.
+  EXPECT_EQ(output.find('\r'), std::string::npos) << output;
+  EXPECT_NE(output.find("demo-data: 10000 / 20000 interactions\n"), std::string::npos) << output;
+  EXPECT_NE(output.find("demo-data: 20000 / 20000 interactions\n"), std::string::npos) << output;
   ExpectAllThere(dir.path(), 20000, "");
 }
 

@@ -476,12 +476,22 @@ int RunDemoData(StoreOptions store_options, int64_t count, int users, int days) 
   options.interactions = count;
   options.users = users;
   options.days = days;
-  options.progress = [](int64_t written, int64_t total) {
-    std::cerr << "\rdemo-data: " << written << " / " << total << " interactions" << std::flush;
+  // On a terminal, one line rewritten in place; elsewhere (a log, a pipe) a whole line at each
+  // tenth of the way, so that no carriage returns end up in files.
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  int64_t next_tenth = 1;
+  options.progress = [tty, &next_tenth](int64_t written, int64_t total) {
+    if (tty) {
+      std::cerr << "\rdemo-data: " << written << " / " << total << " interactions" << std::flush;
+      return;
+    }
+    if (total <= 0 || written * 10 < next_tenth * total) return;
+    while (next_tenth <= 10 && written * 10 >= next_tenth * total) ++next_tenth;
+    std::cerr << "demo-data: " << written << " / " << total << " interactions\n";
   };
   Result<int64_t> written =
       GenerateDemoData(options, &(*db)->interactions(), &(*db)->analytics());
-  std::cerr << "\n";
+  if (tty) std::cerr << "\n";
   if (!written.ok()) {
     std::cerr << "omniflow: demo-data stopped: " << written.status().message() << "\n";
     return 1;

@@ -3,7 +3,7 @@
 import { api, type SearchPage, type Stats } from "./api";
 import { usageChart, volumeChart } from "./charts";
 import { fmtNum, h, link, pct, usd } from "./dom";
-import { rangeParams, rangePicker } from "./range";
+import { rangeLabel, rangeParams, rangePicker } from "./range";
 
 export function kpis(s: Stats): HTMLElement {
   const t = s.totals;
@@ -98,17 +98,35 @@ export function requestsPanel(s: Stats): HTMLElement {
         h("span", { class: "count" }, fmtNum(r.count))))));
 }
 
+// Said above an empty overview: where the data is (the newest interaction of any time, with a
+// link to all time), or that there is none yet.
+function emptyRangeNotice(range: string, newest: SearchPage): HTMLElement {
+  const item = newest.interactions[0];
+  if (!item) {
+    return h("p", { class: "notice empty-range" }, "No interactions are stored yet. Save one with ",
+      h("code", {}, "POST /api/save_interaction"), ", or fill a store with ",
+      h("code", {}, "omniflow demo-data"), ".");
+  }
+  const when = new Date(item.timestamp).toISOString().replace("T", " ").replace(/:\d\d(\.\d+)?Z$/, " UTC");
+  return h("p", { class: "notice empty-range" },
+    `No interactions in ${rangeLabel(range)}. The newest one stored is from ${when}. `,
+    link("#/?range=all", "Show all time"));
+}
+
 export async function renderOverview(root: HTMLElement, params: URLSearchParams): Promise<void> {
   const range = params.get("range") ?? "30d";
   const [stats, negative] = await Promise.all([
     api<Stats>("/api/stats", { ...rangeParams(range), top: "8" }),
     api<SearchPage>("/api/search", { ...rangeParams(range), feedback: "negative", limit: "4" }),
   ]);
+  const newest = range !== "all" && stats.totals.interactions === 0
+    ? await api<SearchPage>("/api/search", { limit: "1" }) : null;
   const chart = h("div", { class: "chart" });
   const usage = h("div", { class: "chart usage-chart" });
   const hourly = range === "24h" || range === "7d";
   root.append(
     h("div", { class: "page-head" }, h("h1", {}, "Overview"), rangePicker(range, "#/")),
+    ...(newest ? [emptyRangeNotice(range, newest)] : []),
     kpis(stats),
     h("section", { class: "panel wide" }, h("h2", {}, "Volume"), chart),
     usagePanel(stats, usage),

@@ -12,6 +12,12 @@ export function rangeParams(range: string): Record<string, string> {
   return { from: from.toISOString().replace(/\.\d+Z$/, "Z") };
 }
 
+// "the last 30 days" for "30d"; "all time" for "all".
+export function rangeLabel(range: string): string {
+  const r = RANGES.find((x) => x[0] === range) ?? RANGES[2];
+  return r[2] ? `the last ${r[1]}` : "all time";
+}
+
 export function rangePicker(current: string, base: string): HTMLElement {
   const sep = base.includes("?") ? "&" : "?";
   return h("nav", { class: "range" }, RANGES.map(([key, label]) =>

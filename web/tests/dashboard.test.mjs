@@ -549,6 +549,54 @@ try {
     await bulkPage.close();
   }
 
+  // 14. A store whose interactions are all older than the range: the Overview says where the
+  // data is and links to all time, instead of showing zeros without a word.
+  {
+    const oldDir = mkdtempSync(join(tmpdir(), "omniflow-dashboard-old-"));
+    const oldFile = join(filesDir, "old.jsonl");
+    writeFileSync(oldFile, ["2024-03-05T10:15:00Z", "2024-03-07T16:45:30Z"].map((timestamp, i) =>
+      JSON.stringify({ user_id: "archived_user", timestamp, user_message: `archived question ${i}`,
+                       assistant_response: "archived answer" })).join("\n") + "\n");
+    const imported = spawnSync(binary, ["import", oldFile, "--data-dir", oldDir], { encoding: "utf8" });
+    check(imported.status === 0, "2 interactions of March 2024 imported: " + imported.stdout.trim());
+    const oldServer = spawn(binary, ["serve", "--port", "0", "--data-dir", oldDir],
+                            { env: { ...process.env, OMNIFLOW_ADMIN_KEY: ADMIN_KEY }, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const oldBase = await new Promise((resolve, reject) => {
+        let out = "";
+        const timer = setTimeout(() => reject(new Error("old-data server did not start: " + out)), 60000);
+        oldServer.stdout.on("data", (chunk) => {
+          out += chunk;
+          const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
+          if (m) { clearTimeout(timer); resolve(m[1]); }
+        });
+        oldServer.on("exit", (code) => reject(new Error("old-data server exited " + code)));
+      });
+      const oldPage = await context.newPage();
+      oldPage.on("pageerror", (e) => pageErrors.push(String(e)));
+      await oldPage.goto(oldBase + "/");
+      await oldPage.evaluate((key) => sessionStorage.setItem("omniflow.credentials",
+                                                              JSON.stringify({ key })), ADMIN_KEY);
+      await oldPage.reload();
+      const notice = oldPage.locator(".notice.empty-range");
+      await notice.waitFor();
+      const text = await notice.textContent();
+      check(text.includes("No interactions in the last 30 days") && text.includes("2024-03-07 16:45 UTC"),
+            `the empty 30-day overview names the newest interaction's time: "${text}"`);
+      await shot(oldPage, join(shotDir, "14-overview-data-older-than-range.png"));
+      await oldPage.getByRole("link", { name: "Show all time" }).click();
+      await oldPage.locator(".range a.active", { hasText: "All time" }).waitFor();
+      const kpi = await oldPage.locator(".kpi-value").first().textContent();
+      check(kpi === "2", `all time shows the 2 interactions (page: ${kpi})`);
+      check(await oldPage.locator(".notice.empty-range").count() === 0, "all time has no notice");
+      await oldPage.close();
+    } finally {
+      oldServer.kill("SIGTERM");
+      await new Promise((resolve) => oldServer.exitCode !== null ? resolve() : oldServer.on("exit", resolve));
+      rmSync(oldDir, { recursive: true, force: true });
+    }
+  }
+
   check(dialogs.length === 0, `no dialog was ever opened by page content (${dialogs.join(", ")})`);
   check(pageErrors.length === 0, `no JavaScript errors (${pageErrors.join("; ")})`);
 } catch (e) {
