@@ -5,8 +5,10 @@
 #include "otlp/trace_assembler.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -251,6 +253,37 @@ TEST_P(OtlpAssembly, ErasureTakesTheIdsOnlySpansToo) {
   ASSERT_TRUE(erased.ok()) << erased.status().message();
   EXPECT_EQ(HeldSpans("gina"), 0u);
   EXPECT_EQ(HeldSpans("hank"), 2u);
+}
+
+TEST(OtlpAssemblerOptions, ParentWaitIsReadValidatedAndNeverBelowTheQuietTime) {
+  struct Env {
+    ~Env() {
+      for (const char* name : {"OMNIFLOW_OTLP_QUIET_MS", "OMNIFLOW_OTLP_PARENT_WAIT_MS",
+                               "OMNIFLOW_OTLP_EXPIRE_MS"}) {
+        unsetenv(name);
+      }
+    }
+  } restore;
+  Result<AssemblerOptions> options = AssemblerOptions::FromEnvironment();
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->parent_wait, std::chrono::minutes(2));
+  setenv("OMNIFLOW_OTLP_PARENT_WAIT_MS", "30000", 1);
+  options = AssemblerOptions::FromEnvironment();
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->parent_wait, std::chrono::seconds(30));
+  // Only the quiet time set, above the default wait: the wait follows it.
+  unsetenv("OMNIFLOW_OTLP_PARENT_WAIT_MS");
+  setenv("OMNIFLOW_OTLP_QUIET_MS", "600000", 1);
+  options = AssemblerOptions::FromEnvironment();
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->parent_wait, std::chrono::minutes(10));
+  // Set below the quiet time, or not a number: refused, naming the variable.
+  for (const char* bad : {"1000", "2m", "0"}) {
+    setenv("OMNIFLOW_OTLP_PARENT_WAIT_MS", bad, 1);
+    options = AssemblerOptions::FromEnvironment();
+    ASSERT_FALSE(options.ok()) << bad;
+    EXPECT_NE(options.status().message().find("OMNIFLOW_OTLP_PARENT_WAIT_MS"), std::string::npos);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, OtlpAssembly, ::testing::Values(std::string("sqlite")), EngineName);
