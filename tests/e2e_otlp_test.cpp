@@ -109,6 +109,13 @@ pb::Span AgentSpan(int trace_seed, int which) {
   return span;
 }
 
+// The chat span of that trace as the outermost span of its trace (no parent to wait for).
+pb::Span TopChatSpan(int trace_seed) {
+  pb::Span span = AgentSpan(trace_seed, 1);
+  span.clear_parent_span_id();
+  return span;
+}
+
 // An export of `spans` from a resource naming `user` (none when empty).
 std::string Export(const std::vector<pb::Span>& spans, const std::string& user) {
   pb::ExportTraceServiceRequest request;
@@ -277,7 +284,7 @@ TEST(OtlpIngest, JsonWithATokenWritesOnlyItsOwnUserAndCountsTheRest) {
 TEST(OtlpIngest, ChunkedBodyWithoutContentLengthIsAccepted) {
   RunningServer s(Config());
   ASSERT_TRUE(s.started);
-  const std::string body = Export({AgentSpan(4, 1)}, "frank");
+  const std::string body = Export({TopChatSpan(4)}, "frank");
   auto hex = [](size_t n) {
     std::ostringstream out;
     out << std::hex << n;
@@ -340,13 +347,84 @@ TEST(OtlpIngest, ToolSpansWaitForTheirRootUntilTheyExpire) {
     HttpClient& c = *s.client;
     ASSERT_EQ(c.Post("/v1/traces", Export({AgentSpan(7, 2)}, "jack"), KeyHeaders()).status, 200);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    ASSERT_EQ(c.Post("/v1/traces", Export({AgentSpan(7, 1)}, "jack"), KeyHeaders()).status, 200);
+    ASSERT_EQ(c.Post("/v1/traces", Export({TopChatSpan(7)}, "jack"), KeyHeaders()).status, 200);
     HttpResponse history = HistoryWhen(c, "jack", 1);
     std::vector<simdjson::dom::element> items = Items(history.Json());
     ASSERT_EQ(items.size(), 1u) << history.body;
     EXPECT_EQ(Items(items[0], "tool_calls").size(), expire ? 0u : 1u)
         << (expire ? "expired" : "waiting") << ": " << history.body;
   }
+}
+
+// Issue 15: an agent turn longer than the quiet time. The chat span and its tools are exported
+// as they end; the invoke_agent span only when the whole turn ends, after the trace has been
+// quiet for longer than OMNIFLOW_OTLP_QUIET_MS. One interaction, the agent's, with the chat's
+// messages and tool calls; the same with a span without gen_ai.* attributes (an HTTP server
+// span) between the agent and the chat.
+TEST(OtlpIngest, LongAgentTurnExportedChatFirstIsOneInteraction) {
+  RunningServer s(Config("300"));
+  ASSERT_TRUE(s.started);
+  HttpClient& c = *s.client;
+  const std::string http_id = Id(140, 8);
+  pb::Span http;
+  http.set_trace_id(Id(11, 16));
+  http.set_span_id(http_id);
+  http.set_parent_span_id(AgentSpan(11, 0).span_id());
+  http.set_name("POST /chat");
+  Attr(&http, "http.request.method", "POST");
+  pb::Span chat_under_http = AgentSpan(11, 1);
+  chat_under_http.set_parent_span_id(http_id);
+  ASSERT_EQ(c.Post("/v1/traces", Export({AgentSpan(10, 2), AgentSpan(10, 3)}, "kate"), KeyHeaders()).status, 200);
+  ASSERT_EQ(c.Post("/v1/traces", Export({AgentSpan(10, 1)}, "kate"), KeyHeaders()).status, 200);
+  ASSERT_EQ(c.Post("/v1/traces", Export({AgentSpan(11, 2), chat_under_http, http}, "liam"),
+                   KeyHeaders()).status, 200);
+  // Five times the quiet time: without the wait for the parent, the chats were written here.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(Items(c.Get("/api/get_interaction_history", AdminAs("kate")).Json()).empty());
+  EXPECT_TRUE(Items(c.Get("/api/get_interaction_history", AdminAs("liam")).Json()).empty());
+  ASSERT_EQ(c.Post("/v1/traces", Export({AgentSpan(10, 0)}, "kate"), KeyHeaders()).status, 200);
+  ASSERT_EQ(c.Post("/v1/traces", Export({AgentSpan(11, 0)}, "liam"), KeyHeaders()).status, 200);
+  const std::vector<std::pair<std::string, size_t>> users = {{"kate", 2}, {"liam", 1}};
+  for (const auto& [user, tools] : users) {
+    ASSERT_EQ(HistoryWhen(c, user, 1).status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    HttpResponse history = c.Get("/api/get_interaction_history", AdminAs(user));
+    std::vector<simdjson::dom::element> items = Items(history.Json());
+    ASSERT_EQ(items.size(), 1u) << user << ": " << history.body;
+    EXPECT_EQ(Str(items[0], "user_message"), "Plan my trip to Rome") << user;
+    EXPECT_EQ(Str(items[0], "assistant_response"), "Flights booked, hotel found.") << user;
+    EXPECT_EQ(Items(items[0], "tool_calls").size(), tools) << user << ": " << history.body;
+    simdjson::dom::element meta = items[0]["metadata"].value();
+    EXPECT_EQ(Str(meta, "span_id"), "65666768696a6b6c") << user;  // the agent span's
+    EXPECT_EQ(Str(meta, "operation"), "invoke_agent") << user;
+    EXPECT_EQ(Str(meta, "assistant_id"), "asst_planner") << user;
+  }
+}
+
+// A chat span whose parent never arrives is written on its own after
+// OMNIFLOW_OTLP_PARENT_WAIT_MS; one whose parent is flagged remote (Span.flags) after the
+// quiet time only.
+TEST(OtlpIngest, ChatSpanWaitsForAMissingParentButNotForARemoteOne) {
+  ServerConfig config = Config("200");
+  config.env.emplace_back("OMNIFLOW_OTLP_PARENT_WAIT_MS", "2500");
+  RunningServer s(config);
+  ASSERT_TRUE(s.started);
+  HttpClient& c = *s.client;
+  pb::Span remote = AgentSpan(13, 1);
+  remote.set_flags(0x300 | 0x01);  // parent known to be remote, and sampled
+  ASSERT_EQ(c.Post("/v1/traces", Export({AgentSpan(12, 1)}, "mona"), KeyHeaders()).status, 200);
+  ASSERT_EQ(c.Post("/v1/traces", Export({remote}, "nick"), KeyHeaders()).status, 200);
+  const auto sent = std::chrono::steady_clock::now();
+  HttpResponse nick = HistoryWhen(c, "nick", 1, 2);
+  EXPECT_EQ(Items(nick.Json()).size(), 1u) << nick.body;
+  EXPECT_TRUE(Items(c.Get("/api/get_interaction_history", AdminAs("mona")).Json()).empty())
+      << "written before the parent wait";
+  HttpResponse mona = HistoryWhen(c, "mona", 1);
+  const auto waited = std::chrono::steady_clock::now() - sent;
+  std::vector<simdjson::dom::element> items = Items(mona.Json());
+  ASSERT_EQ(items.size(), 1u) << mona.body;
+  EXPECT_GE(waited, std::chrono::milliseconds(2500));
+  EXPECT_EQ(Str(items[0]["metadata"].value(), "span_id"), "6f70717273747576");
 }
 
 TEST(OtlpIngest, ErasureTakesTheSpansStillHeld) {

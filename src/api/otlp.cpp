@@ -1,8 +1,9 @@
 // POST /v1/traces: OTLP/HTTP trace ingest. Decodes the export (protobuf or JSON, gzip or not;
 // otlp/decode.h), decides each span's user (its user.id / enduser.id, else its resource's, else
-// the caller's), refuses spans the caller may not write, holds the GenAI spans in the store for
-// the trace assembler (otlp/trace_assembler.h) and answers an ExportTraceServiceResponse in the
-// request's encoding. Spans without gen_ai.* attributes are accepted and not kept.
+// the caller's), refuses spans the caller may not write, holds the spans in the store for the
+// trace assembler (otlp/trace_assembler.h) and answers an ExportTraceServiceResponse in the
+// request's encoding. Of spans without gen_ai.* attributes only the ids are kept
+// (otlp::LinkJson), to join a chat span to an agent span above them.
 #include <memory>
 
 #include "api/handlers.h"
@@ -97,14 +98,15 @@ void OtlpTraces(const ApiContext& context, const Call& call, http::Respond respo
       continue;
     }
     ++accepted;
-    if (!span.genai) continue;
     PendingSpan p;
     p.user_id = std::move(user);
+    p.genai = span.genai;
+    // A span without gen_ai.* attributes: its ids only, never its name or content.
+    p.json = span.genai ? std::move(span.json) : otlp::LinkJson(span);
+    p.root = span.genai && otlp::IsInteractionSpan(p.json);
     p.trace_id = std::move(span.trace_id);
     p.span_id = std::move(span.span_id);
-    p.root = otlp::IsInteractionSpan(span.json);
     p.received_us = now;
-    p.json = std::move(span.json);
     held.push_back(std::move(p));
   }
   metrics::CountOtlpSpans(static_cast<uint64_t>(accepted), static_cast<uint64_t>(rejected));

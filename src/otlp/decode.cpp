@@ -60,6 +60,14 @@ std::string IdFromHexText(std::string_view text, size_t bytes) {
 
 bool IsUserKey(std::string_view key) { return key == "user.id" || key == "enduser.id"; }
 
+// Span.flags: bit 8 says whether the parent's remoteness is known, bit 9 that it is remote.
+constexpr uint64_t kParentRemoteKnown = 0x100;
+constexpr uint64_t kParentRemote = 0x200;
+
+bool ParentRemote(uint64_t flags) {
+  return (flags & (kParentRemoteKnown | kParentRemote)) == (kParentRemoteKnown | kParentRemote);
+}
+
 // ---- protobuf ----
 
 bool WriteValue(const AnyValue& value, int depth, JsonWriter* w);
@@ -141,11 +149,14 @@ Result<DecodedExport> DecodeProtobuf(std::string_view body) {
         d.user = UserOf(span.attributes());
         if (d.user.empty()) d.user = resource_user;
         d.genai = HasGenAi(span);
+        d.parent_span_id = IdHex(span.parent_span_id(), 8);
+        d.parent_remote = !d.parent_span_id.empty() && ParentRemote(span.flags());
         JsonWriter w(&d.json);
         w.BeginObject()
             .Field("trace_id", d.trace_id)
             .Field("span_id", d.span_id)
-            .Field("parent_span_id", IdHex(span.parent_span_id(), 8))
+            .Field("parent_span_id", d.parent_span_id)
+            .Field("parent_remote", d.parent_remote)
             .Field("name", span.name())
             .Field("start_us", static_cast<int64_t>(span.start_time_unix_nano() / 1000))
             .Field("end_us", static_cast<int64_t>(span.end_time_unix_nano() / 1000))
@@ -375,6 +386,9 @@ bool DecodeJsonSpan(element span, const std::string& resource_user, DecodedSpan*
   bool ok = true;
   const uint64_t start = UintField(span, "startTimeUnixNano", &ok);
   const uint64_t end = UintField(span, "endTimeUnixNano", &ok);
+  const uint64_t flags = UintField(span, "flags", &ok);
+  d->parent_span_id = IdFromHexText(StringField(span, "parentSpanId"), 8);
+  d->parent_remote = !d->parent_span_id.empty() && ParentRemote(flags);
   int64_t code = 0;
   std::string_view status_message;
   element status;
@@ -391,15 +405,16 @@ bool DecodeJsonSpan(element span, const std::string& resource_user, DecodedSpan*
     status_message = StringField(status, "message");
   }
   if (!ok) {
-    *reason = "a span's times must be unsigned integers (numbers or decimal strings) and its "
-              "status code 0, 1 or 2";
+    *reason = "a span's times and flags must be unsigned integers (numbers or decimal strings) "
+              "and its status code 0, 1 or 2";
     return false;
   }
   JsonWriter w(&d->json);
   w.BeginObject()
       .Field("trace_id", d->trace_id)
       .Field("span_id", d->span_id)
-      .Field("parent_span_id", IdFromHexText(StringField(span, "parentSpanId"), 8))
+      .Field("parent_span_id", d->parent_span_id)
+      .Field("parent_remote", d->parent_remote)
       .Field("name", StringField(span, "name"))
       .Field("start_us", static_cast<int64_t>(start / 1000))
       .Field("end_us", static_cast<int64_t>(end / 1000))
@@ -478,6 +493,19 @@ Result<DecodedExport> DecodeJson(std::string_view body) {
 }
 
 }  // namespace
+
+std::string LinkJson(const DecodedSpan& span) {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("trace_id", span.trace_id)
+      .Field("span_id", span.span_id)
+      .Field("parent_span_id", span.parent_span_id)
+      .Field("parent_remote", span.parent_remote)
+      .Key("attributes").BeginObject().EndObject()
+      .Key("events").BeginArray().EndArray()
+      .EndObject();
+  return w.Release();
+}
 
 Result<DecodedExport> DecodeExport(std::string_view body, Encoding encoding) {
   return encoding == Encoding::kProtobuf ? DecodeProtobuf(body) : DecodeJson(body);

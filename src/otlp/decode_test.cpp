@@ -71,7 +71,7 @@ TEST(OtlpDecode, ProtobufSpanBecomesItsJsonForm) {
   EXPECT_TRUE(d.genai);
   EXPECT_EQ(d.json,
             "{\"trace_id\":\"0102030405060708090a0b0c0d0e0f10\",\"span_id\":\"a102030405060708\","
-            "\"parent_span_id\":\"\",\"name\":\"chat gpt-4o\",\"start_us\":1764547200123456,"
+            "\"parent_span_id\":\"\",\"parent_remote\":false,\"name\":\"chat gpt-4o\",\"start_us\":1764547200123456,"
             "\"end_us\":1764547201000000,\"status_code\":2,\"status_message\":\"boom\","
             "\"attributes\":{\"gen_ai.operation.name\":\"chat\",\"gen_ai.usage.input_tokens\":42,"
             "\"list\":[true,{\"k\":\"ff00\"}]},\"events\":[{\"name\":\"gen_ai.choice\","
@@ -98,6 +98,44 @@ TEST(OtlpDecode, JsonMappingGivesTheSameSpanAsProtobuf) {
   ASSERT_EQ(json->spans.size(), 1u);
   EXPECT_EQ(json->spans[0].json, pb->spans[0].json);
   EXPECT_EQ(json->spans[0].user, "alice");
+}
+
+// Span.flags bits 8 and 9 (0x100 known, 0x200 remote): the parent is another process's, so a
+// chat span below it need not wait for it.
+TEST(OtlpDecode, ParentRemoteFlagIsKeptOnlyWhenKnownAndSet) {
+  const std::string parent = Bytes({0xb1, 2, 3, 4, 5, 6, 7, 8});
+  for (const uint32_t flags : {0x000u, 0x100u, 0x200u, 0x301u}) {
+    ExportTraceServiceRequest request = OneSpan();
+    Span* span = request.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0);
+    span->set_parent_span_id(parent);
+    span->set_flags(flags);
+    Result<DecodedExport> out = DecodeExport(request.SerializeAsString(), Encoding::kProtobuf);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    ASSERT_EQ(out->spans.size(), 1u);
+    const bool remote = flags == 0x301u;
+    EXPECT_EQ(out->spans[0].parent_span_id, "b102030405060708");
+    EXPECT_EQ(out->spans[0].parent_remote, remote) << flags;
+    EXPECT_NE(out->spans[0].json.find(remote ? "\"parent_remote\":true" : "\"parent_remote\":false"),
+              std::string::npos) << out->spans[0].json;
+  }
+  // The JSON mapping: flags as a number; a root span is never "parent remote".
+  const std::string body = R"({"resourceSpans":[{"scopeSpans":[{"spans":[
+    {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"a102030405060708",
+     "parentSpanId":"b102030405060708","flags":769,"name":"GET /plan"},
+    {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"a202030405060708","flags":768},
+    {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"a302030405060708","flags":"x"}]}]}]})";
+  Result<DecodedExport> json = DecodeExport(body, Encoding::kJson);
+  ASSERT_TRUE(json.ok()) << json.status().message();
+  ASSERT_EQ(json->spans.size(), 2u);
+  EXPECT_EQ(json->rejected, 1);  // flags that are not a number
+  EXPECT_TRUE(json->spans[0].parent_remote);
+  EXPECT_FALSE(json->spans[1].parent_remote);
+  EXPECT_FALSE(json->spans[0].genai);
+  // What is kept of it: the ids, never its name.
+  EXPECT_EQ(LinkJson(json->spans[0]),
+            "{\"trace_id\":\"0102030405060708090a0b0c0d0e0f10\",\"span_id\":\"a102030405060708\","
+            "\"parent_span_id\":\"b102030405060708\",\"parent_remote\":true,\"attributes\":{},"
+            "\"events\":[]}");
 }
 
 TEST(OtlpDecode, SpanUserAttributeWinsOverTheResources) {

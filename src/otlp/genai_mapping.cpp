@@ -25,6 +25,7 @@ bool IsInteractionOperation(std::string_view op) {
 struct Span {
   std::unique_ptr<simdjson::dom::parser> doc;
   std::string span_id, parent, name;
+  bool parent_remote = false;
   int64_t start_us = 0, end_us = 0, status_code = 0;
   std::string status_message;
   std::string op;
@@ -41,6 +42,7 @@ std::optional<Span> Parse(const std::string& json) {
   if (root["span_id"].get(text) != simdjson::SUCCESS) return std::nullopt;
   s.span_id = std::string(text);
   if (root["parent_span_id"].get(text) == simdjson::SUCCESS) s.parent = std::string(text);
+  if (root["parent_remote"].get(s.parent_remote) != simdjson::SUCCESS) s.parent_remote = false;
   if (root["name"].get(text) == simdjson::SUCCESS) s.name = std::string(text);
   if (root["status_message"].get(text) == simdjson::SUCCESS) s.status_message = std::string(text);
   if (root["start_us"].get(s.start_us) != simdjson::SUCCESS) s.start_us = 0;
@@ -294,6 +296,19 @@ class Trace {
     return roots;
   }
 
+  // True when the parent links above `s` end within the trace: at a span with no parent or
+  // with a remote one (or in a cycle, which no later span can mend). False at a missing span.
+  bool AncestryArrived(const Span& s) const {
+    const Span* at = &s;
+    for (int hops = 0; hops < 256; ++hops) {
+      if (at->parent.empty() || at->parent_remote) return true;
+      auto it = spans_.find(at->parent);
+      if (it == spans_.end()) return false;
+      at = &it->second;
+    }
+    return true;
+  }
+
   // The spans that belong to `root`: below it, or (outside every root's subtree) starting in
   // its turn: after it and before the next root.
   std::vector<const Span*> Members(const Span* root, const std::vector<const Span*>& roots) const {
@@ -487,6 +502,14 @@ bool IsInteractionSpan(std::string_view span_json) {
   if (parser.parse(span_json.data(), span_json.size()).get(root) != simdjson::SUCCESS) return false;
   if (root["attributes"]["gen_ai.operation.name"].get(op) != simdjson::SUCCESS) return false;
   return IsInteractionOperation(op);
+}
+
+bool AncestryComplete(std::span<const std::string> span_jsons) {
+  Trace trace(span_jsons);
+  for (const Span* root : trace.Roots()) {
+    if (!trace.AncestryArrived(*root)) return false;
+  }
+  return true;
 }
 
 std::vector<MappedInteraction> MapTrace(std::span<const std::string> span_jsons) {

@@ -5,6 +5,7 @@
 
 #include "core/json.h"
 #include "core/validate.h"
+#include "otlp/decode.h"
 
 namespace omniflow::otlp {
 namespace {
@@ -23,6 +24,16 @@ std::string SpanJson(std::string_view id, std::string_view parent, int64_t start
 }
 
 std::string Quoted(std::string_view json) { return JsonString(json); }
+
+// A span without gen_ai.* attributes as the store keeps it: its ids only.
+std::string Link(std::string_view id, std::string_view parent, bool parent_remote = false) {
+  DecodedSpan d;
+  d.trace_id = kTrace;
+  d.span_id = std::string(id);
+  d.parent_span_id = std::string(parent);
+  d.parent_remote = parent_remote;
+  return LinkJson(d);
+}
 
 TEST(GenAiMapping, AgentTraceBecomesOneInteractionWithItsToolCalls) {
   const std::string input = Quoted(
@@ -122,6 +133,53 @@ TEST(GenAiMapping, TraceWithoutAnInteractionSpanMakesNothing) {
   EXPECT_TRUE(MapTrace(spans).empty());
   EXPECT_FALSE(IsInteractionSpan(spans[0]));
   EXPECT_TRUE(IsInteractionSpan(SpanJson("0000000000000001", "", 1, R"("gen_ai.operation.name":"chat")")));
+}
+
+// invoke_agent > GET /tools (a span without gen_ai.*, kept for its ids) > chat: the chat is
+// the agent's, not an interaction of its own.
+TEST(GenAiMapping, ChatUnderAnAgentThroughANonGenAiSpanIsJoinedToTheAgent) {
+  const std::string input = Quoted(R"([{"role":"user","parts":[{"type":"text","content":"hi"}]}])");
+  std::vector<std::string> spans = {
+      SpanJson("0000000000000003", "0000000000000002", 3,
+               R"("gen_ai.operation.name":"chat","gen_ai.input.messages":)" + input),
+      Link("0000000000000002", "0000000000000001"),
+      SpanJson("0000000000000001", "", 1, R"("gen_ai.operation.name":"invoke_agent")"),
+  };
+  std::vector<MappedInteraction> out = MapTrace(spans);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].span_id, "0000000000000001");
+  EXPECT_NE(out[0].save_body.find(R"("user_message":"hi")"), std::string::npos) << out[0].save_body;
+  EXPECT_TRUE(AncestryComplete(spans));
+}
+
+TEST(GenAiMapping, AncestryIsCompleteAtARootOrARemoteParentNotAtAMissingSpan) {
+  const std::string chat = R"("gen_ai.operation.name":"chat")";
+  // The chat's parent has not arrived: it may be an agent span still running.
+  EXPECT_FALSE(AncestryComplete(std::vector<std::string>{
+      SpanJson("0000000000000003", "0000000000000001", 3, chat)}));
+  // Nor has the parent of the non-GenAI span between.
+  EXPECT_FALSE(AncestryComplete(std::vector<std::string>{
+      SpanJson("0000000000000003", "0000000000000002", 3, chat),
+      Link("0000000000000002", "0000000000000001")}));
+  // A non-GenAI root above it arrived: complete.
+  EXPECT_TRUE(AncestryComplete(std::vector<std::string>{
+      SpanJson("0000000000000003", "0000000000000002", 3, chat),
+      Link("0000000000000002", "")}));
+  // A parent in another process (Span.flags): complete, whether on the chat or above it.
+  std::string remote = SpanJson("0000000000000003", "0000000000000001", 3, chat);
+  remote.replace(remote.find("\"name\""), 0, "\"parent_remote\":true,");
+  EXPECT_TRUE(AncestryComplete(std::vector<std::string>{remote}));
+  EXPECT_TRUE(AncestryComplete(std::vector<std::string>{
+      SpanJson("0000000000000003", "0000000000000002", 3, chat),
+      Link("0000000000000002", "0000000000000001", true)}));
+  // Only an outermost root's ancestry counts: a tool span's missing parent does not.
+  EXPECT_TRUE(AncestryComplete(std::vector<std::string>{
+      SpanJson("0000000000000003", "", 3, chat),
+      SpanJson("0000000000000009", "0000000000000008", 9, R"("gen_ai.operation.name":"execute_tool")")}));
+  // A cycle can never be completed by a later span: complete.
+  EXPECT_TRUE(AncestryComplete(std::vector<std::string>{
+      SpanJson("0000000000000003", "0000000000000002", 3, chat),
+      Link("0000000000000002", "0000000000000004"), Link("0000000000000004", "0000000000000002")}));
 }
 
 TEST(GenAiMapping, AnInvalidConversationIdIsLeftOut) {

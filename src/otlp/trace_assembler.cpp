@@ -1,5 +1,6 @@
 #include "otlp/trace_assembler.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <future>
 
@@ -31,6 +32,15 @@ Status ReadMillis(const char* name, std::chrono::milliseconds* out) {
 Result<AssemblerOptions> AssemblerOptions::FromEnvironment() {
   AssemblerOptions options;
   if (Status s = ReadMillis("OMNIFLOW_OTLP_QUIET_MS", &options.quiet); !s.ok()) return s;
+  const char* parent_wait = std::getenv("OMNIFLOW_OTLP_PARENT_WAIT_MS");
+  if (parent_wait == nullptr || *parent_wait == '\0') {
+    options.parent_wait = std::max(options.parent_wait, options.quiet);
+  } else if (Status s = ReadMillis("OMNIFLOW_OTLP_PARENT_WAIT_MS", &options.parent_wait); !s.ok()) {
+    return s;
+  } else if (options.parent_wait < options.quiet) {
+    return Status::InvalidArgument(
+        "OMNIFLOW_OTLP_PARENT_WAIT_MS must be at least OMNIFLOW_OTLP_QUIET_MS");
+  }
   if (Status s = ReadMillis("OMNIFLOW_OTLP_EXPIRE_MS", &options.expire); !s.ok()) return s;
   return options;
 }
@@ -97,12 +107,14 @@ Result<bool> TraceAssembler::Write(InteractionRecord record) {
 
 Result<int> TraceAssembler::RunOnce() {
   const int64_t now = clock_->NowMicros();
-  const int64_t quiet_before =
-      now - std::chrono::duration_cast<std::chrono::microseconds>(options_.quiet).count();
-  const int64_t expire_before =
-      now - std::chrono::duration_cast<std::chrono::microseconds>(options_.expire).count();
-  Result<std::vector<PendingTrace>> due =
-      spans_->Due(quiet_before, expire_before, options_.traces_per_round);
+  auto before = [now](std::chrono::milliseconds ago) {
+    return now - std::chrono::duration_cast<std::chrono::microseconds>(ago).count();
+  };
+  PendingSpanStore::DueTimes times;
+  times.quiet_before_us = before(options_.quiet);
+  times.parent_wait_before_us = before(std::max(options_.parent_wait, options_.quiet));
+  times.expire_before_us = before(options_.expire);
+  Result<std::vector<PendingTrace>> due = spans_->Due(times, options_.traces_per_round);
   if (!due.ok()) return due.status();
   int stored = 0;
   for (const PendingTrace& trace : *due) {
@@ -110,9 +122,20 @@ Result<int> TraceAssembler::RunOnce() {
     Result<PendingSpanStore::TraceSpans> held = spans_->Spans(trace);
     if (!held.ok()) return held.status();
     if (held->jsons.empty()) continue;
-    const bool expired = held->oldest_received_us < expire_before;
+    const bool expired = held->oldest_received_us < times.expire_before_us;
     // A span arrived since Due looked: the trace is not quiet any more.
-    if (held->newest_received_us >= quiet_before && !expired) continue;
+    if (held->newest_received_us >= times.quiet_before_us && !expired) continue;
+    // A chat span whose parent has not arrived may be part of a longer agent turn: it waits
+    // (parked, so that it is not read every round) until its ancestry arrives or the trace has
+    // been quiet for parent_wait; then it is written on its own (an agent span arriving even
+    // later makes an interaction of its own).
+    const bool waited = held->newest_received_us < times.parent_wait_before_us;
+    if (!expired && !waited && !AncestryComplete(held->jsons)) {
+      if (Status parked = spans_->Park(trace, held->newest_received_us); !parked.ok()) {
+        return parked;
+      }
+      continue;
+    }
     for (const MappedInteraction& mapped : MapTrace(held->jsons)) {
       Result<SaveRequest> parsed = ParseSaveRequest(mapped.save_body);
       if (!parsed.ok()) {

@@ -283,6 +283,15 @@ constexpr const char* kMigrations[] = {
       ADD COLUMN output_tokens bigint, ADD COLUMN reasoning_tokens bigint,
       ADD COLUMN cost_nanos bigint;
     )sql",
+    // 11: OTLP spans kept for their ids only (otlp/decode.h LinkJson: every span without
+    // gen_ai.* attributes, so that a chat span's ancestry can be walked through them; genai
+    // false), and the traces the assembler found waiting for a missing parent (parked, cleared
+    // by any span arriving). Erased with their user like every held span; same row-level
+    // security.
+    R"sql(
+    ALTER TABLE otlp_pending_spans ADD COLUMN genai boolean NOT NULL DEFAULT true,
+      ADD COLUMN parked boolean NOT NULL DEFAULT false;
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {

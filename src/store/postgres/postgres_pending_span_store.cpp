@@ -18,27 +18,31 @@ Status PostgresPendingSpanStore::Add(std::span<const PendingSpan> spans) {
   if (spans.empty()) return Status::Ok();
   std::vector<pg::Query> queries = {{kSetAdmin, {}}};
   for (const PendingSpan& span : spans) {
-    // A retried span keeps its row and text; its received time moves, so the trace stays open.
+    // A retried span keeps its row and text; its received time moves, so the trace stays
+    // open, and like every arrival it un-parks the trace.
     queries.push_back(
-        {"INSERT INTO otlp_pending_spans(user_id, trace_id, span_id, root, received_us, span) "
-         "VALUES ($1, $2, $3, $4::boolean, $5::bigint, $6) "
-         "ON CONFLICT (user_id, trace_id, span_id) DO UPDATE SET received_us = excluded.received_us",
+        {"INSERT INTO otlp_pending_spans(user_id, trace_id, span_id, root, genai, received_us, "
+         "span) VALUES ($1, $2, $3, $4::boolean, $5::boolean, $6::bigint, $7) "
+         "ON CONFLICT (user_id, trace_id, span_id) "
+         "DO UPDATE SET received_us = excluded.received_us, parked = false",
          {span.user_id, span.trace_id, span.span_id, span.root ? "true" : "false",
-          std::to_string(span.received_us), span.json}});
+          span.genai ? "true" : "false", std::to_string(span.received_us), span.json}});
   }
   Result<std::vector<pg::Res>> done = Run(queries);
   return done.ok() ? Status::Ok() : done.status();
 }
 
-Result<std::vector<PendingTrace>> PostgresPendingSpanStore::Due(int64_t quiet_before_us,
-                                                                int64_t expire_before_us,
+Result<std::vector<PendingTrace>> PostgresPendingSpanStore::Due(const DueTimes& times,
                                                                 int limit) {
   Result<std::vector<pg::Res>> done = Run(
       {{kSetAdmin, {}},
        {"SELECT user_id, trace_id FROM otlp_pending_spans GROUP BY user_id, trace_id "
-        "HAVING (max(received_us) < $1::bigint AND bool_or(root)) OR min(received_us) < $2::bigint "
-        "ORDER BY min(received_us) LIMIT $3::integer",
-        {std::to_string(quiet_before_us), std::to_string(expire_before_us), std::to_string(limit)}}});
+        "HAVING (max(received_us) < $1::bigint AND bool_or(root) AND NOT bool_and(parked)) "
+        "OR (max(received_us) < $2::bigint AND (bool_or(root) OR NOT bool_or(genai))) "
+        "OR min(received_us) < $3::bigint "
+        "ORDER BY min(received_us) LIMIT $4::integer",
+        {std::to_string(times.quiet_before_us), std::to_string(times.parent_wait_before_us),
+         std::to_string(times.expire_before_us), std::to_string(limit)}}});
   if (!done.ok()) return done.status();
   const pg::Res& r = (*done)[1];
   std::vector<PendingTrace> due;
@@ -63,6 +67,15 @@ Result<PendingSpanStore::TraceSpans> PostgresPendingSpanStore::Spans(const Pendi
     if (i == 0 || received < out.oldest_received_us) out.oldest_received_us = received;
   }
   return out;
+}
+
+Status PostgresPendingSpanStore::Park(const PendingTrace& trace, int64_t up_to_us) {
+  Result<std::vector<pg::Res>> done =
+      Run({{"SELECT set_config('omniflow.user_id', $1, true)", {trace.user_id}},
+           {"UPDATE otlp_pending_spans SET parked = true "
+            "WHERE user_id = $1 AND trace_id = $2 AND received_us <= $3::bigint",
+            {trace.user_id, trace.trace_id, std::to_string(up_to_us)}}});
+  return done.ok() ? Status::Ok() : done.status();
 }
 
 Result<int64_t> PostgresPendingSpanStore::Remove(const PendingTrace& trace, int64_t up_to_us) {

@@ -316,6 +316,14 @@ UPDATE interaction_counts SET
     DROP TABLE interaction_tools;
     ALTER TABLE interaction_tools_by_key RENAME TO interaction_tools;
     )sql",
+    // 14: OTLP spans kept for their ids only (otlp/decode.h LinkJson: every span without
+    // gen_ai.* attributes, so that a chat span's ancestry can be walked through them; genai 0),
+    // and the traces the assembler found waiting for a missing parent (parked 1, cleared by
+    // any span arriving). Erased with their user like every held span.
+    R"sql(
+    ALTER TABLE otlp_pending_spans ADD COLUMN genai INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE otlp_pending_spans ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 
 }  // namespace

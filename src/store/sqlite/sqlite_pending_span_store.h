@@ -14,8 +14,8 @@ class SqlitePendingSpanStore final : public PendingSpanStore {
   explicit SqlitePendingSpanStore(SqliteFile* file) : file_(file) {}
 
   Status Add(std::span<const PendingSpan> spans) override;
-  Result<std::vector<PendingTrace>> Due(int64_t quiet_before_us, int64_t expire_before_us,
-                                        int limit) override;
+  Result<std::vector<PendingTrace>> Due(const DueTimes& times, int limit) override;
+  Status Park(const PendingTrace& trace, int64_t up_to_us) override;
   Result<TraceSpans> Spans(const PendingTrace& trace) override;
   Result<int64_t> Remove(const PendingTrace& trace, int64_t up_to_us) override;
 

@@ -3,7 +3,9 @@
 // (invoke_agent > chat > execute_tool x2) to a running omniflow, each span on its own export as
 // it ends (children first); the proto exporter gzips, so its bodies come chunked without
 // Content-Length. The test then reads the interaction back through
-// /api/get_interaction_history and checks its fields. Usage: node otel.test.mjs OMNIFLOW_BINARY
+// /api/get_interaction_history and checks its fields; also for an agent turn longer than the
+// server's quiet time (the chat span exported long before the agent span).
+// Usage: node otel.test.mjs OMNIFLOW_BINARY
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,7 +31,9 @@ function check(ok, what) {
 }
 
 // One agent turn, its spans ended children first (each one export with SimpleSpanProcessor).
-async function exportAgentTrace(exporter, user, conversation) {
+// With `turnMs`, the agent span ends that long after the chat span has been exported: a turn
+// longer than the server's quiet time.
+async function exportAgentTrace(exporter, user, conversation, turnMs = 0) {
   const provider = new BasicTracerProvider({
     resource: new Resource({ "service.name": "otel-js-test", "user.id": user }),
   });
@@ -88,6 +92,7 @@ async function exportAgentTrace(exporter, user, conversation) {
   await provider.forceFlush();
   chat.end();
   await provider.forceFlush();
+  if (turnMs > 0) await new Promise((r) => setTimeout(r, turnMs));
   agent.end();
   await provider.forceFlush();
   await provider.shutdown();
@@ -164,6 +169,14 @@ try {
   const json = new JsonExporter({ url, headers });
   const jsonSpan = await exportAgentTrace(json, "otel_json_user", "conv-json");
   checkInteraction(await waitForOne(base, "otel_json_user"), jsonSpan, "conv-json", "json");
+
+  // A long agent turn: the chat span exported, then nothing for three times the quiet time,
+  // then the agent span. Still one interaction, the agent's, however long we look.
+  const longProto = new ProtoExporter({ url, headers, compression: "gzip" });
+  const longSpan = await exportAgentTrace(longProto, "otel_long_user", "conv-long", 1500);
+  await waitForOne(base, "otel_long_user");
+  await new Promise((r) => setTimeout(r, 1500));
+  checkInteraction(await history(base, "otel_long_user"), longSpan, "conv-long", "long turn");
 
   // A wrong key: the exporter's export fails, nothing is stored.
   const wrong = new JsonExporter({ url, headers: { "x-functions-key": "wrong" } });
