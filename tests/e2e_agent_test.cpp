@@ -427,7 +427,7 @@ TEST(DataFunctions, NeedTheirFunctionKeysWhenSet) {
 // SQLite only: the store's disk is a small tmpfs under the data dir, where a PostgreSQL store
 // does not live; ctest's PostgreSQL pass leaves it out (TEST_FILTER in CMakeLists.txt).
 TEST(ToolCallHandler, LoggingFailureNeverFailsTheAnswerAndTheSpoolIsReplayed) {
-  // Room for an empty store (its schema alone is about 1 MB in 16 KiB pages and their WAL
+  // Room for an empty store (its schema alone is about 1 MB in 8 KiB pages and their WAL
   // copies), then filled to the last byte below.
   SmallDisk disk("8m");
   REQUIRE_SMALL_DISK(disk);

@@ -35,7 +35,7 @@ long RssKb(pid_t pid) {
 // SQLite only: the store's disk is a small tmpfs under the data dir, where a PostgreSQL store
 // does not live; ctest's PostgreSQL pass leaves it out (TEST_FILTER in CMakeLists.txt).
 TEST(FullDisk, SavesGet503ReadsWorkNothingLostAndItRecovers) {
-  // Room for a dozen or more saves (each commit appends some ten 16 KiB pages to the WAL).
+  // Room for a dozen or more saves (each commit appends some ten 8 KiB pages to the WAL).
   SmallDisk disk("3m");
   REQUIRE_SMALL_DISK(disk);
   ServerConfig config;

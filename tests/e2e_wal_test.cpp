@@ -17,14 +17,14 @@
 namespace omniflow::testing {
 namespace {
 
-// A wake size of 64 pages (1 MiB of the default 16 KiB pages) puts the hard limit at 256 pages:
-// 4 MiB.
+// A wake size of 64 pages (512 KiB of the default 8 KiB pages) puts the hard limit at 256 pages:
+// 2 MiB.
 constexpr const char* kWakePages = "64";
-constexpr int64_t kHardLimitBytes = 4 * 64 * 16384;
+constexpr int64_t kHardLimitBytes = 4 * 64 * 8192;
 // The WAL may pass the hard limit by the transaction that crosses it (a demo-data batch of 2,000
-// rows or an import batch of 5,000 writes 2-5 MB): a small multiple of the limit, far below
+// rows or an import batch of 5,000 writes 2-5 MB): 12 MiB allows for that twice over, far below
 // the 20-50 MB that each command below writes through it.
-constexpr int64_t kBoundBytes = 3 * kHardLimitBytes;
+constexpr int64_t kBoundBytes = 6 * kHardLimitBytes;
 
 // Runs `omniflow args...` with the small checkpoint size and returns the largest size the
 // data dir's WAL file had while it ran (sampled every 10 ms), or -1 if the command failed.

@@ -630,6 +630,11 @@ int main(int argc, char** argv) {
                   "erased rows stays in free space inside the database's pages; saves wait while "
                   "it runs. --no-erasure-vacuum skips it (docs/lifecycle.md)")
       ->envname("OMNIFLOW_ERASURE_VACUUM")->capture_default_str();
+  serve->add_option("--sqlite-page-size-benchmark", store_options.sqlite_page_size,
+                    "SQLite page size of a new store, in bytes (only to measure its effect; an "
+                    "existing store keeps its own)")
+      ->check(CLI::IsMember({1024, 2048, 4096, 8192, 16384, 32768, 65536}))
+      ->group("");
   bool no_agent_log = false;
   serve->add_flag("--no-agent-log", no_agent_log,
                   "Do not log tool_call_handler interactions (only to measure logging overhead)")

@@ -1,6 +1,6 @@
 // The SqliteCheckpointer folds the WAL back into the database file on its own connection and
 // thread, so that the save path never does it. SQLite's default auto-checkpoint runs inside the
-// commit of whichever connection crosses 1,000 WAL pages: with 16 KiB pages that is 16 MB copied
+// commit of whichever connection crosses 1,000 WAL pages: with 8 KiB pages that is 8 MB copied
 // and the database file fsynced while every waiting save stalls behind the writer. Attach() turns
 // a connection's auto-checkpoint off and has its commits wake this thread instead, which runs
 // PASSIVE checkpoints (they never take the write lock) until the WAL is folded in. A PASSIVE

@@ -91,7 +91,7 @@ TEST_F(SqliteStoreTest, QueryPlansUseTheIndexes) {
 // while the store is open, and the WAL stays bounded however much is written.
 TEST_F(SqliteStoreTest, TheWalIsFoldedInOffTheSavePathAndStaysBounded) {
   Close();
-  options_.sqlite_checkpoint_pages = 16;  // 256 KiB of 16 KiB pages
+  options_.sqlite_checkpoint_pages = 16;  // 128 KiB of 8 KiB pages
   Reopen();
   const std::string db_file = dir_ + "/omniflow.db";
   const std::string wal_file = db_file + "-wal";
