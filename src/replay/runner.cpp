@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "agent/transcript.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "replay/compare.h"
@@ -41,6 +42,7 @@ Result<ReplayTarget> TargetOf(const InteractionView& view, int64_t item_no) {
   t.interaction_id = view.position.interaction_id;
   t.ts_us = view.position.ts_us;
   t.original_json = OriginalJson(view);
+  t.original_usage = view.usage;
   return t;
 }
 
@@ -223,6 +225,7 @@ Status Runner::Run(const std::string& replay_id, const std::atomic<bool>& stop,
   agent::AgentOptions agent_options = options_.agent;
   agent_options.model = provider_options.model;
   if (!candidate.system_prompt.empty()) agent_options.system_prompt = candidate.system_prompt;
+  const PriceTable& prices = options_.prices ? *options_.prices : PriceTable::Default();
 
   // The sandboxes' source: each user's documents, read once when the run starts.
   std::map<std::string, Snapshot> snapshots;
@@ -257,6 +260,9 @@ Status Runner::Run(const std::string& replay_id, const std::atomic<bool>& stop,
                                   .count();
       if (stop) return;  // removed or stopping: the item is redone, or gone
       result = Compare(original.ok() ? *original : Original{}, outcome, latency);
+      ReportedUsage usage = agent::UsageOf(outcome, agent_options.model);
+      result.usage = StoredUsage{usage.model, usage.tokens,
+                                 CostNanos(usage.tokens, usage.model, prices)};
       Result<bool> saved = stores_.replays->SaveResult(replay_id, t.item_no, result);
       if (!saved.ok()) {
         spdlog::warn("event=replay_result_not_stored replay={} error=\"{}\"", replay_id,

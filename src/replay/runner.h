@@ -17,6 +17,7 @@
 #include "agent/agent.h"
 #include "agent/provider.h"
 #include "core/ids.h"
+#include "core/prices.h"
 #include "core/mutex.h"
 #include "replay/replay_spec.h"
 #include "store/analytics_store.h"
@@ -37,6 +38,9 @@ struct RunnerOptions {
   std::function<std::unique_ptr<agent::ChatProvider>(agent::ProviderOptions)> make_provider;
   // Reads a stored spec (ReplayInfo::spec_json) back; required (api::ParseReplaySpec).
   std::function<Result<ReplaySpec>(std::string_view spec_json)> parse_spec;
+  // Prices each replayed item's usage (the model the provider reported, else the candidate's),
+  // as saves are priced; null: PriceTable::Default(). Not owned; outlives the Runner.
+  const PriceTable* prices = nullptr;
   Clock* clock = nullptr;        // created_us, finished_us; null: the real clock
   int64_t max_sampled = 100000;  // matches a random sample is drawn from, at most
 };

@@ -204,6 +204,55 @@ TEST_P(ReplayContract, ErasingAUserRemovesTheirItemsOnly) {
   EXPECT_FALSE(*Replays().SaveResult(kId, 2, Outcome(true, false, false)));
 }
 
+TEST_P(ReplayContract, UsageAndCostOfBothSidesRoundTripAndAreSummedAsStatsSumThem) {
+  ASSERT_TRUE(Replays().Create(Info()).ok());
+  std::vector<ReplayTarget> targets = Targets(4);
+  // 0: priced; 1: no usage; 2: an unpriced model; 3: priced, erased below (ada).
+  targets[0].original_usage = StoredUsage{"gpt-old", TokenUsage{1000, 400, 200, 0}, 3'600'000};
+  targets[2].original_usage = StoredUsage{"mystery", TokenUsage{10, 0, 5, 0}, std::nullopt};
+  targets[3].original_usage = StoredUsage{"gpt-old", TokenUsage{1, 0, 1, 0}, 12};
+  ASSERT_TRUE(Replays().AddTargets(kId, targets).ok());
+  ReplayResult priced = Outcome(false, false, false);
+  priced.usage = StoredUsage{"gpt-new-2026-01-01", TokenUsage{500, 100, 80, 30}, 890'000};
+  ReplayResult unpriced = Outcome(false, false, false);
+  unpriced.usage = StoredUsage{"unknown", TokenUsage{7, 0, 3, 0}, std::nullopt};
+  ASSERT_TRUE(*Replays().SaveResult(kId, 0, priced));
+  ASSERT_TRUE(*Replays().SaveResult(kId, 1, priced));
+  ASSERT_TRUE(*Replays().SaveResult(kId, 2, unpriced));
+  ASSERT_TRUE(*Replays().SaveResult(kId, 3, Outcome(false, false, false)));  // usage unknown
+
+  Result<ReplayItemsPage> page = Replays().Items({kId, false, std::nullopt, 10});
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  ASSERT_EQ(page->items.size(), 4u);
+  const ReplayItem& first = page->items[0];
+  ASSERT_TRUE(first.target.original_usage);
+  EXPECT_EQ(first.target.original_usage->model, "gpt-old");
+  EXPECT_EQ(first.target.original_usage->tokens, (TokenUsage{1000, 400, 200, 0}));
+  EXPECT_EQ(first.target.original_usage->cost_nanos, 3'600'000);
+  ASSERT_TRUE(first.result->usage);
+  EXPECT_EQ(first.result->usage->model, "gpt-new-2026-01-01");
+  EXPECT_EQ(first.result->usage->tokens, (TokenUsage{500, 100, 80, 30}));
+  EXPECT_EQ(first.result->usage->cost_nanos, 890'000);
+  EXPECT_FALSE(page->items[1].target.original_usage);
+  ASSERT_TRUE(page->items[2].target.original_usage);
+  EXPECT_FALSE(page->items[2].target.original_usage->cost_nanos);
+  ASSERT_TRUE(page->items[2].result->usage);
+  EXPECT_FALSE(page->items[2].result->usage->cost_nanos);
+  EXPECT_FALSE(page->items[3].result->usage);
+
+  Result<ReplaySummary> s = Replays().Summarize(kId);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->original_usage, (UsageTotals{3, 1011, 400, 206, 0, 3'600'012, 1}));
+  EXPECT_EQ(s->usage, (UsageTotals{3, 1007, 200, 163, 60, 1'780'000, 1}));
+
+  // Erasure takes the erased user's items out of the sums too.
+  ASSERT_TRUE(database_->lifecycle().EraseUser("ada").ok());  // items 0 and 2
+  s = Replays().Summarize(kId);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->original_usage, (UsageTotals{1, 1, 0, 1, 0, 12, 0}));
+  EXPECT_EQ(s->usage, (UsageTotals{1, 500, 100, 80, 30, 890'000, 0}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, ReplayContract, ::testing::Values(std::string("sqlite")),
                          EngineName);
 INSTANTIATE_TEST_SUITE_P(Postgres, ReplayContract, ::testing::Values(std::string("postgres")),

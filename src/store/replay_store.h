@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "core/interaction.h"
 #include "core/status.h"
+#include "store/analytics_store.h"
 
 namespace omniflow {
 
@@ -39,6 +41,8 @@ struct ReplayTarget {
   std::string interaction_id;
   int64_t ts_us = 0;
   std::string original_json;  // the original's canonical JSON (with "feedback" when it had one)
+  // The original's token usage and cost as stored with it (none when it reported no usage).
+  std::optional<StoredUsage> original_usage;
 };
 
 // What replaying one item gave, and how it compares with the original.
@@ -51,6 +55,10 @@ struct ReplayResult {
   bool error = false;       // the provider failed (outage, timeout)
   int64_t latency_ms = 0, original_latency_ms = 0;
   int64_t tokens = 0, original_tokens = 0;
+  // The replay's usage: the model the provider reported (else the candidate's), the tokens, and
+  // the cost by the server's price table (none when that model has no price). None in results
+  // stored before replays kept usage.
+  std::optional<StoredUsage> usage;
 };
 
 // One item as stored: the target, and its result once replayed.
@@ -64,6 +72,9 @@ struct ReplaySummary {
   int64_t replayed = 0, changed = 0, fixed = 0, introduced = 0, same_tools = 0, errors = 0;
   int64_t latency_ms = 0, original_latency_ms = 0;  // sums
   int64_t tokens = 0, original_tokens = 0;          // sums
+  // Token usage and cost over the replayed items, as stats counts them: `interactions` is the
+  // items whose side had usage, `unpriced` those of them without a price.
+  UsageTotals original_usage, usage;
 };
 
 struct ReplayItemsQuery {

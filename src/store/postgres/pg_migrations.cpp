@@ -283,6 +283,19 @@ constexpr const char* kMigrations[] = {
       ADD COLUMN output_tokens bigint, ADD COLUMN reasoning_tokens bigint,
       ADD COLUMN cost_nanos bigint;
     )sql",
+    // 11: token usage and cost in replays (docs/replay.md): each item's original as stored with
+    // it (copied when the items are chosen) and the replay's, priced by the server's table.
+    // NULL counts: no usage; a NULL cost: no price. Items stored before have neither.
+    R"sql(
+    ALTER TABLE replay_items ADD COLUMN original_usage_model text COLLATE "C",
+      ADD COLUMN original_input_tokens bigint, ADD COLUMN original_cached_input_tokens bigint,
+      ADD COLUMN original_output_tokens bigint, ADD COLUMN original_reasoning_tokens bigint,
+      ADD COLUMN original_cost_nanos bigint,
+      ADD COLUMN usage_model text COLLATE "C",
+      ADD COLUMN input_tokens bigint, ADD COLUMN cached_input_tokens bigint,
+      ADD COLUMN output_tokens bigint, ADD COLUMN reasoning_tokens bigint,
+      ADD COLUMN cost_nanos bigint;
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {

@@ -43,12 +43,17 @@ Status PostgresReplayStore::Create(const ReplayInfo& info) {
 Status PostgresReplayStore::AddTargets(const std::string& replay_id,
                                        std::span<const ReplayTarget> targets) {
   pg::ArrayLiteral item_no, user_id, interaction_id, ts_us, original;
+  pg::ArrayLiteral usage[6];  // the originals' usage columns, as replay_sql::UsageValues
   for (const ReplayTarget& t : targets) {
     item_no.Add(t.item_no);
     user_id.Add(t.user_id);
     interaction_id.Add(t.interaction_id);
     ts_us.Add(t.ts_us);
     original.Add(t.original_json);
+    std::vector<std::optional<std::string>> values = replay_sql::UsageValues(t.original_usage);
+    for (size_t i = 0; i < values.size(); ++i) {
+      values[i] ? usage[i].Add(*values[i]) : usage[i].AddNull();
+    }
   }
   // The items go in only when the state moved: a replay gets its items once.
   Result<std::vector<pg::Res>> done = Run(
@@ -56,10 +61,15 @@ Status PostgresReplayStore::AddTargets(const std::string& replay_id,
        {"WITH moved AS (UPDATE replays SET state = 'running' WHERE replay_id = $1 "
         "AND state = 'selecting' RETURNING replay_id) "
         "INSERT INTO replay_items(replay_id, item_no, user_id, interaction_id, ts_us, "
-        "original_json) SELECT m.replay_id, t.* FROM moved m, unnest($2::bigint[], $3::text[], "
-        "$4::text[], $5::bigint[], $6::text[]) AS t",
+        "original_json, original_usage_model, original_input_tokens, "
+        "original_cached_input_tokens, original_output_tokens, original_reasoning_tokens, "
+        "original_cost_nanos) SELECT m.replay_id, t.* FROM moved m, unnest($2::bigint[], "
+        "$3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], "
+        "$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[]) AS t",
         {replay_id, std::move(item_no).Take(), std::move(user_id).Take(),
-         std::move(interaction_id).Take(), std::move(ts_us).Take(), std::move(original).Take()}}});
+         std::move(interaction_id).Take(), std::move(ts_us).Take(), std::move(original).Take(),
+         std::move(usage[0]).Take(), std::move(usage[1]).Take(), std::move(usage[2]).Take(),
+         std::move(usage[3]).Take(), std::move(usage[4]).Take(), std::move(usage[5]).Take()}}});
   if (!done.ok()) return done.status();
   const pg::Res& state = (*done)[0];
   if (state.rows() == 0) return Status::NotFound("no replay " + replay_id);
@@ -88,11 +98,17 @@ Result<bool> PostgresReplayStore::SaveResult(const std::string& replay_id, int64
   std::vector<std::optional<std::string>> params = {replay_id, std::to_string(item_no),
                                                     result.result_json};
   for (int64_t n : replay_sql::ResultNumbers(result)) params.push_back(std::to_string(n));
+  for (std::optional<std::string>& v : replay_sql::UsageValues(result.usage)) {
+    params.push_back(std::move(v));
+  }
   Result<std::vector<pg::Res>> done =
       Run({{"WITH saved AS (UPDATE replay_items SET result_json = $3, changed = $4::integer, "
             "fixed = $5::integer, introduced = $6::integer, same_tools = $7::integer, "
             "error = $8::integer, latency_ms = $9::bigint, original_latency_ms = $10::bigint, "
-            "tokens = $11::bigint, original_tokens = $12::bigint WHERE replay_id = $1 AND "
+            "tokens = $11::bigint, original_tokens = $12::bigint, usage_model = $13, "
+            "input_tokens = $14::bigint, cached_input_tokens = $15::bigint, "
+            "output_tokens = $16::bigint, reasoning_tokens = $17::bigint, "
+            "cost_nanos = $18::bigint WHERE replay_id = $1 AND "
             "item_no = $2::bigint AND result_json IS NULL RETURNING 1) SELECT count(*) FROM saved",
             std::move(params)}});
   if (!done.ok()) return done.status();

@@ -301,6 +301,23 @@ UPDATE interaction_counts SET
     -- usage_by_user over every user reads just the range's hours.
     CREATE INDEX stats_usage_hourly_by_hour ON stats_usage_hourly(hour_us) WHERE user_id <> '';
     )sql",
+    // 13: token usage and cost in replays (docs/replay.md): each item's original as stored with
+    // it (copied when the items are chosen) and the replay's, priced by the server's table.
+    // NULL counts: no usage; a NULL cost: no price. Items stored before have neither.
+    R"sql(
+    ALTER TABLE replay_items ADD COLUMN original_usage_model TEXT;
+    ALTER TABLE replay_items ADD COLUMN original_input_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN original_cached_input_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN original_output_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN original_reasoning_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN original_cost_nanos INTEGER;
+    ALTER TABLE replay_items ADD COLUMN usage_model TEXT;
+    ALTER TABLE replay_items ADD COLUMN input_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN cached_input_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN output_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN reasoning_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN cost_nanos INTEGER;
+    )sql",
 };
 
 }  // namespace
