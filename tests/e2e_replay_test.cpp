@@ -289,6 +289,7 @@ TEST(Replay, TokensAndCostBeforeAndAfterArePricedByTheServersTable) {
   ASSERT_FALSE(id.empty());
   HttpResponse done = WaitFor(c, id);
   simdjson::dom::element summary = done.Json()["summary"];
+  ASSERT_EQ(summary["usage"].error(), simdjson::SUCCESS) << "no usage: " << done.body;
   // Before: three originals had usage, two of them priced; after: four, three priced.
   simdjson::dom::element before = summary["usage"]["original"];
   EXPECT_EQ(IntAt(before, "items"), 3) << done.body;
@@ -309,6 +310,9 @@ TEST(Replay, TokensAndCostBeforeAndAfterArePricedByTheServersTable) {
   HttpResponse page = c.Get("/api/replays/" + id + "/results?limit=10", kAsAdmin);
   ASSERT_EQ(page.status, 200) << page.body;
   simdjson::dom::element results = page.Json();
+  for (simdjson::dom::element item : Items(results, "items")) {
+    ASSERT_EQ(item["usage"].error(), simdjson::SUCCESS) << "no usage: " << page.body;
+  }
   simdjson::dom::element one = ItemOf(results, "one")["usage"];
   EXPECT_EQ(Str(one["original"]["model"]), "gpt-old");
   EXPECT_EQ(TokensAt(one["original"]), "1000 400 200 0");
