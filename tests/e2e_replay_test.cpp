@@ -388,6 +388,13 @@ TEST(Replay, AProviderOutageInTheMiddleIsRecordedAndTheReplayFinishes) {
       << results["down 2"];
   EXPECT_NE(results["down 2"].find(R"("failure":"error")"), std::string::npos);
   EXPECT_NE(results["up 4"].find(R"("response":"ok up 4")"), std::string::npos) << results["up 4"];
+  // A provider that never answered reported no usage: null, not 0 tokens at $0.
+  EXPECT_NE(results["down 2"].find(R"("usage":{"original":null,"replay":null})"), std::string::npos)
+      << results["down 2"];
+  EXPECT_NE(results["up 4"].find(R"("replay":{"model":"fake-model","tokens":{"input":11,)"),
+            std::string::npos)
+      << results["up 4"];
+  EXPECT_EQ(IntAt(j["summary"]["usage"]["replay"], "items"), 2) << done.body;
   // The earlier turns of the thread as logged reached the provider: "up 1" and its answer
   // precede "down 2", and nothing after it.
   bool saw_history = false;

@@ -260,9 +260,13 @@ Status Runner::Run(const std::string& replay_id, const std::atomic<bool>& stop,
                                   .count();
       if (stop) return;  // removed or stopping: the item is redone, or gone
       result = Compare(original.ok() ? *original : Original{}, outcome, latency);
-      ReportedUsage usage = agent::UsageOf(outcome, agent_options.model);
-      result.usage = StoredUsage{usage.model, usage.tokens,
-                                 CostNanos(usage.tokens, usage.model, prices)};
+      // Usage is what the provider's answers reported: none when it never answered (an outage on
+      // the first round, an original that could not be read), rather than a known 0.
+      if (outcome.rounds - (outcome.status.ok() ? 0 : 1) > 0) {
+        ReportedUsage usage = agent::UsageOf(outcome, agent_options.model);
+        result.usage = StoredUsage{usage.model, usage.tokens,
+                                   CostNanos(usage.tokens, usage.model, prices)};
+      }
       Result<bool> saved = stores_.replays->SaveResult(replay_id, t.item_no, result);
       if (!saved.ok()) {
         spdlog::warn("event=replay_result_not_stored replay={} error=\"{}\"", replay_id,
