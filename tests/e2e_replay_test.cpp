@@ -448,6 +448,63 @@ TEST(Replay, ARestartInTheMiddleResumesWithoutRedoingItems) {
   EXPECT_GE(llm.calls(), 8);
 }
 
+// A replay resumed after a restart runs on the documents as they were when it started, not
+// on the user's documents at the restart (the copy taken at the start is kept with the replay).
+TEST(Replay, AResumedReplayRunsOnTheDocumentsTakenAtItsStart) {
+  FakeLlm llm;
+  llm.SetResponder([](const std::string& request) {
+    if (HasToolAnswer(request)) return FakeReply{200, TextCompletion("Done."), {}, 120};
+    return FakeReply{
+        200, ToolCallsCompletion({{"c1", "get_data", R"({"target_blob_name":"tasks.json"})"}}), {},
+        120};
+  });
+  RunningServer s(Config(llm));
+  ASSERT_TRUE(s.started);
+  ASSERT_EQ(s.client
+                ->Post("/api/add_new_data",
+                       R"({"target_blob_name":"tasks.json","new_entry":{"title":"milk"}})",
+                       AsUser("ada"))
+                .status,
+            200);
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(
+        s.client->Post("/api/save_interaction", SaveBody("m" + std::to_string(i)), AsUser("ada"))
+            .status,
+        201);
+  }
+  const std::string id = StartReplay(
+      *s.client, R"({"filter":{"user_id":"ada"},"candidate":{"model":"m2"},"concurrency":1})");
+  ASSERT_FALSE(id.empty());
+  int64_t before = 0;
+  for (int i = 0; i < 400 && before < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    before = IntAt(s.client->Get("/api/replays/" + id, kAsAdmin).Json()["progress"], "done");
+  }
+  ASSERT_GE(before, 2);
+  // The user's documents change while the replay runs, and the server dies before it ends.
+  ASSERT_EQ(s.client
+                ->Post("/api/add_new_data",
+                       R"({"target_blob_name":"tasks.json","new_entry":{"title":"bread"}})",
+                       AsUser("ada"))
+                .status,
+            200);
+  s.client.reset();
+  s.server->Kill();
+  std::string error;
+  ASSERT_TRUE(s.server->Start(&error)) << error;
+  s.client = std::make_unique<HttpClient>(s.server->port());
+  HttpResponse done = WaitFor(*s.client, id);
+  EXPECT_EQ(IntAt(done.Json()["progress"], "done"), 8) << done.body;
+  std::map<std::string, std::string> results = Results(*s.client, id);
+  ASSERT_EQ(results.size(), 8u);
+  ASSERT_LT(before, 8) << "the replay ended before the restart: nothing was resumed";
+  for (const auto& [message, item] : results) {
+    EXPECT_NE(item.find(R"("title":"milk")"), std::string::npos) << message << ": " << item;
+    EXPECT_EQ(item.find("bread"), std::string::npos)
+        << message << " ran on the documents of the restart: " << item;
+  }
+}
+
 TEST(Replay, ACandidateOnAnotherProviderNeverGetsTheServersKey) {
   FakeLlm server_llm;
   FakeLlm other_llm;

@@ -183,12 +183,20 @@ Status Runner::Select(const std::string& replay_id, const ReplaySpec& spec) {
   }
   std::sort(chosen.begin(), chosen.end(), Newer);
   std::vector<ReplayTarget> targets;
+  // Each chosen user's documents, read once now and kept with the items: the sandboxes of
+  // every run of this replay, a resumed one included, start from them.
+  std::map<std::string, std::string> snapshots;
   for (size_t i = 0; i < chosen.size(); ++i) {
     Result<ReplayTarget> t = TargetOf(chosen[i], static_cast<int64_t>(i));
     if (!t.ok()) return t.status();
+    if (!snapshots.count(t->user_id)) {
+      Result<Snapshot> snapshot = TakeSnapshot(stores_.data, t->user_id);
+      if (!snapshot.ok()) return snapshot.status();
+      snapshots.emplace(t->user_id, SnapshotJson(*snapshot));
+    }
     targets.push_back(std::move(*t));
   }
-  return stores_.replays->AddTargets(replay_id, targets);
+  return stores_.replays->AddTargets(replay_id, targets, snapshots);
 }
 
 Status Runner::Run(const std::string& replay_id, const std::atomic<bool>& stop,
@@ -227,11 +235,16 @@ Status Runner::Run(const std::string& replay_id, const std::atomic<bool>& stop,
   if (!candidate.system_prompt.empty()) agent_options.system_prompt = candidate.system_prompt;
   const PriceTable& prices = options_.prices ? *options_.prices : PriceTable::Default();
 
-  // The sandboxes' source: each user's documents, read once when the run starts.
+  // The sandboxes' source: each user's documents as kept when the items were chosen; read now
+  // only for a replay chosen before snapshots were kept.
+  Result<std::map<std::string, std::string>> kept = stores_.replays->Snapshots(replay_id);
+  if (!kept.ok()) return kept.status();
   std::map<std::string, Snapshot> snapshots;
   for (const ReplayTarget& t : *pending) {
     if (snapshots.count(t.user_id)) continue;
-    Result<Snapshot> snapshot = TakeSnapshot(stores_.data, t.user_id);
+    auto stored = kept->find(t.user_id);
+    Result<Snapshot> snapshot = stored != kept->end() ? ParseSnapshot(stored->second)
+                                                      : TakeSnapshot(stores_.data, t.user_id);
     if (!snapshot.ok()) return snapshot.status();
     snapshots.emplace(t.user_id, std::move(*snapshot));
   }

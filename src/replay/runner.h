@@ -3,7 +3,8 @@
 // candidate settings, with the earlier turns of its thread as logged, its data tools on a
 // sandbox copy of the user's documents (replay/sandbox_data_store.h), and nothing logged as a
 // user interaction; each item's result and comparison go to the ReplayStore. A replay resumes
-// after a restart where it stopped (ResumeAll), without redoing finished items. A provider
+// after a restart where it stopped (ResumeAll), without redoing finished items, on the copy of
+// the documents kept when its items were chosen. A provider
 // failure is an item's error; the replay goes on. Thread-safe.
 #pragma once
 
@@ -50,7 +51,7 @@ struct RunnerStores {
   ReplayStore* replays = nullptr;
   AnalyticsStore* analytics = nullptr;       // selection (search)
   InteractionStore* interactions = nullptr;  // the threads' earlier turns
-  DataStore* data = nullptr;                 // read once per user for the sandbox, never written
+  DataStore* data = nullptr;  // read once per user when the items are chosen, never written
 };
 
 class Runner {

@@ -296,6 +296,17 @@ constexpr const char* kMigrations[] = {
       ADD COLUMN output_tokens bigint, ADD COLUMN reasoning_tokens bigint,
       ADD COLUMN cost_nanos bigint;
     )sql",
+    // 12: each replay's copy of its users' data documents, taken when its items are chosen, so
+    // that a replay resumed after a restart runs on the same documents (replay/runner.h). A
+    // copy of user data: erasure deletes a user's rows.
+    R"sql(
+    CREATE TABLE replay_snapshots(
+      replay_id text COLLATE "C" NOT NULL REFERENCES replays(replay_id) ON DELETE CASCADE,
+      user_id text COLLATE "C" NOT NULL,
+      documents text NOT NULL,
+      PRIMARY KEY (replay_id, user_id));
+    CREATE INDEX replay_snapshots_by_user ON replay_snapshots(user_id);
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {

@@ -41,7 +41,8 @@ Status PostgresReplayStore::Create(const ReplayInfo& info) {
 }
 
 Status PostgresReplayStore::AddTargets(const std::string& replay_id,
-                                       std::span<const ReplayTarget> targets) {
+                                       std::span<const ReplayTarget> targets,
+                                       const std::map<std::string, std::string>& snapshots) {
   pg::ArrayLiteral item_no, user_id, interaction_id, ts_us, original;
   pg::ArrayLiteral usage[6];  // the originals' usage columns, as replay_sql::UsageValues
   for (const ReplayTarget& t : targets) {
@@ -55,11 +56,18 @@ Status PostgresReplayStore::AddTargets(const std::string& replay_id,
       values[i] ? usage[i].Add(*values[i]) : usage[i].AddNull();
     }
   }
-  // The items go in only when the state moved: a replay gets its items once.
+  pg::ArrayLiteral snapshot_user, snapshot_documents;
+  for (const auto& [user, documents] : snapshots) {
+    snapshot_user.Add(user);
+    snapshot_documents.Add(documents);
+  }
+  // The items and snapshots go in only when the state moved: a replay gets its items once.
   Result<std::vector<pg::Res>> done = Run(
       {{"SELECT state FROM replays WHERE replay_id = $1 FOR UPDATE", {replay_id}},
        {"WITH moved AS (UPDATE replays SET state = 'running' WHERE replay_id = $1 "
-        "AND state = 'selecting' RETURNING replay_id) "
+        "AND state = 'selecting' RETURNING replay_id), "
+        "snapshots AS (INSERT INTO replay_snapshots(replay_id, user_id, documents) "
+        "SELECT m.replay_id, s.* FROM moved m, unnest($13::text[], $14::text[]) AS s) "
         "INSERT INTO replay_items(replay_id, item_no, user_id, interaction_id, ts_us, "
         "original_json, original_usage_model, original_input_tokens, "
         "original_cached_input_tokens, original_output_tokens, original_reasoning_tokens, "
@@ -69,7 +77,8 @@ Status PostgresReplayStore::AddTargets(const std::string& replay_id,
         {replay_id, std::move(item_no).Take(), std::move(user_id).Take(),
          std::move(interaction_id).Take(), std::move(ts_us).Take(), std::move(original).Take(),
          std::move(usage[0]).Take(), std::move(usage[1]).Take(), std::move(usage[2]).Take(),
-         std::move(usage[3]).Take(), std::move(usage[4]).Take(), std::move(usage[5]).Take()}}});
+         std::move(usage[3]).Take(), std::move(usage[4]).Take(), std::move(usage[5]).Take(),
+         std::move(snapshot_user).Take(), std::move(snapshot_documents).Take()}}});
   if (!done.ok()) return done.status();
   const pg::Res& state = (*done)[0];
   if (state.rows() == 0) return Status::NotFound("no replay " + replay_id);
@@ -77,6 +86,17 @@ Status PostgresReplayStore::AddTargets(const std::string& replay_id,
     return Status::FailedPrecondition("replay " + replay_id + " has its items already");
   }
   return Status::Ok();
+}
+
+Result<std::map<std::string, std::string>> PostgresReplayStore::Snapshots(
+    const std::string& replay_id) {
+  Result<std::vector<pg::Res>> done =
+      Run({{"SELECT user_id, documents FROM replay_snapshots WHERE replay_id = $1", {replay_id}}});
+  if (!done.ok()) return done.status();
+  const pg::Res& rows = (*done)[0];
+  std::map<std::string, std::string> out;
+  for (int i = 0; i < rows.rows(); ++i) out.emplace(rows.Text(i, 0), rows.Text(i, 1));
+  return out;
 }
 
 Result<std::vector<ReplayTarget>> PostgresReplayStore::Pending(const std::string& replay_id,
@@ -178,11 +198,12 @@ Result<ReplayItemsPage> PostgresReplayStore::Items(const ReplayItemsQuery& query
 Status PostgresReplayStore::Delete(const std::string& replay_id) {
   Result<std::vector<pg::Res>> done =
       Run({{"DELETE FROM replay_items WHERE replay_id = $1", {replay_id}},
+           {"DELETE FROM replay_snapshots WHERE replay_id = $1", {replay_id}},
            {"WITH gone AS (DELETE FROM replays WHERE replay_id = $1 RETURNING 1) "
             "SELECT count(*) FROM gone",
             {replay_id}}});
   if (!done.ok()) return done.status();
-  if ((*done)[1].Int(0, 0) == 0) return Status::NotFound("no replay with that id");
+  if ((*done)[2].Int(0, 0) == 0) return Status::NotFound("no replay with that id");
   return Status::Ok();
 }
 

@@ -318,6 +318,17 @@ UPDATE interaction_counts SET
     ALTER TABLE replay_items ADD COLUMN reasoning_tokens INTEGER;
     ALTER TABLE replay_items ADD COLUMN cost_nanos INTEGER;
     )sql",
+    // 14: each replay's copy of its users' data documents, taken when its items are chosen, so
+    // that a replay resumed after a restart runs on the same documents (replay/runner.h). A
+    // copy of user data: erasure deletes a user's rows.
+    R"sql(
+    CREATE TABLE replay_snapshots(
+      replay_id TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      documents TEXT NOT NULL,
+      PRIMARY KEY (replay_id, user_id));
+    CREATE INDEX replay_snapshots_by_user ON replay_snapshots(user_id);
+    )sql",
 };
 
 }  // namespace

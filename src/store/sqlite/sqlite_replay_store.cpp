@@ -59,7 +59,8 @@ Status SqliteReplayStore::Create(const ReplayInfo& info) {
 }
 
 Status SqliteReplayStore::AddTargets(const std::string& replay_id,
-                                     std::span<const ReplayTarget> targets) {
+                                     std::span<const ReplayTarget> targets,
+                                     const std::map<std::string, std::string>& snapshots) {
   MutexLock lock(&file_->write_mu);
   sqlite::Transaction tx(file_->writer);
   if (!tx.status.ok()) return tx.status;
@@ -91,8 +92,35 @@ Status SqliteReplayStore::AddTargets(const std::string& replay_id,
     BindUsage(*insert, 7, t.original_usage);
     if (Status s = insert->Run(); !s.ok()) return s;
   }
+  insert = file_->writer.Prepare(
+      "INSERT INTO replay_snapshots(replay_id, user_id, documents) VALUES(?1, ?2, ?3)");
+  if (!insert.ok()) return insert.status();
+  for (const auto& [user_id, documents] : snapshots) {
+    insert->Reset();
+    insert->Bind(1, replay_id);
+    insert->Bind(2, user_id);
+    insert->Bind(3, documents);
+    if (Status s = insert->Run(); !s.ok()) return s;
+  }
   insert = sqlite::Stmt();
   return tx.Commit();
+}
+
+Result<std::map<std::string, std::string>> SqliteReplayStore::Snapshots(
+    const std::string& replay_id) {
+  MutexLock lock(&file_->write_mu);
+  Result<sqlite::Stmt> select = file_->writer.Prepare(
+      "SELECT user_id, documents FROM replay_snapshots WHERE replay_id = ?1");
+  if (!select.ok()) return select.status();
+  select->Bind(1, replay_id);
+  std::map<std::string, std::string> out;
+  while (true) {
+    Result<bool> row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.emplace(select->Text(0), select->Text(1));
+  }
+  return out;
 }
 
 Result<std::vector<ReplayTarget>> SqliteReplayStore::Pending(const std::string& replay_id,
@@ -225,9 +253,10 @@ Status SqliteReplayStore::Delete(const std::string& replay_id) {
   MutexLock lock(&file_->write_mu);
   sqlite::Transaction tx(file_->writer);
   if (!tx.status.ok()) return tx.status;
-  Result<int64_t> items =
-      Change(file_->writer, "DELETE FROM replay_items WHERE replay_id = ?1", {replay_id});
-  if (!items.ok()) return items.status();
+  for (const char* sql : {"DELETE FROM replay_items WHERE replay_id = ?1",
+                          "DELETE FROM replay_snapshots WHERE replay_id = ?1"}) {
+    if (Result<int64_t> n = Change(file_->writer, sql, {replay_id}); !n.ok()) return n.status();
+  }
   Result<int64_t> gone =
       Change(file_->writer, "DELETE FROM replays WHERE replay_id = ?1", {replay_id});
   if (!gone.ok()) return gone.status();
