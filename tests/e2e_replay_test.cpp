@@ -226,7 +226,9 @@ constexpr char kPrices[] = R"({"as_of":"2026-12-01","currency":"USD","models":{
 std::string PricedAnswer(const std::string& text, const std::string& model) {
   return R"({"id":"c","object":"chat.completion","model":")" + model +
          R"(","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant",)"
-         R"("content":")" + text + R"("}}],"usage":{"prompt_tokens":500,"completion_tokens":80,)"
+         R"("content":")" +
+         text +
+         R"("}}],"usage":{"prompt_tokens":500,"completion_tokens":80,)"
          R"("total_tokens":580,"prompt_tokens_details":{"cached_tokens":100},)"
          R"("completion_tokens_details":{"reasoning_tokens":30}}})";
 }
@@ -258,8 +260,8 @@ TEST(Replay, TokensAndCostBeforeAndAfterArePricedByTheServersTable) {
   llm.SetResponder([](const std::string& request) {
     const std::string message = LastUserMessage(request);
     // For "four", the provider answers with a model the table has no price for.
-    return Ok(PricedAnswer("new " + message,
-                           message == "four" ? "unknown-model" : "gpt-new-2026-01-01"));
+    return Ok(
+        PricedAnswer("new " + message, message == "four" ? "unknown-model" : "gpt-new-2026-01-01"));
   });
   TempDir files;
   const std::string prices = files.path() + "/prices.json";
@@ -455,17 +457,19 @@ TEST(Replay, AResumedReplayRunsOnTheDocumentsTakenAtItsStart) {
   llm.SetResponder([](const std::string& request) {
     if (HasToolAnswer(request)) return FakeReply{200, TextCompletion("Done."), {}, 120};
     return FakeReply{
-        200, ToolCallsCompletion({{"c1", "get_data", R"({"target_blob_name":"tasks.json"})"}}), {},
+        200,
+        ToolCallsCompletion({{"c1", "get_data", R"({"target_blob_name":"tasks.json"})"}}),
+        {},
         120};
   });
   RunningServer s(Config(llm));
   ASSERT_TRUE(s.started);
-  ASSERT_EQ(s.client
-                ->Post("/api/add_new_data",
-                       R"({"target_blob_name":"tasks.json","new_entry":{"title":"milk"}})",
-                       AsUser("ada"))
-                .status,
-            200);
+  ASSERT_EQ(
+      s.client
+          ->Post("/api/add_new_data",
+                 R"({"target_blob_name":"tasks.json","new_entry":{"title":"milk"}})", AsUser("ada"))
+          .status,
+      200);
   for (int i = 0; i < 8; ++i) {
     ASSERT_EQ(
         s.client->Post("/api/save_interaction", SaveBody("m" + std::to_string(i)), AsUser("ada"))

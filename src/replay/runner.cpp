@@ -277,8 +277,8 @@ Status Runner::Run(const std::string& replay_id, const std::atomic<bool>& stop,
       // the first round, an original that could not be read), rather than a known 0.
       if (outcome.rounds - (outcome.status.ok() ? 0 : 1) > 0) {
         ReportedUsage usage = agent::UsageOf(outcome, agent_options.model);
-        result.usage = StoredUsage{usage.model, usage.tokens,
-                                   CostNanos(usage.tokens, usage.model, prices)};
+        result.usage =
+            StoredUsage{usage.model, usage.tokens, CostNanos(usage.tokens, usage.model, prices)};
       }
       Result<bool> saved = stores_.replays->SaveResult(replay_id, t.item_no, result);
       if (!saved.ok()) {

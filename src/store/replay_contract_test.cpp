@@ -207,7 +207,8 @@ TEST_P(ReplayContract, ErasingAUserRemovesTheirItemsOnly) {
 TEST_P(ReplayContract, SnapshotsAreKeptWithTheItemsOnceAndGoWithTheUserOrTheReplay) {
   ASSERT_TRUE(Replays().Create(Info()).ok());
   EXPECT_TRUE(Replays().Snapshots(kId)->empty());
-  const std::string ada = R"({"tasks.json":["{\"entry_id\":\"E1\",\"title\":\"milk \\\"2%\\\"\"}"]})";
+  const std::string ada =
+      R"({"tasks.json":["{\"entry_id\":\"E1\",\"title\":\"milk \\\"2%\\\"\"}"]})";
   ASSERT_TRUE(Replays().AddTargets(kId, Targets(4), {{"ada", ada}, {"bob", "{}"}}).ok());
   // Refused a second time: the snapshots stay those of the first.
   EXPECT_FALSE(Replays().AddTargets(kId, Targets(4), {{"ada", "{}"}}).ok());

@@ -67,13 +67,13 @@ UsageTotals ReadTotals(const Row& row, int from) {
 // all NULL without usage, the cost NULL without a price.
 inline std::vector<std::optional<std::string>> UsageValues(const std::optional<StoredUsage>& u) {
   if (!u) return std::vector<std::optional<std::string>>(6);
-  return {u->model,
-          std::to_string(u->tokens.input),
-          std::to_string(u->tokens.cached_input),
-          std::to_string(u->tokens.output),
-          std::to_string(u->tokens.reasoning),
-          u->cost_nanos ? std::optional<std::string>(std::to_string(*u->cost_nanos))
-                        : std::nullopt};
+  return {
+      u->model,
+      std::to_string(u->tokens.input),
+      std::to_string(u->tokens.cached_input),
+      std::to_string(u->tokens.output),
+      std::to_string(u->tokens.reasoning),
+      u->cost_nanos ? std::optional<std::string>(std::to_string(*u->cost_nanos)) : std::nullopt};
 }
 
 template <class Row>

@@ -291,10 +291,10 @@ void PostgresLifecycleStore::Vacuum() {
   Result<pg::Pool::Lease> conn = pool_->Acquire();
   if (!conn.ok()) return;
   // One statement alone: VACUUM cannot run in a transaction block (nor a multi-statement string).
-  Result<pg::Res> done =
-      (*conn)->Exec("VACUUM interactions, feedback, data_entries, interaction_counts, "
-                    "replay_items, replay_snapshots",
-                    {});
+  Result<pg::Res> done = (*conn)->Exec(
+      "VACUUM interactions, feedback, data_entries, interaction_counts, replay_items, "
+      "replay_snapshots",
+      {});
   if (!done.ok()) {
     spdlog::warn("event=erasure_vacuum_failed error=\"{}\"", done.status().message());
   }

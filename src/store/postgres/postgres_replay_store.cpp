@@ -62,23 +62,23 @@ Status PostgresReplayStore::AddTargets(const std::string& replay_id,
     snapshot_documents.Add(documents);
   }
   // The items and snapshots go in only when the state moved: a replay gets its items once.
-  Result<std::vector<pg::Res>> done = Run(
-      {{"SELECT state FROM replays WHERE replay_id = $1 FOR UPDATE", {replay_id}},
-       {"WITH moved AS (UPDATE replays SET state = 'running' WHERE replay_id = $1 "
-        "AND state = 'selecting' RETURNING replay_id), "
-        "snapshots AS (INSERT INTO replay_snapshots(replay_id, user_id, documents) "
-        "SELECT m.replay_id, s.* FROM moved m, unnest($13::text[], $14::text[]) AS s) "
-        "INSERT INTO replay_items(replay_id, item_no, user_id, interaction_id, ts_us, "
-        "original_json, original_usage_model, original_input_tokens, "
-        "original_cached_input_tokens, original_output_tokens, original_reasoning_tokens, "
-        "original_cost_nanos) SELECT m.replay_id, t.* FROM moved m, unnest($2::bigint[], "
-        "$3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], "
-        "$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[]) AS t",
-        {replay_id, std::move(item_no).Take(), std::move(user_id).Take(),
-         std::move(interaction_id).Take(), std::move(ts_us).Take(), std::move(original).Take(),
-         std::move(usage[0]).Take(), std::move(usage[1]).Take(), std::move(usage[2]).Take(),
-         std::move(usage[3]).Take(), std::move(usage[4]).Take(), std::move(usage[5]).Take(),
-         std::move(snapshot_user).Take(), std::move(snapshot_documents).Take()}}});
+  Result<std::vector<pg::Res>> done =
+      Run({{"SELECT state FROM replays WHERE replay_id = $1 FOR UPDATE", {replay_id}},
+           {"WITH moved AS (UPDATE replays SET state = 'running' WHERE replay_id = $1 "
+            "AND state = 'selecting' RETURNING replay_id), "
+            "snapshots AS (INSERT INTO replay_snapshots(replay_id, user_id, documents) "
+            "SELECT m.replay_id, s.* FROM moved m, unnest($13::text[], $14::text[]) AS s) "
+            "INSERT INTO replay_items(replay_id, item_no, user_id, interaction_id, ts_us, "
+            "original_json, original_usage_model, original_input_tokens, "
+            "original_cached_input_tokens, original_output_tokens, original_reasoning_tokens, "
+            "original_cost_nanos) SELECT m.replay_id, t.* FROM moved m, unnest($2::bigint[], "
+            "$3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], "
+            "$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[]) AS t",
+            {replay_id, std::move(item_no).Take(), std::move(user_id).Take(),
+             std::move(interaction_id).Take(), std::move(ts_us).Take(), std::move(original).Take(),
+             std::move(usage[0]).Take(), std::move(usage[1]).Take(), std::move(usage[2]).Take(),
+             std::move(usage[3]).Take(), std::move(usage[4]).Take(), std::move(usage[5]).Take(),
+             std::move(snapshot_user).Take(), std::move(snapshot_documents).Take()}}});
   if (!done.ok()) return done.status();
   const pg::Res& state = (*done)[0];
   if (state.rows() == 0) return Status::NotFound("no replay " + replay_id);

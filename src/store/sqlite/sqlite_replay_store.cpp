@@ -109,8 +109,8 @@ Status SqliteReplayStore::AddTargets(const std::string& replay_id,
 Result<std::map<std::string, std::string>> SqliteReplayStore::Snapshots(
     const std::string& replay_id) {
   MutexLock lock(&file_->write_mu);
-  Result<sqlite::Stmt> select = file_->writer.Prepare(
-      "SELECT user_id, documents FROM replay_snapshots WHERE replay_id = ?1");
+  Result<sqlite::Stmt> select =
+      file_->writer.Prepare("SELECT user_id, documents FROM replay_snapshots WHERE replay_id = ?1");
   if (!select.ok()) return select.status();
   select->Bind(1, replay_id);
   std::map<std::string, std::string> out;
