@@ -2,8 +2,10 @@
 // provider, on whichever engine the pass runs: a candidate that fixes a failing tool call and
 // one that breaks a passing one, a provider outage in the middle, a restart in the middle
 // (resumed, no item redone), the user's documents byte-identical afterwards and nothing logged
-// as an interaction, erasure, validation, and who may call the routes.
+// as an interaction, erasure, validation, who may call the routes, and tokens and cost before and
+// after, priced by the server's --prices table.
 #include <chrono>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -213,6 +215,152 @@ TEST(Replay, FixesOneBreaksOneNeverTouchesTheUsersDataAndIsNotLogged) {
   EXPECT_EQ(c.Request("DELETE", "/api/replays/" + id, kAsAdmin).status, 404);
 }
 
+// Per million tokens. The originals were answered by gpt-old, the candidate's provider reports
+// gpt-new under a dated snapshot name (priced as gpt-new).
+constexpr char kPrices[] = R"({"as_of":"2026-12-01","currency":"USD","models":{
+    "gpt-old":{"input":2,"cached_input":1,"output":10},
+    "gpt-new":{"input":1,"cached_input":0.5,"output":4,"reasoning":8}}})";
+
+// A text answer from `model` with usage: 500 prompt tokens (100 cached), 80 completion tokens
+// (30 reasoning). Priced as gpt-new: 400*1 + 100*0.5 + 50*4 + 30*8 = 890 per million = $0.00089.
+std::string PricedAnswer(const std::string& text, const std::string& model) {
+  return R"({"id":"c","object":"chat.completion","model":")" + model +
+         R"(","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant",)"
+         R"("content":")" +
+         text +
+         R"("}}],"usage":{"prompt_tokens":500,"completion_tokens":80,)"
+         R"("total_tokens":580,"prompt_tokens_details":{"cached_tokens":100},)"
+         R"("completion_tokens_details":{"reasoning_tokens":30}}})";
+}
+
+// The item of `results` (a results page's body) whose original's user message is `message`.
+simdjson::dom::element ItemOf(simdjson::dom::element results, const std::string& message) {
+  for (simdjson::dom::element item : Items(results, "items")) {
+    if (Str(item["original"]["user_message"]) == message) return item;
+  }
+  ADD_FAILURE() << "no result for " << message;
+  return simdjson::dom::element();
+}
+
+double CostAt(simdjson::dom::element e) {
+  double v = -1;
+  if (e["cost_usd"].get(v) != simdjson::SUCCESS) return -1;
+  return v;
+}
+
+// "input cached_input output reasoning" of e.tokens.
+std::string TokensAt(simdjson::dom::element e) {
+  simdjson::dom::element t = MemberAt(e, "tokens");
+  return std::to_string(IntAt(t, "input")) + " " + std::to_string(IntAt(t, "cached_input")) + " " +
+         std::to_string(IntAt(t, "output")) + " " + std::to_string(IntAt(t, "reasoning"));
+}
+
+TEST(Replay, TokensAndCostBeforeAndAfterArePricedByTheServersTable) {
+  FakeLlm llm;
+  llm.SetResponder([](const std::string& request) {
+    const std::string message = LastUserMessage(request);
+    // For "four", the provider answers with a model the table has no price for.
+    return Ok(
+        PricedAnswer("new " + message, message == "four" ? "unknown-model" : "gpt-new-2026-01-01"));
+  });
+  TempDir files;
+  const std::string prices = files.path() + "/prices.json";
+  std::ofstream(prices) << kPrices;
+  ServerConfig config = Config(llm);
+  config.args = {"--prices", prices};
+  RunningServer s(config);
+  ASSERT_TRUE(s.started);
+  HttpClient& c = *s.client;
+  const auto save = [&c](const std::string& message, const std::string& metadata) {
+    HttpResponse r = c.Post("/api/save_interaction",
+                            R"({"user_message":")" + message +
+                                R"(","assistant_response":"old","metadata":)" + metadata + "}",
+                            AsUser("ada"));
+    ASSERT_EQ(r.status, 201) << r.body;
+  };
+  // (1000-400)*2 + 400*1 + 200*10 = 3600 per million: $0.0036.
+  save("one", R"({"model":"gpt-old","usage":{"prompt_tokens":1000,"completion_tokens":200,)"
+              R"("prompt_tokens_details":{"cached_tokens":400}}})");
+  // 100*2 + 50*10 = 700: $0.0007.
+  save("two", R"({"model":"gpt-old","usage":{"input_tokens":100,"output_tokens":50}})");
+  save("three", R"({"model":"gpt-old"})");  // no usage: nothing known, not zero
+  save("four", R"({"model":"mystery","usage":{"input_tokens":10,"output_tokens":5}})");
+
+  const std::string id = StartReplay(
+      c, R"({"filter":{"user_id":"ada"},"candidate":{"model":"cand-model"},"concurrency":2})");
+  ASSERT_FALSE(id.empty());
+  HttpResponse done = WaitFor(c, id);
+  simdjson::dom::element summary = done.Json()["summary"];
+  ASSERT_EQ(summary["usage"].error(), simdjson::SUCCESS) << "no usage: " << done.body;
+  // Before: three originals had usage, two of them priced; after: four, three priced.
+  simdjson::dom::element before = summary["usage"]["original"];
+  EXPECT_EQ(IntAt(before, "items"), 3) << done.body;
+  EXPECT_EQ(IntAt(before, "priced_items"), 2) << done.body;
+  EXPECT_EQ(IntAt(before, "unpriced_items"), 1) << done.body;
+  EXPECT_EQ(TokensAt(before), "1110 400 255 0") << done.body;
+  EXPECT_DOUBLE_EQ(CostAt(before), 0.0043) << done.body;
+  simdjson::dom::element after = summary["usage"]["replay"];
+  EXPECT_EQ(IntAt(after, "items"), 4) << done.body;
+  EXPECT_EQ(IntAt(after, "priced_items"), 3) << done.body;
+  EXPECT_EQ(IntAt(after, "unpriced_items"), 1) << done.body;
+  EXPECT_EQ(TokensAt(after), "2000 400 320 120") << done.body;
+  EXPECT_DOUBLE_EQ(CostAt(after), 0.00267) << done.body;
+  // The numbers as /api/stats writes them: exact decimals.
+  EXPECT_NE(done.body.find(R"("cost":{"original":0.0043,"replay":0.00267})"), std::string::npos)
+      << done.body;
+
+  HttpResponse page = c.Get("/api/replays/" + id + "/results?limit=10", kAsAdmin);
+  ASSERT_EQ(page.status, 200) << page.body;
+  simdjson::dom::element results = page.Json();
+  for (simdjson::dom::element item : Items(results, "items")) {
+    ASSERT_EQ(item["usage"].error(), simdjson::SUCCESS) << "no usage: " << page.body;
+  }
+  simdjson::dom::element one = ItemOf(results, "one")["usage"];
+  EXPECT_EQ(Str(one["original"]["model"]), "gpt-old");
+  EXPECT_EQ(TokensAt(one["original"]), "1000 400 200 0");
+  EXPECT_DOUBLE_EQ(CostAt(one["original"]), 0.0036);
+  EXPECT_EQ(Str(one["replay"]["model"]), "gpt-new-2026-01-01");
+  EXPECT_EQ(TokensAt(one["replay"]), "500 100 80 30");
+  EXPECT_DOUBLE_EQ(CostAt(one["replay"]), 0.00089);
+  EXPECT_NE(page.body.find(R"("cost_usd":0.00089})"), std::string::npos) << page.body;
+  simdjson::dom::element two = ItemOf(results, "two")["usage"];
+  EXPECT_DOUBLE_EQ(CostAt(two["original"]), 0.0007);
+  simdjson::dom::element three = ItemOf(results, "three")["usage"];
+  EXPECT_TRUE(three["original"].is_null()) << simdjson::minify(three);
+  EXPECT_DOUBLE_EQ(CostAt(three["replay"]), 0.00089);
+  // An unpriced model: tokens shown, no cost (null, not 0), on both sides.
+  simdjson::dom::element four = ItemOf(results, "four")["usage"];
+  EXPECT_EQ(TokensAt(four["original"]), "10 0 5 0");
+  EXPECT_TRUE(four["original"]["cost_usd"].is_null()) << simdjson::minify(four);
+  EXPECT_EQ(Str(four["replay"]["model"]), "unknown-model");
+  EXPECT_TRUE(four["replay"]["cost_usd"].is_null()) << simdjson::minify(four);
+
+  // The command line prices with its --prices and prints the cost before and after.
+  const std::string dir = s.server->data_dir();
+  s.client.reset();
+  ASSERT_EQ(s.server->Stop(), 0);
+  const std::vector<std::pair<std::string, std::string>> env = {
+      {"OMNIFLOW_LLM_BASE_URL", llm.base_url()}, {"OMNIFLOW_LLM_MODEL", "fake-model"}};
+  std::string out;
+  EXPECT_EQ(ServerProcess::RunCommand({"replay", "--data-dir", dir, "--filter", "user_id=ada",
+                                       "--model", "cand-model", "--prices", prices},
+                                      env, &out),
+            0)
+      << out;
+  EXPECT_NE(out.find(R"("cost":{"original":0.0043,"replay":0.00267})"), std::string::npos) << out;
+
+  // Erasing ada takes her items, their tokens and their cost out of the summary.
+  std::string error;
+  ASSERT_TRUE(s.server->Start(&error)) << error;
+  s.client = std::make_unique<HttpClient>(s.server->port());
+  ASSERT_EQ(s.client->Request("DELETE", "/api/users/ada", kAsAdmin).status, 200);
+  HttpResponse erased = s.client->Get("/api/replays/" + id, kAsAdmin);
+  ASSERT_EQ(erased.status, 200) << erased.body;
+  EXPECT_NE(erased.body.find(R"("cost":{"original":0,"replay":0})"), std::string::npos)
+      << erased.body;
+  EXPECT_EQ(IntAt(erased.Json()["summary"]["usage"]["replay"], "items"), 0) << erased.body;
+}
+
 TEST(Replay, AProviderOutageInTheMiddleIsRecordedAndTheReplayFinishes) {
   FakeLlm llm;
   llm.SetResponder([](const std::string& request) {
@@ -242,6 +390,13 @@ TEST(Replay, AProviderOutageInTheMiddleIsRecordedAndTheReplayFinishes) {
       << results["down 2"];
   EXPECT_NE(results["down 2"].find(R"("failure":"error")"), std::string::npos);
   EXPECT_NE(results["up 4"].find(R"("response":"ok up 4")"), std::string::npos) << results["up 4"];
+  // A provider that never answered reported no usage: null, not 0 tokens at $0.
+  EXPECT_NE(results["down 2"].find(R"("usage":{"original":null,"replay":null})"), std::string::npos)
+      << results["down 2"];
+  EXPECT_NE(results["up 4"].find(R"("replay":{"model":"fake-model","tokens":{"input":11,)"),
+            std::string::npos)
+      << results["up 4"];
+  EXPECT_EQ(IntAt(j["summary"]["usage"]["replay"], "items"), 2) << done.body;
   // The earlier turns of the thread as logged reached the provider: "up 1" and its answer
   // precede "down 2", and nothing after it.
   bool saw_history = false;
@@ -293,6 +448,65 @@ TEST(Replay, ARestartInTheMiddleResumesWithoutRedoingItems) {
   // One call per item, plus at most the one in flight when the server was killed.
   EXPECT_LE(llm.calls(), 9);
   EXPECT_GE(llm.calls(), 8);
+}
+
+// A replay resumed after a restart runs on the documents as they were when it started, not
+// on the user's documents at the restart (the copy taken at the start is kept with the replay).
+TEST(Replay, AResumedReplayRunsOnTheDocumentsTakenAtItsStart) {
+  FakeLlm llm;
+  llm.SetResponder([](const std::string& request) {
+    if (HasToolAnswer(request)) return FakeReply{200, TextCompletion("Done."), {}, 120};
+    return FakeReply{
+        200,
+        ToolCallsCompletion({{"c1", "get_data", R"({"target_blob_name":"tasks.json"})"}}),
+        {},
+        120};
+  });
+  RunningServer s(Config(llm));
+  ASSERT_TRUE(s.started);
+  ASSERT_EQ(
+      s.client
+          ->Post("/api/add_new_data",
+                 R"({"target_blob_name":"tasks.json","new_entry":{"title":"milk"}})", AsUser("ada"))
+          .status,
+      200);
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(
+        s.client->Post("/api/save_interaction", SaveBody("m" + std::to_string(i)), AsUser("ada"))
+            .status,
+        201);
+  }
+  const std::string id = StartReplay(
+      *s.client, R"({"filter":{"user_id":"ada"},"candidate":{"model":"m2"},"concurrency":1})");
+  ASSERT_FALSE(id.empty());
+  int64_t before = 0;
+  for (int i = 0; i < 400 && before < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    before = IntAt(s.client->Get("/api/replays/" + id, kAsAdmin).Json()["progress"], "done");
+  }
+  ASSERT_GE(before, 2);
+  // The user's documents change while the replay runs, and the server dies before it ends.
+  ASSERT_EQ(s.client
+                ->Post("/api/add_new_data",
+                       R"({"target_blob_name":"tasks.json","new_entry":{"title":"bread"}})",
+                       AsUser("ada"))
+                .status,
+            200);
+  s.client.reset();
+  s.server->Kill();
+  std::string error;
+  ASSERT_TRUE(s.server->Start(&error)) << error;
+  s.client = std::make_unique<HttpClient>(s.server->port());
+  HttpResponse done = WaitFor(*s.client, id);
+  EXPECT_EQ(IntAt(done.Json()["progress"], "done"), 8) << done.body;
+  std::map<std::string, std::string> results = Results(*s.client, id);
+  ASSERT_EQ(results.size(), 8u);
+  ASSERT_LT(before, 8) << "the replay ended before the restart: nothing was resumed";
+  for (const auto& [message, item] : results) {
+    EXPECT_NE(item.find(R"("title":"milk")"), std::string::npos) << message << ": " << item;
+    EXPECT_EQ(item.find("bread"), std::string::npos)
+        << message << " ran on the documents of the restart: " << item;
+  }
 }
 
 TEST(Replay, ACandidateOnAnotherProviderNeverGetsTheServersKey) {

@@ -18,6 +18,16 @@ const char* OutcomeName(const AgentOutcome& outcome) {
 
 }  // namespace
 
+ReportedUsage UsageOf(const AgentOutcome& outcome, const std::string& fallback_model) {
+  const std::string& model = outcome.model.empty() ? fallback_model : outcome.model;
+  ReportedUsage usage;
+  if (model.size() <= kMaxModelNameLength) usage.model = model;
+  usage.tokens = TokenUsage{
+      outcome.prompt_tokens, std::min(outcome.cached_tokens, outcome.prompt_tokens),
+      outcome.completion_tokens, std::min(outcome.reasoning_tokens, outcome.completion_tokens)};
+  return usage;
+}
+
 void WriteToolCalls(const AgentOutcome& outcome, JsonWriter* w) {
   w->BeginArray();
   for (const ToolCallRecord& call : outcome.tool_calls) {
@@ -46,11 +56,7 @@ SaveRequest ToSaveRequest(const AgentOutcome& outcome, const TranscriptInfo& inf
   const std::string& model = outcome.model.empty() ? info.model : outcome.model;
   // The usage as ParseUsage would read it back from the metadata written below.
   request.usage_read = true;
-  ReportedUsage& usage = request.usage.emplace();
-  if (model.size() <= kMaxModelNameLength) usage.model = model;
-  usage.tokens = TokenUsage{
-      outcome.prompt_tokens, std::min(outcome.cached_tokens, outcome.prompt_tokens),
-      outcome.completion_tokens, std::min(outcome.reasoning_tokens, outcome.completion_tokens)};
+  request.usage = UsageOf(outcome, info.model);
   JsonWriter m;
   m.BeginObject()
       .Field("assistant_id", info.assistant_id)

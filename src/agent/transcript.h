@@ -25,6 +25,11 @@ struct TranscriptInfo {
 // source "tool_call_handler", model, latency_ms, usage, rounds, outcome and, on failure, error).
 SaveRequest ToSaveRequest(const AgentOutcome& outcome, const TranscriptInfo& info);
 
+// The usage of `outcome` as it is logged (and as ParseUsage reads it back): the model the provider
+// reported, else `fallback_model` ("" when longer than kMaxModelNameLength), and the tokens
+// summed over the rounds, the cached and reasoning parts clamped to their totals.
+ReportedUsage UsageOf(const AgentOutcome& outcome, const std::string& fallback_model);
+
 // Writes the JSON array of tool calls as answered to the caller and logged.
 void WriteToolCalls(const AgentOutcome& outcome, JsonWriter* w);
 

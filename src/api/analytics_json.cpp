@@ -15,17 +15,6 @@ void Time(std::string_view key, int64_t ts_us, JsonWriter* w) {
   w->Field(key, FormatTimestamp(ts_us));
 }
 
-// Nano-USD as an exact decimal number of USD ("0.0074", "12", "0").
-std::string UsdText(int64_t nanos) {
-  if (nanos < 0) return "-" + UsdText(-nanos);
-  std::string text = std::to_string(nanos / 1'000'000'000);
-  std::string fraction = std::to_string(nanos % 1'000'000'000);
-  fraction.insert(0, 9 - fraction.size(), '0');
-  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
-  if (!fraction.empty()) text += "." + fraction;
-  return text;
-}
-
 // "tokens": {input, cached_input, output, reasoning}, "cost_usd", "unpriced_interactions".
 void UsageFields(const UsageTotals& u, JsonWriter* w) {
   w->Key("tokens")
@@ -80,6 +69,16 @@ void WriteFeedback(const std::optional<Feedback>& feedback, JsonWriter* w) {
       .Field("comment", feedback->comment);
   Time("updated_at", feedback->updated_us, w);
   w->EndObject();
+}
+
+std::string UsdText(int64_t nanos) {
+  if (nanos < 0) return "-" + UsdText(-nanos);
+  std::string text = std::to_string(nanos / 1'000'000'000);
+  std::string fraction = std::to_string(nanos % 1'000'000'000);
+  fraction.insert(0, 9 - fraction.size(), '0');
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  if (!fraction.empty()) text += "." + fraction;
+  return text;
 }
 
 std::string StatsJson(const Stats& s, const AnalyticsScope& scope) {

@@ -15,6 +15,8 @@ std::string ThreadsJson(const ThreadsPage& page);
 std::string ConversationJson(const std::string& user_id, const std::string& thread_id,
                              const ConversationPage& page);
 std::string SearchJson(const SearchPage& page);
+// Nano-USD as an exact decimal number of USD ("0.0074", "12", "0"): the cost_usd of every answer.
+std::string UsdText(int64_t nanos);
 // Writes {"score":..,"comment":"..","updated_at":".."}, or null without feedback.
 void WriteFeedback(const std::optional<Feedback>& feedback, JsonWriter* w);
 

@@ -2,6 +2,7 @@
 #include <simdjson.h>
 
 #include "api/analytics_access.h"
+#include "api/analytics_json.h"
 #include "api/audit.h"
 #include "api/replay_handlers.h"
 #include "api/replay_request.h"
@@ -35,6 +36,47 @@ void WriteInfo(const ReplayInfo& info, JsonWriter* w) {
   w->RawField("request", info.spec_json);
 }
 
+// `key`: {"items","priced_items","unpriced_items","tokens":{...},"cost_usd"}: the items whose side
+// reported usage, those of them priced and not (their tokens counted, their cost not, as in
+// /api/stats), the token sums and the cost of the priced ones.
+void WriteTotals(std::string_view key, const UsageTotals& u, JsonWriter* w) {
+  w->Key(key)
+      .BeginObject()
+      .Field("items", u.interactions)
+      .Field("priced_items", u.interactions - u.unpriced)
+      .Field("unpriced_items", u.unpriced)
+      .Key("tokens")
+      .BeginObject()
+      .Field("input", u.input)
+      .Field("cached_input", u.cached_input)
+      .Field("output", u.output)
+      .Field("reasoning", u.reasoning)
+      .EndObject()
+      .RawField("cost_usd", UsdText(u.cost_nanos))
+      .EndObject();
+}
+
+// `key`: {"model","tokens":{...},"cost_usd"} (cost_usd null without a price), or null without
+// usage.
+void WriteUsage(std::string_view key, const std::optional<StoredUsage>& u, JsonWriter* w) {
+  w->Key(key);
+  if (!u) {
+    w->Null();
+    return;
+  }
+  w->BeginObject()
+      .Field("model", u->model)
+      .Key("tokens")
+      .BeginObject()
+      .Field("input", u->tokens.input)
+      .Field("cached_input", u->tokens.cached_input)
+      .Field("output", u->tokens.output)
+      .Field("reasoning", u->tokens.reasoning)
+      .EndObject();
+  u->cost_nanos ? w->RawField("cost_usd", UsdText(*u->cost_nanos)) : w->Key("cost_usd").Null();
+  w->EndObject();
+}
+
 double Mean(int64_t sum, int64_t n) { return n > 0 ? static_cast<double>(sum) / n : 0; }
 
 void WriteSummary(const ReplaySummary& s, JsonWriter* w) {
@@ -60,8 +102,16 @@ void WriteSummary(const ReplaySummary& s, JsonWriter* w) {
       .Field("original", s.original_tokens)
       .Field("replay", s.tokens)
       .EndObject();
-  // No pricing facility exists yet: cost is not known (docs/replay.md).
-  w->Key("cost").Null().EndObject();
+  w->Key("usage").BeginObject();
+  WriteTotals("original", s.original_usage, w);
+  WriteTotals("replay", s.usage, w);
+  w->EndObject();
+  w->Key("cost")
+      .BeginObject()
+      .RawField("original", UsdText(s.original_usage.cost_nanos))
+      .RawField("replay", UsdText(s.usage.cost_nanos))
+      .EndObject()
+      .EndObject();
 }
 
 Result<ReplayItemsQuery> ParseResultsQuery(const std::string& replay_id, const QueryParams& q) {
@@ -156,14 +206,17 @@ void GetReplayResults(const ApiContext& context, const Call& call, http::Respond
   w.BeginObject().Key("items").BeginArray();
   for (const ReplayItem& item : page->items) {
     // {"item_no","user_id","interaction_id","original", then the result's "replay" and
-    // "comparison"}.
+    // "comparison", then "usage": {"original","replay"} with their tokens and cost}.
     w.BeginObject()
         .Field("item_no", item.target.item_no)
         .Field("user_id", item.target.user_id)
         .Field("interaction_id", item.target.interaction_id)
         .RawField("original", item.target.original_json);
     std::string_view result = item.result->result_json;  // {"replay":...,"comparison":...}
-    w.Raw(result.substr(1, result.size() - 2)).EndObject();
+    w.Raw(result.substr(1, result.size() - 2)).Key("usage").BeginObject();
+    WriteUsage("original", item.target.original_usage, &w);
+    WriteUsage("replay", item.result->usage, &w);
+    w.EndObject().EndObject();
   }
   w.EndArray().Field("has_more", page->has_more).Key("next_cursor");
   if (page->has_more && page->next) {

@@ -231,7 +231,7 @@ int Serve(http::ServerOptions server_options, StoreOptions store_options,
                                        &(*db)->audit());
   AuditWriter audit_writer(&(*db)->audit());
   std::unique_ptr<replay::Runner> replays =
-      NewReplayRunner(db->get(), provider_options, assistant.max_tool_rounds);
+      NewReplayRunner(db->get(), provider_options, assistant.max_tool_rounds, &prices);
 
   api::ApiContext context;
   context.store = store;
@@ -798,6 +798,7 @@ int main(int argc, char** argv) {
   replay->add_option("--concurrency", replay_command.concurrency, "Items at once (1-16)")
       ->capture_default_str();
   replay->add_option("--name", replay_command.name, "The replay's name")->capture_default_str();
+  add_prices(replay);
 
   CLI11_PARSE(app, argc, argv);
   if (!InitLogging(log_level)) {
@@ -821,7 +822,9 @@ int main(int argc, char** argv) {
   }
   if (*replay) {
     if (!replay_prompt_file.empty()) replay_command.system_prompt_file = replay_prompt_file;
-    return RunReplayCommand(store_options, replay_command);
+    PriceTable prices;
+    if (!LoadPrices(prices_file, &prices)) return 2;
+    return RunReplayCommand(store_options, replay_command, prices);
   }
   if (*verify_chain) return RunVerify(store_options, chain_from_seq, chain_expect_head);
   if (*import) {

@@ -17,8 +17,9 @@ namespace omniflow {
 
 std::unique_ptr<replay::Runner> NewReplayRunner(Database* db,
                                                 const agent::ProviderOptions& provider,
-                                                int max_tool_rounds) {
+                                                int max_tool_rounds, const PriceTable* prices) {
   replay::RunnerOptions options;
+  options.prices = prices;
   options.provider = provider;
   options.agent.model = provider.model;
   options.agent.max_tool_rounds = max_tool_rounds;
@@ -63,7 +64,8 @@ Result<std::string> RequestBody(const ReplayCommand& c) {
 
 }  // namespace
 
-int RunReplayCommand(const StoreOptions& store_options, const ReplayCommand& command) {
+int RunReplayCommand(const StoreOptions& store_options, const ReplayCommand& command,
+                     const PriceTable& prices) {
   Result<std::string> body = RequestBody(command);
   Result<replay::ReplaySpec> spec =
       body.ok() ? api::ParseReplaySpec(*body) : Result<replay::ReplaySpec>(body.status());
@@ -77,7 +79,7 @@ int RunReplayCommand(const StoreOptions& store_options, const ReplayCommand& com
     return 2;
   }
   agent::ProviderOptions provider = agent::ProviderOptions::FromEnvironment();
-  std::unique_ptr<replay::Runner> runner = NewReplayRunner(db->get(), provider, 8);
+  std::unique_ptr<replay::Runner> runner = NewReplayRunner(db->get(), provider, 8, &prices);
   if (!runner->CanCall(spec->candidate)) {
     std::cerr << "omniflow replay: no LLM provider: set OMNIFLOW_LLM_BASE_URL (or --base-url) "
                  "and a model\n";

@@ -9,16 +9,18 @@
 #include <string>
 
 #include "agent/provider.h"
+#include "core/prices.h"
 #include "replay/runner.h"
 #include "store/database.h"
 
 namespace omniflow {
 
 // A Runner over `db`'s facets, calling the server's provider (`provider`) unless a candidate
-// names another, with at most `max_tool_rounds` tool rounds per message.
+// names another, with at most `max_tool_rounds` tool rounds per message, pricing each item's
+// usage by `prices` (which outlives the Runner).
 std::unique_ptr<replay::Runner> NewReplayRunner(Database* db,
                                                 const agent::ProviderOptions& provider,
-                                                int max_tool_rounds);
+                                                int max_tool_rounds, const PriceTable* prices);
 
 struct ReplayCommand {
   std::string filter;  // search's parameters as a query string: "status=failed&tool=get_data"
@@ -31,8 +33,9 @@ struct ReplayCommand {
   int concurrency = 4;
 };
 
-// Runs the replay on the store of `store_options`; 0, 1 (failures introduced) or 2 (bad
-// arguments, store or provider missing).
-int RunReplayCommand(const StoreOptions& store_options, const ReplayCommand& command);
+// Runs the replay on the store of `store_options`, pricing its usage by `prices`; 0, 1 (failures
+// introduced) or 2 (bad arguments, store or provider missing).
+int RunReplayCommand(const StoreOptions& store_options, const ReplayCommand& command,
+                     const PriceTable& prices);
 
 }  // namespace omniflow

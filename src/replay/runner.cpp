@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "agent/transcript.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "replay/compare.h"
@@ -41,6 +42,7 @@ Result<ReplayTarget> TargetOf(const InteractionView& view, int64_t item_no) {
   t.interaction_id = view.position.interaction_id;
   t.ts_us = view.position.ts_us;
   t.original_json = OriginalJson(view);
+  t.original_usage = view.usage;
   return t;
 }
 
@@ -181,12 +183,20 @@ Status Runner::Select(const std::string& replay_id, const ReplaySpec& spec) {
   }
   std::sort(chosen.begin(), chosen.end(), Newer);
   std::vector<ReplayTarget> targets;
+  // Each chosen user's documents, read once now and kept with the items: the sandboxes of
+  // every run of this replay, a resumed one included, start from them.
+  std::map<std::string, std::string> snapshots;
   for (size_t i = 0; i < chosen.size(); ++i) {
     Result<ReplayTarget> t = TargetOf(chosen[i], static_cast<int64_t>(i));
     if (!t.ok()) return t.status();
+    if (!snapshots.count(t->user_id)) {
+      Result<Snapshot> snapshot = TakeSnapshot(stores_.data, t->user_id);
+      if (!snapshot.ok()) return snapshot.status();
+      snapshots.emplace(t->user_id, SnapshotJson(*snapshot));
+    }
     targets.push_back(std::move(*t));
   }
-  return stores_.replays->AddTargets(replay_id, targets);
+  return stores_.replays->AddTargets(replay_id, targets, snapshots);
 }
 
 Status Runner::Run(const std::string& replay_id, const std::atomic<bool>& stop,
@@ -223,12 +233,18 @@ Status Runner::Run(const std::string& replay_id, const std::atomic<bool>& stop,
   agent::AgentOptions agent_options = options_.agent;
   agent_options.model = provider_options.model;
   if (!candidate.system_prompt.empty()) agent_options.system_prompt = candidate.system_prompt;
+  const PriceTable& prices = options_.prices ? *options_.prices : PriceTable::Default();
 
-  // The sandboxes' source: each user's documents, read once when the run starts.
+  // The sandboxes' source: each user's documents as kept when the items were chosen; read now
+  // only for a replay chosen before snapshots were kept.
+  Result<std::map<std::string, std::string>> kept = stores_.replays->Snapshots(replay_id);
+  if (!kept.ok()) return kept.status();
   std::map<std::string, Snapshot> snapshots;
   for (const ReplayTarget& t : *pending) {
     if (snapshots.count(t.user_id)) continue;
-    Result<Snapshot> snapshot = TakeSnapshot(stores_.data, t.user_id);
+    auto stored = kept->find(t.user_id);
+    Result<Snapshot> snapshot = stored != kept->end() ? ParseSnapshot(stored->second)
+                                                      : TakeSnapshot(stores_.data, t.user_id);
     if (!snapshot.ok()) return snapshot.status();
     snapshots.emplace(t.user_id, std::move(*snapshot));
   }
@@ -257,6 +273,13 @@ Status Runner::Run(const std::string& replay_id, const std::atomic<bool>& stop,
                                   .count();
       if (stop) return;  // removed or stopping: the item is redone, or gone
       result = Compare(original.ok() ? *original : Original{}, outcome, latency);
+      // Usage is what the provider's answers reported: none when it never answered (an outage on
+      // the first round, an original that could not be read), rather than a known 0.
+      if (outcome.rounds - (outcome.status.ok() ? 0 : 1) > 0) {
+        ReportedUsage usage = agent::UsageOf(outcome, agent_options.model);
+        result.usage =
+            StoredUsage{usage.model, usage.tokens, CostNanos(usage.tokens, usage.model, prices)};
+      }
       Result<bool> saved = stores_.replays->SaveResult(replay_id, t.item_no, result);
       if (!saved.ok()) {
         spdlog::warn("event=replay_result_not_stored replay={} error=\"{}\"", replay_id,

@@ -3,7 +3,8 @@
 // candidate settings, with the earlier turns of its thread as logged, its data tools on a
 // sandbox copy of the user's documents (replay/sandbox_data_store.h), and nothing logged as a
 // user interaction; each item's result and comparison go to the ReplayStore. A replay resumes
-// after a restart where it stopped (ResumeAll), without redoing finished items. A provider
+// after a restart where it stopped (ResumeAll), without redoing finished items, on the copy of
+// the documents kept when its items were chosen. A provider
 // failure is an item's error; the replay goes on. Thread-safe.
 #pragma once
 
@@ -18,6 +19,7 @@
 #include "agent/provider.h"
 #include "core/ids.h"
 #include "core/mutex.h"
+#include "core/prices.h"
 #include "replay/replay_spec.h"
 #include "store/analytics_store.h"
 #include "store/data_store.h"
@@ -37,6 +39,9 @@ struct RunnerOptions {
   std::function<std::unique_ptr<agent::ChatProvider>(agent::ProviderOptions)> make_provider;
   // Reads a stored spec (ReplayInfo::spec_json) back; required (api::ParseReplaySpec).
   std::function<Result<ReplaySpec>(std::string_view spec_json)> parse_spec;
+  // Prices each replayed item's usage (the model the provider reported, else the candidate's),
+  // as saves are priced; null: PriceTable::Default(). Not owned; outlives the Runner.
+  const PriceTable* prices = nullptr;
   Clock* clock = nullptr;        // created_us, finished_us; null: the real clock
   int64_t max_sampled = 100000;  // matches a random sample is drawn from, at most
 };
@@ -46,7 +51,7 @@ struct RunnerStores {
   ReplayStore* replays = nullptr;
   AnalyticsStore* analytics = nullptr;       // selection (search)
   InteractionStore* interactions = nullptr;  // the threads' earlier turns
-  DataStore* data = nullptr;                 // read once per user for the sandbox, never written
+  DataStore* data = nullptr;  // read once per user when the items are chosen, never written
 };
 
 class Runner {

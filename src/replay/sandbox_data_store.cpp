@@ -2,13 +2,66 @@
 
 #include <simdjson.h>
 
+#include "core/json.h"
+
 namespace omniflow::replay {
 
 namespace {
 
 Status NoEntry() { return Status::NotFound("no entry with that id"); }
 
+// Appends the stored entry `body` to `entries`, keyed by its entry_id.
+Status AddEntry(simdjson::dom::parser& parser, const std::string& blob, std::string body,
+                std::vector<std::pair<std::string, std::string>>* entries) {
+  std::string_view id;
+  simdjson::dom::element doc;
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS ||
+      doc["entry_id"].get(id) != simdjson::SUCCESS) {
+    return Status::Internal("a stored entry of " + blob + " has no entry_id");
+  }
+  entries->emplace_back(std::string(id), std::move(body));
+  return Status::Ok();
+}
+
 }  // namespace
+
+std::string SnapshotJson(const Snapshot& snapshot) {
+  JsonWriter w;
+  w.BeginObject();
+  for (const auto& [blob, entries] : snapshot) {
+    w.Key(blob).BeginArray();
+    for (const auto& entry : entries) w.String(entry.second);
+    w.EndArray();
+  }
+  w.EndObject();
+  return w.Release();
+}
+
+Result<Snapshot> ParseSnapshot(std::string_view json) {
+  simdjson::dom::parser parser, entry_parser;
+  simdjson::dom::object doc;
+  if (parser.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) {
+    return Status::Internal("a replay's snapshot is not a JSON object");
+  }
+  Snapshot snapshot;
+  for (auto [blob, value] : doc) {
+    simdjson::dom::array entries;
+    if (value.get(entries) != simdjson::SUCCESS) {
+      return Status::Internal("a replay's snapshot holds a document that is not an array");
+    }
+    auto& copy = snapshot[std::string(blob)];
+    for (simdjson::dom::element entry : entries) {
+      std::string_view body;
+      if (entry.get(body) != simdjson::SUCCESS) {
+        return Status::Internal("a replay's snapshot holds an entry that is not a string");
+      }
+      if (Status s = AddEntry(entry_parser, std::string(blob), std::string(body), &copy); !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return snapshot;
+}
 
 Result<Snapshot> TakeSnapshot(DataStore* real, const std::string& user) {
   Snapshot snapshot;
@@ -20,13 +73,7 @@ Result<Snapshot> TakeSnapshot(DataStore* real, const std::string& user) {
     if (!entries.ok()) return entries.status();
     auto& copy = snapshot[blob];
     for (std::string& body : *entries) {
-      std::string_view id;
-      simdjson::dom::element doc;
-      if (parser.parse(body).get(doc) != simdjson::SUCCESS ||
-          doc["entry_id"].get(id) != simdjson::SUCCESS) {
-        return Status::Internal("a stored entry of " + blob + " has no entry_id");
-      }
-      copy.emplace_back(std::string(id), std::move(body));
+      if (Status s = AddEntry(parser, blob, std::move(body), &copy); !s.ok()) return s;
     }
   }
   return snapshot;

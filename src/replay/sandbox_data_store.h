@@ -20,6 +20,12 @@ using Snapshot = std::map<std::string, std::vector<std::pair<std::string, std::s
 // Reads every document of `user` from `real` (List, then Get of each).
 Result<Snapshot> TakeSnapshot(DataStore* real, const std::string& user);
 
+// A snapshot as stored with its replay (ReplayStore::AddTargets): {"<blob>": ["<entry JSON>",
+// ...], ...}, each entry's text kept byte for byte.
+std::string SnapshotJson(const Snapshot& snapshot);
+// Reads SnapshotJson's text back. Internal when it is not such a text.
+Result<Snapshot> ParseSnapshot(std::string_view json);
+
 class SandboxDataStore final : public DataStore {
  public:
   // Serves `user`'s documents as `snapshot` holds them; any other user has none.

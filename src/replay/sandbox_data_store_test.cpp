@@ -41,5 +41,19 @@ TEST(SandboxDataStore, AnotherUserSeesNothingAndCannotWrite) {
   EXPECT_EQ(sandbox.List("ada")->size(), 1u);
 }
 
+TEST(SandboxDataStore, ASnapshotReadsBackByteForByteFromItsStoredText) {
+  Snapshot s = Tasks();
+  // Text with escapes, a second document, and an empty one.
+  s["notes.json"] = {{"E2", "{\"entry_id\":\"E2\",\"text\":\"a \\\"quote\\\" \\u00e9\\n\"}"},
+                     {"E3", R"({"entry_id":"E3"})"}};
+  s["empty.json"] = {};
+  Result<Snapshot> back = ParseSnapshot(SnapshotJson(s));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, s);
+  EXPECT_EQ(ParseSnapshot("[]").status().code(), Status::Code::kInternal);
+  EXPECT_EQ(ParseSnapshot(R"({"a":[1]})").status().code(), Status::Code::kInternal);
+  EXPECT_EQ(ParseSnapshot(R"({"a":["{}"]})").status().code(), Status::Code::kInternal);
+}
+
 }  // namespace
 }  // namespace omniflow::replay

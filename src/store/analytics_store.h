@@ -178,12 +178,13 @@ struct Feedback {
   int64_t updated_us = 0;
 };
 
-// One stored interaction: its canonical JSON (spliced verbatim into responses) and its
-// feedback, if any.
+// One stored interaction: its canonical JSON (spliced verbatim into responses), its feedback,
+// if any, and its token usage as stored beside it (none when it reported no usage).
 struct InteractionView {
   std::string json;
   std::optional<Feedback> feedback;
   HistoryCursor position;  // its place in the newest-first order
+  std::optional<StoredUsage> usage;
 };
 
 struct ConversationQuery {

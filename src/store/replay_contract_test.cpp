@@ -65,7 +65,7 @@ TEST_P(ReplayContract, CreateAddTargetsAndGetRoundTripEveryField) {
   EXPECT_EQ(fresh->spec_json, R"({"limit":3})");
   EXPECT_EQ(fresh->created_us, kT);
   EXPECT_EQ(fresh->total, 0);
-  ASSERT_TRUE(Replays().AddTargets(kId, Targets(3)).ok());
+  ASSERT_TRUE(Replays().AddTargets(kId, Targets(3), {}).ok());
   Result<ReplayInfo> running = Replays().Get(kId);
   ASSERT_TRUE(running.ok());
   EXPECT_EQ(running->state, "running");
@@ -83,9 +83,9 @@ TEST_P(ReplayContract, CreateAddTargetsAndGetRoundTripEveryField) {
 TEST_P(ReplayContract, RefusesATakenIdAndTargetsTwice) {
   ASSERT_TRUE(Replays().Create(Info()).ok());
   EXPECT_EQ(Replays().Create(Info()).code(), Status::Code::kAlreadyExists);
-  ASSERT_TRUE(Replays().AddTargets(kId, Targets(2)).ok());
-  EXPECT_EQ(Replays().AddTargets(kId, Targets(2)).code(), Status::Code::kFailedPrecondition);
-  EXPECT_EQ(Replays().AddTargets("rp_ffffffffffffffffffffffff", Targets(1)).code(),
+  ASSERT_TRUE(Replays().AddTargets(kId, Targets(2), {}).ok());
+  EXPECT_EQ(Replays().AddTargets(kId, Targets(2), {}).code(), Status::Code::kFailedPrecondition);
+  EXPECT_EQ(Replays().AddTargets("rp_ffffffffffffffffffffffff", Targets(1), {}).code(),
             Status::Code::kNotFound);
   EXPECT_EQ(Replays().Get(kId)->total, 2);
   ReplayInfo bad = Info("not-an-id");
@@ -94,7 +94,7 @@ TEST_P(ReplayContract, RefusesATakenIdAndTargetsTwice) {
 
 TEST_P(ReplayContract, AResultIsStoredOnceAndSurvivesReopening) {
   ASSERT_TRUE(Replays().Create(Info()).ok());
-  ASSERT_TRUE(Replays().AddTargets(kId, Targets(3)).ok());
+  ASSERT_TRUE(Replays().AddTargets(kId, Targets(3), {}).ok());
   EXPECT_TRUE(*Replays().SaveResult(kId, 1, Outcome(true, true, false)));
   // A second result for the same item (a worker that raced a restart) changes nothing.
   EXPECT_FALSE(*Replays().SaveResult(kId, 1, Outcome(false, false, true)));
@@ -120,7 +120,7 @@ TEST_P(ReplayContract, AResultIsStoredOnceAndSurvivesReopening) {
 
 TEST_P(ReplayContract, SummarizeCountsAndItemsPageAndFilterChanged) {
   ASSERT_TRUE(Replays().Create(Info()).ok());
-  ASSERT_TRUE(Replays().AddTargets(kId, Targets(5)).ok());
+  ASSERT_TRUE(Replays().AddTargets(kId, Targets(5), {}).ok());
   ASSERT_TRUE(Replays().SaveResult(kId, 0, Outcome(true, true, false)).ok());
   ASSERT_TRUE(Replays().SaveResult(kId, 1, Outcome(false, false, false)).ok());
   ASSERT_TRUE(Replays().SaveResult(kId, 2, Outcome(true, false, true)).ok());
@@ -164,7 +164,7 @@ TEST_P(ReplayContract, FinishListNewestFirstAndDelete) {
   const std::string older = "rp_000000000000000000000001";
   ASSERT_TRUE(Replays().Create(Info(older, kT - 10)).ok());
   ASSERT_TRUE(Replays().Create(Info()).ok());
-  ASSERT_TRUE(Replays().AddTargets(kId, Targets(1)).ok());
+  ASSERT_TRUE(Replays().AddTargets(kId, Targets(1), {}).ok());
   ASSERT_TRUE(Replays().Finish(kId, "done", "", kT + 5).ok());
   ASSERT_TRUE(Replays().Finish(older, "failed", "search failed", kT + 6).ok());
   Result<std::vector<ReplayInfo>> all = Replays().List(10);
@@ -185,7 +185,7 @@ TEST_P(ReplayContract, FinishListNewestFirstAndDelete) {
 
 TEST_P(ReplayContract, ErasingAUserRemovesTheirItemsOnly) {
   ASSERT_TRUE(Replays().Create(Info()).ok());
-  ASSERT_TRUE(Replays().AddTargets(kId, Targets(4)).ok());  // ada: 0, 2; bob: 1, 3
+  ASSERT_TRUE(Replays().AddTargets(kId, Targets(4), {}).ok());  // ada: 0, 2; bob: 1, 3
   ASSERT_TRUE(Replays().SaveResult(kId, 0, Outcome(true, false, false)).ok());
   ASSERT_TRUE(Replays().SaveResult(kId, 1, Outcome(true, false, false)).ok());
   ASSERT_TRUE(database_->lifecycle().EraseUser("ada").ok());
@@ -202,6 +202,73 @@ TEST_P(ReplayContract, ErasingAUserRemovesTheirItemsOnly) {
   for (const ReplayTarget& t : *pending) EXPECT_EQ(t.user_id, "bob");
   // A result arriving for an erased item is dropped.
   EXPECT_FALSE(*Replays().SaveResult(kId, 2, Outcome(true, false, false)));
+}
+
+TEST_P(ReplayContract, SnapshotsAreKeptWithTheItemsOnceAndGoWithTheUserOrTheReplay) {
+  ASSERT_TRUE(Replays().Create(Info()).ok());
+  EXPECT_TRUE(Replays().Snapshots(kId)->empty());
+  const std::string ada =
+      R"({"tasks.json":["{\"entry_id\":\"E1\",\"title\":\"milk \\\"2%\\\"\"}"]})";
+  ASSERT_TRUE(Replays().AddTargets(kId, Targets(4), {{"ada", ada}, {"bob", "{}"}}).ok());
+  // Refused a second time: the snapshots stay those of the first.
+  EXPECT_FALSE(Replays().AddTargets(kId, Targets(4), {{"ada", "{}"}}).ok());
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Result<std::map<std::string, std::string>> kept = Replays().Snapshots(kId);
+  ASSERT_TRUE(kept.ok()) << kept.status().message();
+  EXPECT_EQ(*kept, (std::map<std::string, std::string>{{"ada", ada}, {"bob", "{}"}}));
+  ASSERT_TRUE(database_->lifecycle().EraseUser("ada").ok());
+  EXPECT_EQ(*Replays().Snapshots(kId), (std::map<std::string, std::string>{{"bob", "{}"}}));
+  ASSERT_TRUE(Replays().Delete(kId).ok());
+  EXPECT_TRUE(Replays().Snapshots(kId)->empty());
+}
+
+TEST_P(ReplayContract, UsageAndCostOfBothSidesRoundTripAndAreSummedAsStatsSumThem) {
+  ASSERT_TRUE(Replays().Create(Info()).ok());
+  std::vector<ReplayTarget> targets = Targets(4);
+  // 0: priced; 1: no usage; 2: an unpriced model; 3: priced, erased below (ada).
+  targets[0].original_usage = StoredUsage{"gpt-old", TokenUsage{1000, 400, 200, 0}, 3'600'000};
+  targets[2].original_usage = StoredUsage{"mystery", TokenUsage{10, 0, 5, 0}, std::nullopt};
+  targets[3].original_usage = StoredUsage{"gpt-old", TokenUsage{1, 0, 1, 0}, 12};
+  ASSERT_TRUE(Replays().AddTargets(kId, targets, {}).ok());
+  ReplayResult priced = Outcome(false, false, false);
+  priced.usage = StoredUsage{"gpt-new-2026-01-01", TokenUsage{500, 100, 80, 30}, 890'000};
+  ReplayResult unpriced = Outcome(false, false, false);
+  unpriced.usage = StoredUsage{"unknown", TokenUsage{7, 0, 3, 0}, std::nullopt};
+  ASSERT_TRUE(*Replays().SaveResult(kId, 0, priced));
+  ASSERT_TRUE(*Replays().SaveResult(kId, 1, priced));
+  ASSERT_TRUE(*Replays().SaveResult(kId, 2, unpriced));
+  ASSERT_TRUE(*Replays().SaveResult(kId, 3, Outcome(false, false, false)));  // usage unknown
+
+  Result<ReplayItemsPage> page = Replays().Items({kId, false, std::nullopt, 10});
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  ASSERT_EQ(page->items.size(), 4u);
+  const ReplayItem& first = page->items[0];
+  ASSERT_TRUE(first.target.original_usage);
+  EXPECT_EQ(first.target.original_usage->model, "gpt-old");
+  EXPECT_EQ(first.target.original_usage->tokens, (TokenUsage{1000, 400, 200, 0}));
+  EXPECT_EQ(first.target.original_usage->cost_nanos, 3'600'000);
+  ASSERT_TRUE(first.result->usage);
+  EXPECT_EQ(first.result->usage->model, "gpt-new-2026-01-01");
+  EXPECT_EQ(first.result->usage->tokens, (TokenUsage{500, 100, 80, 30}));
+  EXPECT_EQ(first.result->usage->cost_nanos, 890'000);
+  EXPECT_FALSE(page->items[1].target.original_usage);
+  ASSERT_TRUE(page->items[2].target.original_usage);
+  EXPECT_FALSE(page->items[2].target.original_usage->cost_nanos);
+  ASSERT_TRUE(page->items[2].result->usage);
+  EXPECT_FALSE(page->items[2].result->usage->cost_nanos);
+  EXPECT_FALSE(page->items[3].result->usage);
+
+  Result<ReplaySummary> s = Replays().Summarize(kId);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->original_usage, (UsageTotals{3, 1011, 400, 206, 0, 3'600'012, 1}));
+  EXPECT_EQ(s->usage, (UsageTotals{3, 1007, 200, 163, 60, 1'780'000, 1}));
+
+  // Erasure takes the erased user's items out of the sums too.
+  ASSERT_TRUE(database_->lifecycle().EraseUser("ada").ok());  // items 0 and 2
+  s = Replays().Summarize(kId);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->original_usage, (UsageTotals{1, 1, 0, 1, 0, 12, 0}));
+  EXPECT_EQ(s->usage, (UsageTotals{1, 500, 100, 80, 30, 890'000, 0}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, ReplayContract, ::testing::Values(std::string("sqlite")),

@@ -3,7 +3,9 @@
 // IsNull(col) (a sqlite::Stmt, or a pg::Res row through PgRow).
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "store/replay_store.h"
 
@@ -17,13 +19,62 @@ inline constexpr const char* kInfoColumns =
 
 inline constexpr const char* kItemColumns =
     "item_no, user_id, interaction_id, ts_us, original_json, result_json, changed, fixed, "
-    "introduced, same_tools, error, latency_ms, original_latency_ms, tokens, original_tokens";
+    "introduced, same_tools, error, latency_ms, original_latency_ms, tokens, original_tokens, "
+    "original_usage_model, original_input_tokens, original_cached_input_tokens, "
+    "original_output_tokens, original_reasoning_tokens, original_cost_nanos, usage_model, "
+    "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos";
 
 inline constexpr const char* kSummaryColumns =
     "count(result_json), COALESCE(sum(changed), 0), COALESCE(sum(fixed), 0), "
     "COALESCE(sum(introduced), 0), COALESCE(sum(same_tools), 0), COALESCE(sum(error), 0), "
     "COALESCE(sum(latency_ms), 0), COALESCE(sum(original_latency_ms), 0), "
-    "COALESCE(sum(tokens), 0), COALESCE(sum(original_tokens), 0)";
+    "COALESCE(sum(tokens), 0), COALESCE(sum(original_tokens), 0), "
+    // The originals' usage, then the replays', as stats sums it (store/analytics_store.h).
+    "count(original_input_tokens), COALESCE(sum(original_input_tokens), 0), "
+    "COALESCE(sum(original_cached_input_tokens), 0), COALESCE(sum(original_output_tokens), 0), "
+    "COALESCE(sum(original_reasoning_tokens), 0), COALESCE(sum(original_cost_nanos), 0), "
+    "count(original_input_tokens) - count(original_cost_nanos), "
+    "count(input_tokens), COALESCE(sum(input_tokens), 0), COALESCE(sum(cached_input_tokens), 0), "
+    "COALESCE(sum(output_tokens), 0), COALESCE(sum(reasoning_tokens), 0), "
+    "COALESCE(sum(cost_nanos), 0), count(input_tokens) - count(cost_nanos)";
+
+// A side's usage from the six columns at `from` (model, input, cached_input, output,
+// reasoning, cost): none when its input count is NULL, no cost when its cost is NULL.
+template <class Row>
+std::optional<StoredUsage> ReadUsage(const Row& row, int from) {
+  if (row.IsNull(from + 1)) return std::nullopt;
+  StoredUsage u;
+  if (!row.IsNull(from)) u.model = std::string(row.Text(from));
+  u.tokens = TokenUsage{row.Int(from + 1), row.Int(from + 2), row.Int(from + 3), row.Int(from + 4)};
+  if (!row.IsNull(from + 5)) u.cost_nanos = row.Int(from + 5);
+  return u;
+}
+
+template <class Row>
+UsageTotals ReadTotals(const Row& row, int from) {
+  UsageTotals t;
+  t.interactions = row.Int(from);
+  t.input = row.Int(from + 1);
+  t.cached_input = row.Int(from + 2);
+  t.output = row.Int(from + 3);
+  t.reasoning = row.Int(from + 4);
+  t.cost_nanos = row.Int(from + 5);
+  t.unpriced = row.Int(from + 6);
+  return t;
+}
+
+// A side's usage as six column values (model, four counts, cost) in text, nullopt for NULL:
+// all NULL without usage, the cost NULL without a price.
+inline std::vector<std::optional<std::string>> UsageValues(const std::optional<StoredUsage>& u) {
+  if (!u) return std::vector<std::optional<std::string>>(6);
+  return {
+      u->model,
+      std::to_string(u->tokens.input),
+      std::to_string(u->tokens.cached_input),
+      std::to_string(u->tokens.output),
+      std::to_string(u->tokens.reasoning),
+      u->cost_nanos ? std::optional<std::string>(std::to_string(*u->cost_nanos)) : std::nullopt};
+}
 
 template <class Row>
 ReplayInfo ReadInfo(const Row& row) {
@@ -49,6 +100,7 @@ ReplayItem ReadItem(const Row& row) {
   item.target.interaction_id = std::string(row.Text(2));
   item.target.ts_us = row.Int(3);
   item.target.original_json = std::string(row.Text(4));
+  item.target.original_usage = ReadUsage(row, 15);
   if (!row.IsNull(5)) {
     ReplayResult r;
     r.result_json = std::string(row.Text(5));
@@ -61,6 +113,7 @@ ReplayItem ReadItem(const Row& row) {
     r.original_latency_ms = row.Int(12);
     r.tokens = row.Int(13);
     r.original_tokens = row.Int(14);
+    r.usage = ReadUsage(row, 21);
     item.result = std::move(r);
   }
   return item;
@@ -79,6 +132,8 @@ ReplaySummary ReadSummary(const Row& row) {
   s.original_latency_ms = row.Int(7);
   s.tokens = row.Int(8);
   s.original_tokens = row.Int(9);
+  s.original_usage = ReadTotals(row, 10);
+  s.usage = ReadTotals(row, 17);
   return s;
 }
 

@@ -2,18 +2,22 @@
 // a candidate model or system prompt, and each item's result beside its original. A facet of
 // Database (store/database.h); both engines implement it, and replay_contract_test.cpp says
 // what every implementation promises. Replays are the operator's (admin key only); their items
-// hold copies of users' interactions, so EraseUser removes a user's items with the rest of
-// their data (LifecycleStore::EraseUser does, in its transaction). All methods are
+// hold copies of users' interactions, and their snapshots copies of users' data documents, so
+// EraseUser removes a user's items and snapshots with the rest of their data
+// (LifecycleStore::EraseUser does, in its transaction). All methods are
 // thread-safe. Times are microseconds since the Unix epoch (UTC).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "core/interaction.h"
 #include "core/status.h"
+#include "store/analytics_store.h"
 
 namespace omniflow {
 
@@ -39,6 +43,8 @@ struct ReplayTarget {
   std::string interaction_id;
   int64_t ts_us = 0;
   std::string original_json;  // the original's canonical JSON (with "feedback" when it had one)
+  // The original's token usage and cost as stored with it (none when it reported no usage).
+  std::optional<StoredUsage> original_usage;
 };
 
 // What replaying one item gave, and how it compares with the original.
@@ -51,6 +57,10 @@ struct ReplayResult {
   bool error = false;       // the provider failed (outage, timeout)
   int64_t latency_ms = 0, original_latency_ms = 0;
   int64_t tokens = 0, original_tokens = 0;
+  // The replay's usage: the model the provider reported (else the candidate's), the tokens, and
+  // the cost by the server's price table (none when that model has no price). None in results
+  // stored before replays kept usage.
+  std::optional<StoredUsage> usage;
 };
 
 // One item as stored: the target, and its result once replayed.
@@ -64,6 +74,9 @@ struct ReplaySummary {
   int64_t replayed = 0, changed = 0, fixed = 0, introduced = 0, same_tools = 0, errors = 0;
   int64_t latency_ms = 0, original_latency_ms = 0;  // sums
   int64_t tokens = 0, original_tokens = 0;          // sums
+  // Token usage and cost over the replayed items, as stats counts them: `interactions` is the
+  // items whose side had usage, `unpriced` those of them without a price.
+  UsageTotals original_usage, usage;
 };
 
 struct ReplayItemsQuery {
@@ -86,11 +99,16 @@ class ReplayStore {
   // Records a new replay (state "selecting", no items). AlreadyExists for a taken id;
   // InvalidArgument without id, actor or spec.
   virtual Status Create(const ReplayInfo& info) = 0;
-  // Stores the chosen items and moves the replay to "running", in one transaction: after a
-  // crash a replay has either all its items or none. NotFound for an unknown replay;
-  // FailedPrecondition unless it is "selecting".
-  virtual Status AddTargets(const std::string& replay_id,
-                            std::span<const ReplayTarget> targets) = 0;
+  // Stores the chosen items with the data documents of their users as they were when chosen
+  // (`snapshots`: user id -> documents, replay/sandbox_data_store.h's SnapshotJson) and moves the
+  // replay to "running", in one transaction: after a crash a replay has either all its items
+  // and snapshots or none. NotFound for an unknown replay; FailedPrecondition unless it is
+  // "selecting".
+  virtual Status AddTargets(const std::string& replay_id, std::span<const ReplayTarget> targets,
+                            const std::map<std::string, std::string>& snapshots) = 0;
+  // The snapshots AddTargets stored, by user id, less those of erased users. Empty for an
+  // unknown replay, and for one whose items were chosen before snapshots were kept.
+  virtual Result<std::map<std::string, std::string>> Snapshots(const std::string& replay_id) = 0;
   // Up to `limit` items without a result, item_no ascending.
   virtual Result<std::vector<ReplayTarget>> Pending(const std::string& replay_id, int limit) = 0;
   // Stores the result of item `item_no`, unless it has one already (then nothing changes) or the
@@ -107,7 +125,7 @@ class ReplayStore {
   virtual Result<ReplaySummary> Summarize(const std::string& replay_id) = 0;
   // Replayed items, item_no ascending. NotFound for an unknown replay.
   virtual Result<ReplayItemsPage> Items(const ReplayItemsQuery& query) = 0;
-  // Removes the replay and its items. NotFound for an unknown replay.
+  // Removes the replay, its items and its snapshots. NotFound for an unknown replay.
   virtual Status Delete(const std::string& replay_id) = 0;
 };
 

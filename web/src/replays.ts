@@ -2,7 +2,7 @@
 // system prompt (POST /api/replays), follow its progress and summary, and read each result side
 // by side with its original, the tool calls diffed. docs/replay.md.
 import { ApiError, api } from "./api";
-import { clear, fmtNum, fmtTime, h, link, withRedactions } from "./dom";
+import { clear, fmtNum, fmtTime, h, link, usd, withRedactions } from "./dom";
 
 const FILTERS = ["q", "user_id", "thread_id", "tool", "status", "feedback", "from", "to"] as const;
 
@@ -13,9 +13,18 @@ interface Replay {
     replayed: number; changed: number; failures_fixed: number; failures_introduced: number;
     errors: number; tool_sequence_agreement: number;
     latency_ms: { original_mean: number; replay_mean: number };
-    tokens: { original: number; replay: number }; cost: number | null;
+    tokens: { original: number; replay: number };
+    usage?: { original: UsageTotals; replay: UsageTotals };
+    cost?: { original: number; replay: number };
   };
 }
+interface Tokens { input: number; cached_input: number; output: number; reasoning: number }
+// Over the replayed items: those whose side reported usage, how many of them had a price.
+interface UsageTotals {
+  items: number; priced_items: number; unpriced_items: number; tokens: Tokens; cost_usd: number;
+}
+// One side of one item: null without usage; cost_usd null when its model has no price.
+interface ItemUsage { model: string; tokens: Tokens; cost_usd: number | null }
 interface ToolCall { tool_name: string; arguments: unknown; result: unknown; status: string }
 interface Item {
   item_no: number; user_id: string; interaction_id: string;
@@ -23,6 +32,24 @@ interface Item {
   replay: { response: string; tool_calls: ToolCall[]; outcome: string; error?: string; latency_ms: number };
   comparison: { changed: boolean; tool_sequence: string; failure: string; answer_changed: boolean;
                 original_feedback: string | null };
+  usage?: { original: ItemUsage | null; replay: ItemUsage | null };
+}
+
+// Dollars as the overview writes them, but a replay's costs are often fractions of a cent:
+// below one cent, three significant digits ("$0.00089") instead of "$0.0009" or "$0.00".
+function replayUsd(x: number): string {
+  if (x === 0 || x >= 0.01) return usd(x);
+  return "$" + x.toLocaleString("en-US", { maximumSignificantDigits: 3 });
+}
+
+// "1,200 tokens · $0.0036", "… · no price for <model>", or "no usage reported".
+function usageLine(u: ItemUsage | null | undefined, side: string): HTMLElement {
+  const text = !u ? "no usage reported"
+    : `${fmtNum(u.tokens.input + u.tokens.output)} tokens · ` +
+      (u.cost_usd === null ? `no price for ${u.model || "(no model)"}` : replayUsd(u.cost_usd));
+  return h("p", { class: "muted small usage-line", "data-side": side,
+                  title: u ? `${u.model || "(no model)"}: ${fmtNum(u.tokens.input)} in (${fmtNum(u.tokens.cached_input)} cached) · ` +
+                            `${fmtNum(u.tokens.output)} out (${fmtNum(u.tokens.reasoning)} reasoning)` : "" }, text);
 }
 interface ResultsPage { items: Item[]; has_more: boolean; next_cursor: string | null }
 
@@ -138,10 +165,12 @@ function resultCard(item: Item): HTMLElement {
         c.original_feedback ? h("span", { class: "badge" }, "feedback " + c.original_feedback) : "")),
     h("div", { class: "side-by-side" },
       h("div", { class: "original" }, h("h3", {}, "Original"),
-        h("p", { dir: "auto" }, withRedactions(item.original.assistant_response))),
+        h("p", { dir: "auto" }, withRedactions(item.original.assistant_response)),
+        usageLine(item.usage?.original, "original")),
       h("div", { class: "replayed" }, h("h3", {}, "Replay"),
         h("p", { dir: "auto" }, item.replay.error ? h("span", { class: "error" }, item.replay.error)
-                                                  : withRedactions(item.replay.response)))),
+                                                  : withRedactions(item.replay.response)),
+        usageLine(item.usage?.replay, "replay"))),
     toolDiff(item.original.tool_calls ?? [], item.replay.tool_calls));
 }
 
@@ -156,8 +185,12 @@ export async function renderReplay(root: HTMLElement, id: string): Promise<void>
     throw err;
   }
   const s = r.summary!;
-  const card = (label: string, value: string, cls = "") =>
-    h("div", { class: "kpi " + cls }, h("div", { class: "kpi-label" }, label), h("div", { class: "kpi-value" }, value));
+  const card = (label: string, value: string, cls = "", note = "") =>
+    h("div", { class: "kpi " + cls }, h("div", { class: "kpi-label" }, label), h("div", { class: "kpi-value" }, value),
+      note ? h("div", { class: "kpi-note" }, note) : null);
+  // Which items the cost covers: an unknown model's items are counted, never priced as $0.
+  const priced = (u: UsageTotals | undefined) => !u ? "" : u.unpriced_items
+    ? `${fmtNum(u.priced_items)} of ${fmtNum(u.items)} priced` : `${fmtNum(u.priced_items)} priced`;
   const changedOnly = h("input", { type: "checkbox", id: "changed-only" });
   const items = h("div", { id: "replay-items" });
   const more = h("button", { class: "more", type: "button", hidden: true }, "Load more");
@@ -171,7 +204,9 @@ export async function renderReplay(root: HTMLElement, id: string): Promise<void>
       card("Errors", fmtNum(s.errors), s.errors ? "bad" : ""),
       card("Same tools", Math.round(s.tool_sequence_agreement * 100) + "%"),
       card("Latency", `${Math.round(s.latency_ms.original_mean)} → ${Math.round(s.latency_ms.replay_mean)} ms`),
-      card("Tokens", `${fmtNum(s.tokens.original)} → ${fmtNum(s.tokens.replay)}`)),
+      card("Tokens", `${fmtNum(s.tokens.original)} → ${fmtNum(s.tokens.replay)}`),
+      s.cost ? card("Cost", `${replayUsd(s.cost.original)} → ${replayUsd(s.cost.replay)}`, "cost pair",
+                    `${priced(s.usage?.original)} → ${priced(s.usage?.replay)}`) : ""),
     h("label", { class: "small" }, changedOnly, " changed only"), items, status, more,
     h("p", {}, h("button", { type: "button", class: "ghost", id: "replay-delete", onclick: async () => {
       if (!confirm("Remove this replay and its results?")) return;

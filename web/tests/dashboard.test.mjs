@@ -56,7 +56,9 @@ const llm = createServer((req, res) => {
   req.on("end", () => {
     llmRequests.push(body);
     res.writeHead(200, { "Content-Type": "application/json" });
-    res.end(JSON.stringify({ model: "candidate-model", choices: [{ index: 0, finish_reason: "stop",
+    // The provider reports a dated snapshot of a model the default price table has: priced as
+    // gpt-4o-mini, (10 * 0.15 + 3 * 0.6) / 1e6 = $0.0000033 an item.
+    res.end(JSON.stringify({ model: "gpt-4o-mini-2024-07-18", choices: [{ index: 0, finish_reason: "stop",
       message: { role: "assistant", content: "Replayed answer." } }],
       usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 } }));
   });
@@ -489,6 +491,25 @@ try {
   check(removed >= 1, `the first result diffs the original's tool calls away (${removed} removed)`);
   check(llmRequests.length === 5 && llmRequests.every((b) => b.includes('"model":"candidate-model"')),
         `the candidate model was called once per item (${llmRequests.length} calls)`);
+  // Cost before and after: the card says what the API says, every item of the candidate is
+  // priced, and each result shows its own cost beside its original's.
+  const replayUsd = (x) => x === 0 || x >= 0.01 ? usd(x)
+    : "$" + x.toLocaleString("en-US", { maximumSignificantDigits: 3 });
+  const costText = await page.locator("#replay-summary .kpi").filter({ hasText: "Cost" })
+    .locator(".kpi-value").textContent();
+  const cost = replayApi.summary.cost ?? {};
+  check(cost.replay === 0.0000165 && replayApi.summary.usage?.replay?.priced_items === 5 &&
+        costText === `${replayUsd(cost.original)} → ${replayUsd(cost.replay)}`,
+        `the replay page shows the cost before and after as the API gives it (${costText}: ${JSON.stringify(cost)})`);
+  const replayCosts = await page.locator('article.replay-item .usage-line[data-side="replay"]').allTextContents();
+  check(replayCosts.length === 5 && replayCosts.every((t) => t === "13 tokens · $0.0000033"),
+        `each result shows the replay's tokens and cost (${replayCosts.join(" | ")})`);
+  const originalCosts = await page.locator('article.replay-item .usage-line[data-side="original"]').allTextContents();
+  // Demo data has originals without usage: they say so instead of showing $0.
+  const pricedOriginals = originalCosts.filter((t) => /^[\d,]+ tokens · \$0\.\d+$/.test(t)).length;
+  check(originalCosts.length === 5 && pricedOriginals === replayApi.summary.usage?.original?.priced_items &&
+        originalCosts.every((t) => t === "no usage reported" || /^[\d,]+ tokens · \$0\.\d+$/.test(t)),
+        `each result shows its original's tokens and cost, or that it had none (${originalCosts.join(" | ")})`);
   await shot(page, join(shotDir, "12b-replay.png"));
 
   // 13. The Volume chart with every interaction inside one hour, more than 10,000 of them: a

@@ -292,6 +292,30 @@ constexpr const char* kMigrations[] = {
     ALTER TABLE otlp_pending_spans ADD COLUMN genai boolean NOT NULL DEFAULT true,
       ADD COLUMN parked boolean NOT NULL DEFAULT false;
     )sql",
+    // 12: token usage and cost in replays (docs/replay.md): each item's original as stored with
+    // it (copied when the items are chosen) and the replay's, priced by the server's table.
+    // NULL counts: no usage; a NULL cost: no price. Items stored before have neither.
+    R"sql(
+    ALTER TABLE replay_items ADD COLUMN original_usage_model text COLLATE "C",
+      ADD COLUMN original_input_tokens bigint, ADD COLUMN original_cached_input_tokens bigint,
+      ADD COLUMN original_output_tokens bigint, ADD COLUMN original_reasoning_tokens bigint,
+      ADD COLUMN original_cost_nanos bigint,
+      ADD COLUMN usage_model text COLLATE "C",
+      ADD COLUMN input_tokens bigint, ADD COLUMN cached_input_tokens bigint,
+      ADD COLUMN output_tokens bigint, ADD COLUMN reasoning_tokens bigint,
+      ADD COLUMN cost_nanos bigint;
+    )sql",
+    // 13: each replay's copy of its users' data documents, taken when its items are chosen, so
+    // that a replay resumed after a restart runs on the same documents (replay/runner.h). A
+    // copy of user data: erasure deletes a user's rows.
+    R"sql(
+    CREATE TABLE replay_snapshots(
+      replay_id text COLLATE "C" NOT NULL REFERENCES replays(replay_id) ON DELETE CASCADE,
+      user_id text COLLATE "C" NOT NULL,
+      documents text NOT NULL,
+      PRIMARY KEY (replay_id, user_id));
+    CREATE INDEX replay_snapshots_by_user ON replay_snapshots(user_id);
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {

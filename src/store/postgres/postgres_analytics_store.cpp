@@ -46,7 +46,8 @@ constexpr char kDay[] = "(i.ts_us - ((i.ts_us % 86400000000) + 86400000000) % 86
 // cost 60% of ingest throughput when measured (docs/scaling.md).
 constexpr char kSearchText[] = "omniflow_search_text(i.body)";
 constexpr char kViewColumns[] =
-    "i.body, i.ts_us, i.interaction_id, f.score, f.comment, f.updated_us";
+    "i.body, i.ts_us, i.interaction_id, f.score, f.comment, f.updated_us, i.usage_model, "
+    "i.input_tokens, i.cached_input_tokens, i.output_tokens, i.reasoning_tokens, i.cost_nanos";
 constexpr char kFeedbackJoin[] =
     " LEFT JOIN feedback f ON f.user_id = i.user_id AND f.interaction_id = i.interaction_id";
 
@@ -100,6 +101,12 @@ InteractionView ViewOf(const pg::Res& r, int row) {
     f.comment = std::string(r.Text(row, 4));
     f.updated_us = r.Int(row, 5);
     v.feedback = std::move(f);
+  }
+  if (!r.IsNull(row, 7)) {
+    StoredUsage& u = v.usage.emplace();
+    if (!r.IsNull(row, 6)) u.model = std::string(r.Text(row, 6));
+    u.tokens = TokenUsage{r.Int(row, 7), r.Int(row, 8), r.Int(row, 9), r.Int(row, 10)};
+    if (!r.IsNull(row, 11)) u.cost_nanos = r.Int(row, 11);
   }
   return v;
 }

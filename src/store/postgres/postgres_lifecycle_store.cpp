@@ -245,6 +245,8 @@ Result<ErasureReport> PostgresLifecycleStore::EraseUser(const std::string& user_
       {std::string("DELETE FROM replay_items WHERE user_id = $1") + kNotHeld, {user_id}},
       // OTLP spans of the user's traces not yet written.
       {std::string("DELETE FROM otlp_pending_spans WHERE user_id = $1") + kNotHeld, {user_id}},
+      // Replays' copies of the user's data documents.
+      {std::string("DELETE FROM replay_snapshots WHERE user_id = $1") + kNotHeld, {user_id}},
   };
   Result<std::vector<pg::Res>> done = Status::Unavailable("not run");
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
@@ -289,8 +291,10 @@ void PostgresLifecycleStore::Vacuum() {
   Result<pg::Pool::Lease> conn = pool_->Acquire();
   if (!conn.ok()) return;
   // One statement alone: VACUUM cannot run in a transaction block (nor a multi-statement string).
-  Result<pg::Res> done =
-      (*conn)->Exec("VACUUM interactions, feedback, data_entries, interaction_counts", {});
+  Result<pg::Res> done = (*conn)->Exec(
+      "VACUUM interactions, feedback, data_entries, interaction_counts, replay_items, "
+      "replay_snapshots",
+      {});
   if (!done.ok()) {
     spdlog::warn("event=erasure_vacuum_failed error=\"{}\"", done.status().message());
   }

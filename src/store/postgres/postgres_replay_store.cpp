@@ -41,25 +41,44 @@ Status PostgresReplayStore::Create(const ReplayInfo& info) {
 }
 
 Status PostgresReplayStore::AddTargets(const std::string& replay_id,
-                                       std::span<const ReplayTarget> targets) {
+                                       std::span<const ReplayTarget> targets,
+                                       const std::map<std::string, std::string>& snapshots) {
   pg::ArrayLiteral item_no, user_id, interaction_id, ts_us, original;
+  pg::ArrayLiteral usage[6];  // the originals' usage columns, as replay_sql::UsageValues
   for (const ReplayTarget& t : targets) {
     item_no.Add(t.item_no);
     user_id.Add(t.user_id);
     interaction_id.Add(t.interaction_id);
     ts_us.Add(t.ts_us);
     original.Add(t.original_json);
+    std::vector<std::optional<std::string>> values = replay_sql::UsageValues(t.original_usage);
+    for (size_t i = 0; i < values.size(); ++i) {
+      values[i] ? usage[i].Add(*values[i]) : usage[i].AddNull();
+    }
   }
-  // The items go in only when the state moved: a replay gets its items once.
-  Result<std::vector<pg::Res>> done = Run(
-      {{"SELECT state FROM replays WHERE replay_id = $1 FOR UPDATE", {replay_id}},
-       {"WITH moved AS (UPDATE replays SET state = 'running' WHERE replay_id = $1 "
-        "AND state = 'selecting' RETURNING replay_id) "
-        "INSERT INTO replay_items(replay_id, item_no, user_id, interaction_id, ts_us, "
-        "original_json) SELECT m.replay_id, t.* FROM moved m, unnest($2::bigint[], $3::text[], "
-        "$4::text[], $5::bigint[], $6::text[]) AS t",
-        {replay_id, std::move(item_no).Take(), std::move(user_id).Take(),
-         std::move(interaction_id).Take(), std::move(ts_us).Take(), std::move(original).Take()}}});
+  pg::ArrayLiteral snapshot_user, snapshot_documents;
+  for (const auto& [user, documents] : snapshots) {
+    snapshot_user.Add(user);
+    snapshot_documents.Add(documents);
+  }
+  // The items and snapshots go in only when the state moved: a replay gets its items once.
+  Result<std::vector<pg::Res>> done =
+      Run({{"SELECT state FROM replays WHERE replay_id = $1 FOR UPDATE", {replay_id}},
+           {"WITH moved AS (UPDATE replays SET state = 'running' WHERE replay_id = $1 "
+            "AND state = 'selecting' RETURNING replay_id), "
+            "snapshots AS (INSERT INTO replay_snapshots(replay_id, user_id, documents) "
+            "SELECT m.replay_id, s.* FROM moved m, unnest($13::text[], $14::text[]) AS s) "
+            "INSERT INTO replay_items(replay_id, item_no, user_id, interaction_id, ts_us, "
+            "original_json, original_usage_model, original_input_tokens, "
+            "original_cached_input_tokens, original_output_tokens, original_reasoning_tokens, "
+            "original_cost_nanos) SELECT m.replay_id, t.* FROM moved m, unnest($2::bigint[], "
+            "$3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], "
+            "$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[]) AS t",
+            {replay_id, std::move(item_no).Take(), std::move(user_id).Take(),
+             std::move(interaction_id).Take(), std::move(ts_us).Take(), std::move(original).Take(),
+             std::move(usage[0]).Take(), std::move(usage[1]).Take(), std::move(usage[2]).Take(),
+             std::move(usage[3]).Take(), std::move(usage[4]).Take(), std::move(usage[5]).Take(),
+             std::move(snapshot_user).Take(), std::move(snapshot_documents).Take()}}});
   if (!done.ok()) return done.status();
   const pg::Res& state = (*done)[0];
   if (state.rows() == 0) return Status::NotFound("no replay " + replay_id);
@@ -67,6 +86,17 @@ Status PostgresReplayStore::AddTargets(const std::string& replay_id,
     return Status::FailedPrecondition("replay " + replay_id + " has its items already");
   }
   return Status::Ok();
+}
+
+Result<std::map<std::string, std::string>> PostgresReplayStore::Snapshots(
+    const std::string& replay_id) {
+  Result<std::vector<pg::Res>> done =
+      Run({{"SELECT user_id, documents FROM replay_snapshots WHERE replay_id = $1", {replay_id}}});
+  if (!done.ok()) return done.status();
+  const pg::Res& rows = (*done)[0];
+  std::map<std::string, std::string> out;
+  for (int i = 0; i < rows.rows(); ++i) out.emplace(rows.Text(i, 0), rows.Text(i, 1));
+  return out;
 }
 
 Result<std::vector<ReplayTarget>> PostgresReplayStore::Pending(const std::string& replay_id,
@@ -88,11 +118,17 @@ Result<bool> PostgresReplayStore::SaveResult(const std::string& replay_id, int64
   std::vector<std::optional<std::string>> params = {replay_id, std::to_string(item_no),
                                                     result.result_json};
   for (int64_t n : replay_sql::ResultNumbers(result)) params.push_back(std::to_string(n));
+  for (std::optional<std::string>& v : replay_sql::UsageValues(result.usage)) {
+    params.push_back(std::move(v));
+  }
   Result<std::vector<pg::Res>> done =
       Run({{"WITH saved AS (UPDATE replay_items SET result_json = $3, changed = $4::integer, "
             "fixed = $5::integer, introduced = $6::integer, same_tools = $7::integer, "
             "error = $8::integer, latency_ms = $9::bigint, original_latency_ms = $10::bigint, "
-            "tokens = $11::bigint, original_tokens = $12::bigint WHERE replay_id = $1 AND "
+            "tokens = $11::bigint, original_tokens = $12::bigint, usage_model = $13, "
+            "input_tokens = $14::bigint, cached_input_tokens = $15::bigint, "
+            "output_tokens = $16::bigint, reasoning_tokens = $17::bigint, "
+            "cost_nanos = $18::bigint WHERE replay_id = $1 AND "
             "item_no = $2::bigint AND result_json IS NULL RETURNING 1) SELECT count(*) FROM saved",
             std::move(params)}});
   if (!done.ok()) return done.status();
@@ -162,11 +198,12 @@ Result<ReplayItemsPage> PostgresReplayStore::Items(const ReplayItemsQuery& query
 Status PostgresReplayStore::Delete(const std::string& replay_id) {
   Result<std::vector<pg::Res>> done =
       Run({{"DELETE FROM replay_items WHERE replay_id = $1", {replay_id}},
+           {"DELETE FROM replay_snapshots WHERE replay_id = $1", {replay_id}},
            {"WITH gone AS (DELETE FROM replays WHERE replay_id = $1 RETURNING 1) "
             "SELECT count(*) FROM gone",
             {replay_id}}});
   if (!done.ok()) return done.status();
-  if ((*done)[1].Int(0, 0) == 0) return Status::NotFound("no replay with that id");
+  if ((*done)[2].Int(0, 0) == 0) return Status::NotFound("no replay with that id");
   return Status::Ok();
 }
 

@@ -15,7 +15,9 @@ class PostgresReplayStore final : public ReplayStore {
   explicit PostgresReplayStore(pg::Pool* pool) : pool_(pool) {}
 
   Status Create(const ReplayInfo& info) override;
-  Status AddTargets(const std::string& replay_id, std::span<const ReplayTarget> targets) override;
+  Status AddTargets(const std::string& replay_id, std::span<const ReplayTarget> targets,
+                    const std::map<std::string, std::string>& snapshots) override;
+  Result<std::map<std::string, std::string>> Snapshots(const std::string& replay_id) override;
   Result<std::vector<ReplayTarget>> Pending(const std::string& replay_id, int limit) override;
   Result<bool> SaveResult(const std::string& replay_id, int64_t item_no,
                           const ReplayResult& result) override;

@@ -71,7 +71,9 @@ double Double(sqlite::Stmt& st, int column) { return sqlite3_column_double(st.ge
 
 // The columns every interaction listing selects, in this order, after "SELECT ".
 constexpr char kViewColumns[] =
-    "i.body, i.ts_us, i.interaction_id, f.score, f.comment, f.updated_us, i.user_id, i.thread_id";
+    "i.body, i.ts_us, i.interaction_id, f.score, f.comment, f.updated_us, i.user_id, i.thread_id, "
+    "i.usage_model, i.input_tokens, i.cached_input_tokens, i.output_tokens, i.reasoning_tokens, "
+    "i.cost_nanos";
 constexpr char kFeedbackJoin[] =
     " LEFT JOIN feedback f ON f.user_id = i.user_id AND f.interaction_id = i.interaction_id";
 
@@ -89,6 +91,12 @@ InteractionView ViewOf(sqlite::Stmt& st) {
     f.comment = std::string(st.Text(4));
     f.updated_us = st.Int(5);
     v.feedback = std::move(f);
+  }
+  if (!st.IsNull(9)) {
+    StoredUsage& u = v.usage.emplace();
+    if (!st.IsNull(8)) u.model = std::string(st.Text(8));
+    u.tokens = TokenUsage{st.Int(9), st.Int(10), st.Int(11), st.Int(12)};
+    if (!st.IsNull(13)) u.cost_nanos = st.Int(13);
   }
   return v;
 }

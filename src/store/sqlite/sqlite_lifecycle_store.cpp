@@ -410,7 +410,9 @@ Result<ErasureReport> SqliteLifecycleStore::BeginErasure(const std::string& user
                           // OTLP spans of the user's traces not yet written.
                           "DELETE FROM otlp_pending_spans WHERE user_id = ?1",
                           // Replays' copies of the user's interactions and their results.
-                          "DELETE FROM replay_items WHERE user_id = ?1"}) {
+                          "DELETE FROM replay_items WHERE user_id = ?1",
+                          // Replays' copies of the user's data documents.
+                          "DELETE FROM replay_snapshots WHERE user_id = ?1"}) {
     if (Result<int64_t> n = Change(db, sql, {user_id}); !n.ok()) return n.status();
   }
   Result<int64_t> marked = Change(

@@ -324,6 +324,34 @@ UPDATE interaction_counts SET
     ALTER TABLE otlp_pending_spans ADD COLUMN genai INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE otlp_pending_spans ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;
     )sql",
+    // 15: token usage and cost in replays (docs/replay.md): each item's original as stored with
+    // it (copied when the items are chosen) and the replay's, priced by the server's table.
+    // NULL counts: no usage; a NULL cost: no price. Items stored before have neither.
+    R"sql(
+    ALTER TABLE replay_items ADD COLUMN original_usage_model TEXT;
+    ALTER TABLE replay_items ADD COLUMN original_input_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN original_cached_input_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN original_output_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN original_reasoning_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN original_cost_nanos INTEGER;
+    ALTER TABLE replay_items ADD COLUMN usage_model TEXT;
+    ALTER TABLE replay_items ADD COLUMN input_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN cached_input_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN output_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN reasoning_tokens INTEGER;
+    ALTER TABLE replay_items ADD COLUMN cost_nanos INTEGER;
+    )sql",
+    // 16: each replay's copy of its users' data documents, taken when its items are chosen, so
+    // that a replay resumed after a restart runs on the same documents (replay/runner.h). A
+    // copy of user data: erasure deletes a user's rows.
+    R"sql(
+    CREATE TABLE replay_snapshots(
+      replay_id TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      documents TEXT NOT NULL,
+      PRIMARY KEY (replay_id, user_id));
+    CREATE INDEX replay_snapshots_by_user ON replay_snapshots(user_id);
+    )sql",
 };
 
 }  // namespace

@@ -22,6 +22,25 @@ Result<int64_t> Change(sqlite::Db& db, const std::string& sql,
   return static_cast<int64_t>(sqlite3_changes(db.get()));
 }
 
+// Binds a side's usage to the six parameters from `first` (model, four counts, cost): NULLs
+// without usage, a NULL cost without a price.
+void BindUsage(sqlite::Stmt& stmt, int first, const std::optional<StoredUsage>& usage) {
+  if (!usage) {
+    for (int i = 0; i < 6; ++i) stmt.BindNull(first + i);
+    return;
+  }
+  stmt.Bind(first, usage->model);
+  stmt.Bind(first + 1, usage->tokens.input);
+  stmt.Bind(first + 2, usage->tokens.cached_input);
+  stmt.Bind(first + 3, usage->tokens.output);
+  stmt.Bind(first + 4, usage->tokens.reasoning);
+  if (usage->cost_nanos) {
+    stmt.Bind(first + 5, *usage->cost_nanos);
+  } else {
+    stmt.BindNull(first + 5);
+  }
+}
+
 }  // namespace
 
 Status SqliteReplayStore::Create(const ReplayInfo& info) {
@@ -40,7 +59,8 @@ Status SqliteReplayStore::Create(const ReplayInfo& info) {
 }
 
 Status SqliteReplayStore::AddTargets(const std::string& replay_id,
-                                     std::span<const ReplayTarget> targets) {
+                                     std::span<const ReplayTarget> targets,
+                                     const std::map<std::string, std::string>& snapshots) {
   MutexLock lock(&file_->write_mu);
   sqlite::Transaction tx(file_->writer);
   if (!tx.status.ok()) return tx.status;
@@ -57,7 +77,9 @@ Status SqliteReplayStore::AddTargets(const std::string& replay_id,
   }
   Result<sqlite::Stmt> insert = file_->writer.Prepare(
       "INSERT INTO replay_items(replay_id, item_no, user_id, interaction_id, ts_us, "
-      "original_json) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      "original_json, original_usage_model, original_input_tokens, original_cached_input_tokens, "
+      "original_output_tokens, original_reasoning_tokens, original_cost_nanos) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
   if (!insert.ok()) return insert.status();
   for (const ReplayTarget& t : targets) {
     insert->Reset();
@@ -67,10 +89,38 @@ Status SqliteReplayStore::AddTargets(const std::string& replay_id,
     insert->Bind(4, t.interaction_id);
     insert->Bind(5, t.ts_us);
     insert->Bind(6, t.original_json);
+    BindUsage(*insert, 7, t.original_usage);
+    if (Status s = insert->Run(); !s.ok()) return s;
+  }
+  insert = file_->writer.Prepare(
+      "INSERT INTO replay_snapshots(replay_id, user_id, documents) VALUES(?1, ?2, ?3)");
+  if (!insert.ok()) return insert.status();
+  for (const auto& [user_id, documents] : snapshots) {
+    insert->Reset();
+    insert->Bind(1, replay_id);
+    insert->Bind(2, user_id);
+    insert->Bind(3, documents);
     if (Status s = insert->Run(); !s.ok()) return s;
   }
   insert = sqlite::Stmt();
   return tx.Commit();
+}
+
+Result<std::map<std::string, std::string>> SqliteReplayStore::Snapshots(
+    const std::string& replay_id) {
+  MutexLock lock(&file_->write_mu);
+  Result<sqlite::Stmt> select =
+      file_->writer.Prepare("SELECT user_id, documents FROM replay_snapshots WHERE replay_id = ?1");
+  if (!select.ok()) return select.status();
+  select->Bind(1, replay_id);
+  std::map<std::string, std::string> out;
+  while (true) {
+    Result<bool> row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.emplace(select->Text(0), select->Text(1));
+  }
+  return out;
 }
 
 Result<std::vector<ReplayTarget>> SqliteReplayStore::Pending(const std::string& replay_id,
@@ -98,13 +148,16 @@ Result<bool> SqliteReplayStore::SaveResult(const std::string& replay_id, int64_t
   Result<sqlite::Stmt> update = file_->writer.Prepare(
       "UPDATE replay_items SET result_json = ?3, changed = ?4, fixed = ?5, introduced = ?6, "
       "same_tools = ?7, error = ?8, latency_ms = ?9, original_latency_ms = ?10, tokens = ?11, "
-      "original_tokens = ?12 WHERE replay_id = ?1 AND item_no = ?2 AND result_json IS NULL");
+      "original_tokens = ?12, usage_model = ?13, input_tokens = ?14, cached_input_tokens = ?15, "
+      "output_tokens = ?16, reasoning_tokens = ?17, cost_nanos = ?18 "
+      "WHERE replay_id = ?1 AND item_no = ?2 AND result_json IS NULL");
   if (!update.ok()) return update.status();
   update->Bind(1, replay_id);
   update->Bind(2, item_no);
   update->Bind(3, result.result_json);
   int index = 4;
   for (int64_t n : replay_sql::ResultNumbers(result)) update->Bind(index++, n);
+  BindUsage(*update, 13, result.usage);
   if (Status s = update->Run(); !s.ok()) return s;
   return sqlite3_changes(file_->writer.get()) > 0;
 }
@@ -200,9 +253,10 @@ Status SqliteReplayStore::Delete(const std::string& replay_id) {
   MutexLock lock(&file_->write_mu);
   sqlite::Transaction tx(file_->writer);
   if (!tx.status.ok()) return tx.status;
-  Result<int64_t> items =
-      Change(file_->writer, "DELETE FROM replay_items WHERE replay_id = ?1", {replay_id});
-  if (!items.ok()) return items.status();
+  for (const char* sql : {"DELETE FROM replay_items WHERE replay_id = ?1",
+                          "DELETE FROM replay_snapshots WHERE replay_id = ?1"}) {
+    if (Result<int64_t> n = Change(file_->writer, sql, {replay_id}); !n.ok()) return n.status();
+  }
   Result<int64_t> gone =
       Change(file_->writer, "DELETE FROM replays WHERE replay_id = ?1", {replay_id});
   if (!gone.ok()) return gone.status();

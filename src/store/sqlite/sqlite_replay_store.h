@@ -14,7 +14,9 @@ class SqliteReplayStore final : public ReplayStore {
   explicit SqliteReplayStore(SqliteFile* file) : file_(file) {}
 
   Status Create(const ReplayInfo& info) override;
-  Status AddTargets(const std::string& replay_id, std::span<const ReplayTarget> targets) override;
+  Status AddTargets(const std::string& replay_id, std::span<const ReplayTarget> targets,
+                    const std::map<std::string, std::string>& snapshots) override;
+  Result<std::map<std::string, std::string>> Snapshots(const std::string& replay_id) override;
   Result<std::vector<ReplayTarget>> Pending(const std::string& replay_id, int limit) override;
   Result<bool> SaveResult(const std::string& replay_id, int64_t item_no,
                           const ReplayResult& result) override;
