@@ -17,15 +17,8 @@ void Time(std::string_view key, int64_t ts_us, JsonWriter* w) {
 
 // "tokens": {input, cached_input, output, reasoning}, "cost_usd", "unpriced_interactions".
 void UsageFields(const UsageTotals& u, JsonWriter* w) {
-  w->Key("tokens")
-      .BeginObject()
-      .Field("input", u.input)
-      .Field("cached_input", u.cached_input)
-      .Field("output", u.output)
-      .Field("reasoning", u.reasoning)
-      .EndObject()
-      .RawField("cost_usd", UsdText(u.cost_nanos))
-      .Field("unpriced_interactions", u.unpriced);
+  TokensAndCost(u, w);
+  w->Field("unpriced_interactions", u.unpriced);
 }
 
 void Buckets(std::string_view key, const std::vector<VolumeBucket>& buckets, JsonWriter* w) {
@@ -69,6 +62,17 @@ void WriteFeedback(const std::optional<Feedback>& feedback, JsonWriter* w) {
       .Field("comment", feedback->comment);
   Time("updated_at", feedback->updated_us, w);
   w->EndObject();
+}
+
+void TokensAndCost(const UsageTotals& u, JsonWriter* w) {
+  w->Key("tokens")
+      .BeginObject()
+      .Field("input", u.input)
+      .Field("cached_input", u.cached_input)
+      .Field("output", u.output)
+      .Field("reasoning", u.reasoning)
+      .EndObject()
+      .RawField("cost_usd", UsdText(u.cost_nanos));
 }
 
 std::string UsdText(int64_t nanos) {

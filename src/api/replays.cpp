@@ -44,16 +44,9 @@ void WriteTotals(std::string_view key, const UsageTotals& u, JsonWriter* w) {
       .BeginObject()
       .Field("items", u.interactions)
       .Field("priced_items", u.interactions - u.unpriced)
-      .Field("unpriced_items", u.unpriced)
-      .Key("tokens")
-      .BeginObject()
-      .Field("input", u.input)
-      .Field("cached_input", u.cached_input)
-      .Field("output", u.output)
-      .Field("reasoning", u.reasoning)
-      .EndObject()
-      .RawField("cost_usd", UsdText(u.cost_nanos))
-      .EndObject();
+      .Field("unpriced_items", u.unpriced);
+  TokensAndCost(u, w);
+  w->EndObject();
 }
 
 // `key`: {"model","tokens":{...},"cost_usd"} (cost_usd null without a price), or null without

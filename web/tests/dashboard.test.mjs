@@ -42,6 +42,25 @@ function check(ok, what) {
   }
 }
 
+// Starts `omniflow serve` on a free port over `dir` with the admin key (and `env`); resolves
+// with the process and its base URL once it says where it listens.
+async function startServer(dir, env, what) {
+  const proc = spawn(binary, ["serve", "--port", "0", "--data-dir", dir],
+                     { env: { ...process.env, OMNIFLOW_ADMIN_KEY: ADMIN_KEY, ...env },
+                       stdio: ["ignore", "pipe", "pipe"] });
+  const base = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ` + out)), 60000);
+    proc.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    proc.on("exit", (code) => reject(new Error(`${what} exited ` + code)));
+  });
+  return { proc, base };
+}
+
 const dataDir = mkdtempSync(join(tmpdir(), "omniflow-dashboard-"));
 const filesDir = mkdtempSync(join(tmpdir(), "omniflow-dashboard-files-"));
 const bulkDir = mkdtempSync(join(tmpdir(), "omniflow-dashboard-bulk-"));
@@ -70,20 +89,10 @@ try {
                                     "--users", "12", "--days", "10"], { encoding: "utf8" });
   if (seeded.status !== 0) throw new Error("demo-data failed: " + seeded.stderr);
 
-  server = spawn(binary, ["serve", "--port", "0", "--data-dir", dataDir],
-                 { env: { ...process.env, OMNIFLOW_ADMIN_KEY: ADMIN_KEY, OMNIFLOW_LLM_BASE_URL: llmUrl,
-                          OMNIFLOW_LLM_MODEL: "server-model" },
-                   stdio: ["ignore", "pipe", "pipe"] });
-  const base = await new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error("server did not start: " + out)), 60000);
-    server.stdout.on("data", (chunk) => {
-      out += chunk;
-      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    server.on("exit", (code) => reject(new Error("server exited " + code)));
-  });
+  const started = await startServer(dataDir, { OMNIFLOW_LLM_BASE_URL: llmUrl,
+                                               OMNIFLOW_LLM_MODEL: "server-model" }, "server");
+  server = started.proc;
+  const base = started.base;
   const admin = async (path, init = {}) => {
     const res = await fetch(base + path, { ...init,
       headers: { "x-functions-key": ADMIN_KEY, ...(init.headers ?? {}) } });
@@ -530,18 +539,9 @@ try {
     writeFileSync(bulkFile, lines.join("\n") + "\n");
     const imported = spawnSync(binary, ["import", bulkFile, "--data-dir", bulkDir], { encoding: "utf8" });
     check(imported.status === 0, "10,500 interactions of one hour imported: " + imported.stdout.trim());
-    bulkServer = spawn(binary, ["serve", "--port", "0", "--data-dir", bulkDir],
-                       { env: { ...process.env, OMNIFLOW_ADMIN_KEY: ADMIN_KEY }, stdio: ["ignore", "pipe", "pipe"] });
-    const bulkBase = await new Promise((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error("bulk server did not start: " + out)), 60000);
-      bulkServer.stdout.on("data", (chunk) => {
-        out += chunk;
-        const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
-      });
-      bulkServer.on("exit", (code) => reject(new Error("bulk server exited " + code)));
-    });
+    const bulk = await startServer(bulkDir, {}, "bulk server");
+    bulkServer = bulk.proc;
+    const bulkBase = bulk.base;
     const bulkPage = await context.newPage();
     bulkPage.on("pageerror", (e) => pageErrors.push(String(e)));
     await bulkPage.goto(bulkBase + "/");
@@ -580,19 +580,11 @@ try {
                        assistant_response: "archived answer" })).join("\n") + "\n");
     const imported = spawnSync(binary, ["import", oldFile, "--data-dir", oldDir], { encoding: "utf8" });
     check(imported.status === 0, "2 interactions of March 2024 imported: " + imported.stdout.trim());
-    const oldServer = spawn(binary, ["serve", "--port", "0", "--data-dir", oldDir],
-                            { env: { ...process.env, OMNIFLOW_ADMIN_KEY: ADMIN_KEY }, stdio: ["ignore", "pipe", "pipe"] });
+    let oldServer = null;
     try {
-      const oldBase = await new Promise((resolve, reject) => {
-        let out = "";
-        const timer = setTimeout(() => reject(new Error("old-data server did not start: " + out)), 60000);
-        oldServer.stdout.on("data", (chunk) => {
-          out += chunk;
-          const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
-          if (m) { clearTimeout(timer); resolve(m[1]); }
-        });
-        oldServer.on("exit", (code) => reject(new Error("old-data server exited " + code)));
-      });
+      const old = await startServer(oldDir, {}, "old-data server");
+      oldServer = old.proc;
+      const oldBase = old.base;
       const oldPage = await context.newPage();
       oldPage.on("pageerror", (e) => pageErrors.push(String(e)));
       await oldPage.goto(oldBase + "/");
@@ -612,8 +604,10 @@ try {
       check(await oldPage.locator(".notice.empty-range").count() === 0, "all time has no notice");
       await oldPage.close();
     } finally {
-      oldServer.kill("SIGTERM");
-      await new Promise((resolve) => oldServer.exitCode !== null ? resolve() : oldServer.on("exit", resolve));
+      if (oldServer) {
+        oldServer.kill("SIGTERM");
+        await new Promise((resolve) => oldServer.exitCode !== null ? resolve() : oldServer.on("exit", resolve));
+      }
       rmSync(oldDir, { recursive: true, force: true });
     }
   }
