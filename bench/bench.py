@@ -414,6 +414,53 @@ def startup_ms(binary, data_dir, runs):
     return {"median": statistics.median(times), "max": max(times)}
 
 
+def index_lag(port):
+    """The search index's lag in rows, from /metrics (None if the build does not report it)."""
+    status, body = http_get(port, "/metrics")
+    m = re.search(rb"^omniflow_search_index_lag ([0-9.e+]+)$", body, re.M)
+    return int(float(m.group(1))) if status == 200 and m else None
+
+
+def burst(args, results):
+    """History with 4 concurrent readers during the 60 s after a 40 s full-speed ingest burst,
+    while the search index catches up (issue 17: p99 <= 2 ms for newest, thread and cursor)."""
+    work = tempdir("omniflow-bench-burst-")
+    omni = Omniflow(args.binary, os.path.join(work, "data"), os.path.join(work, "omniflow.log"))
+    lua = os.path.join(BENCH, "save.lua")
+    log("burst: %d s of saves at full speed" % args.burst_seconds)
+    saves = wrk("http://127.0.0.1:%d/api/save_interaction" % omni.port, args.burst_seconds,
+                script=lua)
+    user = "bench_user_1"  # save.lua's first thread's user
+    lag_start = index_lag(omni.port)
+    status, body = http_get(omni.port, "/api/get_interaction_history?limit=50",
+                            {"X-User-Id": user}, timeout=30)
+    page = json.loads(body)
+    assert status == 200 and page["interactions"], body[:200]
+    thread = page["interactions"][0]["thread_id"]
+    queries = [("newest", "limit=50"),
+               ("thread", "limit=50&thread_id=%s" % thread),
+               ("cursor", "limit=50&cursor=%s" % page["next_cursor"])]
+    slices = {name: [] for name, _ in queries}
+    deadline = time.time() + args.burst_after
+    i = 0
+    while time.time() + args.burst_slice <= deadline + 0.5:
+        name, q = queries[i % len(queries)]
+        i += 1
+        slices[name].append(wrk("http://127.0.0.1:%d/api/get_interaction_history?%s" % (
+            omni.port, q), args.burst_slice, threads=2, connections=4,
+            headers=["X-User-Id: " + user]))
+    results["burst"] = {
+        "saves": {"rps": saves["rps"], "requests": saves["requests"], "p99": saves["p99"]},
+        "lag_start": lag_start, "lag_end": index_lag(omni.port),
+        "queries": {name: {"p50": statistics.median(r["p50"] for r in rs),
+                           "p99_median": statistics.median(r["p99"] for r in rs),
+                           "p99_max": max(r["p99"] for r in rs),
+                           "rps": statistics.median(r["rps"] for r in rs),
+                           "slices": len(rs),
+                           "non2xx": sum(r["non2xx"] + r["errors"] for r in rs)}
+                    for name, rs in slices.items()}}
+
+
 def history(args, results):
     work = tempdir("omniflow-bench-history-")
     data = os.path.join(work, "data")
@@ -998,6 +1045,25 @@ def report(args, res):
                  "(count + page) on the same file through the sqlite3 C API in one process." % (
                      args.history_rounds, args.query_seconds))
         L.append("")
+    if "burst" in res:
+        b = res["burst"]
+        L.append("## 2b. History after an ingest burst, 4 concurrent readers")
+        L.append("")
+        L.append("%d s of saves at full speed (wrk -t2 -c64: %d saves, %.0f req/s), then %d s of "
+                 "history reads of one user (wrk -t2 -c4), in %d s slices rotating over the three "
+                 "queries. Search index lag when the reads began: %s rows; when they ended: %s." % (
+                     args.burst_seconds, b["saves"]["requests"], b["saves"]["rps"],
+                     args.burst_after, args.burst_slice, b["lag_start"], b["lag_end"]))
+        L.append("")
+        L.append("| query (limit=50) | slices | p50 ms | p99 ms, median of slices | p99 ms, worst "
+                 "slice | non-2xx | target |")
+        L.append("|---|---:|---:|---:|---:|---:|---|")
+        for name in ("newest", "thread", "cursor"):
+            q = b["queries"][name]
+            L.append("| %s | %d | %.3f | %.3f | %.3f | %d | p99 <= 2 ms %s |" % (
+                name, q["slices"], q["p50"], q["p99_median"], q["p99_max"], q["non2xx"],
+                verdict(q["p99_max"] <= 2.0)))
+        L.append("")
     L.append("## 3. tool_call_handler latency, logging on vs off")
     L.append("")
     if res.get("tool_call_handler"):
@@ -1162,8 +1228,14 @@ def main():
                     help="seconds of saves measured before each erasure and purge")
     ap.add_argument("--proxy-streams", type=int, default=300,
                     help="streamed requests per side in the proxy bench's time to first event")
+    ap.add_argument("--burst-seconds", type=int, default=40,
+                    help="length of the full-speed ingest burst before the history reads")
+    ap.add_argument("--burst-after", type=int, default=60,
+                    help="seconds of history reads after the burst")
+    ap.add_argument("--burst-slice", type=int, default=5,
+                    help="seconds per history query slice after the burst")
     ap.add_argument("--only",
-                    default="ingest,history,startup,callgrind,tools,lifecycle,otlp,proxy")
+                    default="ingest,burst,history,startup,callgrind,tools,lifecycle,otlp,proxy")
     ap.add_argument("--out", default=os.path.join(BENCH, "results", "latest.md"))
     ap.add_argument("--from-json", help="only render the report of an earlier run's latest.json")
     args = ap.parse_args()
@@ -1202,6 +1274,8 @@ def main():
                 d = os.path.join(empty, str(i))  # a fresh, empty store each time
                 runs.append(startup_ms(args.binary, d, 1)["median"])
             res["startup_empty"] = {"median": statistics.median(runs), "max": max(runs)}
+        if "burst" in only:
+            burst(args, res)
         if "history" in only:
             history(args, res)
         if "tools" in only:
@@ -1222,7 +1296,8 @@ def main():
     res["args"] = {k: getattr(args, k) for k in ("rounds", "duration", "query_seconds",
                                                   "history_rounds", "tool_rounds",
                                                   "callgrind_small", "callgrind_large",
-                                                  "lifecycle_window", "proxy_streams")}
+                                                  "lifecycle_window", "proxy_streams",
+                                                  "burst_seconds", "burst_after", "burst_slice")}
     text = report(args, res)
     text += "\nWhole run: %.0f s.\n" % res["seconds"]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
