@@ -208,11 +208,12 @@ Status SqliteSearchIndexer::CatchUp(const std::function<void(int64_t, int64_t)>&
 
 void SqliteSearchIndexer::Run() {
   NameThisThread("of-indexer");
-  // Below the I/O and writer threads: indexing uses what they leave. While it is within
-  // max_lag_rows of the newest row the thread is SCHED_IDLE, so that it takes only CPU nobody
-  // else wants: history reads in the minute after a 40 s burst, while it caught up, had a p99
-  // about 40% lower than at nice 10 (docs/performance.md). Further behind, it goes back to
-  // nice 10 and gets its share, so that searches never scan an ever longer unindexed tail.
+  // Below the I/O and writer threads: indexing uses what they leave. While it works off a
+  // backlog (more than idle_above_rows behind, up to max_lag_rows) the thread is SCHED_IDLE, so
+  // that it takes only CPU nobody else wants: history reads in the minute after a 40 s burst,
+  // while it caught up, had a p99 about 30% lower than at nice 10 (docs/performance.md). Close
+  // behind live saves, or further behind than max_lag_rows, it runs at nice 10 and gets its
+  // share, so that searches never scan a long unindexed tail for long.
   bool idle = false;
   auto schedule = [&idle](bool want_idle) {
     if (want_idle == idle) return;
@@ -251,7 +252,7 @@ void SqliteSearchIndexer::Run() {
     bool saturated = writer_saturated();
     Result<int64_t> lag = Lag();
     const bool far_behind = lag.ok() && *lag > options_.max_lag_rows;
-    schedule(!far_behind);
+    schedule(lag.ok() && *lag > options_.idle_above_rows && !far_behind);
     const bool lagging = saturated && far_behind;
     if (!saturated || lagging) {
       Result<bool> n = Step();

@@ -38,6 +38,11 @@ struct SearchIndexerOptions {
   // ...unless this many rows wait to be indexed (searches scan them until they are): about a
   // minute of saves at full speed on a 2-core machine.
   int64_t max_lag_rows = 1000000;
+  // Between this many waiting rows and max_lag_rows the thread runs at SCHED_IDLE (a backlog,
+  // as after a burst, is caught up on CPU nobody else wants); below it, keeping up with live
+  // saves is cheap and keeps search's unindexed tail short, and beyond max_lag_rows the tail
+  // must not grow further: both at nice 10.
+  int64_t idle_above_rows = 10000;
   // How often the thread looks for work.
   std::chrono::milliseconds poll = std::chrono::milliseconds(50);
 };
