@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "store/replay_store.h"
+#include "store/usage_sums.h"
 
 namespace omniflow::replay_sql {
 
@@ -48,19 +49,6 @@ std::optional<StoredUsage> ReadUsage(const Row& row, int from) {
   u.tokens = TokenUsage{row.Int(from + 1), row.Int(from + 2), row.Int(from + 3), row.Int(from + 4)};
   if (!row.IsNull(from + 5)) u.cost_nanos = row.Int(from + 5);
   return u;
-}
-
-template <class Row>
-UsageTotals ReadTotals(const Row& row, int from) {
-  UsageTotals t;
-  t.interactions = row.Int(from);
-  t.input = row.Int(from + 1);
-  t.cached_input = row.Int(from + 2);
-  t.output = row.Int(from + 3);
-  t.reasoning = row.Int(from + 4);
-  t.cost_nanos = row.Int(from + 5);
-  t.unpriced = row.Int(from + 6);
-  return t;
 }
 
 // A side's usage as six column values (model, four counts, cost) in text, nullopt for NULL:
@@ -132,8 +120,8 @@ ReplaySummary ReadSummary(const Row& row) {
   s.original_latency_ms = row.Int(7);
   s.tokens = row.Int(8);
   s.original_tokens = row.Int(9);
-  s.original_usage = ReadTotals(row, 10);
-  s.usage = ReadTotals(row, 17);
+  s.original_usage = ReadUsageSums(row, 10);
+  s.usage = ReadUsageSums(row, 17);
   return s;
 }
 

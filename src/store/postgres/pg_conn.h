@@ -41,6 +41,16 @@ class Res {
   PGresult* r_ = nullptr;
 };
 
+// One row of a Res, for readers shared with SQLite that take a row with Text(col), Int(col) and
+// IsNull(col) (store/replay_sql.h, store/usage_sums.h).
+struct Row {
+  const Res& res;
+  int row;
+  std::string_view Text(int col) const { return res.Text(row, col); }
+  int64_t Int(int col) const { return res.Int(row, col); }
+  bool IsNull(int col) const { return res.IsNull(row, col); }
+};
+
 // One statement with text-format parameters (nullopt binds NULL).
 struct Query {
   std::string sql;

@@ -8,6 +8,7 @@
 #include "store/analytics_text.h"
 #include "store/paging.h"
 #include "store/postgres/pg_migrations.h"
+#include "store/usage_sums.h"
 
 namespace omniflow {
 
@@ -26,15 +27,7 @@ constexpr char kUsageOrder[] =
     "COALESCE(sum(i.input_tokens), 0) + COALESCE(sum(i.output_tokens), 0) DESC";
 
 UsageTotals Sums(const pg::Res& r, int row, int from) {
-  UsageTotals u;
-  u.interactions = r.Int(row, from);
-  u.input = r.Int(row, from + 1);
-  u.cached_input = r.Int(row, from + 2);
-  u.output = r.Int(row, from + 3);
-  u.reasoning = r.Int(row, from + 4);
-  u.cost_nanos = r.Int(row, from + 5);
-  u.unpriced = r.Int(row, from + 6);
-  return u;
+  return ReadUsageSums(pg::Row{r, row}, from);
 }
 
 // The hour of ts_us, as SQL (FloorTo(ts_us, kHourUs)).

@@ -10,15 +10,6 @@ namespace omniflow {
 
 namespace {
 
-// One row of a pg::Res, read as replay_sql's readers read a row.
-struct PgRow {
-  const pg::Res& res;
-  int row;
-  std::string_view Text(int col) const { return res.Text(row, col); }
-  int64_t Int(int col) const { return res.Int(row, col); }
-  bool IsNull(int col) const { return res.IsNull(row, col); }
-};
-
 std::string InfoSelect(const char* where) {
   return std::string("SELECT ") + replay_sql::kInfoColumns + " FROM replays r " + where;
 }
@@ -109,7 +100,7 @@ Result<std::vector<ReplayTarget>> PostgresReplayStore::Pending(const std::string
   if (!done.ok()) return done.status();
   const pg::Res& rows = (*done)[0];
   std::vector<ReplayTarget> out;
-  for (int i = 0; i < rows.rows(); ++i) out.push_back(replay_sql::ReadItem(PgRow{rows, i}).target);
+  for (int i = 0; i < rows.rows(); ++i) out.push_back(replay_sql::ReadItem(pg::Row{rows, i}).target);
   return out;
 }
 
@@ -151,7 +142,7 @@ Result<ReplayInfo> PostgresReplayStore::Get(const std::string& replay_id) {
   if (!done.ok()) return done.status();
   const pg::Res& rows = (*done)[0];
   if (rows.rows() == 0) return Status::NotFound("no replay with that id");
-  return replay_sql::ReadInfo(PgRow{rows, 0});
+  return replay_sql::ReadInfo(pg::Row{rows, 0});
 }
 
 Result<std::vector<ReplayInfo>> PostgresReplayStore::List(int limit) {
@@ -162,7 +153,7 @@ Result<std::vector<ReplayInfo>> PostgresReplayStore::List(int limit) {
   if (!done.ok()) return done.status();
   const pg::Res& rows = (*done)[0];
   std::vector<ReplayInfo> out;
-  for (int i = 0; i < rows.rows(); ++i) out.push_back(replay_sql::ReadInfo(PgRow{rows, i}));
+  for (int i = 0; i < rows.rows(); ++i) out.push_back(replay_sql::ReadInfo(pg::Row{rows, i}));
   return out;
 }
 
@@ -172,7 +163,7 @@ Result<ReplaySummary> PostgresReplayStore::Summarize(const std::string& replay_i
                 " FROM replay_items WHERE replay_id = $1 AND result_json IS NOT NULL",
             {replay_id}}});
   if (!done.ok()) return done.status();
-  return replay_sql::ReadSummary(PgRow{(*done)[0], 0});
+  return replay_sql::ReadSummary(pg::Row{(*done)[0], 0});
 }
 
 Result<ReplayItemsPage> PostgresReplayStore::Items(const ReplayItemsQuery& query) {
@@ -190,7 +181,7 @@ Result<ReplayItemsPage> PostgresReplayStore::Items(const ReplayItemsQuery& query
   const pg::Res& rows = (*done)[1];
   ReplayItemsPage page;
   const int shown = RowsOnPage(rows.rows(), query.limit, &page.has_more);
-  for (int i = 0; i < shown; ++i) page.items.push_back(replay_sql::ReadItem(PgRow{rows, i}));
+  for (int i = 0; i < shown; ++i) page.items.push_back(replay_sql::ReadItem(pg::Row{rows, i}));
   if (page.has_more && !page.items.empty()) page.next = page.items.back().target.item_no;
   return page;
 }

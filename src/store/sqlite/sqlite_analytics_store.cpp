@@ -10,6 +10,7 @@
 #include "store/analytics_text.h"
 #include "store/paging.h"
 #include "store/sqlite/compact_body.h"
+#include "store/usage_sums.h"
 
 namespace omniflow {
 
@@ -186,17 +187,6 @@ constexpr char kUsageSums[] =
 // The order of usage_by_model and usage_by_user: most cost first, then most tokens.
 constexpr char kUsageOrder[] = "sum(cost_nanos) DESC, sum(input) + sum(output) DESC";
 
-UsageTotals Sums(sqlite::Stmt& st, int from) {
-  UsageTotals u;
-  u.interactions = st.Int(from);
-  u.input = st.Int(from + 1);
-  u.cached_input = st.Int(from + 2);
-  u.output = st.Int(from + 3);
-  u.reasoning = st.Int(from + 4);
-  u.cost_nanos = st.Int(from + 5);
-  u.unpriced = st.Int(from + 6);
-  return u;
-}
 
 }  // namespace
 
@@ -227,7 +217,7 @@ Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
     TimeRange(scope, "hour_us", &q, &q.sql, kHourUs);
     q.sql += " GROUP BY hour_us ORDER BY hour_us";
     std::vector<std::pair<int64_t, UsageTotals>> usage_hours;
-    s = ForEach(db, q, [&](sqlite::Stmt& st) { usage_hours.emplace_back(st.Int(0), Sums(st, 1)); });
+    s = ForEach(db, q, [&](sqlite::Stmt& st) { usage_hours.emplace_back(st.Int(0), ReadUsageSums(st, 1)); });
     if (!s.ok()) return s;
     MergeUsageHours(usage_hours, &stats);
     FoldHourBuckets(&stats);
@@ -247,9 +237,9 @@ Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
              std::to_string(top);
     Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
       if (by_model) {
-        stats.usage_by_model.push_back(ModelUsage{std::string(st.Text(0)), Sums(st, 1)});
+        stats.usage_by_model.push_back(ModelUsage{std::string(st.Text(0)), ReadUsageSums(st, 1)});
       } else {
-        stats.usage_by_user.push_back(UserUsage{std::string(st.Text(0)), Sums(st, 1)});
+        stats.usage_by_user.push_back(UserUsage{std::string(st.Text(0)), ReadUsageSums(st, 1)});
       }
     });
     if (!s.ok()) return s;
