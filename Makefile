@@ -80,7 +80,8 @@ soak: build
 # instructions per save, and the data lifecycle (export of 1M rows, erasure of a user with 100k
 # and a purge of 500k while saves run). Prints the table and writes bench/results/latest.md.
 # BENCH_ARGS are passed to bench/bench.py (e.g. BENCH_ARGS="--rounds 3 --only ingest"; the
-# lifecycle sizes: --lifecycle-n, --erase-n, --purge-n).
+# lifecycle sizes: --lifecycle-n, --erase-n, --purge-n). BENCH_ARGS="--only analytics" measures the
+# analytics API and the dashboard on 10M interactions (about an hour; see docs/performance.md).
 BENCH_ARGS ?=
 bench: deps
 	@bash scripts/install-deps.sh bench

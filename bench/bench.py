@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from urllib.parse import quote as urllib_quote
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
@@ -940,6 +941,140 @@ def lifecycle(args, results):
     results["lifecycle"] = res
 
 
+ANALYTICS_RARE = "xylophonist"  # a word the demo set never uses; the bench saves it a few times
+
+
+def dir_bytes(path):
+    return sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path)
+               if os.path.isfile(os.path.join(path, f)))
+
+
+def generate_analytics_store(args, data):
+    """`omniflow demo-data` into data, sampling the WAL's size and the process's memory."""
+    log("generating %d interactions of %d users over %d days (omniflow demo-data)" % (
+        args.analytics_n, args.analytics_users, args.analytics_days))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([args.binary, "demo-data", "--data-dir", data, "--count",
+                             str(args.analytics_n), "--users", str(args.analytics_users),
+                             "--days", str(args.analytics_days)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wal = os.path.join(data, "omniflow.db-wal")
+    peak_wal = peak_rss_kb = 0
+    while proc.poll() is None:
+        try:
+            peak_wal = max(peak_wal, os.path.getsize(wal))
+            with open("/proc/%d/status" % proc.pid) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peak_rss_kb = max(peak_rss_kb, int(line.split()[1]))
+        except OSError:
+            pass
+        time.sleep(1)
+    err = proc.stderr.read()
+    if proc.wait() != 0:
+        raise RuntimeError("demo-data failed: %s" % err[-500:])
+    gen = {"seconds": time.perf_counter() - t0, "peak_wal_bytes": peak_wal,
+           "peak_rss_mb": peak_rss_kb / 1024.0, "n": args.analytics_n,
+           "users": args.analytics_users}
+    with open(os.path.join(os.path.dirname(data), "generated.json"), "w") as f:
+        json.dump(gen, f)
+    return gen
+
+
+def analytics(args, results):
+    """Issue 17's analytics at scale: a store of args.analytics_n interactions of
+    args.analytics_users users (demo-data, or a store given with --analytics-store), then each
+    analytics query one request at a time (wrk -t1 -c1), the dashboard's Overview in headless
+    Chromium, and the server's peak RSS throughout."""
+    res = {}
+    if args.analytics_store:
+        data = os.path.abspath(args.analytics_store)
+        sidecar = os.path.join(os.path.dirname(data), "generated.json")
+        if os.path.exists(sidecar):
+            with open(sidecar) as f:
+                res["generated"] = json.load(f)
+        res["reused"] = data
+    else:
+        work = tempdir("omniflow-bench-analytics-")
+        data = os.path.join(work, "data")
+        res["generated"] = generate_analytics_store(args, data)
+    res["store_bytes"] = dir_bytes(data)
+
+    log("start-up on the analytics store")
+    res["startup"] = startup_ms(args.binary, data, 3)
+    omni = Omniflow(args.binary, data, os.path.join(os.path.dirname(data), "omniflow-bench.log"),
+                    log_level="warn")
+    port = omni.port
+    t0 = time.perf_counter()
+    while (index_lag(port) or 0) > 0:
+        time.sleep(1)
+    res["index_catch_up_s"] = time.perf_counter() - t0
+
+    # A rare word: a few interactions of one user carry it (saved once per store).
+    status, body = http_get(port, "/api/search?q=%s&limit=200" % ANALYTICS_RARE, timeout=60)
+    if len(json.loads(body)["interactions"]) < 5:
+        for i in range(5):
+            doc = json.dumps({"user_message": "Who was the %s at the concert? (%d)" % (
+                ANALYTICS_RARE, i), "assistant_response": "A guest %s from Oslo." % ANALYTICS_RARE})
+            st, b = http_request(port, "POST", "/api/save_interaction", {"X-User-Id": "alice"},
+                                 doc)
+            assert st in (200, 201), b[:200]
+        while (index_lag(port) or 0) > 0:
+            time.sleep(0.2)
+
+    status, body = http_get(port, "/api/stats?top=8", timeout=120)
+    stats = json.loads(body)
+    res["interactions"] = stats["totals"]["interactions"]
+    res["users"] = stats["totals"]["active_users"]
+    busiest = stats["top_users"][0]["user_id"]
+    res["busiest_user"] = {"user_id": busiest,
+                           "interactions": stats["top_users"][0]["interactions"]}
+    since = (datetime.datetime.utcnow() - datetime.timedelta(days=30)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+    q = lambda text: urllib_quote(text)
+    queries = [
+        ("stats, all time", "/api/stats?top=8", 100),
+        ("stats, 30 days", "/api/stats?top=8&from=" + since, 100),
+        ("stats, busiest user, all time", "/api/stats?top=8&user_id=" + busiest, 100),
+        ("search, common word (`meeting`)", "/api/search?limit=50&q=meeting", 50),
+        ("search, rare word (5 rows)", "/api/search?limit=50&q=" + ANALYTICS_RARE, 50),
+        ("search, no hit", "/api/search?limit=50&q=zqxjvkwy", 50),
+        ("search, Japanese (`最高気温`)", "/api/search?limit=50&q=" + q("最高気温"), 50),
+        ("search, tool filter", "/api/search?limit=50&tool=get_weather", 50),
+        ("search, word and tool", "/api/search?limit=50&q=Berlin&tool=get_weather", 50),
+        ("search, failed tool calls", "/api/search?limit=50&status=failed", 50),
+        ("search, negative feedback, 30 days (Overview)",
+         "/api/search?limit=4&feedback=negative&from=" + since, 50),
+        ("users", "/api/users?limit=50", 50),
+        ("threads, all users", "/api/threads?limit=50", 50),
+        ("threads, busiest user", "/api/threads?limit=50&user_id=" + busiest, 50),
+    ]
+    runs = {name: [] for name, _, _ in queries}
+    for i in range(args.analytics_rounds):
+        for name, path, _ in queries:
+            r = wrk("http://127.0.0.1:%d%s" % (port, path), args.analytics_seconds, threads=1,
+                    connections=1)
+            if r["non2xx"] or r["errors"]:
+                raise RuntimeError("analytics %s: %d non-2xx" % (name, r["non2xx"] + r["errors"]))
+            runs[name].append(r)
+            log("analytics round %d %-40s p50 %7.2f ms p99 %7.2f ms (%d requests)" % (
+                i + 1, name, r["p50"], r["p99"], r["requests"]))
+    res["queries"] = [{"name": name, "path": path, "target_ms": target,
+                       "p50": median_of(runs[name], "p50"),
+                       "p99": max(r["p99"] for r in runs[name]),
+                       "n": sum(r["requests"] for r in runs[name])}
+                      for name, path, target in queries]
+    log("dashboard Overview in headless Chromium")
+    out = subprocess.run(["node", os.path.join(BENCH, "overview.mjs"),
+                          "http://127.0.0.1:%d" % port, str(args.analytics_overview_runs)],
+                         check=True, stdout=subprocess.PIPE, text=True, timeout=900).stdout
+    overview = json.loads(out.strip().splitlines()[-1])
+    res["overview_ms"] = overview["runs_ms"]
+    res["peak_rss_mb"] = omni.peak_rss_kb() / 1024.0
+    omni.stop()
+    results["analytics"] = res
+
+
 # ---------------------------------------------------------------------------------------------
 # Report
 
@@ -1064,8 +1199,9 @@ def report(args, res):
                 name, q["slices"], q["p50"], q["p99_median"], q["p99_max"], q["non2xx"],
                 verdict(q["p99_max"] <= 2.0)))
         L.append("")
-    L.append("## 3. tool_call_handler latency, logging on vs off")
-    L.append("")
+    if "tool_call_handler" in res:
+        L.append("## 3. tool_call_handler latency, logging on vs off")
+        L.append("")
     if res.get("tool_call_handler"):
         t = res["tool_call_handler"]
         L.append("One connection, sequential requests (wrk -t1 -c1), %d interleaved rounds of %d s, "
@@ -1079,9 +1215,10 @@ def report(args, res):
         L.append("")
         L.append("Overhead at p50: %.3f ms (target <= 0.2 ms): %s" % (
             t["on"]["p50"] - t["off"]["p50"], verdict(t["on"]["p50"] - t["off"]["p50"] <= 0.2)))
-    else:
+    elif "tool_call_handler" in res:
         L.append("Not measured: POST /api/tool_call_handler is not in this build.")
-    L.append("")
+    if "tool_call_handler" in res:
+        L.append("")
     if res.get("otlp"):
         o = res["otlp"]
         L.append("## 3b. OTLP trace ingest against the save path")
@@ -1099,10 +1236,12 @@ def report(args, res):
         L.append("| /api/save_interaction | %.0f | %.3f | %.3f | - |" % (
             o["save"]["rps"], o["save"]["p50"], o["save"]["p99"]))
         L.append("")
-    L.append("## 4. Storage, memory, start-up")
-    L.append("")
-    L.append("| measure | value | target | |")
-    L.append("|---|---:|---|---|")
+    if any(k in res for k in ("storage_ingest", "storage_history", "peak_rss_mb",
+                              "startup_empty", "startup_full")):
+        L.append("## 4. Storage, memory, start-up")
+        L.append("")
+        L.append("| measure | value | target | |")
+        L.append("|---|---:|---|---|")
     for key, label in (("storage_ingest", "storage after ingest"),
                        ("storage_history", "storage of the 1M-interaction store")):
         if key in res:
@@ -1198,6 +1337,44 @@ def report(args, res):
         else:
             L.append("Not measured: POST /v1/chat/completions is not in this build.")
         L.append("")
+    if "analytics" in res:
+        a = res["analytics"]
+        L.append("## 8. Analytics at scale: %s interactions of %s users" % (
+            "{:,}".format(a["interactions"]), "{:,}".format(a["users"])))
+        L.append("")
+        g = a.get("generated")
+        if g:
+            L.append("Generated by `omniflow demo-data --count %d --users %d` in %.0f s (%.0f rows/s); "
+                     "its WAL peaked at %.1f MB and its RSS at %.1f MB." % (
+                         g["n"], g["users"], g["seconds"], g["n"] / g["seconds"],
+                         g["peak_wal_bytes"] / 1e6, g.get("peak_rss_mb", 0)))
+        if a.get("reused"):
+            L.append("Measured on an existing store (`--analytics-store`)%s." % (
+                "" if g else ", generated outside this run"))
+        L.append("The store: %.2f GB (%.0f B per interaction). Start-up on it: %.0f ms (median). "
+                 "Search index caught up %.0f s after the start. Busiest user: %s with %s "
+                 "interactions." % (a["store_bytes"] / 1e9, a["store_bytes"] / a["interactions"],
+                                    a["startup"]["median"], a["index_catch_up_s"],
+                                    a["busiest_user"]["user_id"],
+                                    "{:,}".format(a["busiest_user"]["interactions"])))
+        L.append("")
+        L.append("One request at a time (wrk -t1 -c1), %d rounds of %d s per query, interleaved; "
+                 "p50 is the median of the rounds, p99 the worst round's." % (
+                     args.analytics_rounds, args.analytics_seconds))
+        L.append("")
+        L.append("| query | requests | p50 ms | p99 ms | target | |")
+        L.append("|---|---:|---:|---:|---|---|")
+        for q in a["queries"]:
+            L.append("| %s | %d | %.2f | %.2f | p99 <= %d ms | %s |" % (
+                q["name"], q["n"], q["p50"], q["p99"], q["target_ms"],
+                verdict(q["p99"] <= q["target_ms"])))
+        ov = a["overview_ms"]
+        L.append("| dashboard Overview rendered (headless Chromium, %d loads) | %d | %.0f | %.0f "
+                 "(max) | <= 2000 ms | %s |" % (len(ov), len(ov), statistics.median(ov), max(ov),
+                                                verdict(max(ov) <= 2000)))
+        L.append("| server peak RSS | | | %.1f MB | <= 128 MB | %s |" % (
+            a["peak_rss_mb"], verdict(a["peak_rss_mb"] <= 128)))
+        L.append("")
     return "\n".join(L)
 
 
@@ -1234,8 +1411,19 @@ def main():
                     help="seconds of history reads after the burst")
     ap.add_argument("--burst-slice", type=int, default=5,
                     help="seconds per history query slice after the burst")
+    ap.add_argument("--analytics-n", type=int, default=10_000_000,
+                    help="interactions in the analytics store (omniflow demo-data)")
+    ap.add_argument("--analytics-users", type=int, default=1000)
+    ap.add_argument("--analytics-days", type=int, default=90)
+    ap.add_argument("--analytics-store",
+                    help="an existing data dir to measure instead of generating one (kept)")
+    ap.add_argument("--analytics-rounds", type=int, default=3)
+    ap.add_argument("--analytics-seconds", type=int, default=3,
+                    help="seconds per analytics query per round (wrk -t1 -c1)")
+    ap.add_argument("--analytics-overview-runs", type=int, default=5)
     ap.add_argument("--only",
-                    default="ingest,burst,history,startup,callgrind,tools,lifecycle,otlp,proxy")
+                    default="ingest,burst,history,startup,callgrind,tools,lifecycle,otlp,proxy",
+                    help="comma-separated sections; also: analytics (10M rows, about an hour)")
     ap.add_argument("--out", default=os.path.join(BENCH, "results", "latest.md"))
     ap.add_argument("--from-json", help="only render the report of an earlier run's latest.json")
     args = ap.parse_args()
@@ -1289,6 +1477,8 @@ def main():
             otlp(args, res)
         if "proxy" in only:
             proxy(args, res)
+        if "analytics" in only:
+            analytics(args, res)
     finally:
         CLEANUP.run()
     res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
@@ -1297,7 +1487,8 @@ def main():
                                                   "history_rounds", "tool_rounds",
                                                   "callgrind_small", "callgrind_large",
                                                   "lifecycle_window", "proxy_streams",
-                                                  "burst_seconds", "burst_after", "burst_slice")}
+                                                  "burst_seconds", "burst_after", "burst_slice",
+                                                  "analytics_rounds", "analytics_seconds")}
     text = report(args, res)
     text += "\nWhole run: %.0f s.\n" % res["seconds"]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
