@@ -83,18 +83,21 @@ Result<int64_t> GenerateDemoData(const DemoOptions& options, InteractionStore* s
   std::mt19937_64 rng(options.seed);
   const int64_t now = options.now_us ? options.now_us : Clock::Real()->NowMicros();
   const int64_t span = int64_t{options.days} * 24 * 3600 * 1000000;
-  // Timestamps: sorted, strictly increasing, busier in daytime hours.
-  std::vector<int64_t> times;
-  times.reserve(static_cast<size_t>(options.interactions));
-  std::uniform_int_distribution<int64_t> when(now - span, now - 1);
-  while (static_cast<int64_t>(times.size()) < options.interactions) {
-    int64_t t = when(rng);
-    const int hour = static_cast<int>((t / 3600000000) % 24);
-    if ((hour < 6 || hour > 21) && rng() % 3 != 0) continue;
-    times.push_back(t);
+  // Timestamps: sorted, strictly increasing, busier in daytime hours. They are made an hour of
+  // the range at a time, so that memory stays small at any count: each hour gets its share of
+  // what is left (a daytime hour weighs three times a night hour), drawn binomially, and its
+  // times are sorted within it.
+  constexpr int64_t kHourUs = int64_t{3600} * 1000000;
+  auto hour_weight = [](int64_t t) {
+    const int hour = static_cast<int>((t / kHourUs) % 24);
+    return hour < 6 || hour > 21 ? 1.0 : 3.0;
+  };
+  const int64_t start = now - span;
+  double weight_left = 0;
+  for (int64_t h = start - start % kHourUs; h < now; h += kHourUs) {
+    const int64_t lo = std::max(h, start), hi = std::min(h + kHourUs, now);
+    weight_left += hour_weight(h) * static_cast<double>(hi - lo) / kHourUs;
   }
-  std::sort(times.begin(), times.end());
-  for (size_t i = 1; i < times.size(); ++i) times[i] = std::max(times[i], times[i - 1] + 1);
 
   // Users have different activity levels (a few busy ones) and threads of a few turns.
   std::vector<std::string> users;
@@ -108,91 +111,110 @@ Result<int64_t> GenerateDemoData(const DemoOptions& options, InteractionStore* s
   std::vector<int> thread_of(users.size(), 0), turns_left(users.size(), 0);
 
   std::vector<InteractionRecord> batch;
-  std::vector<std::pair<std::string, std::string>> rated;  // (user, id)
-  int64_t written = 0;
-  for (int64_t ts : times) {
-    const int u = pick_user(rng);
-    if (turns_left[u]-- <= 0) {
-      ++thread_of[u];
-      // Most conversations are short; one in five runs long.
-      turns_left[u] = static_cast<int>(rng() % 5 == 0 ? 5 + rng() % 25 : rng() % 5);
-    }
-    const Topic& topic = kTopics[rng() % std::size(kTopics)];
-    const bool failed = topic.tool && rng() % 100 < 12;
-    JsonWriter body;
-    body.BeginObject()
-        .Field("user_message", topic.question)
-        .Field("assistant_response",
-               failed ? "Sorry, something went wrong: I could not complete that right now."
-                      : topic.answer)
-        .Field("thread_id", "thread_" + users[u] + "_" + std::to_string(thread_of[u]));
-    if (topic.tool) {
-      body.Key("tool_calls")
-          .BeginArray()
-          .BeginObject()
-          .Field("tool_name", topic.tool)
-          .RawField("arguments", topic.arguments)
-          .RawField("result", failed ? topic.error : topic.result)
-          .Field("status", failed ? "error" : "success")
-          .EndObject()
-          .EndArray();
-    }
-    // Token usage as OpenAI reports it: cached prompt tokens on later turns of a thread.
-    const int64_t prompt = 300 + static_cast<int64_t>(rng() % 2700);
-    const int64_t cached = turns_left[u] > 0 ? prompt / 2 : 0;
-    const int64_t completion = 40 + static_cast<int64_t>(rng() % 500);
-    body.Key("metadata")
-        .BeginObject()
-        .Field("source", "demo")
-        .Field("model", rng() % 10 == 0 ? "gpt-4o" : "gpt-4o-mini")
-        .Field("latency_ms", 200 + rng() % 2400)
-        .Key("usage")
-        .BeginObject()
-        .Field("prompt_tokens", prompt)
-        .Field("completion_tokens", completion)
-        .Field("total_tokens", prompt + completion)
-        .Key("prompt_tokens_details")
-        .BeginObject()
-        .Field("cached_tokens", cached)
-        .EndObject()
-        .EndObject()
-        .EndObject()
-        .EndObject();
-    Result<SaveRequest> request = ParseSaveRequest(body.str());
-    if (!request.ok()) return request.status();
-    Stamp stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)};
-    // Made-up text: no redaction (demo-data is not an ingest path for anyone's data); priced
-    // by the default table.
-    batch.push_back(
-        BuildInteraction(stamp, users[u], std::move(*request), {nullptr, &PriceTable::Default()}));
-    if (rng() % 100 < 8) rated.emplace_back(users[u], stamp.interaction_id);
-    if (batch.size() == 2000) {
-      Status s = store->Append(batch);
-      if (!s.ok()) return s;
-      written += static_cast<int64_t>(batch.size());
-      batch.clear();
-      if (options.progress) options.progress(written, options.interactions);
-    }
-  }
-  if (!batch.empty()) {
-    Status s = store->Append(batch);
-    if (!s.ok()) return s;
-    written += static_cast<int64_t>(batch.size());
-    if (options.progress) options.progress(written, options.interactions);
-  }
-  if (Status s = store->CatchUp({}); !s.ok()) return s;
+  std::vector<std::pair<std::string, std::string>> rated;  // (user, id) of the batch
   constexpr const char* kComments[] = {"", "", "Exactly what I needed", "Wrong meeting time",
                                        "とても役に立ちました", "ممتاز", "Не то, что я просил",
                                        "Too slow"};
-  for (const auto& [user, id] : rated) {
-    const uint64_t r = rng() % 10;
-    Feedback feedback;
-    feedback.score = r < 6 ? 1 : r < 8 ? 0 : -1;
-    feedback.comment = kComments[rng() % std::size(kComments)];
-    feedback.updated_us = now;
-    Status s = analytics->SetFeedback(user, id, feedback);
-    if (!s.ok()) return s;
+  int64_t written = 0;
+  // Appends the batch, then rates those of its interactions that were picked for feedback.
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    if (Status s = store->Append(batch); !s.ok()) return s;
+    written += static_cast<int64_t>(batch.size());
+    batch.clear();
+    for (const auto& [user, id] : rated) {
+      const uint64_t r = rng() % 10;
+      Feedback feedback;
+      feedback.score = r < 6 ? 1 : r < 8 ? 0 : -1;
+      feedback.comment = kComments[rng() % std::size(kComments)];
+      feedback.updated_us = now;
+      if (Status s = analytics->SetFeedback(user, id, feedback); !s.ok()) return s;
+    }
+    rated.clear();
+    if (options.progress) options.progress(written, options.interactions);
+    return Status::Ok();
+  };
+  std::vector<int64_t> times;  // the current hour's
+  int64_t left = options.interactions, last_ts = 0;
+  for (int64_t h = start - start % kHourUs; h < now && left > 0; h += kHourUs) {
+    const int64_t lo = std::max(h, start), hi = std::min(h + kHourUs, now);
+    const double w = hour_weight(h) * static_cast<double>(hi - lo) / kHourUs;
+    int64_t k = left;  // the last hour takes the rest
+    if (hi < now && w < weight_left) {
+      std::binomial_distribution<int64_t> share(left, w / weight_left);
+      k = share(rng);
+    }
+    weight_left -= w;
+    left -= k;
+    std::uniform_int_distribution<int64_t> when(lo, hi - 1);
+    times.clear();
+    for (int64_t i = 0; i < k; ++i) times.push_back(when(rng));
+    std::sort(times.begin(), times.end());
+    for (int64_t ts : times) {
+      ts = std::max(ts, last_ts + 1);
+      last_ts = ts;
+      const int u = pick_user(rng);
+      if (turns_left[u]-- <= 0) {
+        ++thread_of[u];
+        // Most conversations are short; one in five runs long.
+        turns_left[u] = static_cast<int>(rng() % 5 == 0 ? 5 + rng() % 25 : rng() % 5);
+      }
+      const Topic& topic = kTopics[rng() % std::size(kTopics)];
+      const bool failed = topic.tool && rng() % 100 < 12;
+      JsonWriter body;
+      body.BeginObject()
+          .Field("user_message", topic.question)
+          .Field("assistant_response",
+                 failed ? "Sorry, something went wrong: I could not complete that right now."
+                        : topic.answer)
+          .Field("thread_id", "thread_" + users[u] + "_" + std::to_string(thread_of[u]));
+      if (topic.tool) {
+        body.Key("tool_calls")
+            .BeginArray()
+            .BeginObject()
+            .Field("tool_name", topic.tool)
+            .RawField("arguments", topic.arguments)
+            .RawField("result", failed ? topic.error : topic.result)
+            .Field("status", failed ? "error" : "success")
+            .EndObject()
+            .EndArray();
+      }
+      // Token usage as OpenAI reports it: cached prompt tokens on later turns of a thread.
+      const int64_t prompt = 300 + static_cast<int64_t>(rng() % 2700);
+      const int64_t cached = turns_left[u] > 0 ? prompt / 2 : 0;
+      const int64_t completion = 40 + static_cast<int64_t>(rng() % 500);
+      body.Key("metadata")
+          .BeginObject()
+          .Field("source", "demo")
+          .Field("model", rng() % 10 == 0 ? "gpt-4o" : "gpt-4o-mini")
+          .Field("latency_ms", 200 + rng() % 2400)
+          .Key("usage")
+          .BeginObject()
+          .Field("prompt_tokens", prompt)
+          .Field("completion_tokens", completion)
+          .Field("total_tokens", prompt + completion)
+          .Key("prompt_tokens_details")
+          .BeginObject()
+          .Field("cached_tokens", cached)
+          .EndObject()
+          .EndObject()
+          .EndObject()
+          .EndObject();
+      Result<SaveRequest> request = ParseSaveRequest(body.str());
+      if (!request.ok()) return request.status();
+      Stamp stamp{ts, FormatInteractionId(ts), FormatTimestamp(ts)};
+      // Made-up text: no redaction (demo-data is not an ingest path for anyone's data); priced
+      // by the default table.
+      batch.push_back(BuildInteraction(stamp, users[u], std::move(*request),
+                                       {nullptr, &PriceTable::Default()}));
+      if (rng() % 100 < 8) rated.emplace_back(users[u], stamp.interaction_id);
+      if (batch.size() == 2000) {
+        if (Status s = flush(); !s.ok()) return s;
+      }
+    }
   }
+  if (Status s = flush(); !s.ok()) return s;
+  if (Status s = store->CatchUp({}); !s.ok()) return s;
   return written;
 }
 
