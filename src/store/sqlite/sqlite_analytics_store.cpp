@@ -111,6 +111,34 @@ void TimeRange(const AnalyticsScope& scope, const std::string& column, Query* q,
   if (scope.to_us) *where += " AND " + column + " < " + q->Param(*scope.to_us);
 }
 
+// How many threads were active in the scope's range (their first interaction before `to`, their
+// last at or after `from` rounded down to the hour). For every user, from the threads kept by
+// the hour of their last and first interaction (migration 17): those whose last is at or after
+// `from`, less those whose first is at or after `to`, which is exact when `to` is a whole hour
+// not before `from`. Otherwise, and for one user, counted from the threads themselves.
+Result<int64_t> CountThreadsActive(sqlite::Db& db, const AnalyticsScope& scope) {
+  const bool has_from = scope.from_us.has_value();
+  const int64_t from = has_from ? FloorTo(*scope.from_us, kHourUs) : 0;
+  const bool by_hours = !scope.user_id && (!scope.to_us || (*scope.to_us % kHourUs == 0 &&
+                                                            *scope.to_us >= from));
+  Query q;
+  if (by_hours) {
+    q.sql = "SELECT (SELECT coalesce(sum(threads), 0) FROM stats_thread_hours WHERE edge = 0";
+    if (has_from) q.sql += " AND hour_us >= " + q.Param(from);
+    q.sql += ")";
+    if (scope.to_us) {
+      q.sql += " - (SELECT coalesce(sum(threads), 0) FROM stats_thread_hours WHERE edge = 1 "
+               "AND hour_us >= " + q.Param(*scope.to_us) + ")";
+    }
+    return Scalar(db, q);
+  }
+  q.sql = "SELECT count(*) FROM threads WHERE 1";
+  if (scope.user_id) q.sql += " AND user_id = " + q.Param(*scope.user_id);
+  if (has_from) q.sql += " AND last_us >= " + q.Param(from);
+  if (scope.to_us) q.sql += " AND first_us < " + q.Param(*scope.to_us);
+  return Scalar(db, q);
+}
+
 // True when canonical JSON holds `text` byte for byte (no quote, backslash or control
 // character, which it escapes).
 bool StoredVerbatim(std::string_view text) {
@@ -226,13 +254,16 @@ Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
   for (bool by_model : {true, false}) {
     Query q;
     const char* key = by_model ? "model" : "user_id";
-    q.sql = std::string("SELECT ") + key + ", " + kUsageSums + " FROM stats_usage_hourly WHERE ";
-    if (by_model) {
-      q.sql += "user_id = " + q.Param(user);
+    if (by_model || scope.user_id) {
+      q.sql = std::string("SELECT ") + key + ", " + kUsageSums +
+              " FROM stats_usage_hourly WHERE user_id = " + q.Param(user);
+      TimeRange(scope, "hour_us", &q, &q.sql, kHourUs);
     } else {
-      q.sql += scope.user_id ? "user_id = " + q.Param(user) : std::string("user_id <> ''");
+      // Every user: their days (migration 17), whole UTC days as for top_users.
+      q.sql = std::string("SELECT user_id, ") + kUsageSums +
+              " FROM stats_usage_daily_users WHERE 1";
+      TimeRange(scope, "day_us", &q, &q.sql, kDayUs);
     }
-    TimeRange(scope, "hour_us", &q, &q.sql, kHourUs);
     q.sql += std::string(" GROUP BY ") + key + " ORDER BY " + kUsageOrder + ", " + key + " LIMIT " +
              std::to_string(top);
     Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
@@ -266,8 +297,7 @@ Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
     if (scope.user_id) where += " AND user_id = " + q.Param(user);
     if (scope.from_us) where += " AND last_us >= " + q.Param(FloorTo(*scope.from_us, kHourUs));
     if (scope.to_us) where += " AND first_us < " + q.Param(*scope.to_us);
-    q.sql = "SELECT count(*) FROM threads" + where;
-    Result<int64_t> n = Scalar(db, q);
+    Result<int64_t> n = CountThreadsActive(db, scope);
     if (!n.ok()) return n.status();
     stats.threads = *n;
     // The busiest among the latest kThreadSample threads active in range (a bounded sample).
@@ -307,11 +337,20 @@ Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
   // Feedback on interactions in range.
   {
     Query q;
-    q.sql = "SELECT count(*), coalesce(sum(score >= 0.5), 0), "
-            "coalesce(sum(score >= 0 AND score < 0.5), 0), coalesce(sum(score < 0), 0), "
-            "coalesce(avg(score), 0) FROM feedback WHERE 1";
-    if (scope.user_id) q.sql += " AND user_id = " + q.Param(user);
-    TimeRange(scope, "ts_us", &q, &q.sql, kHourUs);
+    if (!scope.to_us || *scope.to_us % kHourUs == 0) {
+      // Its hourly aggregate (migration 17) when the range is made of whole hours.
+      q.sql = "SELECT coalesce(sum(n), 0), coalesce(sum(positive), 0), "
+              "coalesce(sum(neutral), 0), coalesce(sum(negative), 0), "
+              "coalesce(sum(score_sum) / sum(n), 0) FROM stats_feedback_hourly "
+              "WHERE user_id = " + q.Param(user);
+      TimeRange(scope, "hour_us", &q, &q.sql, kHourUs);
+    } else {
+      q.sql = "SELECT count(*), coalesce(sum(score >= 0.5), 0), "
+              "coalesce(sum(score >= 0 AND score < 0.5), 0), coalesce(sum(score < 0), 0), "
+              "coalesce(avg(score), 0) FROM feedback WHERE 1";
+      if (scope.user_id) q.sql += " AND user_id = " + q.Param(user);
+      TimeRange(scope, "ts_us", &q, &q.sql, kHourUs);
+    }
     Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
       stats.feedback = FeedbackSummary{st.Int(0), st.Int(1), st.Int(2), st.Int(3), Double(st, 4)};
     });
@@ -333,7 +372,8 @@ Result<UsersPage> SqliteAnalyticsStore::ListUsers(const UsersQuery& query) {
   if (!total.ok()) return total.status();
   page.total = *total;
   q.sql = "SELECT u.user_id, u.n, u.first_us, u.last_us, "
-          "(SELECT count(*) FROM threads t WHERE t.user_id = u.user_id) FROM users u" + where +
+          "coalesce((SELECT threads FROM stats_user_threads t WHERE t.user_id = u.user_id), 0) "
+          "FROM users u" + where +
           " ORDER BY u.last_us DESC, u.user_id LIMIT " + q.Param(int64_t{query.limit}) +
           " OFFSET " + q.Param(query.offset);
   Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
@@ -352,7 +392,8 @@ Result<ThreadsPage> SqliteAnalyticsStore::ListThreads(const ThreadsQuery& query)
   Query q;
   std::string where = " WHERE 1";
   if (query.user_id) where += " AND t.user_id = " + q.Param(*query.user_id);
-  q.sql = "SELECT count(*) FROM threads t" + where;
+  // The total from the threads kept per user (migration 17).
+  q.sql = "SELECT coalesce(sum(threads), 0) FROM stats_user_threads t" + where;
   Result<int64_t> total = Scalar(db, q);
   if (!total.ok()) return total.status();
   page.total = *total;
