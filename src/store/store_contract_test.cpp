@@ -856,6 +856,24 @@ TEST_P(StoreContract, AnalyticsStatsSumTokensAndCostByDayModelAndUser) {
   EXPECT_EQ(stats->usage.cost_nanos, 6'600'000);
   ASSERT_EQ(stats->usage_by_user.size(), 1u);
 
+  // From 01:30 on day 1 (01:00, rounded down): the totals and models follow the hours (ann's
+  // first save, at 00:00, is left out); usage by user over every user counts whole UTC days,
+  // as top_users does.
+  StatsQuery half_hour_in;
+  half_hour_in.scope.from_us = kDay0 + kHour + kHour / 2;
+  half_hour_in.scope.to_us = kDay0 + 24 * kHour;
+  stats = Analytics().GetStats(half_hour_in);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->usage.interactions, 1);
+  ASSERT_EQ(stats->usage_by_user.size(), 1u);
+  EXPECT_EQ(UsageText(stats->usage_by_user[0].usage),
+            "n=2 in=1050 cached=400 out=305 reasoning=100 cost=6600000 unpriced=1");
+  half_hour_in.scope.user_id = "ann";
+  stats = Analytics().GetStats(half_hour_in);
+  ASSERT_TRUE(stats.ok());
+  ASSERT_EQ(stats->usage_by_user.size(), 1u);
+  EXPECT_EQ(stats->usage_by_user[0].usage.interactions, 1) << "one user's view follows the hours";
+
   // The usage survives a reopen (it is stored, not recomputed).
   ASSERT_NO_FATAL_FAILURE(OpenStore());
   stats = Analytics().GetStats(StatsQuery{});

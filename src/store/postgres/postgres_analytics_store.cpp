@@ -201,12 +201,14 @@ Result<Stats> PostgresAnalyticsStore::GetStats(const StatsQuery& query) {
               "COALESCE(avg(score), 0) FROM feedback" + where;
     queries.push_back(std::move(b.q));
   }
-  // 7, 8: token usage by model and by user, most cost first.
+  // 7, 8: token usage by model and by user, most cost first. By user over every user, by
+  // whole UTC days, as the SQLite store keeps it.
   for (const char* key : {"COALESCE(i.usage_model, '')", "i.user_id"}) {
     Builder b;
     std::string where = " WHERE i.input_tokens IS NOT NULL";
     if (scope.user_id) where += " AND i.user_id = " + b.Param(*scope.user_id);
-    where += TimeRange(scope, kHour, &b, kHourUs);
+    const bool by_day = !scope.user_id && std::string_view(key) == "i.user_id";
+    where += by_day ? TimeRange(scope, kDay, &b, kDayUs) : TimeRange(scope, kHour, &b, kHourUs);
     b.q.sql = std::string("SELECT ") + key + " AS k, " + kUsageSums + " FROM interactions i" +
               where + " GROUP BY k ORDER BY " + kUsageOrder + ", k LIMIT " + std::to_string(top);
     queries.push_back(std::move(b.q));
