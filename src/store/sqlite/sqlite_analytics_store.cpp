@@ -258,11 +258,13 @@ Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
       q.sql = std::string("SELECT ") + key + ", " + kUsageSums +
               " FROM stats_usage_hourly WHERE user_id = " + q.Param(user);
       TimeRange(scope, "hour_us", &q, &q.sql, kHourUs);
-    } else {
+    } else if (scope.from_us || scope.to_us) {
       // Every user: their days (migration 17), whole UTC days as for top_users.
       q.sql = std::string("SELECT user_id, ") + kUsageSums +
               " FROM stats_usage_daily_users WHERE 1";
       TimeRange(scope, "day_us", &q, &q.sql, kDayUs);
+    } else {
+      q.sql = std::string("SELECT user_id, ") + kUsageSums + " FROM stats_usage_users";
     }
     q.sql += std::string(" GROUP BY ") + key + " ORDER BY " + kUsageOrder + ", " + key + " LIMIT " +
              std::to_string(top);
@@ -278,10 +280,17 @@ Result<Stats> SqliteAnalyticsStore::GetStats(const StatsQuery& query) {
   // Active users and the busiest ones.
   {
     Query q;
-    q.sql = "SELECT user_id, sum(interactions) AS n FROM stats_daily_users WHERE 1";
-    if (scope.user_id) q.sql += " AND user_id = " + q.Param(user);
-    TimeRange(scope, "day_us", &q, &q.sql, kDayUs);
-    q.sql += " GROUP BY user_id ORDER BY n DESC, user_id";
+    if (scope.from_us || scope.to_us) {
+      q.sql = "SELECT user_id, sum(interactions) AS n FROM stats_daily_users WHERE 1";
+      if (scope.user_id) q.sql += " AND user_id = " + q.Param(user);
+      TimeRange(scope, "day_us", &q, &q.sql, kDayUs);
+      q.sql += " GROUP BY user_id ORDER BY n DESC, user_id";
+    } else {
+      // All time: each user's own count.
+      q.sql = "SELECT user_id, n FROM users WHERE n > 0";
+      if (scope.user_id) q.sql += " AND user_id = " + q.Param(user);
+      q.sql += " ORDER BY n DESC, user_id";
+    }
     Status s = ForEach(db, q, [&](sqlite::Stmt& st) {
       ++stats.active_users;
       if (static_cast<int64_t>(stats.top_users.size()) < top) {

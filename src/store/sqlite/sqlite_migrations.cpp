@@ -360,7 +360,8 @@ UPDATE interaction_counts SET
     //  - stats_user_threads: threads per user.
     //  - stats_thread_hours: threads by the UTC hour of their last (edge 0) and first (edge 1)
     //    interaction; threads active in [from, to) = last >= from minus first >= to.
-    //  - stats_usage_daily_users: token usage per user per UTC day (from stats_usage_hourly).
+    //  - stats_usage_daily_users, stats_usage_users: token usage per user per UTC day, and of all
+    //    time (from stats_usage_hourly).
     //  - stats_feedback_hourly: feedback per user per UTC hour of the rated interaction, and for
     //    all users under user_id ''.
     // And one user's threads by last activity, for /api/threads?user_id= (the busiest user of
@@ -447,12 +448,32 @@ UPDATE interaction_counts SET
       SELECT hour_us - hour_us % 86400000000, user_id, sum(interactions), sum(input),
              sum(cached_input), sum(output), sum(reasoning), sum(cost_nanos), sum(unpriced)
       FROM stats_usage_hourly WHERE user_id <> '' GROUP BY 1, 2;
+    CREATE TABLE stats_usage_users(
+      user_id TEXT PRIMARY KEY,
+      interactions INTEGER NOT NULL,
+      input INTEGER NOT NULL,
+      cached_input INTEGER NOT NULL,
+      output INTEGER NOT NULL,
+      reasoning INTEGER NOT NULL,
+      cost_nanos INTEGER NOT NULL,
+      unpriced INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO stats_usage_users
+      SELECT user_id, sum(interactions), sum(input), sum(cached_input), sum(output),
+             sum(reasoning), sum(cost_nanos), sum(unpriced)
+      FROM stats_usage_hourly WHERE user_id <> '' GROUP BY 1;
     CREATE TRIGGER stats_usage_daily_users_add AFTER INSERT ON stats_usage_hourly
     WHEN new.user_id <> '' BEGIN
       INSERT INTO stats_usage_daily_users VALUES(new.hour_us - new.hour_us % 86400000000,
         new.user_id, new.interactions, new.input, new.cached_input, new.output, new.reasoning,
         new.cost_nanos, new.unpriced)
         ON CONFLICT(day_us, user_id) DO UPDATE SET
+          interactions = interactions + excluded.interactions, input = input + excluded.input,
+          cached_input = cached_input + excluded.cached_input, output = output + excluded.output,
+          reasoning = reasoning + excluded.reasoning,
+          cost_nanos = cost_nanos + excluded.cost_nanos, unpriced = unpriced + excluded.unpriced;
+      INSERT INTO stats_usage_users VALUES(new.user_id, new.interactions, new.input,
+        new.cached_input, new.output, new.reasoning, new.cost_nanos, new.unpriced)
+        ON CONFLICT(user_id) DO UPDATE SET
           interactions = interactions + excluded.interactions, input = input + excluded.input,
           cached_input = cached_input + excluded.cached_input, output = output + excluded.output,
           reasoning = reasoning + excluded.reasoning,
@@ -469,6 +490,15 @@ UPDATE interaction_counts SET
         cost_nanos = cost_nanos + new.cost_nanos - old.cost_nanos,
         unpriced = unpriced + new.unpriced - old.unpriced
       WHERE day_us = new.hour_us - new.hour_us % 86400000000 AND user_id = new.user_id;
+      UPDATE stats_usage_users SET
+        interactions = interactions + new.interactions - old.interactions,
+        input = input + new.input - old.input,
+        cached_input = cached_input + new.cached_input - old.cached_input,
+        output = output + new.output - old.output,
+        reasoning = reasoning + new.reasoning - old.reasoning,
+        cost_nanos = cost_nanos + new.cost_nanos - old.cost_nanos,
+        unpriced = unpriced + new.unpriced - old.unpriced
+      WHERE user_id = new.user_id;
     END;
     CREATE TRIGGER stats_usage_daily_users_remove AFTER DELETE ON stats_usage_hourly
     WHEN old.user_id <> '' BEGIN
@@ -481,6 +511,13 @@ UPDATE interaction_counts SET
       DELETE FROM stats_usage_daily_users
       WHERE day_us = old.hour_us - old.hour_us % 86400000000 AND user_id = old.user_id
         AND interactions <= 0;
+      UPDATE stats_usage_users SET
+        interactions = interactions - old.interactions, input = input - old.input,
+        cached_input = cached_input - old.cached_input, output = output - old.output,
+        reasoning = reasoning - old.reasoning, cost_nanos = cost_nanos - old.cost_nanos,
+        unpriced = unpriced - old.unpriced
+      WHERE user_id = old.user_id;
+      DELETE FROM stats_usage_users WHERE user_id = old.user_id AND interactions <= 0;
     END;
 
     CREATE TABLE stats_feedback_hourly(

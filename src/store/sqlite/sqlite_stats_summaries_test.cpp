@@ -123,6 +123,17 @@ class StatsSummariesTest : public ::testing::Test {
             std::to_string(to));
         EXPECT_EQ(sums, std::make_tuple(raw[0], raw[1], raw[2])) << user;
       }
+      // Active and busiest users, by whole UTC days.
+      const std::string in_days = " WHERE ts_us >= " + std::to_string(from_day) +
+                                  " AND ts_us - ts_us % " + std::to_string(kDay) + " < " +
+                                  std::to_string(to);
+      EXPECT_EQ(stats->active_users,
+                Raw("SELECT count(DISTINCT user_id) FROM interactions" + in_days)[0]);
+      for (const UserActivity& u : stats->top_users) {
+        EXPECT_EQ(u.interactions, Raw("SELECT count(*) FROM interactions" + in_days +
+                                      " AND user_id = '" + u.user_id + "'")[0])
+            << u.user_id;
+      }
       EXPECT_EQ(static_cast<int64_t>(by_user.size()),
                 std::min<int64_t>(100, Raw("SELECT count(DISTINCT user_id) FROM interactions "
                                            "WHERE usage_model IS NOT NULL AND ts_us >= " +
@@ -232,6 +243,7 @@ TEST_F(StatsSummariesTest, MigrationSeventeenFillsTheSummariesFromTheRows) {
       DROP TABLE stats_user_threads;
       DROP TABLE stats_thread_hours;
       DROP TABLE stats_usage_daily_users;
+      DROP TABLE stats_usage_users;
       DROP TABLE stats_feedback_hourly;
       DELETE FROM schema_migrations WHERE version = 17;
     )sql", nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
