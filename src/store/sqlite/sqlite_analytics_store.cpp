@@ -115,7 +115,8 @@ void TimeRange(const AnalyticsScope& scope, const std::string& column, Query* q,
 // last at or after `from` rounded down to the hour). For every user, from the threads kept by
 // the hour of their last and first interaction (migration 17): those whose last is at or after
 // `from`, less those whose first is at or after `to`, which is exact when `to` is a whole hour
-// not before `from`. Otherwise, and for one user, counted from the threads themselves.
+// not before `from`. One user's threads of all time are kept too; any other range is counted
+// from the threads themselves.
 Result<int64_t> CountThreadsActive(sqlite::Db& db, const AnalyticsScope& scope) {
   const bool has_from = scope.from_us.has_value();
   const int64_t from = has_from ? FloorTo(*scope.from_us, kHourUs) : 0;
@@ -130,6 +131,11 @@ Result<int64_t> CountThreadsActive(sqlite::Db& db, const AnalyticsScope& scope) 
       q.sql += " - (SELECT coalesce(sum(threads), 0) FROM stats_thread_hours WHERE edge = 1 "
                "AND hour_us >= " + q.Param(*scope.to_us) + ")";
     }
+    return Scalar(db, q);
+  }
+  if (scope.user_id && !has_from && !scope.to_us) {
+    q.sql = "SELECT coalesce((SELECT threads FROM stats_user_threads WHERE user_id = " +
+            q.Param(*scope.user_id) + "), 0)";
     return Scalar(db, q);
   }
   q.sql = "SELECT count(*) FROM threads WHERE 1";

@@ -240,6 +240,7 @@ TEST_F(StatsSummariesTest, MigrationSeventeenFillsTheSummariesFromTheRows) {
       DROP TRIGGER stats_feedback_hourly_change;
       DROP TRIGGER stats_feedback_hourly_remove;
       DROP INDEX interaction_counts_threads_by_user_last;
+      DROP INDEX interaction_counts_users;
       DROP TABLE stats_user_threads;
       DROP TABLE stats_thread_hours;
       DROP TABLE stats_usage_daily_users;
