@@ -122,15 +122,17 @@ Result<int64_t> GenerateDemoData(const DemoOptions& options, InteractionStore* s
     if (Status s = store->Append(batch); !s.ok()) return s;
     written += static_cast<int64_t>(batch.size());
     batch.clear();
-    for (const auto& [user, id] : rated) {
+    std::vector<FeedbackWrite> ratings;
+    for (auto& [user, id] : rated) {
       const uint64_t r = rng() % 10;
-      Feedback feedback;
-      feedback.score = r < 6 ? 1 : r < 8 ? 0 : -1;
-      feedback.comment = kComments[rng() % std::size(kComments)];
-      feedback.updated_us = now;
-      if (Status s = analytics->SetFeedback(user, id, feedback); !s.ok()) return s;
+      FeedbackWrite w{std::move(user), std::move(id), {}};
+      w.feedback.score = r < 6 ? 1 : r < 8 ? 0 : -1;
+      w.feedback.comment = kComments[rng() % std::size(kComments)];
+      w.feedback.updated_us = now;
+      ratings.push_back(std::move(w));
     }
     rated.clear();
+    if (Status s = analytics->SetFeedbacks(ratings); !s.ok()) return s;
     if (options.progress) options.progress(written, options.interactions);
     return Status::Ok();
   };

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -178,6 +179,13 @@ struct Feedback {
   int64_t updated_us = 0;
 };
 
+// One rating of a batch (AnalyticsStore::SetFeedbacks).
+struct FeedbackWrite {
+  std::string user_id;
+  std::string interaction_id;
+  Feedback feedback;
+};
+
 // One stored interaction: its canonical JSON (spliced verbatim into responses), its feedback,
 // if any, and its token usage as stored beside it (none when it reported no usage).
 struct InteractionView {
@@ -243,6 +251,15 @@ class AnalyticsStore {
   // the interaction does not exist or belongs to another user (indistinguishable).
   virtual Status SetFeedback(const std::string& user_id, const std::string& interaction_id,
                              const Feedback& feedback) = 0;
+  // Sets several ratings as SetFeedback sets each. An engine that can commits them in one
+  // transaction, all or none, so that a bulk writer (demo-data) pays one commit instead of one
+  // per rating; the default sets them one by one and stops at the first failure.
+  virtual Status SetFeedbacks(std::span<const FeedbackWrite> writes) {
+    for (const FeedbackWrite& w : writes) {
+      if (Status s = SetFeedback(w.user_id, w.interaction_id, w.feedback); !s.ok()) return s;
+    }
+    return Status::Ok();
+  }
   // The feedback on that interaction: nullopt when none; NotFound as above.
   virtual Result<std::optional<Feedback>> GetFeedback(const std::string& user_id,
                                                       const std::string& interaction_id) = 0;

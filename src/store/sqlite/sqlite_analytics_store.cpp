@@ -588,12 +588,13 @@ Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
   return page;
 }
 
-Status SqliteAnalyticsStore::SetFeedback(const std::string& user_id,
-                                         const std::string& interaction_id,
-                                         const Feedback& feedback) {
+namespace {
+
+// Sets one rating on the writer connection, which the caller holds (write_mu).
+Status SetFeedbackOn(sqlite::Db& writer, const std::string& user_id,
+                     const std::string& interaction_id, const Feedback& feedback) {
   int64_t ts_us = 0;
   if (!TimestampOfInteractionId(interaction_id, &ts_us)) return Status::NotFound("no such interaction");
-  MutexLock lock(&file_->write_mu);
   Query q;
   q.sql = "INSERT INTO feedback(user_id, interaction_id, ts_us, score, comment, updated_us) "
           "SELECT user_id, interaction_id, ts_us, ?4, ?5, ?6 FROM interactions "
@@ -602,12 +603,35 @@ Status SqliteAnalyticsStore::SetFeedback(const std::string& user_id,
           "comment = excluded.comment, updated_us = excluded.updated_us";
   q.params = {user_id, ts_us, interaction_id, feedback.score, feedback.comment,
               feedback.updated_us};
-  Result<sqlite::Stmt> stmt = Prepare(file_->writer, q);
+  Result<sqlite::Stmt> stmt = Prepare(writer, q);
   if (!stmt.ok()) return stmt.status();
   Status s = stmt->Run();
   if (!s.ok()) return s;
-  if (sqlite3_changes(file_->writer.get()) == 0) return Status::NotFound("no such interaction");
+  if (sqlite3_changes(writer.get()) == 0) return Status::NotFound("no such interaction");
   return Status::Ok();
+}
+
+}  // namespace
+
+Status SqliteAnalyticsStore::SetFeedback(const std::string& user_id,
+                                         const std::string& interaction_id,
+                                         const Feedback& feedback) {
+  MutexLock lock(&file_->write_mu);
+  return SetFeedbackOn(file_->writer, user_id, interaction_id, feedback);
+}
+
+Status SqliteAnalyticsStore::SetFeedbacks(std::span<const FeedbackWrite> writes) {
+  MutexLock lock(&file_->write_mu);
+  if (Status s = file_->writer.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  for (const FeedbackWrite& w : writes) {
+    if (Status s = SetFeedbackOn(file_->writer, w.user_id, w.interaction_id, w.feedback); !s.ok()) {
+      (void)file_->writer.Exec("ROLLBACK");
+      return s;
+    }
+  }
+  Status s = file_->writer.Exec("COMMIT");
+  if (!s.ok()) (void)file_->writer.Exec("ROLLBACK");
+  return s;
 }
 
 Result<std::optional<Feedback>> SqliteAnalyticsStore::GetFeedback(

@@ -27,6 +27,7 @@ class SqliteAnalyticsStore final : public AnalyticsStore {
   Result<SearchPage> Search(const SearchQuery& query) override;
   Status SetFeedback(const std::string& user_id, const std::string& interaction_id,
                      const Feedback& feedback) override;
+  Status SetFeedbacks(std::span<const FeedbackWrite> writes) override;
   Result<std::optional<Feedback>> GetFeedback(const std::string& user_id,
                                               const std::string& interaction_id) override;
   Result<std::string> OwnerOf(const std::string& interaction_id) override;

@@ -128,5 +128,35 @@ TEST_F(SqliteAnalyticsTest, SearchIsCompleteBeforeAndAfterTheIndexerCatchesUp) {
   EXPECT_EQ(SearchIds(q).front(), newest);
 }
 
+// Ratings set together commit together: one rating that cannot be set (an interaction that
+// does not exist) leaves none of them set; then all of them are set at once.
+TEST_F(SqliteAnalyticsTest, RatingsSetTogetherCommitAllOrNone) {
+  const std::string a = Save("ann", 1765458330000001, R"({"user_message":"a","assistant_response":"b"})");
+  const std::string b = Save("ann", 1765458330000002, R"({"user_message":"c","assistant_response":"d"})");
+  Feedback up;
+  up.score = 1;
+  up.updated_us = 1;
+  std::vector<FeedbackWrite> writes = {{"ann", a, up}, {"ann", "INT_20251211_130530_999999", up},
+                                       {"ann", b, up}};
+  Status s = analytics_->SetFeedbacks(writes);
+  EXPECT_EQ(s.code(), Status::Code::kNotFound) << s.message();
+  for (const std::string& id : {a, b}) {
+    auto got = analytics_->GetFeedback("ann", id);
+    ASSERT_TRUE(got.ok());
+    EXPECT_FALSE(got->has_value()) << id << " was rated by a batch that failed";
+  }
+  writes.erase(writes.begin() + 1);
+  ASSERT_TRUE(analytics_->SetFeedbacks(writes).ok());
+  for (const std::string& id : {a, b}) {
+    auto got = analytics_->GetFeedback("ann", id);
+    ASSERT_TRUE(got.ok() && got->has_value()) << id;
+    EXPECT_EQ((*got)->score, 1);
+  }
+  StatsQuery all;
+  auto stats = analytics_->GetStats(all);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->feedback.count, 2);
+}
+
 }  // namespace
 }  // namespace omniflow
