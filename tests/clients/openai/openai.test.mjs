@@ -97,9 +97,10 @@ function startServer(env) {
                          OMNIFLOW_LLM_API_KEY: PROVIDER_KEY, ...env });
 }
 
-// The user's interactions, newest first, once at least `n` are logged (logging is asynchronous).
+// The user's interactions, newest first, once at least `n` are logged (logging is asynchronous;
+// on two busy cores, next to the sanitizer builds, it has taken over 5 s).
 async function history(base, user, n) {
-  for (let i = 0; i < 100; i++) {
+  for (const deadline = Date.now() + 30000; Date.now() < deadline;) {
     const r = await fetch(base + "/api/get_interaction_history?limit=50",
                           { headers: { "x-functions-key": ADMIN_KEY, "X-User-Id": user } });
     const j = await r.json();
