@@ -20,7 +20,7 @@ case "${1:-build}" in
   # Prometheus scrapes a test server's /metrics (tests/e2e_metrics_test.cpp).
   test) extra+=(python3 chromium fonts-droid-fallback postgresql prometheus) ;;
   postgres) extra+=(python3 postgresql) ;;
-  bench) extra+=(python3 wrk curl nginx-light postgresql postgresql-contrib valgrind) ;;
+  bench) extra+=(python3 wrk curl nginx-light postgresql postgresql-contrib valgrind chromium fonts-droid-fallback) ;;
   *) echo "usage: $0 [build|test|postgres|bench]" >&2; exit 2 ;;
 esac
 
