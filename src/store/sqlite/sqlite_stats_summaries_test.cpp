@@ -42,6 +42,16 @@ class StatsSummariesTest : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.status().message();
     db_ = std::move(*db);
   }
+  // The demo set of `n` interactions of `users` users over `days` days up to kNow.
+  void FillDemo(int64_t n, int users, int days) {
+    DemoOptions demo;
+    demo.interactions = n;
+    demo.users = users;
+    demo.days = days;
+    demo.now_us = kNow;
+    auto written = GenerateDemoData(demo, &db_->interactions(), &db_->analytics());
+    ASSERT_TRUE(written.ok()) << written.status().message();
+  }
   // One integer (or a row of them) counted from the rows with a read-only connection.
   std::vector<int64_t> Raw(const std::string& sql) {
     sqlite3* raw = nullptr;
@@ -167,13 +177,7 @@ class StatsSummariesTest : public ::testing::Test {
 };
 
 TEST_F(StatsSummariesTest, EveryAnswerFromASummaryEqualsTheRowsCount) {
-  DemoOptions demo;
-  demo.interactions = 4000;
-  demo.users = 25;
-  demo.days = 10;
-  demo.now_us = kNow;
-  auto written = GenerateDemoData(demo, &db_->interactions(), &db_->analytics());
-  ASSERT_TRUE(written.ok()) << written.status().message();
+  ASSERT_NO_FATAL_FAILURE(FillDemo(4000, 25, 10));
   ASSERT_GT(Raw("SELECT count(*) FROM feedback")[0], 100);
   ExpectSummariesMatchTheRows("after the demo set");
 
@@ -216,12 +220,7 @@ TEST_F(StatsSummariesTest, EveryAnswerFromASummaryEqualsTheRowsCount) {
 // A store from before migration 17 has none of the summaries; the migration fills them from
 // the rows.
 TEST_F(StatsSummariesTest, MigrationSeventeenFillsTheSummariesFromTheRows) {
-  DemoOptions demo;
-  demo.interactions = 1500;
-  demo.users = 12;
-  demo.days = 6;
-  demo.now_us = kNow;
-  ASSERT_TRUE(GenerateDemoData(demo, &db_->interactions(), &db_->analytics()).ok());
+  ASSERT_NO_FATAL_FAILURE(FillDemo(1500, 12, 6));
   db_.reset();
   {
     sqlite3* raw = nullptr;
