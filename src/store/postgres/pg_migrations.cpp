@@ -316,6 +316,24 @@ constexpr const char* kMigrations[] = {
       PRIMARY KEY (replay_id, user_id));
     CREATE INDEX replay_snapshots_by_user ON replay_snapshots(user_id);
     )sql",
+    // 14: moving the chain's head only from the head a batch was hashed on (parallel writer
+    // connections, store/postgres/postgres_chain_store.h AdvanceChainHead). In READ COMMITTED
+    // the UPDATE waits for a batch in flight that moved the head, then checks the head it
+    // committed; a head that is not the expected one fails the transaction with SQLSTATE 40O01
+    // (class 40: retried).
+    R"sql(
+    CREATE FUNCTION omniflow_advance_chain_head(expected_seq bigint, expected_hash bytea,
+                                                new_seq bigint, new_hash bytea)
+    RETURNS void LANGUAGE plpgsql AS $fn$
+    BEGIN
+      UPDATE chain_head SET seq = new_seq, hash = new_hash
+        WHERE id = 1 AND seq = expected_seq AND hash = expected_hash;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'the hash chain head moved from seq % before this batch committed',
+          expected_seq USING ERRCODE = '40O01';
+      END IF;
+    END $fn$;
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {
