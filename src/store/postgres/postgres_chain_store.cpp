@@ -107,6 +107,21 @@ pg::Query AdvanceChainHead(const trust::ChainHead& expected, const trust::ChainH
            ChainHashHex(head.hash)}};
 }
 
+namespace {
+constexpr const char* kChainSeqLocks = "1869442666";  // 'omnj'
+std::string SeqLockKey(int64_t seq) { return std::to_string(seq % 2147483647); }
+}  // namespace
+
+pg::Query ClaimChainSeq(const trust::ChainHead& head) {
+  return {std::string("SELECT set_config('omniflow.writer', 'on', true), pg_advisory_xact_lock(") +
+              kChainSeqLocks + ", $1::integer)",
+          {SeqLockKey(head.seq)}};
+}
+
+pg::Query AwaitChainSeq(const trust::ChainHead& expected) {
+  return {"SELECT omniflow_await_chain_seq($1::bigint)", {std::to_string(expected.seq)}};
+}
+
 std::string ChainHashHex(const trust::ChainHash& hash) {
   return trust::ChainHashText(hash).substr(7);
 }

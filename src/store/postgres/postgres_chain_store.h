@@ -33,6 +33,14 @@ pg::Query MoveChainHead(const trust::ChainHead& head);
 // and gap-free, whatever order the transactions arrive in.
 pg::Query AdvanceChainHead(const trust::ChainHead& expected, const trust::ChainHead& head);
 inline constexpr const char* kChainHeadMoved = "40O01";
+// So that a batch's head check waits for the batch before it to end even when that one's
+// statements reach the database later: the first statement of a speculative transaction claims
+// its new head's seq (a transaction-scoped advisory lock in the space ('omnj', seq)), and before
+// its counts, keys and head move it waits for the claim on the seq it expects (polling briefly
+// when the batch before has not claimed it yet, as its statements may arrive later). Waits only
+// go to smaller seqs, so they cannot deadlock; the counts and keys are locked after the wait.
+pg::Query ClaimChainSeq(const trust::ChainHead& head);  // also sets omniflow.writer
+pg::Query AwaitChainSeq(const trust::ChainHead& expected);
 // The committed head, read without locking it (reconnecting when the connection was lost).
 Result<trust::ChainHead> ReadChainHead(pg::Conn& conn);
 // A hash as the hex text decode(..., 'hex') takes.

@@ -473,6 +473,7 @@ Status PostgresStore::AppendOnce(pg::Conn& conn, std::span<const InteractionReco
   auto forget = [this] {
     MutexLock lock(&chain_mu_);
     predicted_.reset();
+    tail_.reset();
   };
 
   // Hashed on the head the batches in flight will leave, in the order batches get here; the
@@ -482,28 +483,40 @@ Status PostgresStore::AppendOnce(pg::Conn& conn, std::span<const InteractionReco
   // These transactions lock count rows, keys and then the head, all in one order: they cannot
   // deadlock with each other.
   uint64_t linked_epoch = 0;
+  std::shared_ptr<Ticket> mine, prev;
+  auto settle = [&](Ticket::State state) {
+    {
+      MutexLock lock(&chain_mu_);
+      mine->state = state;
+    }
+    settled_.SignalAll();
+  };
+  bool relink = true;
+  std::vector<pg::Query> speculative;
   for (int attempt = 0; attempt < kSpeculativeTries; ++attempt) {
     std::optional<trust::ChainHead> read;
-    for (bool linked = false; !linked;) {
+    std::optional<Links> linked;
+    trust::ChainHead expected;
+    while (relink) {
       {
         MutexLock lock(&chain_mu_);
         const bool stale = !predicted_ || (attempt > 0 && epoch_ == linked_epoch);
         if (stale && read) {
           predicted_ = *read;
+          tail_.reset();
           ++epoch_;
         }
         if (!stale || read) {
-          const trust::ChainHead expected = *predicted_;
-          Links links = Link(expected, jsons);
-          predicted_ = links.head;
+          expected = *predicted_;
+          linked = Link(expected, jsons);
+          predicted_ = linked->head;
           linked_epoch = epoch_;
-          queries[1].params[7] = std::move(links.seqs);
-          queries[1].params[8] = std::move(links.hashes);
-          queries.push_back(AdvanceChainHead(expected, links.head));
-          linked = true;
+          prev = tail_;
+          mine = tail_ = std::make_shared<Ticket>();
+          relink = false;
         }
       }
-      if (!linked) {
+      if (relink) {
         Result<trust::ChainHead> head = ReadChainHead(conn);
         if (!head.ok()) {
           forget();
@@ -512,15 +525,37 @@ Status PostgresStore::AppendOnce(pg::Conn& conn, std::span<const InteractionReco
         read = *head;
       }
     }
-    Status s = sent(conn.Transaction(queries, "BEGIN ISOLATION LEVEL READ COMMITTED"));
-    if (s.ok()) return s;
-    // Rolled back (or maybe not): the batches linked after this one fail too.
+    if (linked) {
+      queries[1].params[7] = std::move(linked->seqs);
+      queries[1].params[8] = std::move(linked->hashes);
+      speculative = {ClaimChainSeq(linked->head), queries[1], AwaitChainSeq(expected)};
+      speculative.insert(speculative.end(), queries.begin() + 2, queries.end());
+      speculative.push_back(AdvanceChainHead(expected, linked->head));
+    }
+    Status s = sent(conn.Transaction(speculative, "BEGIN ISOLATION LEVEL READ COMMITTED"));
+    if (s.ok()) {
+      settle(Ticket::State::kCommitted);
+      return s;
+    }
+    // Rolled back (or maybe not): the batches linked after this one are linked again.
     if (*maybe_committed || s.code() != Status::Code::kAborted) {
+      settle(Ticket::State::kFailed);
       forget();
       return s;
     }
-    queries.pop_back();
+    // The head was not the expected one. If the batch before this one was still on its way,
+    // this one is sent again once it committed; else linked again.
+    bool prev_committed = false;
+    if (prev) {
+      MutexLock lock(&chain_mu_);
+      while (prev->state == Ticket::State::kPending) settled_.Wait(&chain_mu_);
+      prev_committed = prev->state == Ticket::State::kCommitted;
+    }
+    prev.reset();
+    relink = !prev_committed;
+    if (relink) settle(Ticket::State::kFailed);
   }
+  if (!relink) settle(Ticket::State::kFailed);
 
   // Still another head each time (a busy second server): the head, locked until this
   // transaction ends, after the counts and keys (their locks first, as above).
@@ -537,6 +572,7 @@ Status PostgresStore::AppendOnce(pg::Conn& conn, std::span<const InteractionReco
     MutexLock lock(&chain_mu_);
     Links links = Link(*head, jsons);
     predicted_ = links.head;
+    tail_.reset();
     ++epoch_;
     queries[1].params[7] = std::move(links.seqs);
     queries[1].params[8] = std::move(links.hashes);

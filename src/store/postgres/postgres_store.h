@@ -116,6 +116,15 @@ class PostgresStore final : public InteractionStore {
   std::optional<trust::ChainHead> predicted_ GUARDED_BY(chain_mu_);
   // Counts the times predicted_ was set from the database's head.
   uint64_t epoch_ GUARDED_BY(chain_mu_) = 0;
+  // A batch linked on the predicted head, until it committed or failed. A batch whose head
+  // check ran before its predecessor's head move waits for the predecessor's ticket: committed,
+  // it sends the same transaction again; failed, it is linked again.
+  struct Ticket {
+    enum class State { kPending, kCommitted, kFailed } state = State::kPending;
+  };
+  // The ticket of the batch in flight that leaves predicted_; none when that one is not known.
+  std::shared_ptr<Ticket> tail_ GUARDED_BY(chain_mu_);
+  CondVar settled_;  // signalled when a ticket settles
   int64_t last_key_purge_us_ GUARDED_BY(chain_mu_) = 0;  // see IdempotencyPurgeDue
 
   const int slot_;
