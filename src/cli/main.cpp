@@ -600,6 +600,10 @@ int main(int argc, char** argv) {
   serve->add_option("--max-queue", writer_options.max_queue,
                     "Saves waiting for the writer before new ones get 503 with Retry-After")
       ->envname("OMNIFLOW_MAX_QUEUE")->check(CLI::Range(1, 1000000))->capture_default_str();
+  serve->add_option("--pg-write-connections", store_options.pg_write_connections,
+                    "PostgreSQL: writer connections committing batches in parallel (each batch's "
+                    "inserts overlap the commit before it; 1: one batch at a time)")
+      ->envname("OMNIFLOW_PG_WRITE_CONNECTIONS")->check(CLI::Range(1, 16))->capture_default_str();
   AssistantSettings assistant;
   serve->add_option("--spool-dir", assistant.spool_dir,
                     "Where interactions wait when the store cannot take them (default: <data-dir>/spool)")

@@ -128,9 +128,14 @@ class InteractionStore {
   // transaction) unless the key is already held: then it is skipped and `report->priors` names
   // the holder. Keys older than kIdempotencyKeepUs before the batch's newest record are purged
   // now and then by appends that carry keys. `report` may be null.
-  // REQUIRES: one caller at a time (the group-commit writer, or an import).
+  // REQUIRES: at most parallel_appends() callers at a time (the group-commit writer's threads,
+  // or an import).
   virtual Status Append(std::span<const InteractionRecord> batch, AppendReport* report) = 0;
   Status Append(std::span<const InteractionRecord> batch) { return Append(batch, nullptr); }
+
+  // How many Appends may run at once, each committing its batch while the others send theirs
+  // (PostgreSQL: one writer connection each). Batches are still ordered in the hash chain.
+  virtual int parallel_appends() const { return 1; }
 
   // One page of a user's history. Thread-safe. `total` is O(1) (kept counts).
   virtual Result<HistoryPage> History(const HistoryQuery& query) = 0;

@@ -19,6 +19,10 @@ struct StoreOptions {
   int sqlite_page_size = 8192;
   // WAL pages after a save's commit that wake the background checkpointer (SQLite's default).
   int sqlite_checkpoint_pages = 1000;
+  // PostgreSQL: writer connections, each committing one batch while the next ones are sent,
+  // so that a batch's inserts overlap the commit (fsync) before it. 1 commits one batch at a
+  // time. Ignored by SQLite (one writer).
+  int pg_write_connections = 3;
   // False only to measure what the hash chain costs (`serve --unchained-benchmark`): records
   // are stored without links, and `omniflow verify` reports the first of them as broken.
   bool hash_chain = true;

@@ -1,5 +1,6 @@
 #include "store/writer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -31,8 +32,10 @@ WriterMetrics& Metrics() {
 }  // namespace
 
 Writer::Writer(InteractionStore* store, WriterOptions options)
-    : store_(store), options_(options), thread_([this] { Run(); }) {
+    : store_(store), options_(options) {
   Metrics();
+  const int lanes = std::max(1, store_->parallel_appends());
+  for (int i = 0; i < lanes; ++i) threads_.emplace_back([this] { Run(); });
 }
 
 Writer::~Writer() { Stop(); }
@@ -54,7 +57,7 @@ Status Writer::Submit(InteractionRecord record, Done done) {
     // batch: wake it only then (the coalescing wait also ends by itself).
     wake = queue_.size() == 1 || queue_.size() >= last_batch_;
   }
-  if (wake) cv_.Signal();
+  if (wake) cv_.SignalAll();
   return Status::Ok();
 }
 
@@ -63,8 +66,10 @@ void Writer::Stop() {
     MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.Signal();
-  if (thread_.joinable()) thread_.join();
+  cv_.SignalAll();
+  for (std::thread& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
 }
 
 void Writer::Run() {
@@ -72,6 +77,7 @@ void Writer::Run() {
   std::vector<Item> items;
   std::vector<InteractionRecord> batch;
   while (true) {
+    bool more = false;
     {
       MutexLock lock(&mu_);
       while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
@@ -85,6 +91,7 @@ void Writer::Run() {
         while (!stopping_ && queue_.size() < last_batch_) {
           if (!cv_.WaitUntil(&mu_, deadline)) break;
         }
+        if (queue_.empty()) continue;  // another lane took the wave meanwhile
       }
       size_t n = std::min(queue_.size(), options_.max_batch);
       last_batch_ = n;
@@ -93,7 +100,9 @@ void Writer::Run() {
         items.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      more = !queue_.empty();
     }
+    if (more) cv_.Signal();  // a free lane takes the rest
     batch.clear();
     batch.reserve(items.size());
     for (auto& item : items) batch.push_back(std::move(item.record));
@@ -121,6 +130,7 @@ void Writer::Run() {
 }
 
 void Writer::NoteOutcome(const Status& status, size_t saves) {
+  MutexLock lock(&log_mu_);
   FailureLog& log = failure_log_;
   if (status.ok()) {
     if (log.failing) {

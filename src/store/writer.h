@@ -1,6 +1,8 @@
-// The group-commit writer: one thread that takes every queued interaction, appends them to the
+// The group-commit writer: a thread that takes every queued interaction, appends them to the
 // store in one transaction, and only then reports each one done. Throughput is bounded by the
-// batch rate, not by one fsync per request. The queue is bounded: when it is full, Submit
+// batch rate, not by one fsync per request. A store that takes several appends at once
+// (InteractionStore::parallel_appends, PostgreSQL) gets as many threads ("lanes"): a free lane
+// takes the next batch while the others commit theirs. The queue is bounded: when it is full, Submit
 // refuses at once (the caller answers 503 with Retry-After) instead of growing memory.
 #pragma once
 
@@ -42,7 +44,8 @@ struct SaveOutcome {
 
 class Writer {
  public:
-  // Called on the writer thread once the interaction's transaction is durable (ok) or failed.
+  // Called on one of the writer's threads once the interaction's transaction is durable (ok)
+  // or failed.
   using Done = std::function<void(const SaveOutcome&)>;
 
   Writer(InteractionStore* store, WriterOptions options);
@@ -50,11 +53,11 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  // Queues `record`; `done` runs later on the writer thread. Returns Unavailable (and never
+  // Queues `record`; `done` runs later on a writer thread. Returns Unavailable (and never
   // calls `done`) when the queue is full or the writer is stopping. Thread-safe.
   Status Submit(InteractionRecord record, Done done);
 
-  // Writes everything queued, then stops the thread. Idempotent.
+  // Writes everything queued, then stops the threads. Idempotent.
   void Stop();
 
   // Counters for /metrics and tests.
@@ -69,10 +72,10 @@ class Writer {
     Done done;
   };
   void Run();
-  // Logs a failing store for the operator, rate-limited, and its recovery. Writer thread only.
-  void NoteOutcome(const Status& status, size_t saves);
+  // Logs a failing store for the operator, rate-limited, and its recovery.
+  void NoteOutcome(const Status& status, size_t saves) EXCLUDES(log_mu_);
 
-  // The writer thread's record of store failures not yet reported.
+  // The writer's record of store failures not yet reported.
   struct FailureLog {
     bool failing = false;
     std::chrono::steady_clock::time_point last_warning;
@@ -90,8 +93,9 @@ class Writer {
   uint64_t failed_ GUARDED_BY(mu_) = 0;
   uint64_t rejected_ GUARDED_BY(mu_) = 0;
   size_t last_batch_ GUARDED_BY(mu_) = 0;
-  FailureLog failure_log_;  // the writer thread's own
-  std::thread thread_;
+  Mutex log_mu_;
+  FailureLog failure_log_ GUARDED_BY(log_mu_);
+  std::vector<std::thread> threads_;  // one per lane
 };
 
 }  // namespace omniflow

@@ -4,7 +4,9 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <future>
 #include <sstream>
@@ -20,8 +22,10 @@ class GateStore final : public InteractionStore {
   Status Append(std::span<const InteractionRecord> batch, AppendReport*) override {
     std::unique_lock<std::mutex> lock(mu_);
     entered_ = true;
+    max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
     cv_.notify_all();
     cv_.wait(lock, [this] { return open_; });
+    --in_flight_;
     rows_ += batch.size();
     ++batches_;
     return fail_ ? Status::Unavailable("disk full") : Status::Ok();
@@ -36,6 +40,7 @@ class GateStore final : public InteractionStore {
   }
   Status CheckWritable() override { return Status::Ok(); }
   std::string Describe() const override { return "gate"; }
+  int parallel_appends() const override { return lanes_; }
 
   void Open() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -46,10 +51,16 @@ class GateStore final : public InteractionStore {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [this] { return entered_; });
   }
+  // True once `n` Appends are held in the gate at once (false after 5 s).
+  bool WaitInFlight(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(5), [&] { return in_flight_ >= n; });
+  }
   std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = true, entered_ = false, fail_ = false;
   size_t rows_ = 0, batches_ = 0;
+  int lanes_ = 1, in_flight_ = 0, max_in_flight_ = 0;
 };
 
 InteractionRecord Rec(int i) {
@@ -113,6 +124,43 @@ TEST(Writer, FailedBatchReportsFailureToEveryItem) {
   EXPECT_EQ(done.get_future().get().code(), Status::Code::kUnavailable);
   writer.Stop();
   EXPECT_EQ(writer.failed(), 1u);
+}
+
+TEST(Writer, AStoreTakingParallelAppendsGetsABatchPerLaneAndEveryItemDoneOnce) {
+  GateStore store;
+  store.open_ = false;
+  store.lanes_ = 3;
+  std::atomic<int> done{0};
+  Writer writer(&store, WriterOptions{});
+  // Each lane takes one save and holds it in the gate; the fourth waits for a free lane.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(writer.Submit(Rec(i), [&](const SaveOutcome& o) { done += o.status.ok(); }).ok());
+    if (!store.WaitInFlight(i + 1)) {
+      store.Open();  // lets the writer stop
+      FAIL() << "appends in flight at once: " << i;
+    }
+  }
+  ASSERT_TRUE(writer.Submit(Rec(3), [&](const SaveOutcome& o) { done += o.status.ok(); }).ok());
+  EXPECT_EQ(writer.queued(), 1u);
+  store.Open();
+  // Many more from several threads while the lanes run: each done once, counted once.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 250; ++i) {
+        while (!writer.Submit(Rec(100 + t * 1000 + i), [&](const SaveOutcome& o) { done += o.status.ok(); }).ok()) {
+          std::this_thread::yield();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  writer.Stop();  // drains every lane
+  EXPECT_EQ(done.load(), 1004);
+  EXPECT_EQ(writer.committed(), 1004u);
+  EXPECT_EQ(writer.failed(), 0u);
+  EXPECT_EQ(store.rows_, 1004u);
+  EXPECT_EQ(store.max_in_flight_, 3);
 }
 
 TEST(Writer, StopDrainsTheQueueAndRefusesAfter) {

@@ -316,6 +316,48 @@ constexpr const char* kMigrations[] = {
       PRIMARY KEY (replay_id, user_id));
     CREATE INDEX replay_snapshots_by_user ON replay_snapshots(user_id);
     )sql",
+    // 14: moving the chain's head only from the head a batch was hashed on (parallel writer
+    // connections, store/postgres/postgres_chain_store.h AdvanceChainHead). In READ COMMITTED
+    // the FOR UPDATE waits for a batch in flight that moved the head and then reads the head it
+    // committed (or the old one, had it rolled back); a head that is not the expected one fails
+    // the transaction with SQLSTATE 40O01 (class 40: retried).
+    R"sql(
+    CREATE FUNCTION omniflow_advance_chain_head(expected_seq bigint, expected_hash bytea,
+                                                new_seq bigint, new_hash bytea)
+    RETURNS void LANGUAGE plpgsql AS $fn$
+    DECLARE
+      s bigint;
+      h bytea;
+    BEGIN
+      SELECT seq, hash INTO s, h FROM chain_head WHERE id = 1 FOR UPDATE;
+      IF s IS DISTINCT FROM expected_seq OR h IS DISTINCT FROM expected_hash THEN
+        RAISE EXCEPTION 'the hash chain head is at seq %, not at % as this batch expected',
+          s, expected_seq USING ERRCODE = '40O01';
+      END IF;
+      UPDATE chain_head SET seq = new_seq, hash = new_hash WHERE id = 1;
+    END $fn$;
+    -- Waits for the batch that leaves the head at expected_seq to end, when it is in flight
+    -- (it holds the advisory lock ('omnj', its seq) from its first statement) or about to be
+    -- (not yet committed nor holding it: polled for up to about 100 ms).
+    CREATE FUNCTION omniflow_await_chain_seq(expected_seq bigint)
+    RETURNS void LANGUAGE plpgsql AS $fn$
+    DECLARE
+      key integer := (expected_seq % 2147483647)::integer;
+    BEGIN
+      FOR i IN 1..100 LOOP
+        IF (SELECT seq FROM chain_head WHERE id = 1) >= expected_seq THEN
+          RETURN;
+        END IF;
+        IF EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 1869442666
+                   AND objid = key::oid AND objsubid = 2 AND granted AND mode = 'ExclusiveLock')
+        THEN
+          PERFORM pg_advisory_xact_lock_shared(1869442666, key);
+          RETURN;
+        END IF;
+        PERFORM pg_sleep(0.001);
+      END LOOP;
+    END $fn$;
+    )sql",
 };
 
 Result<int> Version(Conn& conn) {

@@ -57,18 +57,27 @@ Result<std::string> AuditJsonFromColumns(int64_t seq, std::string_view columns) 
   return AuditEntryJson(e);
 }
 
-constexpr const char* kChainLock =
-    "BEGIN; SELECT set_config('omniflow.writer', 'on', true), seq, encode(hash, 'hex') "
+constexpr const char* kLockHead =
+    "SELECT set_config('omniflow.writer', 'on', true), seq, encode(hash, 'hex') "
     "FROM chain_head WHERE id = 1 FOR UPDATE";
 
 }  // namespace
 
-Result<trust::ChainHead> BeginChained(pg::Conn& conn) {
+Result<trust::ChainHead> BeginChained(pg::Conn& conn, std::span<const pg::Query> before) {
   if (Status s = conn.EnsureConnected(); !s.ok()) return s;
-  Result<pg::Res> head = conn.Exec(kChainLock);
+  const std::string begin_and_lock = std::string("BEGIN; ") + kLockHead;
+  auto start = [&]() -> Result<pg::Res> {
+    if (before.empty()) return conn.Exec(begin_and_lock);
+    Result<pg::Res> done = conn.Exec("BEGIN");
+    for (const pg::Query& q : before) {
+      if (done.ok()) done = conn.Exec(q.sql, q.params);
+    }
+    return done.ok() ? conn.Exec(kLockHead) : std::move(done);
+  };
+  Result<pg::Res> head = start();
   if (!head.ok() && !conn.connected()) {
     if (Status s = conn.EnsureConnected(); !s.ok()) return s;
-    head = conn.Exec(kChainLock);
+    head = start();
   }
   Result<trust::ChainHead> out = Status::Internal("the hash chain has no head row");
   if (head.ok() && head->rows() == 1) {
@@ -91,19 +100,46 @@ pg::Query MoveChainHead(const trust::ChainHead& head) {
           {std::to_string(head.seq), ChainHashHex(head.hash)}};
 }
 
+pg::Query AdvanceChainHead(const trust::ChainHead& expected, const trust::ChainHead& head) {
+  return {"SELECT omniflow_advance_chain_head($1::bigint, decode($2, 'hex'), $3::bigint, "
+          "decode($4, 'hex'))",
+          {std::to_string(expected.seq), ChainHashHex(expected.hash), std::to_string(head.seq),
+           ChainHashHex(head.hash)}};
+}
+
+namespace {
+constexpr const char* kChainSeqLocks = "1869442666";  // 'omnj'
+std::string SeqLockKey(int64_t seq) { return std::to_string(seq % 2147483647); }
+}  // namespace
+
+pg::Query ClaimChainSeq(const trust::ChainHead& head) {
+  return {std::string("SELECT set_config('omniflow.writer', 'on', true), pg_advisory_xact_lock(") +
+              kChainSeqLocks + ", $1::integer)",
+          {SeqLockKey(head.seq)}};
+}
+
+pg::Query AwaitChainSeq(const trust::ChainHead& expected) {
+  return {"SELECT omniflow_await_chain_seq($1::bigint)", {std::to_string(expected.seq)}};
+}
+
 std::string ChainHashHex(const trust::ChainHash& hash) {
   return trust::ChainHashText(hash).substr(7);
 }
 
-Result<trust::ChainHead> PostgresChainStore::Head() {
-  Result<pg::Pool::Lease> conn = pool_->Acquire();
-  if (!conn.ok()) return conn.status();
-  Result<pg::Res> head = (*conn)->Exec("SELECT seq, encode(hash, 'hex') FROM chain_head WHERE id = 1");
+Result<trust::ChainHead> ReadChainHead(pg::Conn& conn) {
+  if (Status s = conn.EnsureConnected(); !s.ok()) return s;
+  Result<pg::Res> head = conn.Exec("SELECT seq, encode(hash, 'hex') FROM chain_head WHERE id = 1");
   if (!head.ok()) return head.status();
   if (head->rows() != 1) return trust::ChainHead{};
   std::optional<trust::ChainHash> hash = HexHash(head->Text(0, 1));
   if (!hash) return Status::Internal("chain_head holds a hash that is not 32 bytes");
   return trust::ChainHead{head->Int(0, 0), *hash};
+}
+
+Result<trust::ChainHead> PostgresChainStore::Head() {
+  Result<pg::Pool::Lease> conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  return ReadChainHead(**conn);
 }
 
 Status PostgresChainStore::Walk(int64_t from_seq,

@@ -17,7 +17,8 @@ Result<std::unique_ptr<Database>> PostgresDatabase::Open(const StoreLocation& lo
   const size_t keep = static_cast<size_t>(std::max(1, options.read_connections)) * 3;
   std::unique_ptr<PostgresDatabase> db(new PostgresDatabase(location.url, keep));
   Result<std::unique_ptr<PostgresStore>> interactions =
-      PostgresStore::Open(location.url, std::move(*writer), db->pool_.get());
+      PostgresStore::Open(location.url, std::move(*writer), db->pool_.get(),
+                          options.pg_write_connections);
   if (interactions.ok()) (*interactions)->set_hash_chain(options.hash_chain);
   if (!interactions.ok()) return interactions.status();
   db->interactions_ = std::move(*interactions);

@@ -69,6 +69,9 @@ constexpr const char* kPurgeKeys = "DELETE FROM idempotency_keys WHERE ts_us < $
 constexpr const char* kStored =
     "SELECT 1 FROM interactions WHERE user_id = $1 AND ts_us = $2 AND interaction_id = $3";
 
+// Times a batch is linked on the predicted head before it locks the head instead.
+constexpr int kSpeculativeTries = 4;
+
 constexpr const char* kTotal =
     "SELECT n FROM interaction_counts WHERE user_id = $1 AND thread_id = $2";
 // [thread filter][cursor], as the SQLite store's. Offset pages pick keys through the index
@@ -111,7 +114,15 @@ constexpr const char* kReleaseSlot = "DELETE FROM id_slots WHERE slot = $1 AND h
 }  // namespace
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url,
-                                                           pg::Conn writer, pg::Pool* readers) {
+                                                           pg::Conn writer, pg::Pool* readers,
+                                                           int write_connections) {
+  std::vector<pg::Conn> writers;
+  writers.push_back(std::move(writer));
+  for (int i = 1; i < write_connections; ++i) {
+    Result<pg::Conn> more = pg::Conn::Connect(url);
+    if (!more.ok()) return more.status();
+    writers.push_back(std::move(*more));
+  }
   Result<pg::Conn> lease = pg::Conn::Connect(url);
   if (!lease.ok()) return lease.status();
   std::string holder = RandomId("", 12);
@@ -128,19 +139,23 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& ur
                                "or give this server its own database");
   }
   return std::unique_ptr<PostgresStore>(
-      new PostgresStore(url, std::move(writer), std::move(*lease), slot, std::move(holder), readers));
+      new PostgresStore(url, std::move(writers), std::move(*lease), slot, std::move(holder),
+                        readers));
 }
 
-PostgresStore::PostgresStore(std::string url, pg::Conn writer, pg::Conn lease, int slot,
-                             std::string holder, pg::Pool* readers)
+PostgresStore::PostgresStore(std::string url, std::vector<pg::Conn> writers, pg::Conn lease,
+                             int slot, std::string holder, pg::Pool* readers)
     : url_(std::move(url)),
-      writer_(std::move(writer)),
       slot_(slot),
       holder_(std::move(holder)),
       lease_(std::move(lease)),
       // Counted from after the claim returned, less a margin for clock rate differences.
       lease_until_(SteadyClock::now() + kLeaseTerm - kRenewEvery),
       readers_(readers) {
+  for (pg::Conn& writer : writers) {
+    lanes_.push_back(std::make_unique<pg::Conn>(std::move(writer)));
+    idle_lanes_.push_back(lanes_.back().get());
+  }
   renewer_ = std::thread([this] {
     NameThisThread("of-pg-lease");
     RenewLoop();
@@ -199,7 +214,30 @@ Status PostgresStore::CheckLease() {
   return RenewLease();
 }
 
+pg::Conn* PostgresStore::TakeLane() {
+  MutexLock lock(&lanes_mu_);
+  while (idle_lanes_.empty()) lanes_cv_.Wait(&lanes_mu_);
+  pg::Conn* lane = idle_lanes_.back();
+  idle_lanes_.pop_back();
+  return lane;
+}
+
+void PostgresStore::PutLane(pg::Conn* lane) {
+  {
+    MutexLock lock(&lanes_mu_);
+    idle_lanes_.push_back(lane);
+  }
+  lanes_cv_.Signal();
+}
+
 Status PostgresStore::Append(std::span<const InteractionRecord> batch, AppendReport* report) {
+  pg::Conn* lane = TakeLane();
+  struct Return {
+    PostgresStore* store;
+    pg::Conn* lane;
+    ~Return() { store->PutLane(lane); }
+  } put_back{this, lane};
+  pg::Conn& conn = *lane;
   AppendReport ignored;
   if (report == nullptr) report = &ignored;
   report->priors.assign(batch.size(), std::nullopt);
@@ -214,7 +252,7 @@ Status PostgresStore::Append(std::span<const InteractionRecord> batch, AppendRep
   const bool keyed = AnyKeyed(batch);
   size_t held_count = 0;
   if (keyed) {
-    Result<HeldKeys> held = FindHeldKeys(batch);
+    Result<HeldKeys> held = FindHeldKeys(conn, batch);
     if (!held.ok()) {
       last_append_ok_ = false;
       return held.status();
@@ -226,17 +264,17 @@ Status PostgresStore::Append(std::span<const InteractionRecord> batch, AppendRep
   // another server; other errors fail the batch.
   for (int attempt = 0; attempt < 3; ++attempt) {
     bool maybe_committed = false;
-    s = AppendOnce(batch, report->priors, &maybe_committed);
+    s = AppendOnce(conn, batch, report->priors, &maybe_committed);
     if (s.ok()) break;
     if (maybe_committed) {
-      s = ResolveOutcome(batch, report->priors, std::move(s), &report->outcome_unknown);
+      s = ResolveOutcome(conn, batch, report->priors, std::move(s), &report->outcome_unknown);
       break;
     }
     if (s.code() == Status::Code::kAborted) continue;  // deadlock, serialization: rolled back
     if (!keyed) break;
     // Another server may have stored one of these keys since they were looked up (the primary
     // key made this transaction wait for it, then fail): plan again with the keys held now.
-    Result<HeldKeys> held = FindHeldKeys(batch);
+    Result<HeldKeys> held = FindHeldKeys(conn, batch);
     if (!held.ok() || held->size() == held_count) break;
     spdlog::info("event=idempotency_key_race keys_taken={}", held->size() - held_count);
     held_count = held->size();
@@ -246,7 +284,8 @@ Status PostgresStore::Append(std::span<const InteractionRecord> batch, AppendRep
   return s;
 }
 
-Result<HeldKeys> PostgresStore::FindHeldKeys(std::span<const InteractionRecord> batch) {
+Result<HeldKeys> PostgresStore::FindHeldKeys(pg::Conn& conn,
+                                             std::span<const InteractionRecord> batch) {
   pg::ArrayLiteral users, keys;
   for (const InteractionRecord& r : batch) {
     if (!r.idempotency) continue;
@@ -257,7 +296,7 @@ Result<HeldKeys> PostgresStore::FindHeldKeys(std::span<const InteractionRecord> 
       {kSetWriter, {}},
       {kFindKeys, {std::move(users).Take(), std::move(keys).Take()}},
   };
-  Result<std::vector<pg::Res>> done = writer_.Transaction(queries, kReadOnly);
+  Result<std::vector<pg::Res>> done = conn.Transaction(queries, kReadOnly);
   if (!done.ok()) return done.status();
   const pg::Res& rows = (*done)[1];
   HeldKeys held;
@@ -269,7 +308,7 @@ Result<HeldKeys> PostgresStore::FindHeldKeys(std::span<const InteractionRecord> 
   return held;
 }
 
-Status PostgresStore::ResolveOutcome(std::span<const InteractionRecord> batch,
+Status PostgresStore::ResolveOutcome(pg::Conn& conn, std::span<const InteractionRecord> batch,
                                      std::span<const std::optional<PriorSave>> priors,
                                      Status failure, bool* unknown) {
   const InteractionRecord* first = nullptr;
@@ -291,7 +330,7 @@ Status PostgresStore::ResolveOutcome(std::span<const InteractionRecord> batch,
         {kSetUser, {first->user_id}},
         {kStored, {first->user_id, std::to_string(first->ts_us), first->interaction_id}},
     };
-    Result<std::vector<pg::Res>> done = writer_.Transaction(queries, kReadOnly);
+    Result<std::vector<pg::Res>> done = conn.Transaction(queries, kReadOnly);
     if (done.ok()) {
       const bool stored = (*done)[1].rows() > 0;
       spdlog::info("event=commit_outcome_resolved committed={} saves={}", stored, batch.size());
@@ -306,21 +345,30 @@ Status PostgresStore::ResolveOutcome(std::span<const InteractionRecord> batch,
                              asked.message() + ")");
 }
 
-Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
+PostgresStore::Links PostgresStore::Link(const trust::ChainHead& from,
+                                         std::span<const std::string_view> jsons) {
+  pg::ArrayLiteral seqs, hashes;
+  Links links{{}, {}, from};
+  for (std::string_view json : jsons) {
+    ++links.head.seq;
+    links.head.hash = hasher_.Next(links.head.hash, json);
+    seqs.Add(links.head.seq);
+    hashes.Add(ChainHashHex(links.head.hash));
+  }
+  links.seqs = std::move(seqs).Take();
+  links.hashes = std::move(hashes).Take();
+  return links;
+}
+
+Status PostgresStore::AppendOnce(pg::Conn& conn, std::span<const InteractionRecord> batch,
                                  std::span<const std::optional<PriorSave>> priors,
                                  bool* maybe_committed) {
   bool any = false;
   for (size_t i = 0; i < batch.size() && !any; ++i) any = priors.empty() || !priors[i];
   if (!any) return Status::Ok();  // every record's key was held
-  // The chain's head, locked until this transaction ends.
-  trust::ChainHead chain;
-  if (hash_chain_) {
-    Result<trust::ChainHead> head = BeginChained(writer_);
-    if (!head.ok()) return head.status();
-    chain = *head;
-  }
-  pg::ArrayLiteral users, times, ids, threads, calls, failures, bodies, chain_seqs, chain_hashes;
+  pg::ArrayLiteral users, times, ids, threads, calls, failures, bodies, unchained;
   pg::ArrayLiteral models, input, cached, output, reasoning, costs;  // usage: NULL when none
+  std::vector<std::string_view> jsons;  // of the records stored, in chain order
   struct Span {
     int64_t n = 0;
     const InteractionRecord* first = nullptr;
@@ -365,15 +413,8 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
         a->AddNull();
       }
     }
-    if (hash_chain_) {
-      ++chain.seq;
-      chain.hash = hasher_.Next(chain.hash, r.json);
-      chain_seqs.Add(chain.seq);
-      chain_hashes.Add(ChainHashHex(chain.hash));
-    } else {
-      chain_seqs.AddNull();
-      chain_hashes.AddNull();
-    }
+    jsons.push_back(r.json);
+    unchained.AddNull();
     widen(counts[{r.user_id, std::string_view()}], r);
     if (r.thread_id) widen(counts[{r.user_id, *r.thread_id}], r);
     if (r.idempotency) keyed[{r.user_id, r.idempotency->key}] = &r;
@@ -388,13 +429,17 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
     last_us.Add(span.last->ts_us);
     last_id.Add(span.last->interaction_id);
   }
+  // The first query sets the writer flag (BeginChained sets it itself); the insert's chain
+  // columns (params 7 and 8) are filled in once the batch is linked.
+  const std::string unchained_text = std::move(unchained).Take();
   std::vector<pg::Query> queries = {
+      {kSetWriter, {}},
       {kInsert,
        {std::move(users).Take(), std::move(times).Take(), std::move(ids).Take(),
         std::move(threads).Take(), std::move(calls).Take(), std::move(failures).Take(),
-        std::move(bodies).Take(), std::move(chain_seqs).Take(), std::move(chain_hashes).Take(),
-        std::move(models).Take(), std::move(input).Take(), std::move(cached).Take(),
-        std::move(output).Take(), std::move(reasoning).Take(), std::move(costs).Take()}},
+        std::move(bodies).Take(), unchained_text, unchained_text, std::move(models).Take(),
+        std::move(input).Take(), std::move(cached).Take(), std::move(output).Take(),
+        std::move(reasoning).Take(), std::move(costs).Take()}},
       {kCount,
        {std::move(count_users).Take(), std::move(count_threads).Take(), std::move(count_n).Take(),
         std::move(first_us).Take(), std::move(first_id).Take(), std::move(last_us).Take(),
@@ -413,20 +458,130 @@ Status PostgresStore::AppendOnce(std::span<const InteractionRecord> batch,
                        {std::move(key_users).Take(), std::move(key_names).Take(),
                         std::move(key_ids).Take(), std::move(key_times).Take(),
                         std::move(key_hashes).Take()}});
-    if (std::optional<int64_t> cutoff = IdempotencyPurgeDue(batch, &last_key_purge_us_)) {
-      queries.push_back({kPurgeKeys, {std::to_string(*cutoff)}});
+    std::optional<int64_t> cutoff;
+    {
+      MutexLock lock(&chain_mu_);
+      cutoff = IdempotencyPurgeDue(batch, &last_key_purge_us_);
     }
+    if (cutoff) queries.push_back({kPurgeKeys, {std::to_string(*cutoff)}});
   }
-  if (hash_chain_) {
-    queries.push_back(MoveChainHead(chain));
-  } else {
-    queries.insert(queries.begin(), {kSetWriter, {}});
+  auto sent = [&](Result<std::vector<pg::Res>> done) {
+    *maybe_committed = !done.ok() && conn.maybe_committed();
+    return done.ok() ? Status::Ok() : done.status();
+  };
+  if (!hash_chain_) return sent(conn.Transaction(queries, "BEGIN"));
+  auto forget = [this] {
+    MutexLock lock(&chain_mu_);
+    predicted_.reset();
+    tail_.reset();
+  };
+
+  // Hashed on the head the batches in flight will leave, in the order batches get here; the
+  // database commits it only once that head is committed (AdvanceChainHead). A batch that
+  // finds another head there (a batch before it failed, another server or an audit entry moved
+  // it) is linked again on the head read then, unless another lane did so since it was linked.
+  // These transactions lock count rows, keys and then the head, all in one order: they cannot
+  // deadlock with each other.
+  uint64_t linked_epoch = 0;
+  std::shared_ptr<Ticket> mine, prev;
+  auto settle = [&](Ticket::State state) {
+    {
+      MutexLock lock(&chain_mu_);
+      mine->state = state;
+    }
+    settled_.SignalAll();
+  };
+  bool relink = true;
+  std::vector<pg::Query> speculative;
+  for (int attempt = 0; attempt < kSpeculativeTries; ++attempt) {
+    std::optional<trust::ChainHead> read;
+    std::optional<Links> linked;
+    trust::ChainHead expected;
+    while (relink) {
+      {
+        MutexLock lock(&chain_mu_);
+        const bool stale = !predicted_ || (attempt > 0 && epoch_ == linked_epoch);
+        if (stale && read) {
+          predicted_ = *read;
+          tail_.reset();
+          ++epoch_;
+        }
+        if (!stale || read) {
+          expected = *predicted_;
+          linked = Link(expected, jsons);
+          predicted_ = linked->head;
+          linked_epoch = epoch_;
+          prev = tail_;
+          mine = tail_ = std::make_shared<Ticket>();
+          relink = false;
+        }
+      }
+      if (relink) {
+        Result<trust::ChainHead> head = ReadChainHead(conn);
+        if (!head.ok()) {
+          forget();
+          return head.status();
+        }
+        read = *head;
+      }
+    }
+    if (linked) {
+      queries[1].params[7] = std::move(linked->seqs);
+      queries[1].params[8] = std::move(linked->hashes);
+      speculative = {ClaimChainSeq(linked->head), queries[1], AwaitChainSeq(expected)};
+      speculative.insert(speculative.end(), queries.begin() + 2, queries.end());
+      speculative.push_back(AdvanceChainHead(expected, linked->head));
+    }
+    Status s = sent(conn.Transaction(speculative, "BEGIN ISOLATION LEVEL READ COMMITTED"));
+    if (s.ok()) {
+      settle(Ticket::State::kCommitted);
+      return s;
+    }
+    // Rolled back (or maybe not): the batches linked after this one are linked again.
+    if (*maybe_committed || s.code() != Status::Code::kAborted) {
+      settle(Ticket::State::kFailed);
+      forget();
+      return s;
+    }
+    // The head was not the expected one. If the batch before this one was still on its way,
+    // this one is sent again once it committed; else linked again.
+    bool prev_committed = false;
+    if (prev) {
+      MutexLock lock(&chain_mu_);
+      while (prev->state == Ticket::State::kPending) settled_.Wait(&chain_mu_);
+      prev_committed = prev->state == Ticket::State::kCommitted;
+    }
+    prev.reset();
+    relink = !prev_committed;
+    if (relink) settle(Ticket::State::kFailed);
   }
-  Result<std::vector<pg::Res>> done =
-      writer_.Transaction(queries, hash_chain_ ? kInChainedTransaction : "BEGIN");
-  if (done.ok()) return Status::Ok();
-  *maybe_committed = writer_.maybe_committed();
-  return done.status();
+  if (!relink) settle(Ticket::State::kFailed);
+
+  // Still another head each time (a busy second server): the head, locked until this
+  // transaction ends, after the counts and keys (their locks first, as above).
+  std::vector<pg::Query> first;
+  first.push_back(std::move(queries[0]));
+  for (size_t i = 2; i < queries.size(); ++i) first.push_back(std::move(queries[i]));
+  queries.resize(2);
+  Result<trust::ChainHead> head = BeginChained(conn, first);
+  if (!head.ok()) {
+    forget();
+    return head.status();
+  }
+  {
+    MutexLock lock(&chain_mu_);
+    Links links = Link(*head, jsons);
+    predicted_ = links.head;
+    tail_.reset();
+    ++epoch_;
+    queries[1].params[7] = std::move(links.seqs);
+    queries[1].params[8] = std::move(links.hashes);
+    queries.push_back(MoveChainHead(links.head));
+  }
+  queries.erase(queries.begin());  // BeginChained ran it
+  Status s = sent(conn.Transaction(queries, kInChainedTransaction));
+  if (!s.ok()) forget();
+  return s;
 }
 
 Result<HistoryPage> PostgresStore::History(const HistoryQuery& query) {

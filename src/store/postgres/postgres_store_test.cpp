@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_test_db.h"
 #include "store/store_test_fixtures.h"
+#include "store/writer.h"
 
 namespace omniflow {
 namespace {
@@ -131,6 +133,125 @@ TEST_F(PostgresStoreTest, TwoWritersOnOneDatabaseKeepCountsExact) {
     threads_total += Page("shared_a", 1, 0, std::string(t)).total + Page("shared_b", 1, 0, std::string(t)).total;
   }
   EXPECT_EQ(threads_total, 400);
+}
+
+// Two servers on one database, each saving on three lanes with audit entries between: every
+// batch lands in one chain, whichever server's speculation lost, and each server reads what
+// the other stored.
+TEST_F(PostgresStoreTest, TwoServersOnThreeLanesEachWithAuditEntriesKeepOneVerifiedChain) {
+  auto second = Open();
+  ASSERT_NE(second, nullptr);
+  ASSERT_EQ(second->interactions().parallel_appends(), 3);
+  std::vector<InteractionRecord> acked[2];
+  {
+    Writer one(&store_->interactions(), WriterOptions{});
+    Writer two(&second->interactions(), WriterOptions{});
+    std::thread audit([&] {
+      for (int i = 0; i < 30; ++i) {
+        AuditEntry e;
+        e.ts_us = kT + i;
+        e.actor = "admin";
+        e.action = "export";
+        e.path = "/api/export";
+        e.status = 200;
+        e.request_id = "req-" + std::to_string(i);
+        EXPECT_TRUE((i % 2 ? *second : *store_).audit().Append({&e, 1}).ok());
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));
+      }
+    });
+    std::thread other([&] { acked[1] = SaveConcurrently(two, 6, 80, kT + 500'000'000); });
+    acked[0] = SaveConcurrently(one, 6, 80, kT);
+    other.join();
+    audit.join();
+  }
+  ASSERT_EQ(acked[0].size(), 480u);
+  ASSERT_EQ(acked[1].size(), 480u);
+  WalkedChain w = WalkChain(store_->chain());
+  EXPECT_FALSE(w.broken) << w.why();
+  EXPECT_EQ(w.records.size(), 990u);
+  EXPECT_EQ(w.snapshot.head.seq, 990);
+  for (int s = 0; s < 2; ++s) {
+    InteractionStore& reader = (s ? *store_ : *second).interactions();
+    for (const InteractionRecord& r : acked[s]) {
+      Result<std::string> stored = reader.Get(r.user_id, r.interaction_id);
+      ASSERT_TRUE(stored.ok()) << r.interaction_id;
+      EXPECT_EQ(*stored, r.json);
+    }
+  }
+  EXPECT_EQ(Page("u0").total + Page("u1").total + Page("u2").total, 960);
+}
+
+// The backends of this database waiting for a lock (the head's, below), oldest first.
+std::vector<int64_t> WaitingToAdvance(pg::Conn& conn) {
+  Result<pg::Res> rows = conn.Exec(
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+      "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid() ORDER BY query_start");
+  std::vector<int64_t> pids;
+  for (int i = 0; rows.ok() && i < rows->rows(); ++i) pids.push_back(rows->Int(i, 0));
+  return pids;
+}
+
+bool WaitForWaiting(pg::Conn& conn, size_t n) {
+  for (int i = 0; i < 500; ++i) {
+    if (WaitingToAdvance(conn).size() >= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// Batch A is in flight with its head move sent, and batch B, on another lane, is linked after
+// it; then A fails (here: canceled). B must not commit linked to A's head that never was: it
+// is linked again on the committed head and stored, and the chain verifies without A's seqs.
+TEST_F(PostgresStoreTest, ABatchLinkedAfterAFailedOneIsLinkedAgainNeverOnTheFailedHead) {
+  InteractionStore& store = store_->interactions();
+  ASSERT_EQ(store.parallel_appends(), 3);
+  InteractionRecord seed = TestSavedRecord("s", kT, "seed");
+  ASSERT_TRUE(store.Append({&seed, 1}).ok());
+  // An audit writer on the side holds the head's lock, so that A and B queue behind it.
+  auto holder = pg::Conn::Connect(options_.url);
+  auto watcher = pg::Conn::Connect(options_.url);
+  ASSERT_TRUE(holder.ok() && watcher.ok());
+  ASSERT_TRUE(holder->Exec("BEGIN").ok());
+  ASSERT_TRUE(holder->Exec("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE").ok());
+  std::vector<InteractionRecord> a = {TestSavedRecord("a", kT + 10, "a1"),
+                                      TestSavedRecord("a", kT + 11, "a2")};
+  std::vector<InteractionRecord> b = {TestSavedRecord("b", kT + 20, "b1"),
+                                      TestSavedRecord("b", kT + 21, "b2")};
+  Status a_status, b_status;
+  std::thread lane_a([&] { a_status = store.Append(a); });
+  const bool a_waits = WaitForWaiting(*watcher, 1);
+  const std::vector<int64_t> first = WaitingToAdvance(*watcher);
+  std::thread lane_b([&] { b_status = store.Append(b); });
+  const bool b_waits = WaitForWaiting(*watcher, 2);
+  // A fails while B waits linked after it.
+  if (!first.empty()) {
+    EXPECT_TRUE(watcher->Exec("SELECT pg_cancel_backend(" + std::to_string(first[0]) + ")").ok());
+  }
+  const bool both_waited = a_waits && b_waits;
+  if (!both_waited) {
+    EXPECT_TRUE(holder->Exec("ROLLBACK").ok());  // lets A end
+  }
+  lane_a.join();
+  if (both_waited) {
+    EXPECT_TRUE(holder->Exec("ROLLBACK").ok());
+  }
+  lane_b.join();
+  ASSERT_TRUE(a_waits);
+  ASSERT_TRUE(b_waits);
+  EXPECT_FALSE(a_status.ok());
+  EXPECT_TRUE(b_status.ok()) << b_status.message();
+  WalkedChain w = WalkChain(store_->chain());
+  EXPECT_FALSE(w.broken) << w.why();
+  ASSERT_EQ(w.records.size(), 3u);
+  EXPECT_EQ(w.records[1].id, b[0].interaction_id);
+  EXPECT_EQ(w.records[2].id, b[1].interaction_id);
+  EXPECT_EQ(store.Get("a", a[0].interaction_id).status().code(), Status::Code::kNotFound);
+  EXPECT_TRUE(store.Get("b", b[1].interaction_id).ok());
+  // The lanes go on from the committed head.
+  InteractionRecord after = TestSavedRecord("s", kT + 30, "after");
+  ASSERT_TRUE(store.Append({&after, 1}).ok());
+  EXPECT_FALSE(WalkChain(store_->chain()).broken);
+  EXPECT_EQ(store_->chain().Head()->seq, 4);
 }
 
 TEST_F(PostgresStoreTest, RowLevelSecurityHidesOtherUsersFromTheApplicationRole) {
