@@ -602,7 +602,8 @@ int main(int argc, char** argv) {
       ->envname("OMNIFLOW_MAX_QUEUE")->check(CLI::Range(1, 1000000))->capture_default_str();
   serve->add_option("--pg-write-connections", store_options.pg_write_connections,
                     "PostgreSQL: writer connections committing batches in parallel (each batch's "
-                    "inserts overlap the commit before it; 1: one batch at a time)")
+                    "inserts overlap the commit before it; 1: one batch at a time). Try 2-4 when "
+                    "the database is on its own machine")
       ->envname("OMNIFLOW_PG_WRITE_CONNECTIONS")->check(CLI::Range(1, 16))->capture_default_str();
   AssistantSettings assistant;
   serve->add_option("--spool-dir", assistant.spool_dir,

@@ -20,9 +20,10 @@ struct StoreOptions {
   // WAL pages after a save's commit that wake the background checkpointer (SQLite's default).
   int sqlite_checkpoint_pages = 1000;
   // PostgreSQL: writer connections, each committing one batch while the next ones are sent,
-  // so that a batch's inserts overlap the commit (fsync) before it. 1 commits one batch at a
-  // time. Ignored by SQLite (one writer).
-  int pg_write_connections = 3;
+  // so that a batch's inserts overlap the commit (fsync) before it. 1 (the default) commits one
+  // batch at a time: on 2 cores shared with the database, more showed no gain and doubled the
+  // database's CPU per save (docs/performance.md). Ignored by SQLite (one writer).
+  int pg_write_connections = 1;
   // False only to measure what the hash chain costs (`serve --unchained-benchmark`): records
   // are stored without links, and `omniflow verify` reports the first of them as broken.
   bool hash_chain = true;
