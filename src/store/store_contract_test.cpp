@@ -1293,6 +1293,8 @@ TEST_P(ChainContract, ErasedAndPurgedRecordsLeaveTombstonesAndTheChainVerifies) 
 // entries between them: each save acknowledged is one link and readable, and the chain verifies
 // with no gap.
 TEST_P(ChainContract, ConcurrentSavesOnEveryLaneWithAuditEntriesKeepOneVerifiedChain) {
+  options_.pg_write_connections = 3;
+  ASSERT_NO_FATAL_FAILURE(OpenStore());
   EXPECT_EQ(store_->parallel_appends(), GetParam() == "postgres" ? 3 : 1);
   std::vector<InteractionRecord> acked;
   {

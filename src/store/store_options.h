@@ -21,8 +21,9 @@ struct StoreOptions {
   int sqlite_checkpoint_pages = 1000;
   // PostgreSQL: writer connections, each committing one batch while the next ones are sent,
   // so that a batch's inserts overlap the commit (fsync) before it. 1 commits one batch at a
-  // time. Ignored by SQLite (one writer).
-  int pg_write_connections = 3;
+  // time: measured faster here (batches twice as large; docs/performance.md, "PostgreSQL:
+  // parallel pipelined commits"). Ignored by SQLite (one writer).
+  int pg_write_connections = 1;
   // False only to measure what the hash chain costs (`serve --unchained-benchmark`): records
   // are stored without links, and `omniflow verify` reports the first of them as broken.
   bool hash_chain = true;

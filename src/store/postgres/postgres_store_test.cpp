@@ -26,6 +26,7 @@ class PostgresStoreTest : public ::testing::Test {
     if (!db_.configured()) GTEST_SKIP() << "set OMNIFLOW_TEST_STORE (ctest's pg.* tests do)";
     ASSERT_TRUE(db_.error().empty()) << db_.error();
     options_.url = db_.url();
+    options_.pg_write_connections = 3;  // batches in flight together
     store_ = Open();
     ASSERT_NE(store_, nullptr);
   }
