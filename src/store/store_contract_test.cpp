@@ -1311,22 +1311,14 @@ TEST_P(ChainContract, ErasedAndPurgedRecordsLeaveTombstonesAndTheChainVerifies) 
 // entries between them: each save acknowledged is one link and readable, and the chain verifies
 // with no gap.
 TEST_P(ChainContract, ConcurrentSavesOnEveryLaneWithAuditEntriesKeepOneVerifiedChain) {
+  options_.pg_write_connections = 3;
+  ASSERT_NO_FATAL_FAILURE(OpenStore());
   EXPECT_EQ(store_->parallel_appends(), GetParam() == "postgres" ? 3 : 1);
   std::vector<InteractionRecord> acked;
   {
     Writer writer(store_, WriterOptions{});
     std::thread audit([&] {
-      for (int i = 0; i < 20; ++i) {
-        AuditEntry e;
-        e.ts_us = kT0 + i;
-        e.actor = "admin";
-        e.action = "export";
-        e.path = "/api/export";
-        e.status = 200;
-        e.request_id = "req-" + std::to_string(i);
-        EXPECT_TRUE(database_->audit().Append({&e, 1}).ok());
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
+      AppendAuditEntries(20, kT0, [&](int) -> AuditStore& { return database_->audit(); });
     });
     acked = SaveConcurrently(writer, 8, 100, kT0);
     audit.join();

@@ -1,11 +1,14 @@
 // Fixtures the store tests share (the contract suite and each engine's own tests): a bare
-// interaction record, one as a save builds it, one history page read through the
-// InteractionStore interface, and the hash chain walked through a verifier.
+// interaction record, one as a save builds it, saves and audit entries from several threads, one
+// history page read through the InteractionStore interface, and the hash chain walked through a
+// verifier.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -16,6 +19,7 @@
 
 #include "core/ids.h"
 #include "core/validate.h"
+#include "store/audit_store.h"
 #include "store/chain_store.h"
 #include "store/interaction_store.h"
 #include "store/writer.h"
@@ -110,6 +114,22 @@ inline std::vector<InteractionRecord> SaveConcurrently(Writer& writer, int clien
   }
   for (std::thread& t : threads) t.join();
   return acked;
+}
+
+// Appends `n` audit entries (an admin's exports, stamped t0, t0 + 1, ...) a few milliseconds
+// apart, entry i to `audit(i)`: chained records between concurrent saves.
+inline void AppendAuditEntries(int n, int64_t t0, const std::function<AuditStore&(int)>& audit) {
+  for (int i = 0; i < n; ++i) {
+    AuditEntry e;
+    e.ts_us = t0 + i;
+    e.actor = "admin";
+    e.action = "export";
+    e.path = "/api/export";
+    e.status = 200;
+    e.request_id = "req-" + std::to_string(i);
+    EXPECT_TRUE(audit(i).Append({&e, 1}).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(4));
+  }
 }
 
 // One page of `user`'s history; an empty page (and a test failure) when the store fails.

@@ -26,6 +26,7 @@ class PostgresStoreTest : public ::testing::Test {
     if (!db_.configured()) GTEST_SKIP() << "set OMNIFLOW_TEST_STORE (ctest's pg.* tests do)";
     ASSERT_TRUE(db_.error().empty()) << db_.error();
     options_.url = db_.url();
+    options_.pg_write_connections = 3;  // batches in flight together
     store_ = Open();
     ASSERT_NE(store_, nullptr);
   }
@@ -147,17 +148,9 @@ TEST_F(PostgresStoreTest, TwoServersOnThreeLanesEachWithAuditEntriesKeepOneVerif
     Writer one(&store_->interactions(), WriterOptions{});
     Writer two(&second->interactions(), WriterOptions{});
     std::thread audit([&] {
-      for (int i = 0; i < 30; ++i) {
-        AuditEntry e;
-        e.ts_us = kT + i;
-        e.actor = "admin";
-        e.action = "export";
-        e.path = "/api/export";
-        e.status = 200;
-        e.request_id = "req-" + std::to_string(i);
-        EXPECT_TRUE((i % 2 ? *second : *store_).audit().Append({&e, 1}).ok());
-        std::this_thread::sleep_for(std::chrono::milliseconds(3));
-      }
+      AppendAuditEntries(30, kT, [&](int i) -> AuditStore& {
+        return (i % 2 ? *second : *store_).audit();
+      });
     });
     std::thread other([&] { acked[1] = SaveConcurrently(two, 6, 80, kT + 500'000'000); });
     acked[0] = SaveConcurrently(one, 6, 80, kT);
