@@ -155,13 +155,13 @@ Result<int64_t> CountThreadsActive(sqlite::Db& db, const AnalyticsScope& scope) 
 template <class Sum, class Add>
 Status SumByKey(sqlite::Db& db, const Query& q, Add add,
                  std::unordered_map<std::string, Sum>* sums) {
-  std::string last_user;
+  std::string last_key;
   Sum* last = nullptr;
   return ForEach(db, q, [&](sqlite::Stmt& st) {
-    const std::string_view user = st.Text(0);
-    if (last == nullptr || user != last_user) {
-      last_user.assign(user);
-      last = &(*sums)[last_user];
+    const std::string_view key = st.Text(0);
+    if (last == nullptr || key != last_key) {
+      last_key.assign(key);
+      last = &(*sums)[last_key];
     }
     add(*last, st);
   });
@@ -547,8 +547,9 @@ Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
   if (!lease.ok()) return lease.status();
   sqlite::Db& db = lease->db();
 
-  // The conditions on an interaction's own columns (user, thread, time, cursor, tools).
-  auto row_filters = [&](Query* q) {
+  // The conditions on an interaction's own columns (user, thread, time, cursor, tools). A query
+  // driven by the tool's entries (below) checks the tool and its status on them instead.
+  auto row_filters = [&](Query* q, bool tool_checked = false) {
     std::string where;
     if (query.scope.user_id) where += " AND i.user_id = " + q->Param(*query.scope.user_id);
     if (query.thread_id) where += " AND i.thread_id = " + q->Param(*query.thread_id);
@@ -559,11 +560,13 @@ Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
       where += " AND (i.ts_us, i.interaction_id) < (" + ts + ", " + id + ")";
     }
     if (query.tool) {
-      where += " AND EXISTS (SELECT 1 FROM interaction_tools t WHERE t.tool_name = " +
-               q->Param(*query.tool) + " AND t.ts_us = i.ts_us AND t.seq = i.seq";
-      if (query.status == ToolStatusFilter::kFailed) where += " AND t.failed = 1";
-      if (query.status == ToolStatusFilter::kSuccess) where += " AND t.failed = 0";
-      where += ")";
+      if (!tool_checked) {
+        where += " AND EXISTS (SELECT 1 FROM interaction_tools t WHERE t.tool_name = " +
+                 q->Param(*query.tool) + " AND t.ts_us = i.ts_us AND t.seq = i.seq";
+        if (query.status == ToolStatusFilter::kFailed) where += " AND t.failed = 1";
+        if (query.status == ToolStatusFilter::kSuccess) where += " AND t.failed = 0";
+        where += ")";
+      }
     } else if (query.status == ToolStatusFilter::kFailed) {
       where += " AND i.tool_failures > 0";
     } else if (query.status == ToolStatusFilter::kSuccess) {
@@ -626,7 +629,7 @@ Result<SearchPage> SqliteAnalyticsStore::Search(const SearchQuery& query) {
         // The status is on the entry too: entries that fail it are passed over unread.
         if (query.status == ToolStatusFilter::kFailed) where += " AND t.failed = 1";
         if (query.status == ToolStatusFilter::kSuccess) where += " AND t.failed = 0";
-        where += " AND i.seq = t.seq AND i.ts_us = t.ts_us" + row_filters(q);
+        where += " AND i.seq = t.seq AND i.ts_us = t.ts_us" + row_filters(q, true);
         return std::pair(sql, where);
       };
       Query b;
